@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace NiusTv.Steps.Stories;
+
+/// <summary>A validated story (format v1, ARCHITECTURE.md). Only <see cref="StoryParser"/> creates one from outside input.</summary>
+public sealed record Story(
+    string Id,
+    string Title,
+    IReadOnlyList<string> Paragraphs,
+    IReadOnlyList<StoryImage> Images,
+    string Presenter,
+    string Voice,
+    StoryPriority Priority,
+    StoryOutput Output)
+{
+    public const int SchemaVersion = 1;
+
+    /// <summary>Canonical JSON: fixed property order, defaults filled in. Equal stories give equal bytes,
+    /// which is what makes a re-published story a no-op and changed content a new revision.</summary>
+    public string ToCanonicalJson() => JsonSerializer.Serialize(
+        new CanonicalStory(Id, Title, Paragraphs, Images.Select(i => new CanonicalImage(i.Uri, i.Caption, i.Paragraph)).ToList(),
+            Presenter, Voice, Priority == StoryPriority.Breaking ? "breaking" : "normal",
+            new CanonicalOutput(Output.Width, Output.Height, Output.Fps)),
+        CanonicalJson.Options);
+
+    /// <summary>SHA-256 (hex) of the canonical JSON.</summary>
+    public string ContentHash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ToCanonicalJson())));
+
+    public int WordCount => Paragraphs.Sum(p => p.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length);
+
+    private sealed record CanonicalStory(string id, string title, IReadOnlyList<string> paragraphs, IReadOnlyList<CanonicalImage> images,
+        string presenter, string voice, string priority, CanonicalOutput output);
+    private sealed record CanonicalImage(string uri, string? caption, int paragraph);
+    private sealed record CanonicalOutput(int width, int height, int fps);
+
+    private static class CanonicalJson
+    {
+        public static readonly JsonSerializerOptions Options = new()
+        {
+            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+    }
+}
+
+public sealed record StoryImage(string Uri, string? Caption, int Paragraph);
+
+public enum StoryPriority { Normal, Breaking }
+
+public sealed record StoryOutput(int Width, int Height, int Fps)
+{
+    public static readonly StoryOutput LocalDefault = new(1024, 512, 30);
+}
