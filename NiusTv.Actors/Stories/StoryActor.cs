@@ -1,0 +1,247 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Hosting;
+using Akka.Persistence;
+using Microsoft.Extensions.DependencyInjection;
+using NiusTv.Steps;
+using static NiusTv.Actors.Stories.StepPoolProtocol;
+
+namespace NiusTv.Actors.Stories;
+
+/// <summary>Node-wide settings every StoryActor of this node shares.</summary>
+/// <param name="WorkspaceRoot">Node-local folder holding one workspace per story revision.</param>
+/// <param name="Pipeline">Step names in order, as new revisions will run them.</param>
+public sealed record StoryRuntimeSettings(string WorkspaceRoot, IReadOnlyList<string> Pipeline, RetryPolicy Retry)
+{
+    public static readonly IReadOnlyList<string> DefaultPipeline = ["init", "speech", "compose", "publish"];
+
+    public string WorkspaceOf(string storyId, int revision) => Path.Combine(WorkspaceRoot, storyId, $"r{revision}");
+}
+
+/// <summary>The durable state machine of one story (sharded; entity id = story id). It only persists, replies and
+/// hands work to its node's step pools: every decision lives in <see cref="StoryState"/>.</summary>
+public sealed class StoryActor : ReceivePersistentActor, IWithTimers
+{
+    public const string TypeName = "story";
+
+    private sealed record Resume;
+    private sealed record RetryDue;
+    private sealed record WorkspaceChecked(int Revision, string? Step, string? Damage);
+
+    private readonly StoryRuntimeSettings _settings;
+    private readonly IActorRef _pools;
+    private readonly string _node;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, double> _progress = new();
+    private StoryState _state;
+
+    public StoryActor(string storyId, StoryRuntimeSettings settings, IActorRef pools)
+    {
+        _settings = settings;
+        _pools = pools;
+        _node = NodeName(Context.System);
+        _state = StoryState.Empty(storyId);
+
+        Recover<IStoryEvent>(e => _state = _state.Apply(e));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            if (_state.IsActive) Self.Tell(new Resume());
+        });
+
+        Command<StoryCommands.Publish>(OnPublish);
+        Command<StoryCommands.Cancel>(OnCancel);
+        Command<StoryQueries.GetStory>(_ =>
+        {
+            if (_state.IsKnown) Sender.Tell(StoryView.From(_state, _progress));
+            else
+            {
+                Sender.Tell(new StoryQueries.StoryNotFound(_state.Id));
+                Passivate();
+            }
+        });
+        Command<Resume>(_ => OnResume());
+        Command<WorkspaceChecked>(OnWorkspaceChecked);
+        Command<RetryDue>(_ => Advance());
+        Command<StepProgress>(p =>
+        {
+            if (p.Revision == _state.Revision) _progress[p.Step] = p.Fraction;
+        });
+        Command<StepSucceeded>(s =>
+            PersistThen(_state.StepSucceeded(s.Step, s.Attempt, s.Backend, s.Artifacts, DateTimeOffset.UtcNow), Advance));
+        Command<StepPoolProtocol.StepFailed>(f =>
+        {
+            var events = _state.StepFailedWith(f.Step, f.Attempt, f.Backend, f.Reason, f.Transient, _settings.Retry, DateTimeOffset.UtcNow);
+            if (events.Count > 0) _log.Warning("story {0} r{1}: {2} attempt {3} failed ({4}): {5}", _state.Id, _state.Revision,
+                f.Step, f.Attempt, f.Transient ? "transient" : "permanent", f.Reason);
+            PersistThen(events, Advance);
+        });
+    }
+
+    public override string PersistenceId => "story-" + _state.Id;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Create(string storyId, StoryRuntimeSettings settings, IActorRef pools) =>
+        Props.Create(() => new StoryActor(storyId, settings, pools));
+
+    public static string NodeName(ActorSystem system)
+    {
+        var address = Cluster.Get(system).SelfAddress;
+        return address.Host is null ? address.ToString() : $"{address.Host}:{address.Port}";
+    }
+
+    private void OnPublish(StoryCommands.Publish publish)
+    {
+        var events = _state.Accept(publish.Story, _settings.Pipeline, DateTimeOffset.UtcNow);
+        if (events.Count == 0)
+        {
+            Sender.Tell(new StoryCommands.PublishResult(_state.Id, _state.Revision, false, StoryView.StateName(_state.Status)));
+            return;
+        }
+        if (_state.IsActive) _pools.Tell(new CancelStory(_state.Id)); // the old revision's work is abandoned
+        Timers.CancelAll();
+        _progress.Clear();
+        var replyTo = Sender;
+        PersistThen(events, () =>
+        {
+            _log.Info("story {0} accepted as revision {1}", _state.Id, _state.Revision);
+            replyTo.Tell(new StoryCommands.PublishResult(_state.Id, _state.Revision, true, StoryView.StateName(_state.Status)));
+            Advance();
+        });
+    }
+
+    private void OnCancel(StoryCommands.Cancel cancel)
+    {
+        var events = _state.Cancel(cancel.Reason, DateTimeOffset.UtcNow);
+        var replyTo = Sender;
+        if (events.Count == 0)
+        {
+            replyTo.Tell(new StoryCommands.CancelResult(_state.Id, false, StoryView.StateName(_state.Status)));
+            return;
+        }
+        _pools.Tell(new CancelStory(_state.Id));
+        Timers.CancelAll();
+        PersistThen(events, () =>
+        {
+            replyTo.Tell(new StoryCommands.CancelResult(_state.Id, true, StoryView.StateName(_state.Status)));
+            Passivate();
+        });
+    }
+
+    /// <summary>After a restart: close the attempt the node died in, then prove the results of completed steps are
+    /// still here before building on them.</summary>
+    private void OnResume()
+    {
+        PersistThen(_state.Interrupted(_settings.Retry, DateTimeOffset.UtcNow), () =>
+        {
+            if (!_state.IsActive) return;
+            var revision = _state.Revision;
+            var workspace = _settings.WorkspaceOf(_state.Id, revision);
+            var completed = _state.Steps.Where(s => s.Status == StepStatus.Completed).ToList();
+            Task.Run(() =>
+            {
+                foreach (var step in completed)
+                    if (StepPool.FindDamage(workspace, step.Artifacts) is { } damage)
+                        return new WorkspaceChecked(revision, step.Name, damage);
+                return new WorkspaceChecked(revision, null, null);
+            }).PipeTo(Self);
+        });
+    }
+
+    private void OnWorkspaceChecked(WorkspaceChecked check)
+    {
+        if (check.Revision != _state.Revision || !_state.IsActive) return;
+        if (check.Step is null)
+        {
+            Advance();
+            return;
+        }
+        _log.Warning("story {0} r{1}: results of {2} are gone ({3}); running again from {2}", _state.Id, _state.Revision, check.Step, check.Damage);
+        PersistThen([new StoryEvents.ResultsLost(_state.Id, _state.Revision, check.Step, check.Damage!, _node, DateTimeOffset.UtcNow)], Advance);
+    }
+
+    private void Advance()
+    {
+        if (!_state.IsActive)
+        {
+            if (_state.Status is StoryStatus.Failed or StoryStatus.Completed) Passivate();
+            return;
+        }
+        var next = _state.Advance(_node, DateTimeOffset.UtcNow);
+        switch (next)
+        {
+            case null when _state.NextStep is { Status: StepStatus.Retrying, RetryAt: { } due }:
+                Timers.StartSingleTimer("retry", new RetryDue(), due - DateTimeOffset.UtcNow);
+                break;
+            case null:
+                break;
+            case StoryEvents.StepStarted started:
+                PersistThen([started], () =>
+                {
+                    _progress[started.Step] = 0;
+                    var workspace = _settings.WorkspaceOf(_state.Id, _state.Revision);
+                    var input = new StepInput(_state.Story!, _state.Revision, workspace, _state.CompletedArtifacts);
+                    _pools.Tell(new RunStep(_state.Id, _state.Revision, started.Step, started.Attempt, input));
+                });
+                break;
+            default:
+                PersistThen([next], () =>
+                {
+                    _log.Info("story {0} r{1} completed: {2}", _state.Id, _state.Revision, _state.Video);
+                    Passivate();
+                });
+                break;
+        }
+    }
+
+    private void PersistThen(IReadOnlyList<IStoryEvent> events, Action after)
+    {
+        if (events.Count == 0)
+        {
+            after();
+            return;
+        }
+        var last = events[^1];
+        PersistAll(events, e =>
+        {
+            _state = _state.Apply(e);
+            if (ReferenceEquals(e, last)) after();
+        });
+    }
+
+    /// <summary>A finished story needs no memory; passivating also drops it from the remembered entities, so a
+    /// restarted node wakes only the stories still in flight.</summary>
+    private void Passivate() => Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+}
+
+/// <summary>Routes story messages to shards by story id.</summary>
+public sealed class StoryMessageExtractor(int maxShards = 100) : HashCodeMessageExtractor(maxShards)
+{
+    public override string? EntityId(object message) => (message as IStoryMessage)?.StoryId;
+}
+
+public static class StoryActorHosting
+{
+    /// <summary>Registers the story shard region. Remember-entities (event-sourced) brings stories that were in
+    /// flight back to life when the node restarts, without anyone asking for them.</summary>
+    public static AkkaConfigurationBuilder AddStoryActor(this AkkaConfigurationBuilder builder, string? role = null) =>
+        builder.WithShardRegion<StoryActor>(StoryActor.TypeName,
+            (system, registry, resolver) =>
+            {
+                var settings = resolver.GetService<StoryRuntimeSettings>();
+                var pools = registry.Get<StepPools>();
+                return id => StoryActor.Create(id, settings, pools);
+            },
+            new StoryMessageExtractor(),
+            new ShardOptions
+            {
+                Role = role,
+                RememberEntities = true,
+                RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
+                StateStoreMode = StateStoreMode.Persistence,
+                PassivateIdleEntityAfter = TimeSpan.FromMinutes(30),
+            });
+}

@@ -1,0 +1,33 @@
+using NiusTv.Steps.Stories;
+
+namespace NiusTv.Actors.Stories;
+
+/// <summary>Every message routed to a StoryActor through the shard region carries the story id.</summary>
+public interface IStoryMessage
+{
+    string StoryId { get; }
+}
+
+public static class StoryCommands
+{
+    /// <summary>Accept a validated story. Replied to with <see cref="PublishResult"/> only after the revision is
+    /// persisted — the point after which ingest may acknowledge its message.</summary>
+    public sealed record Publish(string StoryId, Story Story) : IStoryMessage
+    {
+        public Publish(Story story) : this(story.Id, story) { }
+    }
+
+    /// <param name="IsNewRevision">false when the same content was already accepted (a redelivery: no-op).</param>
+    public sealed record PublishResult(string StoryId, int Revision, bool IsNewRevision, string State);
+
+    public sealed record Cancel(string StoryId, string Reason) : IStoryMessage;
+
+    public sealed record CancelResult(string StoryId, bool Cancelled, string State);
+}
+
+public static class StoryQueries
+{
+    public sealed record GetStory(string StoryId) : IStoryMessage;
+
+    public sealed record StoryNotFound(string StoryId);
+}

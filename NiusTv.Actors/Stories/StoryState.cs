@@ -1,0 +1,191 @@
+using System.Collections.Immutable;
+using NiusTv.Steps.Stories;
+using static NiusTv.Actors.Stories.StoryEvents;
+
+namespace NiusTv.Actors.Stories;
+
+public enum StoryStatus { None, Accepted, Running, Completed, Failed, Cancelled }
+
+public enum StepStatus { Pending, Running, Retrying, Completed, Failed }
+
+/// <summary>One attempt of a step as the timeline shows it.</summary>
+/// <param name="Outcome">running, completed, failed, interrupted (the node stopped while it ran), lost (its results
+/// disappeared later), abandoned (cancelled or superseded).</param>
+public sealed record StepAttempt(int Attempt, string Node, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome, string? Error);
+
+public sealed record StepRecord(
+    string Name,
+    StepStatus Status,
+    int Attempts,
+    string? Node,
+    string? Backend,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    ImmutableList<ArtifactRecord> Artifacts,
+    string? LastError,
+    DateTimeOffset? RetryAt,
+    ImmutableList<StepAttempt> History)
+{
+    public static StepRecord Pending(string name) =>
+        new(name, StepStatus.Pending, 0, null, null, null, null, [], null, null, []);
+
+    private StepRecord CloseLastAttempt(string outcome, string? error, DateTimeOffset at) =>
+        History.IsEmpty || History[^1].EndedAt is not null ? this
+        : this with { History = History.SetItem(History.Count - 1, History[^1] with { EndedAt = at, Outcome = outcome, Error = error }) };
+
+    internal StepRecord Start(int attempt, string node, DateTimeOffset at) => this with
+    {
+        Status = StepStatus.Running, Attempts = attempt, Node = node, StartedAt = at, CompletedAt = null, RetryAt = null,
+        History = History.Add(new StepAttempt(attempt, node, at, null, "running", null)),
+    };
+
+    internal StepRecord Complete(string backend, IReadOnlyList<ArtifactRecord> artifacts, DateTimeOffset at) =>
+        CloseLastAttempt("completed", null, at) with
+        {
+            Status = StepStatus.Completed, Backend = backend, CompletedAt = at, Artifacts = [.. artifacts], LastError = null,
+        };
+
+    internal StepRecord Fail(string backend, string reason, bool interrupted, DateTimeOffset? retryAt, DateTimeOffset at) =>
+        CloseLastAttempt(interrupted ? "interrupted" : "failed", reason, at) with
+        {
+            Status = retryAt is null ? StepStatus.Failed : StepStatus.Retrying, Backend = backend, LastError = reason, RetryAt = retryAt,
+        };
+
+    internal StepRecord Reset(string outcome, string reason, DateTimeOffset at) =>
+        CloseLastAttempt(outcome, reason, at) with { Status = StepStatus.Pending, Artifacts = [], CompletedAt = null, RetryAt = null };
+}
+
+/// <summary>The durable state of one story. Immutable; every change goes through <see cref="Apply"/>, and every
+/// decision is a pure function from state (plus time and node) to events, so the logic is tested without an
+/// ActorSystem and replay can never disagree with the live run.</summary>
+public sealed record StoryState(
+    string Id,
+    int Revision,
+    Story? Story,
+    string? ContentHash,
+    StoryStatus Status,
+    ImmutableList<StepRecord> Steps,
+    string? Error,
+    string? Video,
+    string? Poster,
+    DateTimeOffset? AcceptedAt,
+    DateTimeOffset? FinishedAt)
+{
+    public static StoryState Empty(string id) => new(id, 0, null, null, StoryStatus.None, [], null, null, null, null, null);
+
+    public bool IsKnown => Revision > 0;
+    public bool IsActive => Status is StoryStatus.Accepted or StoryStatus.Running;
+
+    public StepRecord? Step(string name) => Steps.FirstOrDefault(s => s.Name == name);
+
+    /// <summary>The first step of the pipeline that has no result yet.</summary>
+    public StepRecord? NextStep => Steps.FirstOrDefault(s => s.Status != StepStatus.Completed);
+
+    /// <summary>Every artifact of the completed steps, name → path, as the next step sees them.</summary>
+    public IReadOnlyDictionary<string, string> CompletedArtifacts =>
+        Steps.Where(s => s.Status == StepStatus.Completed).SelectMany(s => s.Artifacts)
+            .GroupBy(a => a.Name).ToDictionary(g => g.Key, g => g.Last().Path);
+
+    public StoryState Apply(IStoryEvent e) => e switch
+    {
+        Accepted a => this with
+        {
+            Revision = a.Revision, Story = StoryParser.Parse(a.StoryJson).Story, ContentHash = a.ContentHash,
+            Status = StoryStatus.Accepted, Steps = [.. a.Pipeline.Select(StepRecord.Pending)],
+            Error = null, Video = null, Poster = null, AcceptedAt = a.At, FinishedAt = null,
+        },
+        _ when e.Revision != Revision => this, // a late event of a superseded revision changes nothing
+        StepStarted s => WithStep(s.Step, r => r.Start(s.Attempt, s.Node, s.At)) with { Status = StoryStatus.Running },
+        StepCompleted c => WithStep(c.Step, r => r.Complete(c.Backend, c.Artifacts, c.At)),
+        StepFailed f => WithStep(f.Step, r => r.Fail(f.Backend, f.Reason, IsInterruption(f), f.RetryAt, f.At)),
+        ResultsLost l => ResetFrom(l.Step, "lost", l.Reason, l.At),
+        Completed c => this with { Status = StoryStatus.Completed, Video = c.Video, Poster = c.Poster, FinishedAt = c.At },
+        Failed f => this with { Status = StoryStatus.Failed, Error = f.Reason, FinishedAt = f.At },
+        Cancelled c => AbandonRunning(c.Reason, c.At) with { Status = StoryStatus.Cancelled, Error = null, FinishedAt = c.At },
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown story event"),
+    };
+
+    // ---- decisions (pure) ------------------------------------------------------------------------------------
+
+    /// <summary>Accepting a story: the same content again is a no-op (a redelivered message); new content is a
+    /// new revision that abandons the old one's work.</summary>
+    public IReadOnlyList<IStoryEvent> Accept(Story story, IReadOnlyList<string> pipeline, DateTimeOffset now)
+    {
+        var hash = story.ContentHash();
+        if (IsKnown && hash == ContentHash) return [];
+        return [new Accepted(Id, Revision + 1, story.ToCanonicalJson(), hash, pipeline, now)];
+    }
+
+    /// <summary>What to do when nothing is running: start the next step, or finish the story.</summary>
+    public IStoryEvent? Advance(string node, DateTimeOffset now)
+    {
+        if (!IsActive) return null;
+        var next = NextStep;
+        if (next is null)
+        {
+            var artifacts = CompletedArtifacts;
+            return new Completed(Id, Revision, artifacts.GetValueOrDefault("video") ?? "", artifacts.GetValueOrDefault("poster") ?? "", now);
+        }
+        return next.Status switch
+        {
+            StepStatus.Pending => new StepStarted(Id, Revision, next.Name, next.Attempts + 1, node, now),
+            StepStatus.Retrying when next.RetryAt <= now => new StepStarted(Id, Revision, next.Name, next.Attempts + 1, node, now),
+            _ => null,
+        };
+    }
+
+    public IReadOnlyList<IStoryEvent> StepSucceeded(string step, int attempt, string backend, IReadOnlyList<ArtifactRecord> artifacts, DateTimeOffset now) =>
+        IsCurrentAttempt(step, attempt) ? [new StepCompleted(Id, Revision, step, attempt, backend, artifacts, now)] : [];
+
+    /// <summary>A transient failure is retried with backoff while attempts remain; a permanent one, or the last
+    /// attempt, fails the story with the step's own sentence.</summary>
+    public IReadOnlyList<IStoryEvent> StepFailedWith(string step, int attempt, string backend, string reason, bool transient,
+        RetryPolicy policy, DateTimeOffset now)
+    {
+        if (!IsCurrentAttempt(step, attempt)) return [];
+        var delay = transient ? policy.DelayAfter(attempt) : null;
+        var failed = new StepFailed(Id, Revision, step, attempt, backend, reason, transient, now + delay, now);
+        if (delay is not null) return [failed];
+        var why = transient ? $"{step} failed {attempt} times; last error: {reason}" : reason;
+        return [failed, new Failed(Id, Revision, step, why, now)];
+    }
+
+    /// <summary>After a restart, a step that was running when the node stopped gets a new attempt (counted, so a
+    /// step that kills the node every time still ends).</summary>
+    public IReadOnlyList<IStoryEvent> Interrupted(RetryPolicy policy, DateTimeOffset now)
+    {
+        var running = Steps.FirstOrDefault(s => s.Status == StepStatus.Running);
+        if (!IsActive || running is null) return [];
+        return StepFailedWith(running.Name, running.Attempts, running.Backend ?? "", InterruptedReason, true,
+            policy with { BaseDelay = TimeSpan.Zero }, now);
+    }
+
+    public IReadOnlyList<IStoryEvent> Cancel(string reason, DateTimeOffset now) =>
+        IsActive ? [new Cancelled(Id, Revision, reason, now)] : [];
+
+    public const string InterruptedReason = "interrupted: the node stopped while this step ran";
+
+    private static bool IsInterruption(StepFailed f) => f.Reason == InterruptedReason;
+
+    private bool IsCurrentAttempt(string step, int attempt) =>
+        IsActive && Step(step) is { Status: StepStatus.Running } r && r.Attempts == attempt;
+
+    private StoryState WithStep(string name, Func<StepRecord, StepRecord> change) =>
+        this with { Steps = Steps.Select(s => s.Name == name ? change(s) : s).ToImmutableList() };
+
+    private StoryState ResetFrom(string step, string outcome, string reason, DateTimeOffset at)
+    {
+        var index = Steps.FindIndex(s => s.Name == step);
+        if (index < 0) return this;
+        return this with
+        {
+            Steps = Steps.Select((s, i) => i < index || s.Status == StepStatus.Pending ? s : s.Reset(outcome, reason, at)).ToImmutableList(),
+            Status = StoryStatus.Running,
+        };
+    }
+
+    private StoryState AbandonRunning(string reason, DateTimeOffset at) => this with
+    {
+        Steps = Steps.Select(s => s.Status is StepStatus.Running or StepStatus.Retrying ? s.Reset("abandoned", reason, at) with { Status = StepStatus.Pending } : s).ToImmutableList(),
+    };
+}

@@ -1,0 +1,64 @@
+using System.Text.Json.Serialization;
+
+namespace NiusTv.Actors.Stories;
+
+/// <summary>What `nius story show --json` prints (fields fixed by ARCHITECTURE.md; more may be added).</summary>
+public sealed record StoryView(
+    string Id,
+    int Revision,
+    string State,
+    string? Title,
+    string? Priority,
+    string? Error,
+    string? Video,
+    string? Poster,
+    DateTimeOffset? AcceptedAt,
+    DateTimeOffset? FinishedAt,
+    double? DurationSeconds,
+    IReadOnlyList<StepView> Steps)
+{
+    public static StoryView From(StoryState s, IReadOnlyDictionary<string, double>? progress = null) => new(
+        s.Id, s.Revision, StateName(s.Status), s.Story?.Title,
+        s.Story?.Priority.ToString().ToLowerInvariant(), s.Error, s.Video, s.Poster, s.AcceptedAt, s.FinishedAt,
+        s.AcceptedAt is { } a && s.FinishedAt is { } f ? Math.Round((f - a).TotalSeconds, 3) : null,
+        s.Steps.Select(r => StepView.From(r, progress?.GetValueOrDefault(r.Name))).ToList());
+
+    public static string StateName(StoryStatus status) => status switch
+    {
+        StoryStatus.None => "unknown",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+}
+
+public sealed record StepView(
+    string Name,
+    string State,
+    int Attempts,
+    string? Node,
+    string? Backend,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    double? DurationSeconds,
+    double Progress,
+    IReadOnlyDictionary<string, string> Artifacts,
+    IReadOnlyDictionary<string, string> Checksums,
+    string? Error,
+    DateTimeOffset? RetryAt,
+    IReadOnlyList<StepAttempt> Timeline)
+{
+    public static StepView From(StepRecord r, double? progress) => new(
+        r.Name, r.Status.ToString().ToLowerInvariant(), r.Attempts, r.Node, r.Backend, r.StartedAt, r.CompletedAt,
+        r.StartedAt is { } s && r.CompletedAt is { } c ? Math.Round((c - s).TotalSeconds, 3) : null,
+        r.Status == StepStatus.Completed ? 1.0 : r.Status == StepStatus.Running ? progress ?? 0 : 0,
+        r.Artifacts.ToDictionary(a => a.Name, a => a.Path),
+        r.Artifacts.Where(a => a.Sha256 != "").ToDictionary(a => a.Name, a => "sha256:" + a.Sha256),
+        r.LastError, r.RetryAt, r.History);
+}
+
+/// <summary>One line of `nius stories`.</summary>
+public sealed record StorySummary(string Id, int Revision, string State, string? Title, string? CurrentStep,
+    DateTimeOffset? AcceptedAt, DateTimeOffset? FinishedAt, string? Video, string? Error)
+{
+    public static StorySummary From(StoryState s) => new(s.Id, s.Revision, StoryView.StateName(s.Status), s.Story?.Title,
+        s.IsActive ? s.NextStep?.Name : null, s.AcceptedAt, s.FinishedAt, s.Video, s.Error);
+}
