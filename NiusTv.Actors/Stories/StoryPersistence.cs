@@ -1,0 +1,27 @@
+using Akka.Hosting;
+using Akka.Persistence.Sql.Config;
+using Akka.Persistence.Sql.Hosting;
+using LinqToDB;
+
+namespace NiusTv.Actors.Stories;
+
+public enum JournalKind { Sqlite, Postgres }
+
+public static class StoryPersistence
+{
+    public const string PluginId = "sql";
+
+    /// <summary>The read-journal plugin that <see cref="StoryCatalog"/> queries.</summary>
+    public static string QueryPluginId => new SqlJournalOptions(true, PluginId).QueryPluginId;
+
+    /// <summary>Journal and snapshots through Akka.Persistence.Sql (SQLite for a single node, PostgreSQL for a
+    /// cluster), with story events bound to the project's own serializer.</summary>
+    public static AkkaConfigurationBuilder AddStoryPersistence(this AkkaConfigurationBuilder builder, JournalKind kind, string connectionString) =>
+        builder
+            .WithSqlPersistence(connectionString,
+                kind == JournalKind.Sqlite ? ProviderName.SQLiteMS : ProviderName.PostgreSQL15,
+                pluginIdentifier: PluginId,
+                autoInitialize: true,
+                databaseMapping: kind == JournalKind.Sqlite ? DatabaseMapping.Sqlite : DatabaseMapping.PostgreSql)
+            .WithCustomSerializer("nius-story", [typeof(IStoryEvent)], system => new StoryEventSerializer(system));
+}

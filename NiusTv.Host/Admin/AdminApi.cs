@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+using NiusTv.Actors.Stories;
+using NiusTv.Host.Node;
+using NiusTv.Steps.Stories;
+
+namespace NiusTv.Host.Admin;
+
+/// <summary>The node's admin endpoint: what `nius publish`, `nius stories` and `nius story` talk to. JSON in and
+/// out; a rejected story gets 400 with every error naming its field, and nothing is persisted for it.</summary>
+public static class AdminApi
+{
+    public const int MaxStoryBytes = 1 << 20;
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    public sealed record ErrorBody(string Error, IReadOnlyList<StoryError>? Errors = null);
+
+    public static void MapAdminApi(this WebApplication app, string? token)
+    {
+        if (!string.IsNullOrEmpty(token))
+        {
+            var expected = Encoding.UTF8.GetBytes("Bearer " + token);
+            app.Use(async (ctx, next) =>
+            {
+                var given = Encoding.UTF8.GetBytes(ctx.Request.Headers.Authorization.ToString());
+                if (!CryptographicOperations.FixedTimeEquals(given, expected))
+                {
+                    ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    await ctx.Response.WriteAsJsonAsync(new ErrorBody("missing or wrong admin token"));
+                    return;
+                }
+                await next();
+            });
+        }
+
+        var api = app.MapGroup("/api");
+
+        api.MapGet("/node", (ActorSystem system, NodeSettings settings) =>
+        {
+            var cluster = Cluster.Get(system);
+            return Results.Ok(new
+            {
+                address = cluster.SelfAddress.ToString(),
+                status = cluster.SelfMember.Status.ToString().ToLowerInvariant(),
+                roles = cluster.SelfRoles,
+                data = settings.DataPath,
+                assets = Path.GetFullPath(settings.Assets),
+                @out = Path.GetFullPath(settings.Out),
+            });
+        });
+
+        api.MapPost("/stories", async (HttpRequest request, IRequiredActor<StoryActor> region, CancellationToken ct) =>
+        {
+            if (request.ContentLength > MaxStoryBytes)
+                return Results.BadRequest(new ErrorBody($"the story is larger than {MaxStoryBytes} bytes"));
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body, ct);
+            if (body.Length > MaxStoryBytes) return Results.BadRequest(new ErrorBody($"the story is larger than {MaxStoryBytes} bytes"));
+            var parsed = StoryParser.Parse(body.ToArray());
+            if (!parsed.IsValid)
+                return Results.BadRequest(new ErrorBody("the story is not valid: " + string.Join("; ", parsed.Errors), parsed.Errors));
+            var result = await region.ActorRef.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(parsed.Story!), AskTimeout, ct);
+            return Results.Ok(result);
+        });
+
+        api.MapGet("/stories", async (StoryCatalog catalog, string? state, DateTimeOffset? since, CancellationToken ct) =>
+        {
+            var stories = await catalog.ListAsync(ct);
+            return Results.Ok(stories.Select(StorySummary.From)
+                .Where(s => state is null || s.State == state)
+                .Where(s => since is null || s.AcceptedAt >= since)
+                .ToList());
+        });
+
+        api.MapGet("/stories/{id}", async (string id, IRequiredActor<StoryActor> region, CancellationToken ct) =>
+        {
+            if (!IsStoryId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
+            var reply = await region.ActorRef.Ask<object>(new StoryQueries.GetStory(id), AskTimeout, ct);
+            return reply is StoryView view ? Results.Ok(view) : Results.NotFound(new ErrorBody($"no story '{id}'"));
+        });
+
+        api.MapGet("/stories/{id}/events", async (string id, StoryCatalog catalog, CancellationToken ct) =>
+        {
+            if (!IsStoryId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
+            var events = await catalog.EventsAsync(id, ct);
+            return events.Count == 0 ? Results.NotFound(new ErrorBody($"no story '{id}'"))
+                : Results.Ok(events.Select(e => new { type = e.GetType().Name, e.Revision, e.At, data = (object)e }));
+        });
+
+        api.MapPost("/stories/{id}/cancel", async (string id, IRequiredActor<StoryActor> region, CancellationToken ct) =>
+        {
+            if (!IsStoryId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
+            var reply = await region.ActorRef.Ask<StoryCommands.CancelResult>(new StoryCommands.Cancel(id, "cancelled by an operator"), AskTimeout, ct);
+            return Results.Ok(reply);
+        });
+
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+    }
+
+    private static bool IsStoryId(string id) => id.Length is > 0 and <= 64 && id.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-');
+}

@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Text.Json;
+using NiusTv.Host.Cli;
+using NiusTv.Host.Node;
+using NiusTv.Steps.Compose;
+using NiusTv.Steps.Tools;
+using Spectre.Console;
+
+namespace NiusTv.Host.Bench;
+
+/// <summary>`nius bench …`: the speed figures the issues ask for, measured on the machine it runs on.</summary>
+public static class BenchVerbs
+{
+    public static Command Bench()
+    {
+        var bench = new Command("bench", "measure this machine: bench pipeline");
+        bench.Add(Pipeline());
+        return bench;
+    }
+
+    public sealed record StepTiming(string Step, string Backend, double Seconds);
+    public sealed record StoryBench(string Id, double EndToEndSeconds, double VideoSeconds, int Frames, int Width, int Height, int Fps,
+        IReadOnlyList<StepTiming> Steps, double ComposeFps, double FfmpegAloneFps, double ComposeToFfmpegRatio,
+        long WorkspaceBytes, double WorkspaceBytesPerVideoSecond);
+    public sealed record PipelineBench(string Machine, int Cores, IReadOnlyList<StoryBench> Stories, double TotalSeconds, double TotalVideoSeconds);
+
+    private static Command Pipeline()
+    {
+        var stories = new Option<string?>("--stories") { Description = "folder of story JSON files (default samples/stories)" };
+        var cmd = new Command("pipeline", "per-step and end-to-end wall time for the sample stories; compose+encode fps next to ffmpeg alone; workspace bytes per second of video")
+            { stories, CommonOptions.Assets, CommonOptions.Json };
+        cmd.SetAction(async (r, ct) =>
+        {
+            var home = Environment.GetEnvironmentVariable("NIUSTV_HOME") ?? Environment.CurrentDirectory;
+            var storyDir = r.GetValue(stories) ?? (Directory.Exists("samples/stories") ? "samples/stories" : Path.Combine(home, "samples", "stories"));
+            var assets = r.GetValue(CommonOptions.Assets) ?? (Directory.Exists("samples") ? "samples" : Path.Combine(home, "samples"));
+            var files = Directory.GetFiles(storyDir, "*.json").Order().ToArray();
+            var json = r.GetValue(CommonOptions.Json);
+            var scratch = Directory.CreateTempSubdirectory("nius-bench-");
+            try
+            {
+                var settings = new NodeSettings
+                {
+                    DataDir = Path.Combine(scratch.FullName, "data"), Out = Path.Combine(scratch.FullName, "out"),
+                    Assets = assets, Admin = $"127.0.0.1:{NodeVerbs.FreePort()}",
+                };
+                await using var app = NodeHost.Build(settings, LogLevel.Warning);
+                await app.StartAsync(ct);
+                using var client = new AdminClient(settings.Admin, null);
+                await NodeVerbs.WaitUntilUp(client, ct);
+                var results = new List<StoryBench>();
+                var all = System.Diagnostics.Stopwatch.StartNew();
+                foreach (var file in files)
+                {
+                    // One story at a time, so each step's time is its own and not a share of a contended machine.
+                    var posted = await client.PostAsync("api/stories", await File.ReadAllTextAsync(file, ct), ct);
+                    if (!posted.Ok) throw new CliException($"{file}: {posted.ErrorText}");
+                    var id = posted.Body.GetProperty("storyId").GetString()!;
+                    if (!json) Console.Error.WriteLine($"bench: {id}…");
+                    var view = (await NodeVerbs.FollowAsync(client, [id], quiet: true, ct))[0];
+                    if (StoryVerbs.Str(view, "state") != "completed") throw new CliException($"{id} did not complete: {StoryVerbs.Str(view, "error")}");
+                    results.Add(await Measure(view, settings, ct));
+                }
+                var total = all.Elapsed.TotalSeconds;
+                await app.StopAsync(CancellationToken.None);
+                var report = new PipelineBench(Environment.MachineName, Environment.ProcessorCount, results, Math.Round(total, 2),
+                    Math.Round(results.Sum(s => s.VideoSeconds), 2));
+                if (json) Console.WriteLine(JsonSerializer.Serialize(report, NodeHost.Json));
+                else Print(report);
+                return 0;
+            }
+            finally
+            {
+                scratch.Delete(recursive: true);
+            }
+        });
+        return cmd;
+    }
+
+    private static async Task<StoryBench> Measure(JsonElement view, NodeSettings settings, CancellationToken ct)
+    {
+        var id = StoryVerbs.Str(view, "id");
+        var steps = view.GetProperty("steps").EnumerateArray()
+            .Select(s => new StepTiming(StoryVerbs.Str(s, "name"), StoryVerbs.Str(s, "backend"), s.GetProperty("durationSeconds").GetDouble()))
+            .ToList();
+        var probe = await MediaProbe.ProbeAsync(StoryVerbs.Str(view, "video"), ct);
+        var video = probe.Video ?? throw new CliException($"{id}: the video has no video stream");
+        var fps = (int)Math.Round(video.FrameRate ?? 0);
+        var frames = video.Frames ?? (int)Math.Round((video.Duration ?? probe.FormatDuration) * fps);
+        var composeSeconds = steps.First(s => s.Step == "compose").Seconds;
+        var ffmpegAlone = await FfmpegBaseline.MeasureAsync(video.Width!.Value, video.Height!.Value, fps, frames, new ComposeOptions(), ct);
+        var workspace = Path.Combine(settings.WorkspaceRoot, id, "r" + StoryVerbs.Str(view, "revision"));
+        var bytes = new DirectoryInfo(workspace).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+        var videoSeconds = video.Duration ?? probe.FormatDuration;
+        var composeFps = frames / composeSeconds;
+        return new StoryBench(id, view.GetProperty("durationSeconds").GetDouble(), Math.Round(videoSeconds, 3), frames,
+            video.Width.Value, video.Height.Value, fps, steps, Math.Round(composeFps, 1), Math.Round(ffmpegAlone, 1),
+            Math.Round(composeFps / ffmpegAlone, 3), bytes, Math.Round(bytes / videoSeconds));
+    }
+
+    private static void Print(PipelineBench report)
+    {
+        var names = report.Stories.SelectMany(s => s.Steps.Select(x => x.Step)).Distinct().ToList();
+        var table = new Table().AddColumn("story").AddColumn("video s");
+        foreach (var n in names) table.AddColumn(n + " s");
+        table.AddColumns("end-to-end s", "compose fps", "ffmpeg alone fps", "ratio", "workspace KB / video s");
+        foreach (var s in report.Stories)
+            table.AddRow([s.Id, $"{s.VideoSeconds:0.0}", .. names.Select(n => $"{s.Steps.FirstOrDefault(x => x.Step == n)?.Seconds:0.00}"),
+                $"{s.EndToEndSeconds:0.00}", $"{s.ComposeFps:0}", $"{s.FfmpegAloneFps:0}", $"{s.ComposeToFfmpegRatio:0.00}",
+                $"{s.WorkspaceBytesPerVideoSecond / 1024:0}"]);
+        AnsiConsole.Write(table);
+        Console.WriteLine($"{report.Stories.Count} stories, {report.TotalVideoSeconds:0.0} s of video in {report.TotalSeconds:0.0} s wall, {report.Cores} cores ({report.Machine}); " +
+                          $"sizes {string.Join(", ", report.Stories.Select(s => $"{s.Width}x{s.Height}@{s.Fps}").Distinct())}");
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace NiusTv.Host.Cli;
+
+/// <summary>A node that cannot be reached, said in a sentence rather than a stack trace.</summary>
+public sealed class AdminUnreachableException(string admin, string why)
+    : Exception($"no NiusTv node answers at {admin} ({why}); start one with `nius node`, or point --admin at a running node");
+
+/// <summary>HTTP client of a node's admin endpoint.</summary>
+public sealed class AdminClient : IDisposable
+{
+    private readonly HttpClient _http;
+    public string Admin { get; }
+
+    public AdminClient(string admin, string? token, TimeSpan? timeout = null)
+    {
+        Admin = admin;
+        _http = new HttpClient { BaseAddress = new Uri($"http://{admin}/"), Timeout = timeout ?? TimeSpan.FromSeconds(60) };
+        if (!string.IsNullOrEmpty(token)) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public sealed record Response(HttpStatusCode Status, JsonElement Body)
+    {
+        public bool Ok => (int)Status is >= 200 and < 300;
+        public string ErrorText => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("error", out var e) ? e.GetString() ?? "" : Body.ToString();
+    }
+
+    public Task<Response> GetAsync(string path, CancellationToken ct = default) => SendAsync(HttpMethod.Get, path, null, ct);
+
+    public Task<Response> PostAsync(string path, string? json, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, path, json is null ? null : new StringContent(json, Encoding.UTF8, "application/json"), ct);
+
+    private async Task<Response> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = content };
+            using var response = await _http.SendAsync(request, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            JsonElement body;
+            try { body = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(); }
+            catch (JsonException) { body = JsonDocument.Parse(JsonSerializer.Serialize(new { error = text })).RootElement.Clone(); }
+            if (response.StatusCode == HttpStatusCode.Unauthorized)
+                throw new CliException($"the node at {Admin} refused the request: missing or wrong admin token (--token or NIUSTV_ADMIN_TOKEN)");
+            return new Response(response.StatusCode, body);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException s)
+        {
+            throw new AdminUnreachableException(Admin, s.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : s.Message);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new AdminUnreachableException(Admin, e.Message);
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new AdminUnreachableException(Admin, $"no answer within {_http.Timeout.TotalSeconds:0} s");
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>An error for the person at the terminal: printed as one line, exit code 1 (2 for usage).</summary>
+public sealed class CliException(string message, int exitCode = 1) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -1,0 +1,190 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using NiusTv.Host.Node;
+using Spectre.Console;
+
+namespace NiusTv.Host.Cli;
+
+/// <summary>`nius node` and `nius demo`.</summary>
+public static class NodeVerbs
+{
+    public static Command Node()
+    {
+        var cmd = new Command("node", "run one cluster node (roles, seeds, stores and backends from options or config)");
+        foreach (var o in CommonOptions.NodeOptions) cmd.Add(o);
+        cmd.SetAction(async (r, ct) =>
+        {
+            var settings = CommonOptions.NodeSettings(r);
+            await using var app = NodeHost.Build(settings);
+            await app.StartAsync(ct);
+            Console.WriteLine($"NiusTv node up: admin http://{settings.Admin}  data {settings.DataPath}  journal {settings.JournalTarget.Kind}  " +
+                              $"assets {Path.GetFullPath(settings.Assets)}  out {Path.GetFullPath(settings.Out)}");
+            await app.WaitForShutdownAsync(ct);
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Command Demo()
+    {
+        var stories = new Option<string?>("--stories") { Description = "folder of story JSON files to publish (default samples/stories)" };
+        var cmd = new Command("demo", "start a single-node cluster with embedded defaults, publish the sample stories, show progress, print where the videos are")
+            { stories, CommonOptions.Json };
+        foreach (var o in CommonOptions.NodeOptions) cmd.Add(o);
+        cmd.SetAction(async (r, ct) =>
+        {
+            var settings = CommonOptions.NodeSettings(r);
+            var home = Environment.GetEnvironmentVariable("NIUSTV_HOME") ?? Environment.CurrentDirectory;
+            if (r.GetValue(CommonOptions.Assets) is null && !Directory.Exists(settings.Assets))
+                settings = settings with { Assets = Path.Combine(home, "samples") };
+            var storyDir = r.GetValue(stories) ?? (Directory.Exists("samples/stories") ? "samples/stories" : Path.Combine(home, "samples", "stories"));
+            var files = Directory.Exists(storyDir) ? Directory.GetFiles(storyDir, "*.json").Order().ToArray() : [];
+            if (files.Length == 0) throw new CliException($"no story files in {Path.GetFullPath(storyDir)}");
+            if (r.GetValue(CommonOptions.Admin) is null && !IsFree(settings.AdminEndPoint))
+                settings = settings with { Admin = $"127.0.0.1:{FreePort()}" };
+
+            var json = r.GetValue(CommonOptions.Json);
+            var say = json ? (Action<string>)(_ => { }) : Console.WriteLine;
+            await using var app = NodeHost.Build(settings, LogLevel.Warning);
+            await app.StartAsync(ct);
+            say($"NiusTv demo node up: admin http://{settings.Admin}, data {settings.DataPath}, assets {Path.GetFullPath(settings.Assets)}");
+            using var client = new AdminClient(settings.Admin, settings.AdminToken);
+            await WaitUntilUp(client, ct);
+
+            var ids = new List<string>();
+            foreach (var file in files)
+            {
+                var response = await client.PostAsync("api/stories", await File.ReadAllTextAsync(file, ct), ct);
+                if (!response.Ok) throw new CliException($"{file}: {response.ErrorText}");
+                var id = response.Body.GetProperty("storyId").GetString()!;
+                ids.Add(id);
+                say(response.Body.GetProperty("isNewRevision").GetBoolean()
+                    ? $"published {id} (revision {response.Body.GetProperty("revision")})"
+                    : $"{id}: already published with this content (revision {response.Body.GetProperty("revision")})");
+            }
+
+            var final = await FollowAsync(client, ids, quiet: json, ct);
+            await app.StopAsync(CancellationToken.None);
+
+            if (json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(final.Select(s => new
+                {
+                    id = StoryVerbs.Str(s, "id"), state = StoryVerbs.Str(s, "state"),
+                    video = StoryVerbs.Str(s, "video") is { Length: > 0 } v ? v : null,
+                    poster = StoryVerbs.Str(s, "poster") is { Length: > 0 } p ? p : null,
+                    error = StoryVerbs.Str(s, "error") is { Length: > 0 } e ? e : null,
+                }), new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else
+            {
+                var table = new Table().AddColumns("story", "state", "video");
+                foreach (var s in final)
+                    table.AddRow(Markup.Escape(StoryVerbs.Str(s, "id")), StoryVerbs.StateMarkup(StoryVerbs.Str(s, "state")),
+                        Markup.Escape(StoryVerbs.Str(s, "video") is { Length: > 0 } v ? v : StoryVerbs.Str(s, "error")));
+                AnsiConsole.Write(table);
+                foreach (var s in final.Where(s => StoryVerbs.Str(s, "state") == "completed"))
+                    Console.WriteLine(StoryVerbs.Str(s, "video"));
+            }
+            return final.All(s => StoryVerbs.Str(s, "state") == "completed") ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    /// <summary>Shows progress until every story has ended: live bars on a terminal, a line per change otherwise.</summary>
+    public static async Task<List<JsonElement>> FollowAsync(AdminClient client, IReadOnlyList<string> ids, bool quiet, CancellationToken ct)
+    {
+        var latest = new Dictionary<string, JsonElement>();
+        async Task Poll() { foreach (var id in ids) latest[id] = await StoryVerbs.Fetch(client, id, ct); }
+        bool AllDone() => ids.All(id => latest.TryGetValue(id, out var s) && StoryVerbs.IsFinished(s));
+
+        if (!quiet && AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            await AnsiConsole.Progress().AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var tasks = ids.ToDictionary(id => id, id => ctx.AddTask(id, maxValue: 1));
+                    while (true)
+                    {
+                        await Poll();
+                        foreach (var id in ids)
+                        {
+                            var (fraction, label) = Progress(latest[id]);
+                            tasks[id].Value = fraction;
+                            tasks[id].Description = Markup.Escape($"{id,-28} {label}");
+                            if (StoryVerbs.IsFinished(latest[id])) tasks[id].StopTask();
+                        }
+                        if (AllDone()) break;
+                        await Task.Delay(400, ct);
+                    }
+                });
+        }
+        else
+        {
+            var shown = new Dictionary<string, string>();
+            while (true)
+            {
+                await Poll();
+                foreach (var id in ids)
+                {
+                    var (fraction, label) = Progress(latest[id]);
+                    if (!quiet && shown.GetValueOrDefault(id) != label) Console.WriteLine($"{id}: {label} ({fraction:P0})");
+                    shown[id] = label;
+                }
+                if (AllDone()) break;
+                await Task.Delay(500, ct);
+            }
+        }
+        return ids.Select(id => latest[id]).ToList();
+    }
+
+    /// <summary>Whole-story progress: each step counts the same; the running one by its own progress.</summary>
+    public static (double Fraction, string Label) Progress(JsonElement story)
+    {
+        var steps = story.GetProperty("steps").EnumerateArray().ToList();
+        if (steps.Count == 0) return (0, StoryVerbs.Str(story, "state"));
+        var done = steps.Sum(s => StoryVerbs.Str(s, "state") == "completed" ? 1.0 : StoryVerbs.Str(s, "state") == "running" ? s.GetProperty("progress").GetDouble() : 0);
+        var current = steps.FirstOrDefault(s => StoryVerbs.Str(s, "state") != "completed");
+        var state = StoryVerbs.Str(story, "state");
+        var label = StoryVerbs.IsFinished(story) || current.ValueKind == JsonValueKind.Undefined ? state
+            : $"{StoryVerbs.Str(current, "name")} ({StoryVerbs.Str(current, "state")}{(StoryVerbs.Str(current, "attempts") is "0" or "1" ? "" : ", attempt " + StoryVerbs.Str(current, "attempts"))})";
+        return (done / steps.Count, label);
+    }
+
+    public static async Task WaitUntilUp(AdminClient client, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                var node = await client.GetAsync("api/node", ct);
+                if (node.Ok && StoryVerbs.Str(node.Body, "status") == "up") return;
+            }
+            catch (AdminUnreachableException) when (DateTime.UtcNow < deadline) { }
+            if (DateTime.UtcNow > deadline) throw new CliException("the node did not join its cluster within 60 s");
+            await Task.Delay(200, ct);
+        }
+    }
+
+    private static bool IsFree(IPEndPoint endpoint)
+    {
+        try
+        {
+            using var listener = new TcpListener(endpoint);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException) { return false; }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Microsoft.Data.Sqlite;
+using NiusTv.Actors.Stories;
+using NiusTv.Host.Admin;
+using NiusTv.Steps;
+
+namespace NiusTv.Host.Node;
+
+/// <summary>Builds one cluster node: the Akka system (remoting, cluster, SQL persistence, story shards, step
+/// pools) and the admin endpoint, in one generic host.</summary>
+public static class NodeHost
+{
+    public const string SystemName = "nius";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        WriteIndented = true,
+    };
+
+    public static WebApplication Build(NodeSettings settings, LogLevel logLevel = LogLevel.Information)
+    {
+        var admin = settings.AdminEndPoint;
+        if (!IPAddress.IsLoopback(admin.Address) && string.IsNullOrEmpty(settings.AdminToken))
+            throw new SettingsException("--admin", $"the admin endpoint would listen on {admin}, which is reachable from other machines; " +
+                "set an admin token (Node:AdminToken or NIUSTV__Node__AdminToken) or bind it to 127.0.0.1");
+
+        Directory.CreateDirectory(settings.DataPath);
+        Directory.CreateDirectory(settings.WorkspaceRoot);
+        var (journalKind, journalConnection) = settings.JournalTarget;
+        if (journalKind == "sqlite") PrepareSqlite(journalConnection);
+        var steps = StepBackends.Create(settings);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.SetMinimumLevel(logLevel);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.WebHost.UseKestrel(k => k.Listen(admin));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        });
+
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot, StoryRuntimeSettings.DefaultPipeline,
+            new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds))));
+        var poolSizes = StepPoolSizes.ForThisMachine();
+        builder.Services.AddSingleton(new StepPoolSizes(poolSizes.Sizes.Concat(settings.PoolSizes)
+            .GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value)));
+        foreach (var step in steps) builder.Services.AddSingleton<IStoryStep>(step);
+        builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
+
+        var seeds = settings.Seeds.Select(SeedAddress).ToArray();
+        builder.Services.AddAkka(SystemName, (akka, sp) =>
+        {
+            akka.ConfigureLoggers(l =>
+                {
+                    l.LogLevel = logLevel <= LogLevel.Debug ? Akka.Event.LogLevel.DebugLevel
+                        : logLevel <= LogLevel.Information ? Akka.Event.LogLevel.InfoLevel : Akka.Event.LogLevel.WarningLevel;
+                    l.ClearLoggers();
+                    l.AddLoggerFactory();
+                })
+                .WithRemoting(settings.Hostname, settings.Port)
+                .WithClustering(new ClusterOptions { Roles = settings.Roles.ToArray(), SeedNodes = seeds })
+                .AddStoryPersistence(journalKind == "sqlite" ? JournalKind.Sqlite : JournalKind.Postgres, journalConnection)
+                .AddStepPools()
+                .AddStoryActor(role: "worker")
+                .WithActors((system, _) =>
+                {
+                    // A single node joins itself; with seeds, the cluster extension joins them on its own.
+                    if (seeds.Length == 0) Cluster.Get(system).Join(Cluster.Get(system).SelfAddress);
+                });
+        });
+
+        var app = builder.Build();
+        app.MapAdminApi(settings.AdminToken);
+        return app;
+    }
+
+    /// <summary>WAL lets the admin endpoint's journal reads run beside the story actors' writes.</summary>
+    private static void PrepareSqlite(string connection)
+    {
+        var path = new SqliteConnectionStringBuilder(connection).DataSource;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var db = new SqliteConnection(connection);
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode=WAL;";
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>`--seed HOST:PORT` with the system name implied, or a full akka.tcp:// address.</summary>
+    public static string SeedAddress(string seed) =>
+        seed.Contains("://", StringComparison.Ordinal) ? seed : $"akka.tcp://{SystemName}@{seed}";
+}

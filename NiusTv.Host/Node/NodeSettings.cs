@@ -1,0 +1,115 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+
+namespace NiusTv.Host.Node;
+
+/// <summary>Everything a node needs to start, resolved from (lowest to highest precedence) built-in defaults,
+/// appsettings.json, --config FILE, NIUSTV__Section__Key variables and command-line options.</summary>
+public sealed record NodeSettings
+{
+    public string DataDir { get; init; } = "data";
+    public string Assets { get; init; } = "samples";
+    public string Out { get; init; } = "out";
+    public string Admin { get; init; } = "127.0.0.1:9110";
+    public string? AdminToken { get; init; }
+    public string? Journal { get; init; }
+    public string Hostname { get; init; } = "127.0.0.1";
+    public int Port { get; init; }
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+    public IReadOnlyList<string> Roles { get; init; } = ["worker"];
+    public string SpeechBackend { get; init; } = "auto";
+    public double TitleCardSeconds { get; init; } = 2.0;
+    public string X264Preset { get; init; } = "veryfast";
+    public int RetryMaxAttempts { get; init; } = 4;
+    public double RetryBaseDelaySeconds { get; init; } = 2;
+    public double RetryMaxDelaySeconds { get; init; } = 60;
+    public IReadOnlyDictionary<string, int> PoolSizes { get; init; } = new Dictionary<string, int>();
+
+    public string DataPath => Path.GetFullPath(DataDir);
+    public string WorkspaceRoot => Path.Combine(DataPath, "workspaces");
+
+    /// <summary>The journal as (provider, connection string). Default: SQLite in the data folder.</summary>
+    public (string Kind, string Connection) JournalTarget
+    {
+        get
+        {
+            var spec = string.IsNullOrWhiteSpace(Journal) ? "sqlite:" + Path.Combine(DataPath, "nius.db") : Journal!;
+            var colon = spec.IndexOf(':');
+            var kind = colon < 0 ? "" : spec[..colon];
+            var rest = colon < 0 ? "" : spec[(colon + 1)..];
+            return kind switch
+            {
+                "sqlite" when rest.Length > 0 => ("sqlite", $"Data Source={Path.GetFullPath(rest)};Pooling=True"),
+                "postgres" when rest.Length > 0 => ("postgres", rest),
+                _ => throw new SettingsException("--journal", $"'{spec}' is not a journal: use sqlite:PATH or postgres:CONNECTIONSTRING"),
+            };
+        }
+    }
+
+    public IPEndPoint AdminEndPoint => ParseEndPoint(Admin, "--admin");
+
+    public static IPEndPoint ParseEndPoint(string value, string option)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value[(colon + 1)..], out var port) || port is < 0 or > 65535)
+            throw new SettingsException(option, $"'{value}' is not HOST:PORT");
+        var host = value[..colon].Trim('[', ']');
+        if (host == "localhost") return new IPEndPoint(IPAddress.Loopback, port);
+        if (!IPAddress.TryParse(host, out var ip))
+        {
+            try { ip = Dns.GetHostAddresses(host).First(); }
+            catch (Exception) { throw new SettingsException(option, $"the host '{host}' cannot be resolved"); }
+        }
+        return new IPEndPoint(ip, port);
+    }
+
+    /// <summary>Reads the "NiusTv" configuration tree: keys like Node:Data, Speech:Backend, Pools:compose.</summary>
+    public static NodeSettings FromConfiguration(IConfiguration config)
+    {
+        var d = new NodeSettings();
+        var node = config.GetSection("Node");
+        var pools = config.GetSection("Pools").GetChildren()
+            .ToDictionary(c => c.Key, c => int.TryParse(c.Value, out var n) && n > 0 ? n
+                : throw new SettingsException("Pools:" + c.Key, $"'{c.Value}' is not a positive number"));
+        return d with
+        {
+            DataDir = node["Data"] ?? d.DataDir,
+            Assets = node["Assets"] ?? d.Assets,
+            Out = node["Out"] ?? d.Out,
+            Admin = node["Admin"] ?? d.Admin,
+            AdminToken = node["AdminToken"] ?? d.AdminToken,
+            Journal = node["Journal"] ?? d.Journal,
+            Hostname = node["Hostname"] ?? d.Hostname,
+            Port = Int(node, "Port", d.Port),
+            Seeds = List(node, "Seeds") ?? d.Seeds,
+            Roles = List(node, "Roles") ?? d.Roles,
+            SpeechBackend = config["Speech:Backend"] ?? d.SpeechBackend,
+            TitleCardSeconds = Double(config, "Compose:TitleCardSeconds", d.TitleCardSeconds),
+            X264Preset = config["Compose:Preset"] ?? d.X264Preset,
+            RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),
+            RetryBaseDelaySeconds = Double(config, "Retry:BaseDelaySeconds", d.RetryBaseDelaySeconds),
+            RetryMaxDelaySeconds = Double(config, "Retry:MaxDelaySeconds", d.RetryMaxDelaySeconds),
+            PoolSizes = pools,
+        };
+    }
+
+    private static IReadOnlyList<string>? List(IConfiguration c, string key)
+    {
+        var section = c.GetSection(key);
+        var items = section.GetChildren().Select(x => x.Value!).Where(v => !string.IsNullOrEmpty(v)).ToList();
+        if (items.Count > 0) return items;
+        return section.Value is { Length: > 0 } csv ? csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+    }
+
+    private static int Int(IConfiguration c, string key, int fallback) => c[key] is not { } v ? fallback
+        : int.TryParse(v, out var n) ? n : throw new SettingsException(key, $"'{v}' is not a whole number");
+
+    private static double Double(IConfiguration c, string key, double fallback) => c[key] is not { } v ? fallback
+        : double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : throw new SettingsException(key, $"'{v}' is not a number");
+}
+
+/// <summary>A setting that cannot work, named the way the user wrote it.</summary>
+public sealed class SettingsException(string setting, string message) : Exception($"{setting}: {message}")
+{
+    public string Setting { get; } = setting;
+}
