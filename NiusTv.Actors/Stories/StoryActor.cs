@@ -89,6 +89,8 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
 
     public static string NodeName(ActorSystem system)
     {
+        // Outside a cluster (actor tests) there is no node address to record, only the system.
+        if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.IClusterActorRefProvider) return system.Name;
         var address = Cluster.Get(system).SelfAddress;
         return address.Host is null ? address.ToString() : $"{address.Host}:{address.Port}";
     }

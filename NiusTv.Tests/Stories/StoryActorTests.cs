@@ -1,0 +1,261 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using NiusTv.Actors.Stories;
+using NiusTv.Steps;
+using NiusTv.Steps.Stories;
+using Xunit;
+using static NiusTv.Actors.Stories.StoryEvents;
+
+namespace NiusTv.Tests.Stories;
+
+/// <summary>A step for actor tests: writes a real file into the workspace and can be told to fail or to block.
+/// The pipeline logic under test is the StoryActor's, not the backends'.</summary>
+public sealed class ScriptedStep(string name, string outDir) : IStoryStep
+{
+    public string Name => name;
+    public string Backend => "scripted";
+    public int Calls => _calls;
+    public Func<int, Task>? Before { get; set; }
+    private int _calls;
+
+    public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
+    {
+        var call = Interlocked.Increment(ref _calls);
+        if (Before is { } before) await before(call);
+        progress.Report(0.5);
+        if (name == "publish")
+        {
+            Directory.CreateDirectory(outDir);
+            var video = Path.Combine(outDir, input.Story.Id + ".mp4");
+            await File.WriteAllTextAsync(video, "video of " + string.Join(",", input.Artifacts.Keys.Order()), ct);
+            return new StepOutput(new Dictionary<string, string> { ["video"] = video, ["poster"] = video });
+        }
+        var file = name + ".out";
+        await File.WriteAllTextAsync(Path.Combine(input.Workspace, file), $"{name} of {input.Story.Id} r{input.Revision}", ct);
+        return new StepOutput(new Dictionary<string, string> { [file] = file });
+    }
+}
+
+public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
+{
+    private static readonly string[] Pipeline = ["init", "speech", "compose", "publish"];
+    private readonly string _dir = Directory.CreateTempSubdirectory("nius-actor-").FullName;
+    private readonly Dictionary<string, ScriptedStep> _steps;
+
+    public StoryActorTests(ITestOutputHelper output) : base("story-actor-tests", output)
+    {
+        _steps = Pipeline.ToDictionary(n => n, n => new ScriptedStep(n, Path.Combine(_dir, "out")));
+    }
+
+    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"), Pipeline,
+        new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)));
+
+    protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
+    {
+        // A fresh SQLite file per test: each test class instance gets its own folder.
+        builder.AddStoryPersistence(JournalKind.Sqlite, $"Data Source={Path.Combine(_dir, "journal.db")}")
+            .WithActors((system, registry) =>
+                registry.Register<StepPools>(system.ActorOf(StepPools.Create(_steps.Values,
+                    new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 2))), "step-pools")));
+    }
+
+    private IActorRef StartStory(string id) => Sys.ActorOf(StoryActor.Create(id, Settings, ActorRegistry.Get<StepPools>()));
+
+    private StoryCatalog Catalog => new(Sys, StoryPersistence.QueryPluginId);
+
+    private static Story Sample(string id = "city-budget") => new(id, "City approves budget", ["The council approved the budget."], [],
+        "default", "default", StoryPriority.Normal, StoryOutput.LocalDefault);
+
+    private async Task<StoryView> WaitFor(IActorRef story, string id, Func<StoryView, bool> until, int seconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var view = await story.Ask<StoryView>(new StoryQueries.GetStory(id), TimeSpan.FromSeconds(5));
+            if (until(view)) return view;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"story {id} stuck in {view.State}: {string.Join(", ", view.Steps.Select(s => s.Name + "=" + s.State))}");
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task StopAndWait(IActorRef actor)
+    {
+        Watch(actor);
+        Sys.Stop(actor);
+        ExpectTerminated(actor);
+        await Task.Yield();
+    }
+
+    [Fact]
+    public async Task A_story_journals_accepted_then_started_and_completed_for_every_step_then_completed()
+    {
+        var story = StartStory("city-budget");
+        var reply = await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample()), TimeSpan.FromSeconds(10));
+        Assert.Equal((1, true), (reply.Revision, reply.IsNewRevision));
+        var view = await WaitFor(story, "city-budget", v => v.State == "completed");
+
+        var events = await Catalog.EventsAsync("city-budget");
+        var expected = new List<string> { "Accepted" };
+        foreach (var step in Pipeline) expected.AddRange([$"StepStarted:{step}", $"StepCompleted:{step}"]);
+        expected.Add("Completed");
+        Assert.Equal(expected, events.Select(e => e switch
+        {
+            StepStarted s => "StepStarted:" + s.Step,
+            StepCompleted c => "StepCompleted:" + c.Step,
+            _ => e.GetType().Name,
+        }));
+
+        // Each completed step carries its artifacts with the checksum of the file as written.
+        var speech = events.OfType<StepCompleted>().Single(e => e.Step == "speech");
+        var artifact = Assert.Single(speech.Artifacts);
+        var file = Path.Combine(Settings.WorkspaceOf("city-budget", 1), artifact.Path);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file))), artifact.Sha256);
+        Assert.Equal(Path.Combine(_dir, "out", "city-budget.mp4"), view.Video);
+        Assert.All(view.Steps, s => Assert.Equal(1, s.Attempts));
+    }
+
+    [Fact]
+    public async Task Publishing_the_same_content_again_persists_nothing_and_new_content_makes_revision_two()
+    {
+        var story = StartStory("city-budget");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample()), TimeSpan.FromSeconds(10));
+        await WaitFor(story, "city-budget", v => v.State == "completed");
+        var again = await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample()), TimeSpan.FromSeconds(10));
+        Assert.Equal((1, false), (again.Revision, again.IsNewRevision));
+        Assert.Single((await Catalog.EventsAsync("city-budget")).OfType<Accepted>());
+
+        var changed = Sample() with { Title = "City approves budget after all" };
+        var second = await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(changed), TimeSpan.FromSeconds(10));
+        Assert.Equal((2, true), (second.Revision, second.IsNewRevision));
+        var view = await WaitFor(story, "city-budget", v => v.Revision == 2 && v.State == "completed");
+        Assert.Equal("City approves budget after all", view.Title);
+        Assert.Equal(2, (await Catalog.EventsAsync("city-budget")).OfType<Completed>().Count());
+    }
+
+    [Fact]
+    public async Task A_transient_failure_is_retried_with_backoff_and_then_succeeds()
+    {
+        _steps["speech"].Before = call => call <= 2 ? throw StepFailure.Retryable($"festival crashed (call {call})") : Task.CompletedTask;
+        var story = StartStory("retry-me");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("retry-me")), TimeSpan.FromSeconds(10));
+        var view = await WaitFor(story, "retry-me", v => v.State is "completed" or "failed");
+
+        Assert.Equal("completed", view.State);
+        var speech = view.Steps.Single(s => s.Name == "speech");
+        Assert.Equal(3, speech.Attempts);
+        Assert.Equal(["failed", "failed", "completed"], speech.Timeline.Select(t => t.Outcome));
+        var failures = (await Catalog.EventsAsync("retry-me")).OfType<StepFailed>().ToList();
+        Assert.Equal(2, failures.Count);
+        Assert.All(failures, f => Assert.True(f.Transient));
+        // Backoff: the second wait is twice the first.
+        Assert.Equal(TimeSpan.FromMilliseconds(100), failures[0].RetryAt - failures[0].At);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), failures[1].RetryAt - failures[1].At);
+    }
+
+    [Fact]
+    public async Task A_permanent_failure_stops_the_story_with_a_sentence_and_runs_no_later_step()
+    {
+        _steps["init"].Before = _ => throw StepFailure.Permanent("images[0]: 'images/missing.jpg' was not found in the asset store");
+        var story = StartStory("broken");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("broken")), TimeSpan.FromSeconds(10));
+        var view = await WaitFor(story, "broken", v => v.State is "completed" or "failed");
+        Assert.Equal("failed", view.State);
+        Assert.Equal("images[0]: 'images/missing.jpg' was not found in the asset store", view.Error);
+        Assert.Equal(1, _steps["init"].Calls);
+        Assert.Equal(0, _steps["speech"].Calls);
+        Assert.Null(view.Video);
+    }
+
+    [Fact]
+    public async Task Exhausted_retries_fail_the_story_naming_the_step_and_the_last_error()
+    {
+        _steps["compose"].Before = _ => throw StepFailure.Retryable("ffmpeg exited with 1: broken pipe");
+        var story = StartStory("flaky");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("flaky")), TimeSpan.FromSeconds(10));
+        var view = await WaitFor(story, "flaky", v => v.State is "completed" or "failed");
+        Assert.Equal("failed", view.State);
+        Assert.Equal("compose failed 3 times; last error: ffmpeg exited with 1: broken pipe", view.Error);
+        Assert.Equal(3, _steps["compose"].Calls);
+    }
+
+    [Fact]
+    public async Task Recovery_mid_pipeline_resumes_at_the_interrupted_step_without_rerunning_earlier_ones()
+    {
+        var composeBlocked = new TaskCompletionSource();
+        var composeEntered = new TaskCompletionSource();
+        _steps["compose"].Before = call =>
+        {
+            if (call > 1) return Task.CompletedTask;
+            composeEntered.TrySetResult();
+            return composeBlocked.Task; // the first attempt never finishes: its node "dies"
+        };
+        var story = StartStory("resume-me");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("resume-me")), TimeSpan.FromSeconds(10));
+        await composeEntered.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await StopAndWait(story);
+
+        var revived = StartStory("resume-me"); // replays the journal
+        var view = await WaitFor(revived, "resume-me", v => v.State is "completed" or "failed");
+        composeBlocked.SetResult();
+
+        Assert.Equal("completed", view.State);
+        Assert.Equal((1, 1, 2), (_steps["init"].Calls, _steps["speech"].Calls, _steps["compose"].Calls));
+        var compose = view.Steps.Single(s => s.Name == "compose");
+        Assert.Equal(["interrupted", "completed"], compose.Timeline.Select(t => t.Outcome));
+        Assert.All(view.Steps.Where(s => s.Name is "init" or "speech"), s => Assert.Single(s.Timeline));
+    }
+
+    [Fact]
+    public async Task A_missing_result_found_on_recovery_is_journaled_and_that_step_runs_again()
+    {
+        var gate = new TaskCompletionSource();
+        var entered = new TaskCompletionSource();
+        _steps["compose"].Before = call =>
+        {
+            if (call > 1) return Task.CompletedTask;
+            entered.TrySetResult();
+            return gate.Task;
+        };
+        var story = StartStory("lost-speech");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("lost-speech")), TimeSpan.FromSeconds(10));
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await StopAndWait(story);
+        File.Delete(Path.Combine(Settings.WorkspaceOf("lost-speech", 1), "speech.out"));
+
+        var view = await WaitFor(StartStory("lost-speech"), "lost-speech", v => v.State is "completed" or "failed");
+        gate.SetResult();
+        Assert.Equal("completed", view.State);
+        var lost = Assert.Single((await Catalog.EventsAsync("lost-speech")).OfType<ResultsLost>());
+        Assert.Equal("speech", lost.Step);
+        Assert.Contains("speech.out is missing", lost.Reason);
+        Assert.Equal((1, 2), (_steps["init"].Calls, _steps["speech"].Calls));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_running_story_persists_cancelled_and_abandons_the_step()
+    {
+        var entered = new TaskCompletionSource();
+        _steps["speech"].Before = async _ =>
+        {
+            entered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        };
+        var story = StartStory("cancel-me");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("cancel-me")), TimeSpan.FromSeconds(10));
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        var result = await story.Ask<StoryCommands.CancelResult>(new StoryCommands.Cancel("cancel-me", "operator"), TimeSpan.FromSeconds(10));
+        Assert.True(result.Cancelled);
+        var events = await Catalog.EventsAsync("cancel-me");
+        Assert.IsType<Cancelled>(events[^1]);
+        Assert.DoesNotContain(events, e => e is StepCompleted { Step: "speech" });
+    }
+
+    void IDisposable.Dispose()
+    {
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+}

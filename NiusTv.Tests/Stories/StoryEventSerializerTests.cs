@@ -1,0 +1,51 @@
+using Akka.Actor;
+using Akka.Configuration;
+using NiusTv.Actors.Stories;
+using Xunit;
+using static NiusTv.Actors.Stories.StoryEvents;
+
+namespace NiusTv.Tests.Stories;
+
+public sealed class StoryEventSerializerTests : IDisposable
+{
+    private readonly ActorSystem _system = ActorSystem.Create("serializer-tests", ConfigurationFactory.ParseString("""
+        akka.actor.serializers.nius-story = "NiusTv.Actors.Stories.StoryEventSerializer, NiusTv.Actors"
+        akka.actor.serialization-bindings { "NiusTv.Actors.Stories.IStoryEvent, NiusTv.Actors" = nius-story }
+        """));
+
+    private static readonly DateTimeOffset At = new(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(1));
+
+    public static TheoryData<IStoryEvent> Events() =>
+    [
+        new Accepted("a", 1, "{\"id\":\"a\"}", "abc", ["init", "speech"], At),
+        new StepStarted("a", 1, "init", 1, "127.0.0.1:4053", At),
+        new StepCompleted("a", 1, "init", 1, "local", [new ArtifactRecord("images.json", "images.json", "ff", 12)], At),
+        new StepFailed("a", 1, "speech", 2, "festival", "crashed", true, At.AddSeconds(4), At),
+        new ResultsLost("a", 1, "init", "workspace missing", "n2", At),
+        new Completed("a", 1, "/out/videos/a.mp4", "/out/videos/a.jpg", At),
+        new Failed("a", 1, "init", "images[0] missing", At),
+        new Cancelled("a", 1, "operator", At),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Events))]
+    public void Every_event_round_trips_through_the_owned_serializer_under_a_versioned_manifest(IStoryEvent e)
+    {
+        var serializer = _system.Serialization.FindSerializerFor(e);
+        var owned = Assert.IsType<StoryEventSerializer>(serializer);
+        var manifest = owned.Manifest(e);
+        Assert.Matches(@"^story\.[a-z-]+\.v\d+$", manifest);
+        var back = owned.FromBinary(owned.ToBinary(e), manifest);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(e, e.GetType()), System.Text.Json.JsonSerializer.Serialize(back, back.GetType()));
+    }
+
+    [Fact]
+    public void An_unknown_manifest_is_a_clear_error()
+    {
+        var owned = (StoryEventSerializer)_system.Serialization.FindSerializerForType(typeof(Completed));
+        var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => owned.FromBinary("{}"u8.ToArray(), "story.renamed.v9"));
+        Assert.Contains("story.renamed.v9", e.Message);
+    }
+
+    public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+}

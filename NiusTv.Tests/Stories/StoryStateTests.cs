@@ -1,0 +1,182 @@
+using NiusTv.Actors.Stories;
+using NiusTv.Steps.Stories;
+using Xunit;
+using static NiusTv.Actors.Stories.StoryEvents;
+
+namespace NiusTv.Tests.Stories;
+
+/// <summary>The story's decisions without an ActorSystem: what each situation persists.</summary>
+public sealed class StoryStateTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    private static readonly string[] Pipeline = ["init", "speech", "compose", "publish"];
+    private static readonly RetryPolicy Retry = new(3, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
+
+    public static Story Sample(string paragraph = "The council approved the budget.") => new(
+        "city-budget", "City approves budget", [paragraph], [], "default", "default", StoryPriority.Normal, StoryOutput.LocalDefault);
+
+    private static StoryState Fold(StoryState s, IEnumerable<IStoryEvent> events) => events.Aggregate(s, (acc, e) => acc.Apply(e));
+
+    private static StoryState Accepted() => Fold(StoryState.Empty("city-budget"), StoryState.Empty("city-budget").Accept(Sample(), Pipeline, T0));
+
+    private static ArtifactRecord[] Artifact(string name) => [new(name, name, "ab", 2)];
+
+    [Fact]
+    public void Accepting_a_story_creates_revision_one_with_every_step_pending()
+    {
+        var s = Accepted();
+        Assert.Equal(1, s.Revision);
+        Assert.Equal(StoryStatus.Accepted, s.Status);
+        Assert.Equal(Pipeline, s.Steps.Select(x => x.Name));
+        Assert.All(s.Steps, x => Assert.Equal(StepStatus.Pending, x.Status));
+        Assert.Equal("City approves budget", s.Story!.Title);
+    }
+
+    [Fact]
+    public void The_same_content_again_is_a_no_op_and_new_content_is_a_new_revision()
+    {
+        var s = Accepted();
+        Assert.Empty(s.Accept(Sample(), Pipeline, T0.AddMinutes(1)));
+        var changed = s.Accept(Sample("The council rejected the budget."), Pipeline, T0.AddMinutes(1));
+        var accepted = Assert.IsType<Accepted>(Assert.Single(changed));
+        Assert.Equal(2, accepted.Revision);
+        var s2 = Fold(s, changed);
+        Assert.Equal(2, s2.Revision);
+        Assert.Contains("rejected", s2.Story!.Paragraphs[0]);
+    }
+
+    [Fact]
+    public void A_full_run_is_started_and_completed_for_each_step_in_order_then_the_story_completes()
+    {
+        var s = Accepted();
+        var events = new List<IStoryEvent>();
+        foreach (var step in Pipeline)
+        {
+            var start = Assert.IsType<StepStarted>(s.Advance("n1", T0));
+            Assert.Equal((step, 1), (start.Step, start.Attempt));
+            s = s.Apply(start);
+            Assert.Null(s.Advance("n1", T0)); // nothing else starts while a step runs
+            var artifacts = step == "publish"
+                ? new[] { new ArtifactRecord("video", "/out/videos/city-budget.mp4", "", 0), new ArtifactRecord("poster", "/out/videos/city-budget.jpg", "", 0) }
+                : Artifact(step + ".out");
+            var done = s.StepSucceeded(step, 1, "test", artifacts, T0);
+            events.Add(start);
+            events.AddRange(done);
+            s = Fold(s, done);
+        }
+        var completed = Assert.IsType<Completed>(s.Advance("n1", T0));
+        s = s.Apply(completed);
+        Assert.Equal(StoryStatus.Completed, s.Status);
+        Assert.Equal("/out/videos/city-budget.mp4", s.Video);
+        Assert.Equal(8, events.Count);
+    }
+
+    [Fact]
+    public void A_transient_failure_is_retried_with_exponential_backoff_until_attempts_run_out()
+    {
+        var s = Accepted();
+        s = s.Apply(s.Advance("n1", T0)!);
+        var f1 = s.StepFailedWith("init", 1, "local", "disk busy", true, Retry, T0);
+        var failed = Assert.IsType<StepFailed>(Assert.Single(f1));
+        Assert.Equal(T0.AddSeconds(2), failed.RetryAt);
+        s = Fold(s, f1);
+        Assert.Equal(StepStatus.Retrying, s.Step("init")!.Status);
+        Assert.Null(s.Advance("n1", T0.AddSeconds(1))); // not yet due
+        var retry = Assert.IsType<StepStarted>(s.Advance("n1", T0.AddSeconds(2)));
+        Assert.Equal(2, retry.Attempt);
+        s = s.Apply(retry);
+        var f2 = Assert.IsType<StepFailed>(Assert.Single(s.StepFailedWith("init", 2, "local", "disk busy", true, Retry, T0.AddSeconds(2))));
+        Assert.Equal(T0.AddSeconds(2 + 4), f2.RetryAt);
+        s = s.Apply(f2).Apply(s.Apply(f2).Advance("n1", T0.AddSeconds(6))!);
+        var last = s.StepFailedWith("init", 3, "local", "disk busy", true, Retry, T0.AddSeconds(7));
+        Assert.Collection(last, e => Assert.IsType<StepFailed>(e), e => Assert.Contains("init failed 3 times; last error: disk busy", ((Failed)e).Reason));
+        s = Fold(s, last);
+        Assert.Equal(StoryStatus.Failed, s.Status);
+        Assert.Equal(3, s.Step("init")!.Attempts);
+        Assert.Equal(3, s.Step("init")!.History.Count);
+    }
+
+    [Fact]
+    public void A_permanent_failure_stops_the_story_at_once_with_the_steps_own_sentence()
+    {
+        var s = Accepted();
+        s = s.Apply(s.Advance("n1", T0)!);
+        var events = s.StepFailedWith("init", 1, "local", "images[0]: 'images/x.jpg' was not found", false, Retry, T0);
+        s = Fold(s, events);
+        Assert.Equal(StoryStatus.Failed, s.Status);
+        Assert.Equal("images[0]: 'images/x.jpg' was not found", s.Error);
+        Assert.Null(s.Advance("n1", T0));
+    }
+
+    [Fact]
+    public void A_result_from_an_older_attempt_or_revision_is_ignored()
+    {
+        var s = Accepted();
+        s = s.Apply(s.Advance("n1", T0)!);
+        Assert.Empty(s.StepSucceeded("init", 2, "x", Artifact("a"), T0));
+        Assert.Empty(s.StepSucceeded("speech", 1, "x", Artifact("a"), T0));
+        var s2 = Fold(s, s.Accept(Sample("New text."), Pipeline, T0));
+        Assert.Equal(2, s2.Revision);
+        Assert.Empty(s2.StepSucceeded("init", 1, "x", Artifact("a"), T0)); // revision 2 has not started init
+        var stale = new StepCompleted("city-budget", 1, "init", 1, "x", Artifact("a"), T0);
+        Assert.Equal(StepStatus.Pending, s2.Apply(stale).Step("init")!.Status);
+    }
+
+    [Fact]
+    public void After_a_restart_the_interrupted_attempt_is_closed_and_the_step_runs_again()
+    {
+        var s = Accepted();
+        s = s.Apply(s.Advance("n1", T0)!);
+        s = Fold(s, s.StepSucceeded("init", 1, "local", Artifact("images.json"), T0));
+        s = s.Apply(s.Advance("n1", T0)!); // speech running when the node dies
+        var events = s.Interrupted(Retry, T0.AddSeconds(5));
+        var failed = Assert.IsType<StepFailed>(Assert.Single(events));
+        Assert.Equal(StoryState.InterruptedReason, failed.Reason);
+        s = Fold(s, events);
+        var again = Assert.IsType<StepStarted>(s.Advance("n2", T0.AddSeconds(5)));
+        Assert.Equal(("speech", 2, "n2"), (again.Step, again.Attempt, again.Node));
+        s = s.Apply(again);
+        Assert.Equal(1, s.Step("init")!.Attempts);
+        Assert.Equal(["interrupted", "running"], s.Step("speech")!.History.Select(h => h.Outcome));
+    }
+
+    [Fact]
+    public void Lost_results_send_the_story_back_to_that_step_and_keep_the_earlier_ones()
+    {
+        var s = Accepted();
+        foreach (var step in new[] { "init", "speech" })
+        {
+            s = s.Apply(s.Advance("n1", T0)!);
+            s = Fold(s, s.StepSucceeded(step, 1, "b", Artifact(step + ".out"), T0));
+        }
+        s = s.Apply(new ResultsLost("city-budget", 1, "speech", "speech.out is missing", "n2", T0));
+        Assert.Equal(StepStatus.Completed, s.Step("init")!.Status);
+        Assert.Equal(StepStatus.Pending, s.Step("speech")!.Status);
+        Assert.Equal("lost", s.Step("speech")!.History[^1].Outcome);
+        Assert.Equal("speech", Assert.IsType<StepStarted>(s.Advance("n2", T0)).Step);
+    }
+
+    [Fact]
+    public void Cancelling_stops_an_active_story_and_is_a_no_op_afterwards()
+    {
+        var s = Accepted();
+        s = s.Apply(s.Advance("n1", T0)!);
+        var events = s.Cancel("operator", T0);
+        s = Fold(s, events);
+        Assert.Equal(StoryStatus.Cancelled, s.Status);
+        Assert.Equal("abandoned", s.Step("init")!.History[^1].Outcome);
+        Assert.Empty(s.Cancel("again", T0));
+        Assert.Null(s.Advance("n1", T0));
+    }
+
+    [Theory]
+    [InlineData(1, 2.0)]
+    [InlineData(2, 4.0)]
+    [InlineData(3, 8.0)]
+    public void Backoff_doubles_and_is_capped(int failedAttempt, double seconds)
+    {
+        var policy = new RetryPolicy(10, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(7));
+        Assert.Equal(Math.Min(seconds, 7), policy.DelayAfter(failedAttempt)!.Value.TotalSeconds);
+        Assert.Null(new RetryPolicy(3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)).DelayAfter(3));
+    }
+}
