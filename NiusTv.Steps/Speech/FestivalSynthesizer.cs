@@ -45,10 +45,12 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
         try
         {
             var script = new StringBuilder();
-            script.AppendLine("(voice_cmu_us_slt_arctic_hts)");
-            // Flushing after each paragraph lets the step report progress while Festival is still running.
+            // The voice is selected again for every paragraph so that no paragraph depends on settings an
+            // earlier one left behind (measured: no cost, the model stays loaded). Flushing after each
+            // paragraph lets the step report progress while Festival is still running.
             script.AppendLine($$"""
                 (define (niustv_say idx txt wav)
+                  (voice_cmu_us_slt_arctic_hts)
                   (let ((u (eval (list 'Utterance 'Text txt))))
                     (utt.synth u)
                     (utt.save.wave u wav 'riff)
@@ -218,12 +220,13 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
 
     /// <summary>Festival reads bytes, not Unicode: "café" comes out as "caf" plus one spelled-out word per
     /// UTF-8 byte. The voice is English, so accents are dropped, typographic punctuation becomes ASCII and
-    /// whatever is left outside ASCII (other scripts, emoji) is not spoken.</summary>
+    /// whatever is left outside ASCII (other scripts, emoji) is not spoken. A table rather than
+    /// string.Normalize: the projects run with InvariantGlobalization, where normalization leaves "é" alone.</summary>
     internal static string ToFestivalText(string paragraph)
     {
         var text = SpeechAssembly.StripControl(paragraph);
         var sb = new StringBuilder(text.Length);
-        foreach (var c in text.Normalize(NormalizationForm.FormKD))
+        foreach (var c in text)
         {
             if (c < 128) { sb.Append(c); continue; }
             switch (c)
@@ -231,6 +234,7 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
                 case '\u2018' or '\u2019' or '\u201A' or '\u201B' or '\u2032': sb.Append('\''); break;
                 case '\u201C' or '\u201D' or '\u201E' or '\u201F' or '\u2033' or '\u00AB' or '\u00BB': sb.Append('"'); break;
                 case '\u2013' or '\u2014' or '\u2015' or '\u2212': sb.Append(" - "); break;
+                case '\u2026': sb.Append("..."); break;
                 case '\u00DF': sb.Append("ss"); break;
                 case '\u00E6': sb.Append("ae"); break;
                 case '\u00C6': sb.Append("AE"); break;
@@ -243,11 +247,20 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
                 case '\u0111': sb.Append('d'); break;
                 case '\u0110': sb.Append('D'); break;
                 default:
-                    // Combining accents from the decomposition vanish; anything else would be read byte by byte.
-                    if (CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.NonSpacingMark) sb.Append(' ');
+                    char folded = c is >= LatinFoldFirst and < (char)(LatinFoldFirst + 192) ? LatinFold[c - LatinFoldFirst] : '?';
+                    sb.Append(folded == '?' ? ' ' : folded);
                     break;
             }
         }
         return string.Join(' ', sb.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries));
     }
+
+    private const char LatinFoldFirst = '\u00C0';
+
+    /// <summary>Base letter of each character U+00C0..U+017F (Latin-1 Supplement letters and Latin
+    /// Extended-A, which covers the names in European news); '?' where there is no single one.</summary>
+    private const string LatinFold =
+        "AAAAAA?CEEEEIIII?NOOOOO??UUUUY??aaaaaa?ceeeeiiii?nooooo??uuuuy?y" +
+        "AaAaAaCcCcCcCcDd??EeEeEeEeEeGgGgGgGgHh??IiIiIiIiI???JjKk?LlLlLl" +
+        "????NnNnNn???OoOoOo??RrRrRrSsSsSsSsTtTt??UuUuUuUuUuUuWwYyYZzZzZz?";
 }
