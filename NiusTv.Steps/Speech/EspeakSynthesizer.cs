@@ -67,10 +67,7 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
             var e = events[i];
             if (e.Type == EspeakLibrary.EventWord)
             {
-                int from = Math.Clamp(e.TextPosition - 1, 0, codePointStarts.Count - 1);
-                int to = Math.Clamp(from + e.Length, from, codePointStarts.Count - 1);
-                var word = text[codePointStarts[from]..codePointStarts[to]].ToLowerInvariant();
-                words.Add(word);
+                words.Add(WordAt(text, codePointStarts, e.TextPosition, e.Length));
                 currentWord = words.Count - 1;
             }
             else if (e.Type == EspeakLibrary.EventPhoneme)
@@ -89,6 +86,22 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
             }
         }
         return new ParagraphSpeech(index, samples, phones, words);
+    }
+
+    private static string WordAt(string text, List<int> codePointStarts, int position, int length)
+    {
+        int last = codePointStarts.Count - 1;
+        int from = Math.Clamp(position - 1, 0, last);
+        int start = codePointStarts[from];
+        while (start < text.Length && char.IsWhiteSpace(text[start])) start++;
+        int end = length > 0 ? codePointStarts[Math.Clamp(from + length, from, last)] : start;
+        // espeak reports length 0 for a word right after an opening quote ("“agreed”"); the word then runs
+        // to the next space.
+        if (end <= start) end = text.IndexOf(' ', start) is var space and >= 0 ? space : text.Length;
+        var raw = text[start..end];
+        // Quotes and commas next to a word are not part of it; a token of punctuation only stays as it is.
+        var trimmed = raw.Trim().Trim('"', '\'', ',', '.', ';', ':', '!', '?', '(', ')', '\u201C', '\u201D', '\u2018', '\u2019');
+        return (trimmed.Length > 0 ? trimmed : raw.Trim()).ToLowerInvariant();
     }
 }
 
