@@ -29,6 +29,13 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
         _voiceDirectory = voiceDirectory;
     }
 
+    /// <summary>Time allowed for any story, on top of <see cref="TimeoutPerChar"/>. Festival runs at RTF 0.04
+    /// on one idle core, about 3 ms per character of text; the defaults leave room for a busy node and the
+    /// voice load, and grow with the text so that a long story is not killed while a stuck Festival is.</summary>
+    public TimeSpan BaseTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan TimeoutPerChar { get; init; } = TimeSpan.FromMilliseconds(20);
+
     public string Name => BackendName;
 
     public bool IsAvailable => _festival.IsAvailable && Directory.Exists(_voiceDirectory);
@@ -68,9 +75,7 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
             var scriptPath = Path.Combine(dir.FullName, "speech.scm");
             await File.WriteAllTextAsync(scriptPath, script.ToString(), new UTF8Encoding(false), ct);
 
-            // RTF is 0.04 on one idle core; the allowance covers a busy node and the voice load, and grows
-            // with the text so that a long story is not killed while a stuck Festival still is.
-            var timeout = SpeechAssembly.Timeout(texts.Select(t => t.Text), secondsPerChar: 0.02, baseSeconds: 30);
+            var timeout = BaseTimeout + TimeoutPerChar * texts.Sum(t => t.Text.Length);
             var segments = await RunFestivalAsync(scriptPath, dir.FullName, texts.Count, timeout, progress, ct);
 
             var result = new List<ParagraphSpeech>();
@@ -132,6 +137,13 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
         try
         {
             await ExternalTool.WaitAsync(process, timeout, ct);
+        }
+        catch (StepFailure timedOut)
+        {
+            // What Festival said before it was stopped is the only clue to why it hung.
+            await reader;
+            process.WaitForExit();
+            lock (stderr) throw StepFailure.Retryable($"{timedOut.Message} after {done} of {paragraphCount} paragraphs: {Tail(stderr.ToString().Trim())}", timedOut);
         }
         finally
         {

@@ -68,7 +68,4 @@ internal static class SpeechAssembly
             if (char.IsControl(chars[i])) chars[i] = ' ';
         return new string(chars).Trim();
     }
-
-    public static TimeSpan Timeout(IEnumerable<string> paragraphs, double secondsPerChar, double baseSeconds) =>
-        TimeSpan.FromSeconds(baseSeconds + secondsPerChar * paragraphs.Sum(p => p.Length));
 }

@@ -138,6 +138,20 @@ public sealed class SpeechTests : IDisposable
     }
 
     [Fact]
+    public async Task Hanging_festival_is_stopped_and_its_stderr_reported()
+    {
+        var script = await FakeTool("stuck-festival", "echo 'loading voice' >&2\nexec sleep 60");
+        var festival = new FestivalSynthesizer(program: script) { BaseTimeout = TimeSpan.FromSeconds(1), TimeoutPerChar = TimeSpan.Zero };
+        var clock = Stopwatch.StartNew();
+        var failure = await Assert.ThrowsAsync<StepFailure>(() =>
+            festival.SynthesizeAsync(TwoParagraphs, Path.Combine(_workspace.FullName, "x.wav"), TestContext.Current.CancellationToken));
+        Assert.True(failure.Transient);
+        Assert.Contains("did not finish", failure.Message);
+        Assert.Contains("loading voice", failure.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task Silent_festival_is_a_transient_failure()
     {
         var script = await FakeTool("mute-festival", "exit 0");
