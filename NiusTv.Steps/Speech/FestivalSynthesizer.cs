@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using NiusTv.Steps.Tools;
+
+namespace NiusTv.Steps.Speech;
+
+/// <summary>Festival with the CMU SLT HTS voice. The whole story is one <c>festival -b</c> run: starting
+/// Festival and loading the voice costs about 0.2 s, and the phone end times are printed from the very
+/// utterances whose waves are saved, so audio and timings cannot disagree (text2wave re-synthesizes per
+/// sentence and adds pauses, TOOLCHAIN.md §1).</summary>
+public sealed class FestivalSynthesizer : ISpeechSynthesizer
+{
+    public const string BackendName = "festival";
+    public const string DefaultVoiceDirectory = "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts";
+
+    // Festival prints these before every line we parse, so its own chatter on stdout cannot be mistaken for data.
+    private const string SegmentTag = "niustv-seg";
+    private const string DoneTag = "niustv-done";
+
+    private readonly ExternalTool _festival;
+    private readonly string _voiceDirectory;
+
+    /// <param name="program">The festival executable (name on PATH or a path).</param>
+    /// <param name="voiceDirectory">Where the SLT HTS voice is installed; without it Festival has no voice to select.</param>
+    public FestivalSynthesizer(string program = "festival", string voiceDirectory = DefaultVoiceDirectory)
+    {
+        _festival = new ExternalTool(program);
+        _voiceDirectory = voiceDirectory;
+    }
+
+    /// <summary>Time allowed for any story, on top of <see cref="TimeoutPerChar"/>. Festival runs at RTF 0.04
+    /// on one idle core, about 3 ms per character of text; the defaults leave room for a busy node and the
+    /// voice load, and grow with the text so that a long story is not killed while a stuck Festival is.</summary>
+    public TimeSpan BaseTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan TimeoutPerChar { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    public string Name => BackendName;
+
+    public bool IsAvailable => _festival.IsAvailable && Directory.Exists(_voiceDirectory);
+
+    public async Task<SpeechResult> SynthesizeAsync(IReadOnlyList<string> paragraphs, string wavPath, CancellationToken ct,
+        IProgress<double>? progress = null)
+    {
+        var clock = Stopwatch.StartNew();
+        var texts = paragraphs.Select((p, i) => (Index: i, Text: ToFestivalText(p)))
+            .Where(p => p.Text.Length > 0).ToList();
+        if (texts.Count == 0) throw StepFailure.Permanent("there is no text to speak: every paragraph is empty");
+
+        var dir = Directory.CreateTempSubdirectory("niustv-festival-");
+        try
+        {
+            var script = new StringBuilder();
+            // The voice is selected again for every paragraph so that no paragraph depends on settings an
+            // earlier one left behind (measured: no cost, the model stays loaded). Flushing after each
+            // paragraph lets the step report progress while Festival is still running.
+            script.AppendLine($$"""
+                (define (niustv_say idx txt wav)
+                  (voice_cmu_us_slt_arctic_hts)
+                  (let ((u (eval (list 'Utterance 'Text txt))))
+                    (utt.synth u)
+                    (utt.save.wave u wav 'riff)
+                    (mapcar
+                      (lambda (s)
+                        (format t "{{SegmentTag}} %d %s %s %s %s\n" idx (item.name s) (item.feat s "end")
+                          (item.feat s "R:SylStructure.parent.parent.id")
+                          (item.feat s "R:SylStructure.parent.parent.name")))
+                      (utt.relation.items u 'Segment))
+                    (format t "{{DoneTag}} %d\n" idx)
+                    (fflush nil)))
+                """);
+            foreach (var (index, text) in texts)
+                script.AppendLine($"(niustv_say {index} {SchemeString(text)} {SchemeString(WavOf(dir.FullName, index))})");
+            var scriptPath = Path.Combine(dir.FullName, "speech.scm");
+            await File.WriteAllTextAsync(scriptPath, script.ToString(), new UTF8Encoding(false), ct);
+
+            var timeout = BaseTimeout + TimeoutPerChar * texts.Sum(t => t.Text.Length);
+            var segments = await RunFestivalAsync(scriptPath, dir.FullName, texts.Count, timeout, progress, ct);
+
+            var result = new List<ParagraphSpeech>();
+            int rate = 0;
+            foreach (var (index, _) in texts)
+            {
+                if (!segments.TryGetValue(index, out var segs))
+                    throw StepFailure.Retryable($"festival printed no timings for paragraph {index}");
+                var wav = ReadParagraphWave(WavOf(dir.FullName, index));
+                if (rate != 0 && wav.SampleRate != rate)
+                    throw StepFailure.Retryable($"festival wrote paragraphs at {rate} Hz and {wav.SampleRate} Hz; they cannot be joined");
+                rate = wav.SampleRate;
+                result.Add(ToParagraph(index, segs, wav));
+            }
+            var timings = SpeechAssembly.Assemble(BackendName, rate, result, wavPath);
+            progress?.Report(1.0);
+            return new SpeechResult(timings, wavPath, clock.Elapsed);
+        }
+        finally
+        {
+            try { dir.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static string WavOf(string dir, int index) => Path.Combine(dir, $"p{index}.wav");
+
+    private sealed record Segment(string Phone, double End, string WordId, string Word);
+
+    private async Task<Dictionary<int, List<Segment>>> RunFestivalAsync(string scriptPath, string workDir, int paragraphCount,
+        TimeSpan timeout, IProgress<double>? progress, CancellationToken ct)
+    {
+        using var process = _festival.Start(["-b", scriptPath], workDir, redirectStdin: false);
+        var stderr = new StringBuilder();
+        process.ErrorDataReceived += (_, e) => ExternalTool.AppendTail(stderr, e.Data);
+        process.BeginErrorReadLine();
+
+        var segments = new Dictionary<int, List<Segment>>();
+        int done = 0, lines = 0;
+        var reader = Task.Run(async () =>
+        {
+            while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
+            {
+                lines++;
+                if (line.StartsWith(SegmentTag + " ", StringComparison.Ordinal))
+                {
+                    var seg = ParseSegment(line, out int idx);
+                    if (!segments.TryGetValue(idx, out var list)) segments[idx] = list = [];
+                    list.Add(seg);
+                }
+                else if (line.StartsWith(DoneTag + " ", StringComparison.Ordinal))
+                {
+                    done++;
+                    // The last 5 % is kept for joining the paragraphs and writing the WAV.
+                    progress?.Report(0.95 * done / paragraphCount);
+                }
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            await ExternalTool.WaitAsync(process, timeout, ct);
+        }
+        catch (StepFailure timedOut)
+        {
+            // What Festival said before it was stopped is the only clue to why it hung.
+            await reader;
+            process.WaitForExit();
+            lock (stderr) throw StepFailure.Retryable($"{timedOut.Message} after {done} of {paragraphCount} paragraphs: {Tail(stderr.ToString().Trim())}", timedOut);
+        }
+        finally
+        {
+            await reader; // ends once the process is gone and its stdout closed
+            process.WaitForExit(); // flushes the async stderr reader
+        }
+
+        string tail;
+        lock (stderr) tail = stderr.ToString().Trim();
+        if (process.ExitCode != 0)
+            throw StepFailure.Retryable($"festival exited with code {process.ExitCode}: {Tail(tail)}");
+        if (lines == 0 || segments.Count == 0)
+            throw StepFailure.Retryable($"festival printed nothing{(tail.Length > 0 ? ": " + tail : "")}");
+        if (done != paragraphCount)
+            throw StepFailure.Retryable($"festival finished {done} of {paragraphCount} paragraphs: {Tail(tail)}");
+        return segments;
+    }
+
+    private static string Tail(string stderr) => stderr.Length > 0 ? stderr : "(no message on stderr)";
+
+    private static Segment ParseSegment(string line, out int paragraph)
+    {
+        // "<tag> <paragraph> <phone> <end> <word id> <word name…>": the word name goes last because it is
+        // the only field that could in principle contain spaces.
+        var parts = line.Split(' ', 6);
+        if (parts.Length < 6
+            || !int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out paragraph)
+            || !double.TryParse(parts[3], NumberStyles.Float, CultureInfo.InvariantCulture, out var end))
+            throw StepFailure.Retryable($"festival printed a segment line this step cannot read: '{line}'");
+        return new Segment(parts[2], end, parts[4], parts[5]);
+    }
+
+    private static WaveFile ReadParagraphWave(string path)
+    {
+        if (!File.Exists(path)) throw StepFailure.Retryable($"festival did not write {Path.GetFileName(path)}");
+        try { return WaveFile.Read(path); }
+        catch (InvalidDataException e) { throw StepFailure.Retryable($"festival wrote an unreadable wave: {e.Message}", e); }
+    }
+
+    private static ParagraphSpeech ToParagraph(int index, List<Segment> segs, WaveFile wav)
+    {
+        double length = wav.Duration;
+        double lastEnd = segs[^1].End;
+        // Festival prints the ends as floats with about 8 digits; the last end is the wave's length up to that
+        // rounding. A larger difference would mean the timings belong to other audio, so nothing can be trusted.
+        if (Math.Abs(lastEnd - length) > Math.Max(2.0 / wav.SampleRate, 0.001))
+            throw StepFailure.Retryable($"festival's timings for paragraph {index} end at {lastEnd:0.000} s but its audio lasts {length:0.000} s");
+
+        var words = new List<string>();
+        var phones = new List<LocalPhone>(segs.Count);
+        string? currentId = null;
+        double start = 0;
+        for (int i = 0; i < segs.Count; i++)
+        {
+            var s = segs[i];
+            // Pauses have no word: the feature path fails and Festival prints 0 for id and name.
+            bool pause = s.WordId == "0" || s.Phone == "pau";
+            int word = -1;
+            if (!pause)
+            {
+                // Ids, not names, tell words apart: "very very" is two words with equal names.
+                if (s.WordId != currentId) { words.Add(s.Word.ToLowerInvariant()); currentId = s.WordId; }
+                word = words.Count - 1;
+            }
+            else currentId = null;
+            // The last end is snapped to the sample count so that the paragraph's phones fill its audio exactly.
+            double end = i == segs.Count - 1 ? length : Math.Min(s.End, length);
+            phones.Add(new LocalPhone(s.Phone, start, end, word));
+            start = end;
+        }
+        return new ParagraphSpeech(index, wav.Samples, phones, words);
+    }
+
+    /// <summary>A Scheme string literal. Inside SIOD strings only backslash and double quote are special;
+    /// control characters were removed before.</summary>
+    internal static string SchemeString(string text)
+    {
+        var sb = new StringBuilder(text.Length + 2).Append('"');
+        foreach (var c in text)
+        {
+            if (c is '\\' or '"') sb.Append('\\');
+            sb.Append(c);
+        }
+        return sb.Append('"').ToString();
+    }
+
+    /// <summary>Festival reads bytes, not Unicode: "café" comes out as "caf" plus one spelled-out word per
+    /// UTF-8 byte. The voice is English, so accents are dropped, typographic punctuation becomes ASCII and
+    /// whatever is left outside ASCII (other scripts, emoji) is not spoken. A table rather than
+    /// string.Normalize: the projects run with InvariantGlobalization, where normalization leaves "é" alone.</summary>
+    internal static string ToFestivalText(string paragraph)
+    {
+        var text = SpeechAssembly.StripControl(paragraph);
+        var sb = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c < 128) { sb.Append(c); continue; }
+            switch (c)
+            {
+                case '\u2018' or '\u2019' or '\u201A' or '\u201B' or '\u2032': sb.Append('\''); break;
+                case '\u201C' or '\u201D' or '\u201E' or '\u201F' or '\u2033' or '\u00AB' or '\u00BB': sb.Append('"'); break;
+                case '\u2013' or '\u2014' or '\u2015' or '\u2212': sb.Append(" - "); break;
+                case '\u2026': sb.Append("..."); break;
+                case '\u00DF': sb.Append("ss"); break;
+                case '\u00E6': sb.Append("ae"); break;
+                case '\u00C6': sb.Append("AE"); break;
+                case '\u0153': sb.Append("oe"); break;
+                case '\u0152': sb.Append("OE"); break;
+                case '\u00F8': sb.Append('o'); break;
+                case '\u00D8': sb.Append('O'); break;
+                case '\u0142': sb.Append('l'); break;
+                case '\u0141': sb.Append('L'); break;
+                case '\u0111': sb.Append('d'); break;
+                case '\u0110': sb.Append('D'); break;
+                default:
+                    char folded = c is >= LatinFoldFirst and < (char)(LatinFoldFirst + 192) ? LatinFold[c - LatinFoldFirst] : '?';
+                    sb.Append(folded == '?' ? ' ' : folded);
+                    break;
+            }
+        }
+        return string.Join(' ', sb.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private const char LatinFoldFirst = '\u00C0';
+
+    /// <summary>Base letter of each character U+00C0..U+017F (Latin-1 Supplement letters and Latin
+    /// Extended-A, which covers the names in European news); '?' where there is no single one.</summary>
+    private const string LatinFold =
+        "AAAAAA?CEEEEIIII?NOOOOO??UUUUY??aaaaaa?ceeeeiiii?nooooo??uuuuy?y" +
+        "AaAaAaCcCcCcCcDd??EeEeEeEeEeGgGgGgGgHh??IiIiIiIiI???JjKk?LlLlLl" +
+        "????NnNnNn???OoOoOo??RrRrRrSsSsSsSsTtTt??UuUuUuUuUuUuWwYyYZzZzZz?";
+}

@@ -1,0 +1,90 @@
+namespace NiusTv.Steps.Speech;
+
+/// <summary>The <c>speech</c> step: turns the story's paragraphs into <c>speech.wav</c> and
+/// <c>timings.json</c>, which compose uses to move the presenter's mouth and to time the images.</summary>
+public sealed class SpeechStep : IStoryStep
+{
+    public const string WavFileName = "speech.wav";
+    public const string DefaultVoice = "default";
+
+    private readonly IReadOnlyList<ISpeechSynthesizer> _backends;
+    private volatile string? _lastBackend;
+
+    /// <param name="backends">In order of preference; the first available one speaks stories whose voice is
+    /// <c>default</c>.</param>
+    public SpeechStep(IReadOnlyList<ISpeechSynthesizer> backends)
+    {
+        if (backends.Count == 0) throw new ArgumentException("at least one speech synthesizer is needed", nameof(backends));
+        _backends = backends;
+    }
+
+    /// <summary>Festival first (a natural voice), espeak-ng where Festival is not installed.</summary>
+    public static SpeechStep CreateDefault() => new([new FestivalSynthesizer(), new EspeakSynthesizer()]);
+
+    public string Name => "speech";
+
+    /// <summary>The backend that ran last; before any run, the one a default story would get.</summary>
+    public string Backend => _lastBackend ?? _backends.FirstOrDefault(b => b.IsAvailable)?.Name ?? "none";
+
+    /// <summary>Values the story's <c>voice</c> field can take on this node.</summary>
+    public IReadOnlyList<string> AvailableVoices =>
+        [DefaultVoice, .. _backends.Where(b => b.IsAvailable).Select(b => b.Name)];
+
+    public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
+    {
+        var paragraphs = input.Story.Paragraphs;
+        if (paragraphs.All(string.IsNullOrWhiteSpace))
+            throw StepFailure.Permanent("the story has nothing to speak: all its paragraphs are empty. " +
+                "Put the text to be read in 'paragraphs' and publish the story again.");
+
+        var backend = Select(input.Story.Voice);
+        _lastBackend = backend.Name;
+        progress.Report(0);
+
+        var wavPath = Path.Combine(input.Workspace, WavFileName);
+        var timingsPath = Path.Combine(input.Workspace, SpeechTimings.FileName);
+        // Written under temporary names and renamed: a crash or a kill never leaves a half file under the
+        // final name, where a retry or the compose step would take it for a finished one.
+        var suffix = $".{Guid.NewGuid():N}.tmp";
+        var wavTemp = wavPath + suffix;
+        var timingsTemp = timingsPath + suffix;
+        try
+        {
+            var result = await backend.SynthesizeAsync(paragraphs, wavTemp, ct, progress);
+            result.Timings.Save(timingsTemp);
+            // The WAV goes last: its presence under the final name means both files are complete.
+            File.Move(timingsTemp, timingsPath, overwrite: true);
+            File.Move(wavTemp, wavPath, overwrite: true);
+        }
+        finally
+        {
+            TryDelete(wavTemp);
+            TryDelete(timingsTemp);
+        }
+        progress.Report(1);
+        return new StepOutput(new Dictionary<string, string>
+        {
+            [WavFileName] = WavFileName,
+            [SpeechTimings.FileName] = SpeechTimings.FileName,
+        });
+    }
+
+    private ISpeechSynthesizer Select(string? voice)
+    {
+        var available = _backends.Where(b => b.IsAvailable).ToList();
+        if (string.IsNullOrWhiteSpace(voice) || voice.Equals(DefaultVoice, StringComparison.OrdinalIgnoreCase))
+        {
+            // Nothing about the story is wrong here: another node, or this one after setup, can speak it.
+            return available.FirstOrDefault() ?? throw StepFailure.Retryable(
+                $"no speech synthesizer is installed on this node (tried {string.Join(", ", _backends.Select(b => b.Name))}); install festival and festvox-us-slt-hts, or espeak-ng");
+        }
+        return available.FirstOrDefault(b => b.Name.Equals(voice, StringComparison.OrdinalIgnoreCase))
+            ?? throw StepFailure.Permanent(
+                $"voice: '{voice}' is not a voice this node has; set 'voice' to one of: {string.Join(", ", AvailableVoices.Select(v => $"'{v}'"))}");
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
