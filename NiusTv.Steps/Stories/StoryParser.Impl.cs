@@ -26,6 +26,9 @@ public static partial class StoryParser
 
     private static StoryParseResult ParseCore(string json)
     {
+        // Windows editors save UTF-8 with a byte-order mark; the byte overload decodes it into a leading U+FEFF
+        // that JSON itself does not allow, and rejecting a story for an invisible character helps nobody.
+        if (json.StartsWith('\uFEFF')) json = json[1..];
         if (string.IsNullOrWhiteSpace(json))
             return Fail(new StoryError("", "the story is empty; expected a JSON object"));
 

@@ -86,6 +86,14 @@ public class StoryParserTests
     }
 
     [Fact]
+    public void A_utf8_byte_order_mark_is_ignored()
+    {
+        var bytes = System.Text.Encoding.UTF8.GetPreamble().Concat(System.Text.Encoding.UTF8.GetBytes(Minimal)).ToArray();
+        Assert.True(StoryParser.Parse(bytes).IsValid);
+        Assert.True(StoryParser.Parse("\uFEFF" + Minimal).IsValid);
+    }
+
+    [Fact]
     public void Equivalent_documents_have_the_same_canonical_form_and_hash()
     {
         const string reordered = """
