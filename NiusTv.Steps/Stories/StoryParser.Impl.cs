@@ -1,7 +1,337 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
 namespace NiusTv.Steps.Stories;
 
 public static partial class StoryParser
 {
-    // Replaced by the real validator (issue 2, item 6).
-    private static StoryParseResult ParseCore(string json) => throw new NotImplementedException();
+    internal const int MaxTitleChars = 200;
+    internal const int MaxImages = 50;
+    internal const int MaxNameChars = 64;
+    // Words bound what is spoken; characters bound what a 5,000-word limit cannot (one endless "word").
+    internal const int MaxParagraphChars = 100_000;
+    // A hostile document (a million blank paragraphs) must not turn into a million-line reply.
+    internal const int MaxErrors = 100;
+
+    private static readonly string[] TopLevel = ["id", "title", "paragraphs", "images", "presenter", "voice", "priority", "output"];
+    private static readonly string[] ImageProps = ["uri", "caption", "paragraph"];
+    private static readonly string[] OutputProps = ["width", "height", "fps"];
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        MaxDepth = 16,
+    };
+
+    private static StoryParseResult ParseCore(string json)
+    {
+        // Windows editors save UTF-8 with a byte-order mark; the byte overload decodes it into a leading U+FEFF
+        // that JSON itself does not allow, and rejecting a story for an invisible character helps nobody.
+        if (json.StartsWith('\uFEFF')) json = json[1..];
+        if (string.IsNullOrWhiteSpace(json))
+            return Fail(new StoryError("", "the story is empty; expected a JSON object"));
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            return Fail(new StoryError("", DescribeJsonError(ex)));
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                return Fail(new StoryError("", $"the story must be a JSON object, not {KindName(root.ValueKind)}"));
+            return new Reader().Read(root);
+        }
+    }
+
+    private static StoryParseResult Fail(StoryError error) => new(null, [error]);
+
+    private static string DescribeJsonError(JsonException ex)
+    {
+        // The framework message repeats the position in its own wording; keep only the reason and give the
+        // position 1-based, as editors show it.
+        var reason = ex.Message;
+        var cut = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (cut > 0) reason = reason[..cut].TrimEnd();
+        var where = ex.LineNumber is { } line && ex.BytePositionInLine is { } col
+            ? $" at line {line + 1}, byte {col + 1}"
+            : "";
+        return $"the story is not valid JSON{where}: {reason}";
+    }
+
+    private static string KindName(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "nothing",
+    };
+
+    [GeneratedRegex("^[a-z0-9-]{1,64}$")]
+    private static partial Regex IdPattern();
+
+    [GeneratedRegex("^[a-z0-9_:.-]{1,64}$")]
+    private static partial Regex NamePattern();
+
+    /// <summary>One pass over one document, collecting every error instead of stopping at the first.</summary>
+    private sealed class Reader
+    {
+        private readonly List<StoryError> _errors = [];
+        private int _dropped;
+
+        private void Error(string field, string message)
+        {
+            if (_errors.Count < MaxErrors) _errors.Add(new StoryError(field, message));
+            else _dropped++;
+        }
+
+        public StoryParseResult Read(JsonElement root)
+        {
+            var props = Properties(root, "", TopLevel);
+
+            var id = props.TryGetValue("id", out var idEl) ? ReadId(idEl) : Missing<string>("id", "a string such as \"city-budget-2027\"");
+            var title = props.TryGetValue("title", out var titleEl) ? ReadTitle(titleEl) : Missing<string>("title", "a non-empty string");
+            int? paragraphCount = null;
+            var paragraphs = props.TryGetValue("paragraphs", out var parEl) ? ReadParagraphs(parEl, out paragraphCount)
+                : Missing<List<string>>("paragraphs", "a non-empty array of strings");
+            var images = props.TryGetValue("images", out var imgEl) ? ReadImages(imgEl, paragraphCount) : [];
+            var presenter = props.TryGetValue("presenter", out var presEl) ? ReadName(presEl, "presenter") : "default";
+            var voice = props.TryGetValue("voice", out var voiceEl) ? ReadName(voiceEl, "voice") : "default";
+            var priority = props.TryGetValue("priority", out var prioEl) ? ReadPriority(prioEl) : StoryPriority.Normal;
+            var output = props.TryGetValue("output", out var outEl) ? ReadOutput(outEl) : StoryOutput.LocalDefault;
+
+            if (_dropped > 0)
+                _errors.Add(new StoryError("", $"{_dropped} more error(s) not listed; fix the ones above first"));
+            if (_errors.Count > 0) return new StoryParseResult(null, _errors);
+
+            return new StoryParseResult(
+                new Story(id!, title!, paragraphs!, images!, presenter!, voice!, priority, output!), []);
+        }
+
+        private T? Missing<T>(string field, string expected) where T : class
+        {
+            Error(field, $"is required ({expected})");
+            return null;
+        }
+
+        /// <summary>The properties of an object, reporting unknown and repeated ones. A repeated property
+        /// would let two readers of the same document see different stories, so it is an error, not "last wins".</summary>
+        private Dictionary<string, JsonElement> Properties(JsonElement obj, string prefix, string[] known)
+        {
+            var result = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var p in obj.EnumerateObject())
+            {
+                var path = Join(prefix, p.Name);
+                if (!known.Contains(p.Name, StringComparer.Ordinal))
+                    Error(path, $"unknown property '{p.Name}' (allowed here: {string.Join(", ", known)})");
+                else if (!result.TryAdd(p.Name, p.Value))
+                    Error(path, "appears more than once");
+            }
+            return result;
+        }
+
+        private static string Join(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+
+        private bool Expect(JsonElement el, JsonValueKind kind, string field, string expected)
+        {
+            if (el.ValueKind == kind) return true;
+            Error(field, $"must be {expected}, not {KindName(el.ValueKind)}");
+            return false;
+        }
+
+        private string? ReadId(JsonElement el)
+        {
+            if (!Expect(el, JsonValueKind.String, "id", "a string")) return null;
+            var id = el.GetString()!;
+            if (id.Length == 0) Error("id", "must not be empty");
+            else if (id.Length > MaxNameChars) Error("id", $"is {id.Length} characters long; the limit is {MaxNameChars}");
+            else if (!IdPattern().IsMatch(id))
+                Error("id", $"'{Shorten(id)}' may only contain lowercase letters a-z, digits and '-'");
+            else return id;
+            return null;
+        }
+
+        private string? ReadTitle(JsonElement el)
+        {
+            if (!Expect(el, JsonValueKind.String, "title", "a string")) return null;
+            var title = el.GetString()!.Trim();
+            if (title.Length == 0) Error("title", "must not be empty or blank");
+            else if (title.Length > MaxTitleChars) Error("title", $"is {title.Length} characters long; the limit is {MaxTitleChars}");
+            // A title is shown on one line (lower third, listings); a line break or control character there is a paste accident.
+            else if (title.Any(char.IsControl)) Error("title", "must be a single line without control characters");
+            else return title;
+            return null;
+        }
+
+        /// <param name="count">How many entries the array has, good or bad: image indexes are checked against it
+        /// even when a paragraph is broken, so that all the errors come out in one go.</param>
+        private List<string>? ReadParagraphs(JsonElement el, out int? count)
+        {
+            count = null;
+            if (!Expect(el, JsonValueKind.Array, "paragraphs", "an array of strings")) return null;
+            var result = new List<string>();
+            var ok = true;
+            var index = 0;
+            foreach (var item in el.EnumerateArray())
+            {
+                var field = $"paragraphs[{index++}]";
+                if (!Expect(item, JsonValueKind.String, field, "a string")) { ok = false; continue; }
+                var text = item.GetString()!.Trim();
+                if (text.Length == 0) { Error(field, "must not be empty or blank"); ok = false; continue; }
+                result.Add(text);
+            }
+            if (index > 0) count = index;
+            if (index == 0) { Error("paragraphs", "must contain at least one paragraph"); return null; }
+
+            var chars = result.Sum(p => p.Length);
+            if (chars > MaxParagraphChars)
+            {
+                Error("paragraphs", $"hold {chars} characters; the limit is {MaxParagraphChars}");
+                ok = false;
+            }
+            var words = result.Sum(p => p.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length);
+            if (words > MaxWords)
+            {
+                Error("paragraphs", $"hold {words} words; the limit is {MaxWords}");
+                ok = false;
+            }
+            return ok ? result : null;
+        }
+
+        private List<StoryImage>? ReadImages(JsonElement el, int? paragraphCount)
+        {
+            if (!Expect(el, JsonValueKind.Array, "images", "an array of objects")) return null;
+            var count = el.GetArrayLength();
+            if (count > MaxImages) Error("images", $"has {count} images; the limit is {MaxImages}");
+            var result = new List<StoryImage>();
+            var index = 0;
+            foreach (var item in el.EnumerateArray())
+            {
+                var field = $"images[{index++}]";
+                if (!Expect(item, JsonValueKind.Object, field, "an object {\"uri\": …, \"caption\": …, \"paragraph\": …}")) continue;
+                var props = Properties(item, field, ImageProps);
+
+                string? uri = null;
+                if (!props.TryGetValue("uri", out var uriEl)) Error($"{field}.uri", "is required (a path relative to the asset root, or gs://bucket/path)");
+                else if (Expect(uriEl, JsonValueKind.String, $"{field}.uri", "a string"))
+                {
+                    var value = uriEl.GetString()!;
+                    if (AssetUri.Problem(value) is { } problem) Error($"{field}.uri", $"'{Shorten(value)}' {problem}");
+                    else uri = value;
+                }
+
+                string? caption = null;
+                var captionOk = true;
+                if (props.TryGetValue("caption", out var capEl) && capEl.ValueKind != JsonValueKind.Null)
+                {
+                    if (capEl.ValueKind != JsonValueKind.String)
+                    {
+                        Error($"{field}.caption", $"must be a string or null, not {KindName(capEl.ValueKind)}");
+                        captionOk = false;
+                    }
+                    else
+                    {
+                        // Blank and absent captions mean the same thing; one spelling keeps the canonical form unique.
+                        caption = capEl.GetString()!.Trim();
+                        if (caption.Length == 0) caption = null;
+                        else if (caption.Length > MaxTitleChars)
+                        {
+                            Error($"{field}.caption", $"is {caption.Length} characters long; the limit is {MaxTitleChars}");
+                            captionOk = false;
+                        }
+                    }
+                }
+
+                var paragraph = 0;
+                var paragraphOk = true;
+                if (props.TryGetValue("paragraph", out var parEl))
+                {
+                    var read = ReadInt(parEl, $"{field}.paragraph");
+                    if (read is null) paragraphOk = false;
+                    else if (read < 0) { Error($"{field}.paragraph", $"is {read}; paragraph indexes start at 0"); paragraphOk = false; }
+                    else if (paragraphCount is { } n && read >= n)
+                    {
+                        Error($"{field}.paragraph", $"is {read}, but the story has {n} paragraph(s) (indexes 0–{n - 1})");
+                        paragraphOk = false;
+                    }
+                    else paragraph = read.Value;
+                }
+
+                if (uri is not null && captionOk && paragraphOk) result.Add(new StoryImage(uri, caption, paragraph));
+            }
+            return result;
+        }
+
+        private string? ReadName(JsonElement el, string field)
+        {
+            if (!Expect(el, JsonValueKind.String, field, "a string")) return null;
+            var name = el.GetString()!;
+            if (NamePattern().IsMatch(name)) return name;
+            Error(field, $"'{Shorten(name)}' must be 1–{MaxNameChars} characters of a-z, 0-9, '-', '_', ':' and '.'");
+            return null;
+        }
+
+        private StoryPriority ReadPriority(JsonElement el)
+        {
+            if (!Expect(el, JsonValueKind.String, "priority", "a string (\"normal\" or \"breaking\")")) return default;
+            switch (el.GetString())
+            {
+                case "normal": return StoryPriority.Normal;
+                case "breaking": return StoryPriority.Breaking;
+                default:
+                    Error("priority", $"'{Shorten(el.GetString()!)}' is not a priority; use \"normal\" or \"breaking\"");
+                    return default;
+            }
+        }
+
+        private StoryOutput? ReadOutput(JsonElement el)
+        {
+            if (!Expect(el, JsonValueKind.Object, "output", "an object {\"width\": …, \"height\": …, \"fps\": …}")) return null;
+            var props = Properties(el, "output", OutputProps);
+            var d = StoryOutput.LocalDefault;
+            var width = props.TryGetValue("width", out var w) ? ReadSide(w, "output.width", MinWidth, MaxWidth) : d.Width;
+            var height = props.TryGetValue("height", out var h) ? ReadSide(h, "output.height", MinHeight, MaxHeight) : d.Height;
+            int? fps = d.Fps;
+            if (props.TryGetValue("fps", out var f))
+            {
+                fps = ReadInt(f, "output.fps");
+                if (fps is < 1 or > 60) { Error("output.fps", $"is {fps}; it must be between 1 and 60"); fps = null; }
+            }
+            return width is { } ww && height is { } hh && fps is { } ff ? new StoryOutput(ww, hh, ff) : null;
+        }
+
+        private int? ReadSide(JsonElement el, string field, int min, int max)
+        {
+            var value = ReadInt(el, field);
+            if (value is null) return null;
+            if (value < min || value > max) Error(field, $"is {value}; it must be between {min} and {max}");
+            // Video encoders (yuv420p) need both sides even.
+            else if (value % 2 != 0) Error(field, $"is {value}; it must be an even number");
+            else return value;
+            return null;
+        }
+
+        private int? ReadInt(JsonElement el, string field)
+        {
+            if (!Expect(el, JsonValueKind.Number, field, "an integer")) return null;
+            if (el.TryGetInt32(out var value)) return value;
+            var raw = el.GetRawText();
+            Error(field, raw.IndexOfAny(['.', 'e', 'E']) >= 0
+                ? $"must be an integer, not {raw}"
+                : $"{raw} is out of range");
+            return null;
+        }
+
+        private static string Shorten(string s) => s.Length <= 80 ? s : s[..77] + "…";
+    }
 }

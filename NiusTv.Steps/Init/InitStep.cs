@@ -1,0 +1,174 @@
+using NiusTv.Steps.Storage;
+using SkiaSharp;
+
+namespace NiusTv.Steps.Init;
+
+/// <summary>Step 1: brings the story's images into the workspace and proves each one is a whole JPEG, PNG or
+/// WebP of sane size, so that a bad upload fails here, with a message naming the image, instead of deep
+/// inside compose. Writes <c>images/NN.ext</c> and <see cref="ImageManifest"/>.</summary>
+public sealed class InitStep : IStoryStep
+{
+    private const int CopyBufferBytes = 1 << 20;
+    private readonly IAssetStore _store;
+    private readonly ImageLimits _limits;
+
+    public InitStep(IAssetStore store, ImageLimits? limits = null)
+    {
+        _store = store;
+        _limits = limits ?? ImageLimits.Default;
+    }
+
+    public string Name => "init";
+    public string Backend => _store.Kind;
+
+    public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
+    {
+        var images = input.Story.Images;
+        var folder = Path.Combine(input.Workspace, "images");
+        Directory.CreateDirectory(folder);
+
+        var entries = new List<ImageManifestEntry>(images.Count);
+        var artifacts = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < images.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var entry = await BringInAsync(i, images[i], input.Workspace, ct);
+            entries.Add(entry);
+            artifacts[entry.File] = entry.File;
+            progress.Report((i + 1.0) / (images.Count + 1));
+        }
+
+        var manifestPath = Path.Combine(input.Workspace, ImageManifest.FileName);
+        var manifestTemp = manifestPath + ".tmp";
+        Guard("writing " + ImageManifest.FileName, () =>
+        {
+            new ImageManifest(entries).Save(manifestTemp);
+            File.Move(manifestTemp, manifestPath, overwrite: true);
+        });
+        artifacts[ImageManifest.FileName] = ImageManifest.FileName;
+        progress.Report(1.0);
+        return new StepOutput(artifacts);
+    }
+
+    private async Task<ImageManifestEntry> BringInAsync(int index, Stories.StoryImage image, string workspace, CancellationToken ct)
+    {
+        var label = $"images[{index}]: '{image.Uri}'";
+
+        AssetInfo? info;
+        try
+        {
+            info = await _store.StatAsync(image.Uri, ct);
+        }
+        catch (AssetRejectedException ex)
+        {
+            throw StepFailure.Permanent($"images[{index}]: {ex.Message}", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw StepFailure.Permanent($"{label} cannot be read from the asset store ({_store.Describe}): permission denied", ex);
+        }
+        catch (IOException ex)
+        {
+            throw StepFailure.Retryable($"{label}: the asset store ({_store.Describe}) could not be asked about it: {ex.Message}", ex);
+        }
+
+        if (info is null)
+            throw StepFailure.Permanent($"{label} was not found in the asset store ({_store.Describe})");
+        if (info.Size > _limits.MaxBytes)
+            throw StepFailure.Permanent($"{label} is {Megabytes(info.Size)}; images may be at most {Megabytes(_limits.MaxBytes)}");
+
+        var temp = Path.Combine(workspace, "images", $"{index:D2}.part");
+        try
+        {
+            await CopyAsync(image.Uri, temp, label, ct);
+            var (format, extension, width, height) = Inspect(temp, label);
+            var relative = $"images/{index:D2}.{extension}";
+            Guard($"{label}: storing the copy", () => File.Move(temp, Path.Combine(workspace, relative), overwrite: true));
+            return new ImageManifestEntry(index, relative, image.Uri, width, height, format, image.Caption, image.Paragraph);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    private async Task CopyAsync(string uri, string temp, string label, CancellationToken ct)
+    {
+        try
+        {
+            await using var source = await _store.OpenReadAsync(uri, ct);
+            await using var destination = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, CopyBufferBytes,
+                FileOptions.Asynchronous);
+            var buffer = new byte[CopyBufferBytes];
+            long total = 0;
+            int read;
+            while ((read = await source.ReadAsync(buffer, ct)) > 0)
+            {
+                total += read;
+                // The stat can be stale (the object was replaced since) or wrong; the limit holds for what is really read.
+                if (total > _limits.MaxBytes)
+                    throw StepFailure.Permanent($"{label} is larger than {Megabytes(_limits.MaxBytes)}, the limit for images");
+                await destination.WriteAsync(buffer.AsMemory(0, read), ct);
+            }
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw StepFailure.Permanent($"{label} was not found in the asset store ({_store.Describe})", ex);
+        }
+        catch (AssetRejectedException ex)
+        {
+            throw StepFailure.Permanent($"{label}: {ex.Message}", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw StepFailure.Permanent($"{label} cannot be read from the asset store ({_store.Describe}): permission denied", ex);
+        }
+        catch (IOException ex)
+        {
+            throw StepFailure.Retryable($"{label}: copying it from the asset store ({_store.Describe}) failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Format from the bytes (never the file name), size from the header, then a full decode: a
+    /// truncated upload often has an intact header and only shows itself when the pixels run out.</summary>
+    private (string Format, string Extension, int Width, int Height) Inspect(string file, string label)
+    {
+        using var codec = SKCodec.Create(file, out var createResult);
+        if (codec is null)
+            throw StepFailure.Permanent($"{label} is not a JPEG, PNG or WebP image (its content is not a recognised image format: {createResult})");
+
+        var (format, extension) = codec.EncodedFormat switch
+        {
+            SKEncodedImageFormat.Jpeg => ("jpeg", "jpg"),
+            SKEncodedImageFormat.Png => ("png", "png"),
+            SKEncodedImageFormat.Webp => ("webp", "webp"),
+            var other => throw StepFailure.Permanent(
+                $"{label} is a {other.ToString().ToUpperInvariant()} image; only JPEG, PNG and WebP are accepted"),
+        };
+
+        var (width, height) = (codec.Info.Width, codec.Info.Height);
+        if (width > _limits.MaxSide || height > _limits.MaxSide)
+            throw StepFailure.Permanent($"{label} is {width}×{height} pixels; neither side may exceed {_limits.MaxSide}");
+
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        using var bitmap = new SKBitmap();
+        if (!bitmap.TryAllocPixels(info))
+            throw StepFailure.Retryable($"{label}: not enough memory to decode {width}×{height} pixels");
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+        {
+            var why = result == SKCodecResult.IncompleteInput ? "the file is truncated" : $"the image data is corrupt ({result})";
+            throw StepFailure.Permanent($"{label} ({format}) cannot be decoded: {why}");
+        }
+        return (format, extension, width, height);
+    }
+
+    private static void Guard(string what, Action action)
+    {
+        try { action(); }
+        catch (IOException ex) { throw StepFailure.Retryable($"{what} in the workspace failed: {ex.Message}", ex); }
+    }
+
+    private static string Megabytes(long bytes) =>
+        bytes < 1024 * 1024 ? $"{bytes:N0} bytes" : $"{bytes / (1024.0 * 1024.0):0.#} MB";
+}

@@ -1,0 +1,18 @@
+namespace NiusTv.Steps.Storage;
+
+/// <summary>Where finished videos go (<c>--out</c>): a local folder or a bucket prefix.</summary>
+public interface IVideoStore
+{
+    /// <summary>Short store kind for timelines and metrics: <c>local</c>, <c>gcs</c>.</summary>
+    string Kind { get; }
+
+    /// <summary>Human description used in messages, e.g. <c>local folder '/srv/nius/out'</c>.</summary>
+    string Describe { get; }
+
+    /// <summary>Uploads <paramref name="localFile"/> as <paramref name="objectName"/> (e.g. <c>videos/x.mp4</c>),
+    /// replacing any earlier version in one step: readers see the old object or the new one, never a part.
+    /// Returns where it now lives (absolute path or URI).</summary>
+    Task<string> PutAsync(string localFile, string objectName, string contentType, CancellationToken ct);
+
+    Task<bool> ExistsAsync(string objectName, CancellationToken ct);
+}
