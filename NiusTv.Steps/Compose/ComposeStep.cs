@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using NiusTv.Steps.Init;
+using NiusTv.Steps.Speech;
+using NiusTv.Steps.Tools;
+using SkiaSharp;
+
+namespace NiusTv.Steps.Compose;
+
+/// <summary>Turns the story, its images and the synthesized speech into <c>video.mp4</c> and <c>poster.jpg</c>.
+/// Frames are drawn in-process with Skia into a reused pixel buffer and piped raw into one ffmpeg process
+/// that also muxes the speech, delayed by the title card. Nothing per frame touches the disk.</summary>
+public sealed class ComposeStep : IStoryStep
+{
+    public const string VideoFile = "video.mp4";
+    public const string PosterFile = "poster.jpg";
+
+    private readonly ComposeOptions _options;
+
+    public ComposeStep(ComposeOptions options) => _options = options;
+
+    public string Name => "compose";
+    public string Backend => "ffmpeg";
+
+    public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
+    {
+        var story = input.Story;
+        var (width, height, fps) = (story.Output.Width, story.Output.Height, story.Output.Fps);
+        if (width % 2 != 0 || height % 2 != 0 || fps < 1)
+            throw StepFailure.Permanent($"output {width}x{height}@{fps} cannot be encoded: width and height must be even and fps at least 1");
+
+        var manifest = ImageManifest.Load(input.PathOf(ImageManifest.FileName));
+        var timings = SpeechTimings.Load(input.PathOf(SpeechTimings.FileName));
+        var wavPath = input.PathOf("speech.wav");
+        WavInfo wav;
+        try { wav = WavInfo.Read(wavPath); }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw StepFailure.Permanent($"speech.wav cannot be read ({e.Message}); run the speech step again", e);
+        }
+        foreach (var image in manifest.Images) PreparedImage.CheckDecodable(input.Workspace, image);
+
+        var title = Math.Max(0, _options.TitleCardSeconds);
+        var totalFrames = Math.Max(1, (int)Math.Round((title + wav.Duration) * fps));
+        var videoEnd = (double)totalFrames / fps;
+
+        var layout = new StoryLayout(width, height);
+        using var fonts = new ComposeFonts(_options, layout);
+        var captions = CaptionTrack.Build(story, timings, TextWrap.Measure(fonts.Caption), layout.CaptionMaxTextWidth, title, videoEnd);
+        var segments = ImageSchedule.Build(story, manifest, timings, title, videoEnd);
+        using var renderer = new FrameRenderer(layout, fonts, story, input.Workspace, segments, captions, title);
+
+        var videoPath = Path.Combine(input.Workspace, VideoFile);
+        var posterPath = Path.Combine(input.Workspace, PosterFile);
+        var partial = Path.Combine(input.Workspace, $"video.{Guid.NewGuid():N}.part.mp4");
+        var posterPartial = Path.Combine(input.Workspace, $"poster.{Guid.NewGuid():N}.part.jpg");
+        try
+        {
+            await EncodeAsync(renderer, width, height, fps, totalFrames, wavPath, wav, title, partial, progress, ct);
+
+            WritePoster(renderer, width, height, PosterTime(segments, captions, title, videoEnd), posterPartial);
+            File.Move(partial, videoPath, overwrite: true);
+            File.Move(posterPartial, posterPath, overwrite: true);
+        }
+        finally
+        {
+            TryDelete(partial);
+            TryDelete(posterPartial);
+        }
+        progress.Report(1.0);
+        return new StepOutput(new Dictionary<string, string> { [VideoFile] = VideoFile, [PosterFile] = PosterFile });
+    }
+
+    private async Task EncodeAsync(FrameRenderer renderer, int width, int height, int fps, int totalFrames,
+        string wavPath, WavInfo wav, double title, string output, IProgress<double> progress, CancellationToken ct)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var args = new List<string>
+        {
+            "-hide_banner", "-nostats", "-loglevel", "warning", "-y",
+            "-f", "rawvideo", "-pix_fmt", "bgra", "-s", $"{width}x{height}", "-r", fps.ToString(inv), "-i", "-",
+            "-i", wavPath,
+        };
+        // The delay in samples is exact where milliseconds would round; apad lets -t end the audio exactly
+        // with the last frame even if the WAV header and the data disagree slightly.
+        var delaySamples = (long)Math.Round(title * wav.SampleRate);
+        var audioFilter = delaySamples > 0 ? $"[1:a]adelay=delays={delaySamples}S:all=1,apad[a]" : "[1:a]apad[a]";
+        args.AddRange(["-filter_complex", audioFilter, "-map", "0:v", "-map", "[a]"]);
+        args.AddRange(_options.VideoEncoderArgs());
+        args.AddRange(["-c:a", "aac", "-b:a", $"{_options.AudioBitrateKbps}k",
+            "-t", ((double)totalFrames / fps).ToString("0.######", inv),
+            "-movflags", "+faststart", "-f", "mp4", output]);
+
+        var tool = new ExternalTool(_options.Ffmpeg);
+        using var process = tool.Start(args, Path.GetDirectoryName(output));
+        var stderr = new StringBuilder();
+        process.ErrorDataReceived += (_, e) => ExternalTool.AppendTail(stderr, e.Data);
+        process.BeginErrorReadLine();
+        // ffmpeg writes nothing useful to stdout here, but an unread redirected pipe could fill and block it.
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        await using var killOnCancel = ct.Register(() => Kill(process));
+
+        var frameBytes = width * height * 4;
+        var info = new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul);
+        // Two pinned buffers: Skia draws frame n+1 into one while frame n is still being written to the pipe.
+        var buffers = new[] { GC.AllocateUninitializedArray<byte>(frameBytes, pinned: true), GC.AllocateUninitializedArray<byte>(frameBytes, pinned: true) };
+        using var surface0 = SKSurface.Create(info, Marshal.UnsafeAddrOfPinnedArrayElement(buffers[0], 0), width * 4)!;
+        using var surface1 = SKSurface.Create(info, Marshal.UnsafeAddrOfPinnedArrayElement(buffers[1], 0), width * 4)!;
+        var surfaces = new[] { surface0, surface1 };
+
+        var stdin = process.StandardInput.BaseStream;
+        Task pending = Task.CompletedTask;
+        var reportEvery = Math.Max(1, Math.Min(fps, totalFrames / 100));
+        try
+        {
+            for (var n = 0; n < totalFrames; n++)
+            {
+                ct.ThrowIfCancellationRequested();
+                var b = n & 1;
+                renderer.Render(surfaces[b].Canvas, (double)n / fps);
+                surfaces[b].Canvas.Flush();
+                await pending;
+                pending = stdin.WriteAsync(buffers[b], 0, frameBytes, ct);
+                if (n % reportEvery == 0) progress.Report((double)n / totalFrames);
+            }
+            await pending;
+            stdin.Close();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException && !ct.IsCancellationRequested)
+        {
+            // ffmpeg closed the pipe: it failed; its exit code and stderr say why.
+            await WaitQuietly(process);
+            throw StepFailure.Retryable($"ffmpeg stopped while reading frames (exit {ExitCode(process)}): {Tail(stderr)}", e);
+        }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            Kill(process);
+            throw new OperationCanceledException(ct);
+        }
+        catch
+        {
+            Kill(process);
+            throw;
+        }
+
+        await ExternalTool.WaitAsync(process, _options.FinishTimeout, ct);
+        process.WaitForExit(); // flushes the async stderr reader
+        if (process.ExitCode != 0)
+            throw StepFailure.Retryable($"ffmpeg failed (exit {process.ExitCode}): {Tail(stderr)}");
+        if (!File.Exists(output) || new FileInfo(output).Length == 0)
+            throw StepFailure.Retryable($"ffmpeg exited without writing the video: {Tail(stderr)}");
+    }
+
+    /// <summary>A frame that shows what the story looks like: a little into the first picture (past the
+    /// crossfade, with a caption line up), else a little after the title card.</summary>
+    private static double PosterTime(IReadOnlyList<ImageSegment> segments, CaptionTrack captions, double title, double videoEnd)
+    {
+        var t = segments.Count > 0
+            ? segments[0].Start + Math.Min(1.5, (segments[0].End - segments[0].Start) / 2)
+            : title + Math.Min(1.5, (videoEnd - title) / 2);
+        t = Math.Max(t, title + 0.5);
+        if (captions.At(t) is null && captions.Cues.FirstOrDefault(c => c.End > t) is { } next) t = next.Start + 0.01;
+        return Math.Min(t, Math.Max(0, videoEnd - 0.001));
+    }
+
+    private void WritePoster(FrameRenderer renderer, int width, int height, double t, string path)
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul));
+        renderer.Render(surface.Canvas, t);
+        using var image = surface.Snapshot();
+        using var data = image.Encode(SKEncodedImageFormat.Jpeg, _options.PosterQuality)
+            ?? throw StepFailure.Retryable("the poster frame could not be encoded as JPEG");
+        using var file = File.Create(path);
+        data.SaveTo(file);
+    }
+
+    private static void Kill(Process process)
+    {
+        try { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { }
+    }
+
+    private static async Task WaitQuietly(Process process)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try { await process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { Kill(process); }
+    }
+
+    private static string ExitCode(Process process) => process.HasExited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : "?";
+
+    private static string Tail(StringBuilder sb)
+    {
+        lock (sb)
+        {
+            var s = sb.ToString().Trim();
+            return s.Length == 0 ? "(no output on stderr)" : s.Length > 2000 ? s[^2000..] : s;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { if (File.Exists(path)) File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}

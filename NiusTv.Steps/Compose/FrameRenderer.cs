@@ -1,0 +1,340 @@
+using NiusTv.Steps.Stories;
+using SkiaSharp;
+
+namespace NiusTv.Steps.Compose;
+
+/// <summary>Draws the frame at a given video time. Everything that does not change over time (studio
+/// backdrop, lower third with the title, the title card) is drawn once into images; per frame we blit those,
+/// draw the current picture with its pan/zoom, the image caption and the caption line. Images are prepared
+/// when their segment comes up and dropped when it is over, so memory stays flat for long stories.</summary>
+internal sealed class FrameRenderer : IDisposable
+{
+    private static readonly SKColor BackTop = new(0x09, 0x14, 0x24);
+    private static readonly SKColor BackBottom = new(0x14, 0x2D, 0x4A);
+    private static readonly SKColor Panel = new(0x0D, 0x1B, 0x2C);
+    private static readonly SKColor Accent = new(0xD0, 0x1F, 0x2E);
+    private static readonly SKColor BandColor = new(0x0B, 0x12, 0x1F);
+    private static readonly SKColor CaptionGrey = new(0xC9, 0xD3, 0xE0);
+
+    /// <summary>Crossfade length between images and out of the title card.</summary>
+    private const double FadeSeconds = 0.35;
+
+    private readonly StoryLayout _layout;
+    private readonly ComposeFonts _fonts;
+    private readonly Story _story;
+    private readonly string _workspace;
+    private readonly IReadOnlyList<ImageSegment> _segments;
+    private readonly CaptionTrack _captions;
+    private readonly double _titleSeconds;
+    private readonly SKImage _chrome;
+    private readonly SKImage _titleCard;
+    private readonly Dictionary<int, PreparedImage> _prepared = new();
+    private readonly SKPaint _imagePaint = new() { IsAntialias = false };
+    private readonly SKPaint _textPaint = new() { IsAntialias = true, Color = SKColors.White };
+    private readonly SKPaint _greyPaint = new() { IsAntialias = true, Color = CaptionGrey };
+    private readonly SKPaint _boxPaint = new() { IsAntialias = true, Color = new SKColor(0, 0, 0, 190) };
+    private readonly SKPaint _layerPaint = new();
+    private readonly SKRoundRect _panelClip;
+    private readonly SKSamplingOptions _sampling = new(SKFilterMode.Linear, SKMipmapMode.None);
+    private readonly Dictionary<int, string> _imageCaptionText = new();
+    private float _lowerThirdCaptionX, _lowerThirdCaptionBaseline, _lowerThirdCaptionWidth;
+
+    public FrameRenderer(StoryLayout layout, ComposeFonts fonts, Story story, string workspace,
+        IReadOnlyList<ImageSegment> segments, CaptionTrack captions, double titleSeconds)
+    {
+        _layout = layout;
+        _fonts = fonts;
+        _story = story;
+        _workspace = workspace;
+        _segments = segments;
+        _captions = captions;
+        _titleSeconds = titleSeconds;
+        var area = SKRect.Create(layout.ImageArea.Left, layout.ImageArea.Top, layout.ImageArea.Width, layout.ImageArea.Height);
+        _panelClip = new SKRoundRect(area, layout.Margin * 0.5f);
+        _chrome = DrawChrome();
+        _titleCard = DrawTitleCard();
+    }
+
+    public void Render(SKCanvas canvas, double t)
+    {
+        if (t < _titleSeconds - FadeSeconds)
+        {
+            canvas.DrawImage(_titleCard, 0, 0, SKSamplingOptions.Default, null);
+            return;
+        }
+        RenderStory(canvas, t);
+        if (t < _titleSeconds)
+        {
+            _layerPaint.Color = SKColors.White.WithAlpha(Alpha((_titleSeconds - t) / FadeSeconds));
+            canvas.DrawImage(_titleCard, 0, 0, SKSamplingOptions.Default, _layerPaint);
+        }
+    }
+
+    private void RenderStory(SKCanvas canvas, double t)
+    {
+        canvas.DrawImage(_chrome, 0, 0, SKSamplingOptions.Default, null);
+        var current = CurrentSegment(t);
+        if (current >= 0)
+        {
+            Evict(current);
+            canvas.Save();
+            canvas.ClipRoundRect(_panelClip, antialias: true);
+            var seg = _segments[current];
+            var sinceStart = t - seg.Start;
+            if (current > 0 && sinceStart < FadeSeconds && seg.Start > _titleSeconds)
+            {
+                DrawPicture(canvas, _segments[current - 1], t);
+                _layerPaint.Color = SKColors.White.WithAlpha(Alpha(sinceStart / FadeSeconds));
+                canvas.SaveLayer(_panelClip.Rect, _layerPaint);
+                DrawPicture(canvas, seg, t);
+                canvas.Restore();
+            }
+            else DrawPicture(canvas, seg, t);
+            canvas.Restore();
+            DrawImageCaption(canvas, seg);
+        }
+        DrawCaptionLine(canvas, t);
+    }
+
+    private static byte Alpha(double fraction) => (byte)Math.Clamp(Math.Round(fraction * 255), 0, 255);
+
+    private int CurrentSegment(double t)
+    {
+        int lo = 0, hi = _segments.Count - 1, found = -1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (_segments[mid].Start <= t) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        return found;
+    }
+
+    /// <summary>Keeps only the current image and the one it fades from.</summary>
+    private void Evict(int current)
+    {
+        if (_prepared.Count <= 2) return;
+        foreach (var key in _prepared.Keys.Where(k => k < current - 1 || k > current).ToList())
+        {
+            _prepared[key].Dispose();
+            _prepared.Remove(key);
+        }
+    }
+
+    private PreparedImage Prepared(ImageSegment seg)
+    {
+        if (!_prepared.TryGetValue(seg.Ordinal, out var p))
+            _prepared[seg.Ordinal] = p = PreparedImage.Load(_workspace, seg.Image, _layout);
+        return p;
+    }
+
+    /// <summary>The picture with a slow zoom (in on even images, out on odd ones) and a drift whose direction
+    /// changes image to image. The drift never exceeds the zoom's overhang, so the letterbox edges never move
+    /// inwards and the picture is never stretched, only uniformly scaled.</summary>
+    private void DrawPicture(SKCanvas canvas, ImageSegment seg, double t)
+    {
+        var p = Prepared(seg);
+        var area = _panelClip.Rect;
+        canvas.DrawImage(p.Fill, area.Left, area.Top, SKSamplingOptions.Default, null);
+
+        var duration = Math.Max(0.001, seg.End - seg.Start);
+        var progress = (float)Math.Clamp((t - seg.Start) / duration, 0, 1);
+        const float zoomRange = StoryLayout.MaxZoom - 1f;
+        var zoom = seg.Ordinal % 2 == 0 ? 1f + zoomRange * progress : StoryLayout.MaxZoom - zoomRange * progress;
+        var (dirX, dirY) = (seg.Ordinal % 4) switch { 0 => (1f, 0.4f), 1 => (-1f, 0.3f), 2 => (-0.6f, -1f), _ => (0.7f, 1f) };
+        var f = p.Fitted;
+        var drift = 2f * progress - 1f;
+        var ox = dirX * (zoom - 1f) * f.Width / 2f * drift * 0.9f;
+        var oy = dirY * (zoom - 1f) * f.Height / 2f * drift * 0.9f;
+        var w = f.Width * zoom;
+        var h = f.Height * zoom;
+        var dest = SKRect.Create(f.MidX - w / 2 + ox, f.MidY - h / 2 + oy, w, h);
+        canvas.DrawImage(p.Picture, dest, _sampling, _imagePaint);
+    }
+
+    private void DrawImageCaption(SKCanvas canvas, ImageSegment seg)
+    {
+        var caption = seg.Image.Caption;
+        if (string.IsNullOrWhiteSpace(caption) || _lowerThirdCaptionWidth <= 0) return;
+        if (!_imageCaptionText.TryGetValue(seg.Ordinal, out var text))
+            _imageCaptionText[seg.Ordinal] = text = TextWrap.Ellipsize(caption.Trim(), _lowerThirdCaptionWidth, TextWrap.Measure(_fonts.LowerThirdCaption));
+        canvas.DrawText(text, _lowerThirdCaptionX, _lowerThirdCaptionBaseline, SKTextAlign.Left, _fonts.LowerThirdCaption, _greyPaint);
+    }
+
+    private void DrawCaptionLine(SKCanvas canvas, double t)
+    {
+        var cue = _captions.At(t);
+        if (cue is null) return;
+        var font = _fonts.Caption;
+        var band = _layout.CaptionBand;
+        var width = font.MeasureText(cue.Text);
+        var pad = _layout.CaptionPadding;
+        var cx = band.MidX;
+        var box = new SKRect(cx - width / 2 - pad, band.Top, cx + width / 2 + pad, band.Bottom);
+        canvas.DrawRoundRect(box, pad * 0.5f, pad * 0.5f, _boxPaint);
+        canvas.DrawText(cue.Text, cx, CentredBaseline(font, band.Top, band.Bottom), SKTextAlign.Center, font, _textPaint);
+    }
+
+    private static float CentredBaseline(SKFont font, float top, float bottom)
+    {
+        font.GetFontMetrics(out var m);
+        // Centre the cap-height-ish box (ascent..descent) in the band.
+        return (top + bottom) / 2 - (m.Ascent + m.Descent) / 2;
+    }
+
+    private void DrawBackdrop(SKCanvas canvas)
+    {
+        using var back = new SKPaint();
+        back.Shader = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(0, _layout.Height), [BackTop, BackBottom], null, SKShaderTileMode.Clamp);
+        canvas.DrawRect(0, 0, _layout.Width, _layout.Height, back);
+    }
+
+    /// <summary>Studio backdrop, the empty picture panel, the presenter's lit slot and the lower third with
+    /// the story title: everything constant from the end of the title card on.</summary>
+    private SKImage DrawChrome()
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(_layout.Width, _layout.Height, SKColorType.Bgra8888, SKAlphaType.Premul));
+        var canvas = surface.Canvas;
+        DrawBackdrop(canvas);
+
+        var slot = _layout.AnchorSlot;
+        using (var glow = new SKPaint())
+        {
+            var radius = Math.Max(slot.Width, slot.Height) * 0.75f;
+            glow.Shader = SKShader.CreateRadialGradient(new SKPoint(slot.MidX, slot.MidY), Math.Max(1, radius),
+                [new SKColor(0x3A, 0x6E, 0xA5, 110), new SKColor(0x3A, 0x6E, 0xA5, 0)], null, SKShaderTileMode.Clamp);
+            canvas.DrawRect(SKRect.Create(slot.Left, slot.Top, slot.Width, slot.Height), glow);
+        }
+
+        using (var shadow = new SKPaint { IsAntialias = true, Color = new SKColor(0, 0, 0, 140) })
+        {
+            shadow.MaskFilter = SKMaskFilter.CreateBlur(SKBlurStyle.Normal, Math.Max(0.5f, _layout.Margin * 0.6f));
+            var r = _panelClip.Rect;
+            r.Offset(0, _layout.Margin * 0.25f);
+            canvas.DrawRoundRect(new SKRoundRect(r, _panelClip.Radii[0].X), shadow);
+        }
+        using (var panel = new SKPaint { IsAntialias = true })
+        {
+            var r = _panelClip.Rect;
+            panel.Shader = SKShader.CreateLinearGradient(new SKPoint(r.Left, r.Top), new SKPoint(r.Right, r.Bottom),
+                [Panel, new SKColor(0x16, 0x2B, 0x44)], null, SKShaderTileMode.Clamp);
+            canvas.DrawRoundRect(_panelClip, panel);
+            using var watermark = ComposeFonts.Make(_fonts.Bold, Math.Max(6f, r.Height * 0.12f));
+            using var faint = new SKPaint { IsAntialias = true, Color = SKColors.White.WithAlpha(28) };
+            canvas.DrawText("NIUS TV", r.MidX, CentredBaseline(watermark, r.Top, r.Bottom), SKTextAlign.Center, watermark, faint);
+        }
+
+        DrawLowerThird(canvas);
+        return surface.Snapshot();
+    }
+
+    private void DrawLowerThird(SKCanvas canvas)
+    {
+        var band = _layout.LowerThird;
+        var stripe = Math.Max(1f, _layout.Unit * 0.006f);
+        using var fill = new SKPaint { Color = BandColor };
+        canvas.DrawRect(SKRect.Create(band.Left, band.Top, band.Width, band.Height), fill);
+        using var accent = new SKPaint { Color = Accent, IsAntialias = true };
+        canvas.DrawRect(SKRect.Create(band.Left, band.Top, band.Width, stripe), accent);
+
+        // The channel tag: a red block on the left, as wide as its text needs.
+        var tagFont = _fonts.Tag;
+        var tagPad = _layout.Margin;
+        var tagWidth = Math.Min(band.Width * 0.25f, tagFont.MeasureText("NIUS TV") + 2 * tagPad);
+        var inner = SKRect.Create(band.Left, band.Top + stripe, band.Width, band.Height - stripe);
+        var showTag = tagWidth >= tagFont.MeasureText("NIUS TV") + tagPad;
+        var textLeft = inner.Left + _layout.Margin;
+        if (showTag)
+        {
+            canvas.DrawRect(SKRect.Create(inner.Left, inner.Top, tagWidth, inner.Height), accent);
+            canvas.DrawText("NIUS TV", inner.Left + tagWidth / 2, CentredBaseline(tagFont, inner.Top, inner.Bottom), SKTextAlign.Center, tagFont, _textPaint);
+            textLeft = inner.Left + tagWidth + _layout.Margin;
+        }
+        var textWidth = Math.Max(0, inner.Right - _layout.Margin - textLeft);
+
+        var titleFont = _fonts.LowerThirdTitle;
+        var captionFont = _fonts.LowerThirdCaption;
+        titleFont.GetFontMetrics(out var tm);
+        captionFont.GetFontMetrics(out var cm);
+        var titleH = tm.Descent - tm.Ascent;
+        var captionH = cm.Descent - cm.Ascent;
+        var anyCaption = _segments.Any(s => !string.IsNullOrWhiteSpace(s.Image.Caption));
+        var blockH = anyCaption ? titleH + captionH * 1.1f : titleH;
+        var top = inner.MidY - blockH / 2;
+        var title = TextWrap.Ellipsize(_story.Title.Trim(), textWidth, TextWrap.Measure(titleFont));
+        canvas.DrawText(title, textLeft, top - tm.Ascent, SKTextAlign.Left, titleFont, _textPaint);
+        _lowerThirdCaptionX = textLeft;
+        _lowerThirdCaptionBaseline = top + titleH + captionH * 0.1f - cm.Ascent;
+        _lowerThirdCaptionWidth = textWidth;
+    }
+
+    /// <summary>The title, as large as fits: wrapped to the card's width, shrunk until the lines fit its
+    /// height; at the smallest size the last line is shortened with an ellipsis rather than overflowing.</summary>
+    private SKImage DrawTitleCard()
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(_layout.Width, _layout.Height, SKColorType.Bgra8888, SKAlphaType.Premul));
+        var canvas = surface.Canvas;
+        DrawBackdrop(canvas);
+        var area = _layout.TitleCardArea;
+        var title = _story.Title.Trim();
+
+        var size = _layout.TitleCardMaxFontSize;
+        SKFont font;
+        IReadOnlyList<string> lines;
+        float lineHeight;
+        while (true)
+        {
+            font = ComposeFonts.Make(_fonts.Bold, size);
+            lines = TextWrap.Wrap(title, area.Width, TextWrap.Measure(font));
+            lineHeight = font.Spacing;
+            if (lines.Count * lineHeight <= area.Height || size <= _layout.TitleCardMinFontSize) break;
+            font.Dispose();
+            size = Math.Max(_layout.TitleCardMinFontSize, size * 0.9f);
+        }
+        using (font)
+        {
+            var maxLines = Math.Max(1, (int)(area.Height / lineHeight));
+            if (lines.Count > maxLines)
+            {
+                var kept = lines.Take(maxLines).ToList();
+                kept[^1] = TextWrap.Ellipsize(kept[^1] + " " + lines[maxLines], area.Width, TextWrap.Measure(font));
+                lines = kept;
+            }
+            font.GetFontMetrics(out var m);
+            var blockH = lines.Count * lineHeight;
+            var y = area.MidY - blockH / 2 - m.Ascent;
+            foreach (var line in lines)
+            {
+                canvas.DrawText(line, area.MidX, y, SKTextAlign.Center, font, _textPaint);
+                y += lineHeight;
+            }
+
+            using var accent = new SKPaint { Color = Accent, IsAntialias = true };
+            var barW = Math.Max(4f, _layout.Width * 0.12f);
+            var barH = Math.Max(1f, _layout.Unit * 0.012f);
+            var barY = area.MidY + blockH / 2 + _layout.Margin;
+            canvas.DrawRect(SKRect.Create(area.MidX - barW / 2, barY, barW, barH), accent);
+
+            var tag = _fonts.Tag;
+            tag.GetFontMetrics(out var tm);
+            var tagY = area.MidY - blockH / 2 - _layout.Margin - tm.Descent;
+            if (tagY + tm.Ascent > 0)
+                canvas.DrawText("NIUS TV", area.MidX, tagY, SKTextAlign.Center, tag, _greyPaint);
+        }
+        return surface.Snapshot();
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _prepared.Values) p.Dispose();
+        _prepared.Clear();
+        _chrome.Dispose();
+        _titleCard.Dispose();
+        _imagePaint.Dispose();
+        _textPaint.Dispose();
+        _greyPaint.Dispose();
+        _boxPaint.Dispose();
+        _layerPaint.Dispose();
+        _panelClip.Dispose();
+    }
+}

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NiusTv.Steps;
+using NiusTv.Steps.Compose;
+using SkiaSharp;
+using Xunit;
+
+namespace NiusTv.Tests.Compose;
+
+public sealed class ComposeStepTests
+{
+    private static readonly ComposeOptions Options = new();
+
+    private sealed class Recorder : IProgress<double>
+    {
+        public readonly List<double> Values = [];
+        public void Report(double value) { lock (Values) Values.Add(value); }
+    }
+
+    private static async Task<JsonElement> ComposeAndCheck(int width, int height, int fps)
+    {
+        using var ws = new SyntheticWorkspace(width, height, fps);
+        var progress = new Recorder();
+        var output = await new ComposeStep(Options).RunAsync(ws.Input(), progress, TestContext.Current.CancellationToken);
+
+        Assert.Equal("video.mp4", output.Artifacts["video.mp4"]);
+        Assert.Equal("poster.jpg", output.Artifacts["poster.jpg"]);
+        Assert.Empty(Directory.GetFiles(ws.Dir, "*.part.*"));
+        Assert.Equal(1.0, progress.Values[^1]);
+        Assert.True(progress.Values.Zip(progress.Values.Skip(1)).All(p => p.Item1 <= p.Item2), "progress must not go backwards");
+
+        var probe = FfprobeResult.Probe(Path.Combine(ws.Dir, "video.mp4"));
+        var streams = probe.GetProperty("streams").EnumerateArray().ToList();
+        var video = Assert.Single(streams, s => s.GetProperty("codec_type").GetString() == "video");
+        var audio = Assert.Single(streams, s => s.GetProperty("codec_type").GetString() == "audio");
+        Assert.Equal("h264", video.GetProperty("codec_name").GetString());
+        Assert.Equal("yuv420p", video.GetProperty("pix_fmt").GetString());
+        Assert.Equal(width, video.GetProperty("width").GetInt32());
+        Assert.Equal(height, video.GetProperty("height").GetInt32());
+        Assert.Equal($"{fps}/1", video.GetProperty("r_frame_rate").GetString());
+        Assert.Equal("aac", audio.GetProperty("codec_name").GetString());
+
+        var expected = Options.TitleCardSeconds + ws.WavSeconds;
+        var videoSeconds = double.Parse(video.GetProperty("duration").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(videoSeconds, expected - 0.25, expected + 0.25);
+        var formatSeconds = double.Parse(probe.GetProperty("format").GetProperty("duration").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(formatSeconds, expected - 0.25, expected + 0.25);
+
+        using var poster = SKBitmap.Decode(Path.Combine(ws.Dir, "poster.jpg"));
+        Assert.NotNull(poster);
+        Assert.Equal(width, poster.Width);
+        Assert.Equal(height, poster.Height);
+        using (var codec = SKCodec.Create(Path.Combine(ws.Dir, "poster.jpg")))
+            Assert.Equal(SKEncodedImageFormat.Jpeg, codec.EncodedFormat);
+        return probe;
+    }
+
+    [Fact]
+    public Task Landscape_1024x512_at_30() => ComposeAndCheck(1024, 512, 30);
+
+    [Fact]
+    public Task Portrait_9x16() => ComposeAndCheck(540, 960, 25);
+
+    [Fact]
+    public Task Small_320x180_at_24() => ComposeAndCheck(320, 180, 24);
+
+    [Fact]
+    public Task Square_and_smallest() => Task.WhenAll(ComposeAndCheck(480, 480, 30), ComposeAndCheck(160, 90, 10));
+
+    [Fact]
+    public async Task Missing_ffmpeg_is_a_permanent_failure()
+    {
+        using var ws = new SyntheticWorkspace(320, 180, 24);
+        var step = new ComposeStep(Options with { Ffmpeg = "ffmpeg-that-is-not-installed" });
+        var failure = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(ws.Input(), new Recorder(), TestContext.Current.CancellationToken));
+        Assert.False(failure.Transient);
+        Assert.Contains("not installed", failure.Message);
+        Assert.False(File.Exists(Path.Combine(ws.Dir, "video.mp4")));
+    }
+
+    [Fact]
+    public async Task Ffmpeg_failing_is_retryable_with_its_stderr_and_leaves_no_video()
+    {
+        using var ws = new SyntheticWorkspace(320, 180, 24);
+        var step = new ComposeStep(Options with { Preset = "no-such-preset" });
+        var failure = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(ws.Input(), new Recorder(), TestContext.Current.CancellationToken));
+        Assert.True(failure.Transient);
+        Assert.Contains("preset", failure.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.False(File.Exists(Path.Combine(ws.Dir, "video.mp4")));
+        Assert.Empty(Directory.GetFiles(ws.Dir, "*.part.*"));
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_ffmpeg_and_leaves_no_video()
+    {
+        using var ws = new SyntheticWorkspace(1024, 512, 30, wavSeconds: 30);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var progress = new Recorder();
+        var step = new ComposeStep(Options);
+        var run = step.RunAsync(ws.Input(), new Progress<double>(v => { if (v > 0.05) cts.Cancel(); }), cts.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.False(File.Exists(Path.Combine(ws.Dir, "video.mp4")));
+        Assert.Empty(Directory.GetFiles(ws.Dir, "*.part.*"));
+    }
+
+    [Fact]
+    public async Task Broken_image_is_a_permanent_failure_naming_it()
+    {
+        using var ws = new SyntheticWorkspace(320, 180, 24);
+        File.WriteAllText(Path.Combine(ws.Dir, "images", "01.png"), "not a png");
+        var failure = await Assert.ThrowsAsync<StepFailure>(() => new ComposeStep(Options).RunAsync(ws.Input(), new Recorder(), TestContext.Current.CancellationToken));
+        Assert.False(failure.Transient);
+        Assert.Contains("01.png", failure.Message);
+    }
+
+    [Fact]
+    public async Task Baseline_measures_a_positive_rate()
+    {
+        var fps = await FfmpegBaseline.MeasureAsync(320, 180, 30, 60, Options, TestContext.Current.CancellationToken);
+        Assert.True(fps > 0);
+    }
+
+    /// <summary>Not a pass/fail speed gate (other builds share this machine); it prints compose fps next to
+    /// ffmpeg-alone fps at the default output size so the numbers can be read off the test log.</summary>
+    [Fact]
+    public async Task Speed_at_1024x512_30_compared_with_ffmpeg_alone()
+    {
+        const double seconds = 12;
+        using var ws = new SyntheticWorkspace(1024, 512, 30, wavSeconds: seconds);
+        var frames = (int)Math.Round((Options.TitleCardSeconds + seconds) * 30);
+        var stopwatch = Stopwatch.StartNew();
+        await new ComposeStep(Options).RunAsync(ws.Input(), new Recorder(), TestContext.Current.CancellationToken);
+        var composeFps = frames / stopwatch.Elapsed.TotalSeconds;
+        var ffmpegFps = await FfmpegBaseline.MeasureAsync(1024, 512, 30, frames, Options, TestContext.Current.CancellationToken);
+        var line = $"compose {composeFps:0.0} fps ({composeFps / 30:0.0}x real time), ffmpeg alone {ffmpegFps:0.0} fps, {frames} frames at 1024x512@30";
+        TestContext.Current.TestOutputHelper?.WriteLine(line);
+        File.AppendAllText(Path.Combine(Path.GetTempPath(), "nius-compose-speed.log"), $"{DateTime.UtcNow:O} {line}{Environment.NewLine}");
+        Assert.True(composeFps > 0 && ffmpegFps > 0);
+    }
+}
