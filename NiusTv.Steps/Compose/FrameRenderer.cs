@@ -203,7 +203,9 @@ internal sealed class FrameRenderer : IDisposable
             var radius = Math.Max(slot.Width, slot.Height) * 0.75f;
             glow.Shader = SKShader.CreateRadialGradient(new SKPoint(slot.MidX, slot.MidY), Math.Max(1, radius),
                 [new SKColor(0x3A, 0x6E, 0xA5, 110), new SKColor(0x3A, 0x6E, 0xA5, 0)], null, SKShaderTileMode.Clamp);
-            canvas.DrawRect(SKRect.Create(slot.Left, slot.Top, slot.Width, slot.Height), glow);
+            // Over everything above the lower third, not just the slot: clipped to the slot the gradient
+            // would end in a visible seam where it has not yet faded out.
+            canvas.DrawRect(SKRect.Create(0, 0, _layout.Width, _layout.LowerThird.Top), glow);
         }
 
         using (var shadow = new SKPaint { IsAntialias = true, Color = new SKColor(0, 0, 0, 140) })
@@ -261,8 +263,14 @@ internal sealed class FrameRenderer : IDisposable
         var anyCaption = _segments.Any(s => !string.IsNullOrWhiteSpace(s.Image.Caption));
         var blockH = anyCaption ? titleH + captionH * 1.1f : titleH;
         var top = inner.MidY - blockH / 2;
-        var title = TextWrap.Ellipsize(_story.Title.Trim(), textWidth, TextWrap.Measure(titleFont));
-        canvas.DrawText(title, textLeft, top - tm.Ascent, SKTextAlign.Left, titleFont, _textPaint);
+        // A long title first gets a little smaller (down to 75%) and only then an ellipsis: narrow portrait
+        // outputs would otherwise cut most titles after a few words.
+        var fullTitle = _story.Title.Trim();
+        var shrink = Math.Clamp(textWidth / Math.Max(1f, titleFont.MeasureText(fullTitle)), 0.75f, 1f);
+        using var fittedFont = ComposeFonts.Make(_fonts.Bold, titleFont.Size * shrink);
+        var title = TextWrap.Ellipsize(fullTitle, textWidth, TextWrap.Measure(fittedFont));
+        var titleBaseline = top + (titleH - (tm.Descent - tm.Ascent) * shrink) / 2 - tm.Ascent * shrink;
+        canvas.DrawText(title, textLeft, titleBaseline, SKTextAlign.Left, fittedFont, _textPaint);
         _lowerThirdCaptionX = textLeft;
         _lowerThirdCaptionBaseline = top + titleH + captionH * 0.1f - cm.Ascent;
         _lowerThirdCaptionWidth = textWidth;
