@@ -51,8 +51,15 @@ public sealed record StepRecord(
             Status = retryAt is null ? StepStatus.Failed : StepStatus.Retrying, Backend = backend, LastError = reason, RetryAt = retryAt,
         };
 
-    internal StepRecord Reset(string outcome, string reason, DateTimeOffset at) =>
-        CloseLastAttempt(outcome, reason, at) with { Status = StepStatus.Pending, Artifacts = [], CompletedAt = null, RetryAt = null };
+    /// <summary>Back to pending. A running attempt ends with <paramref name="outcome"/>; a completed one whose results
+    /// were lost later is relabelled, so the timeline says why the step ran again.</summary>
+    internal StepRecord Reset(string outcome, string reason, DateTimeOffset at)
+    {
+        var closed = History.Count > 0 && History[^1].EndedAt is not null && outcome == "lost"
+            ? this with { History = History.SetItem(History.Count - 1, History[^1] with { Outcome = outcome, Error = reason }) }
+            : CloseLastAttempt(outcome, reason, at);
+        return closed with { Status = StepStatus.Pending, Artifacts = [], CompletedAt = null, RetryAt = null };
+    }
 }
 
 /// <summary>The durable state of one story. Immutable; every change goes through <see cref="Apply"/>, and every
