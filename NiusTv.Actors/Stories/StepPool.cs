@@ -82,7 +82,7 @@ public sealed class StepPool : ReceiveActor
             var cts = new CancellationTokenSource();
             _running[job.Run.StoryId] = cts;
             var self = Self;
-            var progress = new ThrottledProgress(job, fraction => job.ReplyTo.Tell(
+            var progress = new ThrottledProgress(fraction => job.ReplyTo.Tell(
                 new StepPoolProtocol.StepProgress(job.Run.StoryId, job.Run.Revision, job.Run.Step, job.Run.Attempt, fraction)));
             _ = Execute(job, progress, cts.Token).ContinueWith(t => self.Tell(new JobDone(job, t.Result)),
                 TaskContinuationOptions.ExecuteSynchronously);
@@ -149,7 +149,7 @@ public sealed class StepPool : ReceiveActor
     }
 
     /// <summary>Steps may report progress per frame; the story actor needs a few updates a second at most.</summary>
-    private sealed class ThrottledProgress(Job job, Action<double> send) : IProgress<double>
+    private sealed class ThrottledProgress(Action<double> send) : IProgress<double>
     {
         private long _lastTicks;
         public void Report(double value)

@@ -1,3 +1,4 @@
+using NiusTv.Steps.Tools;
 using System.Diagnostics;
 using System.Text.Json;
 using NiusTv.Steps;
@@ -17,7 +18,7 @@ public sealed class ComposeStepTests
         public void Report(double value) { lock (Values) Values.Add(value); }
     }
 
-    private static async Task<JsonElement> ComposeAndCheck(int width, int height, int fps)
+    private static async Task<MediaProbe> ComposeAndCheck(int width, int height, int fps)
     {
         using var ws = new SyntheticWorkspace(width, height, fps);
         var progress = new Recorder();
@@ -29,22 +30,18 @@ public sealed class ComposeStepTests
         Assert.Equal(1.0, progress.Values[^1]);
         Assert.True(progress.Values.Zip(progress.Values.Skip(1)).All(p => p.Item1 <= p.Item2), "progress must not go backwards");
 
-        var probe = FfprobeResult.Probe(Path.Combine(ws.Dir, "video.mp4"));
-        var streams = probe.GetProperty("streams").EnumerateArray().ToList();
-        var video = Assert.Single(streams, s => s.GetProperty("codec_type").GetString() == "video");
-        var audio = Assert.Single(streams, s => s.GetProperty("codec_type").GetString() == "audio");
-        Assert.Equal("h264", video.GetProperty("codec_name").GetString());
-        Assert.Equal("yuv420p", video.GetProperty("pix_fmt").GetString());
-        Assert.Equal(width, video.GetProperty("width").GetInt32());
-        Assert.Equal(height, video.GetProperty("height").GetInt32());
-        Assert.Equal($"{fps}/1", video.GetProperty("r_frame_rate").GetString());
-        Assert.Equal("aac", audio.GetProperty("codec_name").GetString());
+        var probe = await MediaProbe.ProbeAsync(Path.Combine(ws.Dir, "video.mp4"));
+        var video = Assert.Single(probe.Streams, s => s.CodecType == "video");
+        var audio = Assert.Single(probe.Streams, s => s.CodecType == "audio");
+        Assert.Equal("h264", video.CodecName);
+        Assert.Equal("yuv420p", video.PixelFormat);
+        Assert.Equal((width, height), (video.Width, video.Height));
+        Assert.Equal(fps, video.FrameRate);
+        Assert.Equal("aac", audio.CodecName);
 
         var expected = Options.TitleCardSeconds + ws.WavSeconds;
-        var videoSeconds = double.Parse(video.GetProperty("duration").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(videoSeconds, expected - 0.25, expected + 0.25);
-        var formatSeconds = double.Parse(probe.GetProperty("format").GetProperty("duration").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(formatSeconds, expected - 0.25, expected + 0.25);
+        Assert.InRange(video.Duration!.Value, expected - 0.25, expected + 0.25);
+        Assert.InRange(probe.FormatDuration, expected - 0.25, expected + 0.25);
 
         using var poster = SKBitmap.Decode(Path.Combine(ws.Dir, "poster.jpg"));
         Assert.NotNull(poster);

@@ -115,20 +115,8 @@ internal sealed class SyntheticWorkspace : IDisposable
     }
 }
 
-internal static class FfprobeResult
+internal static class FrameGrab
 {
-    public static JsonElement Probe(string path)
-    {
-        var psi = new ProcessStartInfo("ffprobe") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-v", "error", "-print_format", "json", "-show_streams", "-show_format", path }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var json = p.StandardOutput.ReadToEnd();
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"ffprobe failed: {err}");
-        return JsonDocument.Parse(json).RootElement.Clone();
-    }
-
     /// <summary>Extracts the frame at <paramref name="seconds"/> as PNG (for looking at, and decoding checks).</summary>
     public static void ExtractFrame(string video, double seconds, string png)
     {
