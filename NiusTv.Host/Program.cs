@@ -17,6 +17,8 @@ public static class Program
             StoryVerbs.Story(),
             Bench.BenchVerbs.Bench(),
         };
+        // Piped output (scripts, CI logs) has no terminal width; 80 columns would fold every table.
+        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;
         try
         {
             return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

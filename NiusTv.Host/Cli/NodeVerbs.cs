@@ -76,7 +76,7 @@ public static class NodeVerbs
                     video = StoryVerbs.Str(s, "video") is { Length: > 0 } v ? v : null,
                     poster = StoryVerbs.Str(s, "poster") is { Length: > 0 } p ? p : null,
                     error = StoryVerbs.Str(s, "error") is { Length: > 0 } e ? e : null,
-                }), new JsonSerializerOptions { WriteIndented = true }));
+                }), StoryVerbs.Pretty));
             }
             else
             {

@@ -9,7 +9,7 @@ namespace NiusTv.Host.Cli;
 /// admin endpoint.</summary>
 public static class StoryVerbs
 {
-    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+    public static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Publish()
     {

@@ -23,6 +23,7 @@ public static class NodeHost
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public static WebApplication Build(NodeSettings settings, LogLevel logLevel = LogLevel.Information)
