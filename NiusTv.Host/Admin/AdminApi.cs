@@ -97,6 +97,15 @@ public static class AdminApi
             return Results.Ok(reply);
         });
 
+        api.MapPost("/stories/{id}/retry", async (string id, string? from, IRequiredActor<StoryActor> region, CancellationToken ct) =>
+        {
+            if (!IsStoryId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
+            var reply = await region.ActorRef.Ask<StoryCommands.RetryResult>(
+                new StoryCommands.Retry(id, string.IsNullOrEmpty(from) ? null : from, "retried by an operator"), AskTimeout, ct);
+            if (reply.Retried) return Results.Ok(reply);
+            return reply.Revision == 0 ? Results.NotFound(new ErrorBody(reply.Error!)) : Results.BadRequest(new ErrorBody(reply.Error!));
+        });
+
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
     }
 

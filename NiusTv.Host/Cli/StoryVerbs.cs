@@ -92,7 +92,7 @@ public static class StoryVerbs
 
     public static Command Story()
     {
-        var story = new Command("story", "one story: show, cancel");
+        var story = new Command("story", "one story: show, cancel, retry");
         var id = new Argument<string>("ID") { Description = "story id" };
         var watch = new Option<bool>("--watch") { Description = "keep showing progress until the story ends" };
         var show = new Command("show", "state, revision, step timeline with attempts and durations, artifacts, error, video")
@@ -141,6 +141,22 @@ public static class StoryVerbs
             return 0;
         });
         story.Add(cancel);
+
+        var from = new Option<string?>("--from") { Description = "the step to run again, with every step after it (default: the failed step, else the first)" };
+        var retry = new Command("retry", "run a step and the steps after it again, reusing the earlier steps' results")
+            { id, from, CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
+        retry.SetAction(async (r, ct) =>
+        {
+            var storyId = r.GetValue(id)!;
+            using var client = CommonOptions.Client(r);
+            var query = r.GetValue(from) is { } step ? "?from=" + Uri.EscapeDataString(step) : "";
+            var response = await client.PostAsync($"api/stories/{Uri.EscapeDataString(storyId)}/retry{query}", null, ct);
+            if (!response.Ok) throw new CliException(response.ErrorText);
+            if (r.GetValue(CommonOptions.Json)) Console.WriteLine(JsonSerializer.Serialize(response.Body, Pretty));
+            else Console.WriteLine($"retrying {storyId} revision {Str(response.Body, "revision")} from {Str(response.Body, "fromStep")}");
+            return 0;
+        });
+        story.Add(retry);
         return story;
     }
 
