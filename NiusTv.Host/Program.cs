@@ -16,7 +16,11 @@ public static class Program
             StoryVerbs.Stories(),
             StoryVerbs.Story(),
             Bench.BenchVerbs.Bench(),
+            OperatorVerbs.Cluster(),
+            OperatorVerbs.Actor(),
+            OperatorVerbs.Log(),
         };
+        foreach (var component in OperatorVerbs.Components()) root.Add(component);
         try
         {
             return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

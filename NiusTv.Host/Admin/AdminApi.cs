@@ -106,6 +106,8 @@ public static class AdminApi
             return reply.Revision == 0 ? Results.NotFound(new ErrorBody(reply.Error!)) : Results.BadRequest(new ErrorBody(reply.Error!));
         });
 
+        api.MapOperatorApi();
+
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
     }
 

@@ -127,11 +127,7 @@ public static class StoryVerbs
         cancel.SetAction(async (r, ct) =>
         {
             var storyId = r.GetValue(id)!;
-            if (!r.GetValue(yes))
-            {
-                if (Console.IsInputRedirected) throw new CliException("cancel needs confirmation: pass --yes when not at a terminal", 2);
-                if (!AnsiConsole.Confirm($"Cancel story {storyId}?", false)) return 1;
-            }
+            if (!Confirmation.Ask("cancel", $"Cancel story {storyId}?", r.GetValue(yes))) return 1;
             using var client = CommonOptions.Client(r);
             var response = await client.PostAsync($"api/stories/{Uri.EscapeDataString(storyId)}/cancel", null, ct);
             if (!response.Ok) throw new CliException(response.ErrorText);

@@ -41,6 +41,8 @@ public static class NodeHost
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        var logRing = new LogRing();
+        builder.Logging.AddProvider(new LogRingProvider(logRing));
         builder.Logging.SetMinimumLevel(logLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
@@ -52,6 +54,8 @@ public static class NodeHost
         });
 
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(logRing);
+        builder.Services.AddSingleton<ComponentRegistry>();
         builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot, StoryRuntimeSettings.DefaultPipeline,
             new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds))));
         var poolSizes = StepPoolSizes.ForThisMachine();

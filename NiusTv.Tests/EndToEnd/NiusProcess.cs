@@ -48,7 +48,7 @@ public static class Nius
         return new Result(p.ExitCode, await stdout, await stderr);
     }
 
-    public static Process Start(IEnumerable<string> args, string? workingDirectory = null)
+    public static Process Start(IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? env = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -59,6 +59,8 @@ public static class Nius
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NIUSTV_HOME"] = RepoRoot;
         psi.Environment.Remove("NIUSTV_ADMIN_TOKEN");
+        psi.Environment.Remove("NIUSTV__Node__AdminToken");
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         return Process.Start(psi)!;
     }
 
@@ -79,6 +81,8 @@ public sealed class NodeProcess : IAsyncDisposable
     public string Admin { get; }
     public string Data { get; }
     public string Out { get; }
+    /// <summary>The admin token the node demands, passed on by <see cref="CliAsync"/>; null when it demands none.</summary>
+    public string? Token { get; private init; }
 
     private NodeProcess(Process process, string admin, string data, string @out)
     {
@@ -94,18 +98,33 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string Log { get { lock (_log) return _log.ToString(); } }
 
-    public static async Task<NodeProcess> StartAsync(string data, string @out, string assets, string? admin = null, params string[] extra)
+    public static Task<NodeProcess> StartAsync(string data, string @out, string assets, string? admin = null, params string[] extra) =>
+        StartWithTokenAsync(data, @out, assets, admin, null, extra);
+
+    /// <param name="token">set as the node's admin token (NIUSTV__Node__AdminToken), as a deployment does.</param>
+    public static async Task<NodeProcess> StartWithTokenAsync(string data, string @out, string assets, string? admin, string? token, params string[] extra)
     {
         admin ??= $"127.0.0.1:{Nius.FreePort()}";
-        var p = Nius.Start(["node", "--data", data, "--out", @out, "--assets", assets, "--admin", admin, .. extra]);
-        var node = new NodeProcess(p, admin, data, @out);
+        var env = token is null ? null : new Dictionary<string, string> { ["NIUSTV__Node__AdminToken"] = token };
+        var p = Nius.Start(["node", "--data", data, "--out", @out, "--assets", assets, "--admin", admin, .. extra], env: env);
+        var node = new NodeProcess(p, admin, data, @out) { Token = token };
         await node.WaitUntilUpAsync();
         return node;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try { await _process.WaitForExitAsync(cts.Token); return true; }
+        catch (OperationCanceledException) { return false; }
     }
 
     private async Task WaitUntilUpAsync()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        if (Token is not null) http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
@@ -121,7 +140,8 @@ public sealed class NodeProcess : IAsyncDisposable
         throw new TimeoutException("nius node did not come up:\n" + Log);
     }
 
-    public Task<Nius.Result> CliAsync(params string[] args) => Nius.RunAsync([.. args, "--admin", Admin]);
+    public Task<Nius.Result> CliAsync(params string[] args) =>
+        Nius.RunAsync([.. args, "--admin", Admin, .. Token is null ? Array.Empty<string>() : ["--token", Token]]);
 
     public async Task<JsonElement> ShowAsync(string id)
     {

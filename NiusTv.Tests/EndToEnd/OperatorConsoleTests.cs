@@ -76,6 +76,107 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         Assert.Contains("no story 'no-such-story'", unknown.Stderr);
     }
 
+    private async Task<JsonElement> JsonOf(params string[] args)
+    {
+        var r = await _node.CliAsync([.. args, "--json"]);
+        Assert.True(r.ExitCode == 0, $"nius {string.Join(' ', args)}: {r.Stderr}\n{_node.Log}");
+        return r.Json;
+    }
+
+    [Fact]
+    public async Task Every_palette_answers_with_json_an_operator_can_script_against()
+    {
+        await PublishAndFinishAsync("ferry-palettes");
+        await _node.ShowAsync("ferry-palettes"); // wakes the finished story's entity, so its shard has one entity
+
+        var cluster = await JsonOf("cluster", "show");
+        var self = cluster.GetProperty("self").GetString()!;
+        Assert.StartsWith("akka.tcp://nius@", self);
+        Assert.Equal(self, cluster.GetProperty("leader").GetString());
+        var member = Assert.Single(cluster.GetProperty("members").EnumerateArray());
+        Assert.Equal((self, "up", true), (member.GetProperty("address").GetString(), member.GetProperty("status").GetString(), member.GetProperty("reachable").GetBoolean()));
+        Assert.Contains("worker", member.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Empty(cluster.GetProperty("unreachable").EnumerateArray());
+
+        var regions = Assert.Single((await JsonOf("cluster", "sharding", "regions")).EnumerateArray());
+        Assert.Equal("story", regions.GetProperty("type").GetString());
+        Assert.Equal([self], regions.GetProperty("regions").EnumerateArray().Select(r => r.GetString()));
+
+        var stats = Assert.Single((await JsonOf("cluster", "sharding", "region-stats", "-r", "story")).EnumerateArray());
+        Assert.Equal(self, stats.GetProperty("region").GetString());
+        Assert.True(stats.GetProperty("entities").GetInt32() >= 1, stats.ToString());
+        Assert.Empty(stats.GetProperty("failed").EnumerateArray());
+
+        var shards = await JsonOf("cluster", "sharding", "fetch-shards", "-r", "story");
+        Assert.Equal(("story", self), (shards.GetProperty("type").GetString(), shards.GetProperty("region").GetString()));
+        Assert.Contains(shards.GetProperty("shards").EnumerateArray(),
+            s => s.GetProperty("entities").EnumerateArray().Any(e => e.GetString() == "ferry-palettes"));
+        var unknownType = await _node.CliAsync("cluster", "sharding", "region-stats", "-r", "drawing");
+        Assert.Equal(1, unknownType.ExitCode);
+        Assert.Contains("no shard region of type 'drawing' on this node; types: story", unknownType.Stderr);
+
+        var root = await JsonOf("actor", "hierarchy", "-d", "1");
+        Assert.Equal("/", root.GetProperty("path").GetString());
+        var top = root.GetProperty("children").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
+        Assert.Contains("user", top);
+        Assert.Contains("system", top);
+        Assert.All(root.GetProperty("children").EnumerateArray(), c => Assert.Empty(c.GetProperty("children").EnumerateArray()));
+        var sharding = await JsonOf("actor", "hierarchy", "-s", "/system/sharding", "-d", "3");
+        var story = Assert.Single(sharding.GetProperty("children").EnumerateArray(), c => c.GetProperty("name").GetString() == "story");
+        Assert.Contains("/system/sharding/story/", story.ToString()); // the shards, and under them the entity
+        Assert.Contains("ferry-palettes", story.ToString());
+        var pools = await JsonOf("actor", "hierarchy", "-s", "/user/step-pools");
+        Assert.Equal(["pool-compose", "pool-init", "pool-publish", "pool-speech"],
+            pools.GetProperty("children").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+
+        var log = (await JsonOf("log", "peek", "-n", "1000")).EnumerateArray().ToList();
+        Assert.InRange(log.Count, 1, 1000);
+        Assert.All(log, l => Assert.Equal(["at", "level", "category", "message"], l.EnumerateObject().Select(p => p.Name)));
+        Assert.Contains(log, l => l.GetProperty("message").GetString()!.Contains("story ferry-palettes accepted as revision 1"));
+        Assert.Equal(3, (await JsonOf("log", "peek", "-n", "3")).GetArrayLength());
+
+        foreach (var (component, sentence) in new[] { ("gpu", "no GPU admission"), ("scaler", "no scaler"), ("ingest", "no Pub/Sub ingest") })
+        {
+            var report = await JsonOf(component, "show");
+            Assert.Equal((component, false), (report.GetProperty("component").GetString(), report.GetProperty("present").GetBoolean()));
+            Assert.Contains(sentence, report.GetProperty("summary").GetString());
+            Assert.Equal(JsonValueKind.Null, report.GetProperty("detail").ValueKind);
+            var human = await _node.CliAsync(component, "show");
+            Assert.Contains(sentence, human.Stdout);
+        }
+
+        var downed = await JsonOf("cluster", "down-unreachable", "--yes");
+        Assert.Equal("down-unreachable", downed.GetProperty("command").GetString());
+        Assert.Empty(downed.GetProperty("addresses").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Destructive_verbs_refuse_without_a_terminal_unless_told_yes()
+    {
+        await PublishAndFinishAsync("ferry-confirm");
+        var self = (await JsonOf("cluster", "show")).GetProperty("self").GetString()!;
+        var down = await _node.CliAsync("cluster", "down", self);
+        Assert.Equal(2, down.ExitCode);
+        Assert.Contains("down needs confirmation: pass --yes when not at a terminal", down.Stderr);
+        var cancel = await _node.CliAsync("story", "cancel", "ferry-confirm");
+        Assert.Equal(2, cancel.ExitCode);
+        Assert.Contains("cancel needs confirmation", cancel.Stderr);
+        Assert.Equal("up", (await JsonOf("cluster", "show")).GetProperty("members")[0].GetProperty("status").GetString());
+
+        var stranger = await _node.CliAsync("cluster", "down", "10.9.9.9:4053", "--yes");
+        Assert.Equal(1, stranger.ExitCode);
+        Assert.Contains("'10.9.9.9:4053' is not a member of this cluster; members: " + self, stranger.Stderr);
+    }
+
+    [Fact]
+    public async Task Cluster_leave_takes_the_node_out_and_it_shuts_down_as_a_prestop_hook_expects()
+    {
+        var left = await JsonOf("cluster", "leave");
+        Assert.Equal("leave", left.GetProperty("command").GetString());
+        Assert.Single(left.GetProperty("addresses").EnumerateArray());
+        Assert.True(await _node.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the node kept running after it left:\n" + _node.Log);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _node.DisposeAsync();
