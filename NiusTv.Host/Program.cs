@@ -6,7 +6,9 @@ namespace NiusTv.Host;
 
 public static class Program
 {
-    public static async Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args) => InvokeAsync(BuildRoot(), args);
+
+    public static RootCommand BuildRoot()
     {
         var root = new RootCommand("NiusTv: news stories in, presenter-led videos out")
         {
@@ -21,6 +23,14 @@ public static class Program
             OperatorVerbs.Log(),
         };
         foreach (var component in OperatorVerbs.Components()) root.Add(component);
+        root.Add(ConsoleVerb.Create(BuildRoot));
+        return root;
+    }
+
+    /// <summary>Runs one command line; errors meant for the operator become one line on stderr and an exit code
+    /// (the console calls this for each of its lines, so one bad line does not end the session).</summary>
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
         try
         {
             return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -33,9 +33,12 @@ public static class Nius
         public JsonElement Json => JsonDocument.Parse(Stdout).RootElement.Clone();
     }
 
-    public static async Task<Result> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null)
+    /// <param name="stdin">written to the process and closed, as a pipe feeds it; by default stdin is closed at once.</param>
+    public static async Task<Result> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null, string? stdin = null)
     {
         using var p = Start(args, workingDirectory);
+        if (stdin is not null) await p.StandardInput.WriteAsync(stdin);
+        p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));

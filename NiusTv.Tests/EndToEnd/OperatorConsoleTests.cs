@@ -177,6 +177,39 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         Assert.True(await _node.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the node kept running after it left:\n" + _node.Log);
     }
 
+    [Fact]
+    public async Task The_console_runs_each_input_line_as_a_command_and_keeps_going_after_an_error()
+    {
+        var script = string.Join('\n',
+            "# an operator's script",
+            "cluster show --json",
+            "story show no-such-story",
+            "gpu show",
+            "stories --state \"completed\" --json",
+            "console",
+            "exit",
+            "gpu show --json");
+        var r = await Nius.RunAsync(["console", "--admin", _node.Admin], stdin: script);
+        Assert.Contains("\"leader\"", r.Stdout);
+        Assert.Contains("error: no story 'no-such-story'", r.Stderr);
+        Assert.Contains("this node runs no GPU admission", r.Stdout);
+        Assert.Contains("[]", r.Stdout);
+        Assert.Contains("error: already in the console", r.Stderr);
+        Assert.DoesNotContain("\"present\"", r.Stdout); // nothing after exit ran
+        Assert.Equal(2, r.ExitCode); // the last failing line's code
+    }
+
+    [Theory]
+    [InlineData("clu", new[] { "cluster" })]
+    [InlineData("cluster sh", new[] { "sharding", "show" })]
+    [InlineData("cluster sharding re", new[] { "region-stats", "regions" })]
+    [InlineData("story re", new[] { "retry" })]
+    [InlineData("log peek --j", new[] { "--json" })]
+    public void Tab_completes_verbs_and_options_from_the_command_tree(string typed, string[] expected)
+    {
+        Assert.Equal(expected, NiusTv.Host.Cli.ConsoleVerb.Complete(NiusTv.Host.Program.BuildRoot(), typed));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _node.DisposeAsync();
