@@ -233,7 +233,9 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         var last = events[^1];
         PersistAll(events, e =>
         {
+            var before = _state;
             _state = _state.Apply(e);
+            Context.System.EventStream.Publish(new StoryEventPersisted(e, before, _state, _node));
             if (ReferenceEquals(e, last)) after();
         });
     }

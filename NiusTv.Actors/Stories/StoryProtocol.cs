@@ -37,3 +37,8 @@ public static class StoryQueries
 
     public sealed record StoryNotFound(string StoryId);
 }
+
+/// <summary>Published on the node's event stream after each story event is persisted, for observers (metrics,
+/// traces) that watch the stories without any say in them. Not published during recovery: replayed history was
+/// observed when it happened.</summary>
+public sealed record StoryEventPersisted(IStoryEvent Event, StoryState Before, StoryState After, string Node);

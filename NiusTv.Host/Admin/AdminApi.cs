@@ -6,6 +6,7 @@ using Akka.Hosting;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Node;
 using NiusTv.Steps.Stories;
+using Prometheus;
 
 namespace NiusTv.Host.Admin;
 
@@ -107,6 +108,7 @@ public static class AdminApi
         });
 
         api.MapOperatorApi();
+        app.MapMetrics("/metrics"); // behind the token too: metrics name stories and nodes
 
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
     }

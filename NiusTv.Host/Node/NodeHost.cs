@@ -9,6 +9,9 @@ using Akka.Remote.Hosting;
 using Microsoft.Data.Sqlite;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Admin;
+using NiusTv.Host.Telemetry;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using NiusTv.Steps;
 
 namespace NiusTv.Host.Node;
@@ -79,6 +82,7 @@ public static class NodeHost
                 .AddStoryPersistence(journalKind == "sqlite" ? JournalKind.Sqlite : JournalKind.Postgres, journalConnection)
                 .AddStepPools()
                 .AddStoryActor(role: "worker")
+                .AddStoryTelemetry()
                 .WithActors((system, _) =>
                 {
                     // A single node joins itself; with seeds, the cluster extension joins them on its own.
@@ -86,7 +90,13 @@ public static class NodeHost
                 });
         });
 
+        if (!string.IsNullOrEmpty(settings.OtlpEndpoint))
+            builder.Services.AddOpenTelemetry()
+                .ConfigureResource(r => r.AddService("niustv", serviceInstanceId: $"{settings.Hostname}:{settings.Port}"))
+                .WithTracing(t => t.AddSource(StoryTelemetry.SourceName).AddOtlpExporter(o => o.Endpoint = new Uri(settings.OtlpEndpoint)));
+
         var app = builder.Build();
+        StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());
         app.MapAdminApi(settings.AdminToken);
         return app;
     }

@@ -62,6 +62,30 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
             Assert.All(timeline, a => Assert.Equal("completed", a.GetProperty("outcome").GetString()));
         }
         Assert.True(File.GetLastWriteTimeUtc(video) > writtenAt, "the video was not written again");
+
+        var metrics = await Metrics(_node.Admin);
+        Assert.Contains("niustv_story_retries_total{step=\"compose\",kind=\"operator\"} 1", metrics);
+    }
+
+    public static async Task<string> Metrics(string admin)
+    {
+        using var http = new HttpClient();
+        return await http.GetStringAsync($"http://{admin}/metrics");
+    }
+
+    [Fact]
+    public async Task Metrics_show_a_duration_sample_for_every_step_and_the_stories_by_state()
+    {
+        var story = await PublishAndFinishAsync("ferry-metrics");
+        var metrics = await Metrics(_node.Admin);
+        foreach (var step in story.GetProperty("steps").EnumerateArray())
+        {
+            var backend = step.GetProperty("backend").GetString();
+            Assert.Contains($"niustv_step_duration_seconds_count{{step=\"{step.GetProperty("name").GetString()}\",backend=\"{backend}\",outcome=\"completed\"}} 1", metrics);
+        }
+        Assert.Contains("niustv_stories{state=\"completed\"} 1", metrics);
+        Assert.Contains("niustv_stories{state=\"failed\"} 0", metrics);
+        Assert.Contains("# TYPE niustv_step_duration_seconds histogram", metrics);
     }
 
     [Fact]
