@@ -90,10 +90,13 @@ public static class NodeHost
                 });
         });
 
-        if (!string.IsNullOrEmpty(settings.OtlpEndpoint))
+        if (settings.ExportsTraces)
             builder.Services.AddOpenTelemetry()
                 .ConfigureResource(r => r.AddService("niustv", serviceInstanceId: $"{settings.Hostname}:{settings.Port}"))
-                .WithTracing(t => t.AddSource(StoryTelemetry.SourceName).AddOtlpExporter(o => o.Endpoint = new Uri(settings.OtlpEndpoint)));
+                .WithTracing(t => t.AddSource(StoryTelemetry.SourceName).AddOtlpExporter(o =>
+                {
+                    if (!string.IsNullOrEmpty(settings.OtlpEndpoint)) o.Endpoint = new Uri(settings.OtlpEndpoint);
+                }));
 
         var app = builder.Build();
         StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());

@@ -16,8 +16,8 @@ public sealed class AdminSecurityTests : IAsyncDisposable
     public async Task Without_the_right_token_every_request_gets_401_and_changes_nothing()
     {
         Directory.CreateDirectory(Path.Combine(_dir, "assets"));
-        await using var node = await NodeProcess.StartWithTokenAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Path.Combine(_dir, "assets"),
-            null, "s3cret-admin-token");
+        await using var node = await NodeProcess.StartConfiguredAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Path.Combine(_dir, "assets"),
+            null, "s3cret-admin-token", null);
         using var http = new HttpClient { BaseAddress = new Uri($"http://{node.Admin}/") };
         foreach (var auth in new[] { null, "Bearer wrong", "Bearer s3cret-admin-tokenX", "s3cret-admin-token" })
         {

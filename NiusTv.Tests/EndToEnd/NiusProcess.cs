@@ -102,13 +102,16 @@ public sealed class NodeProcess : IAsyncDisposable
     public string Log { get { lock (_log) return _log.ToString(); } }
 
     public static Task<NodeProcess> StartAsync(string data, string @out, string assets, string? admin = null, params string[] extra) =>
-        StartWithTokenAsync(data, @out, assets, admin, null, extra);
+        StartConfiguredAsync(data, @out, assets, admin, null, null, extra);
 
     /// <param name="token">set as the node's admin token (NIUSTV__Node__AdminToken), as a deployment does.</param>
-    public static async Task<NodeProcess> StartWithTokenAsync(string data, string @out, string assets, string? admin, string? token, params string[] extra)
+    /// <param name="environment">more environment variables for the node.</param>
+    public static async Task<NodeProcess> StartConfiguredAsync(string data, string @out, string assets, string? admin, string? token,
+        IReadOnlyDictionary<string, string>? environment, params string[] extra)
     {
         admin ??= $"127.0.0.1:{Nius.FreePort()}";
-        var env = token is null ? null : new Dictionary<string, string> { ["NIUSTV__Node__AdminToken"] = token };
+        var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
+        if (token is not null) env["NIUSTV__Node__AdminToken"] = token;
         var p = Nius.Start(["node", "--data", data, "--out", @out, "--assets", assets, "--admin", admin, .. extra], env: env);
         var node = new NodeProcess(p, admin, data, @out) { Token = token };
         await node.WaitUntilUpAsync();
