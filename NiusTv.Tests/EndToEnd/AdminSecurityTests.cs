@@ -56,6 +56,19 @@ public sealed class AdminSecurityTests : IAsyncDisposable
         Assert.DoesNotContain("   at ", r.Stderr);
     }
 
+    [Theory]
+    [InlineData("cluster", "show", "--json")]
+    [InlineData("cluster", "sharding", "regions")]
+    [InlineData("log", "peek")]
+    [InlineData("story", "retry", "some-story")]
+    public async Task Every_verb_says_so_in_a_sentence_when_no_node_answers(params string[] verb)
+    {
+        var r = await Nius.RunAsync([.. verb, "--admin", $"127.0.0.1:{Nius.FreePort()}"]);
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("no NiusTv node answers at 127.0.0.1:", r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
     public ValueTask DisposeAsync()
     {
         try { Directory.Delete(_dir, true); } catch (IOException) { }
