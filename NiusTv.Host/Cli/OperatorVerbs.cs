@@ -42,8 +42,27 @@ public static class OperatorVerbs
         var cluster = new Command("cluster", "cluster membership and sharding: show, leave, down-unreachable, down, sharding");
         cluster.Add(Verb("show", "members with address, status, roles and reachability; the leader",
             _ => (HttpMethod.Get, "api/cluster"), PrintCluster));
-        cluster.Add(Verb("leave", "this node leaves the cluster gracefully (its shards move first); for preStop hooks",
-            _ => (HttpMethod.Post, "api/cluster/leave"), b => PrintAddresses("leaving", b)));
+        var wait = new Option<bool>("--wait") { Description = "return only when the node has left and stopped (at most --timeout)" };
+        var timeout = new Option<int>("--timeout") { Description = "seconds --wait waits (default 60)", DefaultValueFactory = _ => 60 };
+        var leave = new Command("leave", "this node leaves the cluster gracefully (its shards move first), then stops; for preStop hooks")
+            { wait, timeout, CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
+        leave.SetAction(async (r, ct) =>
+        {
+            var code = await CallAsync(r, (HttpMethod.Post, "api/cluster/leave"), b => PrintAddresses("leaving", b), ct);
+            if (!r.GetValue(wait)) return code;
+            // A preStop hook must not return before the shards have moved: the node stops its admin endpoint
+            // only after it left, so "no answer" is the sign it is done.
+            var deadline = DateTime.UtcNow.AddSeconds(r.GetValue(timeout));
+            using var client = new AdminClient(CommonOptions.AdminAddress(r), CommonOptions.AdminToken(r), TimeSpan.FromSeconds(2));
+            while (DateTime.UtcNow < deadline)
+            {
+                try { await client.GetAsync("api/cluster", ct); }
+                catch (AdminUnreachableException) { return 0; }
+                await Task.Delay(250, ct);
+            }
+            throw new CliException($"the node at {client.Admin} still answers {r.GetValue(timeout)} s after it was asked to leave");
+        });
+        cluster.Add(leave);
 
         var yes = new Option<bool>("--yes") { Description = "do not ask for confirmation" };
         var downUnreachable = new Command("down-unreachable", "mark every unreachable member down (it is removed and never comes back)")

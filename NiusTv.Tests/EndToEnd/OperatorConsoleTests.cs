@@ -195,10 +195,11 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
     [Fact]
     public async Task Cluster_leave_takes_the_node_out_and_it_shuts_down_as_a_prestop_hook_expects()
     {
-        var left = await JsonOf("cluster", "leave");
+        var left = await JsonOf("cluster", "leave", "--wait");
         Assert.Equal("leave", left.GetProperty("command").GetString());
         Assert.Single(left.GetProperty("addresses").EnumerateArray());
-        Assert.True(await _node.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the node kept running after it left:\n" + _node.Log);
+        // --wait returned: the node no longer answers, and its process ends.
+        Assert.True(await _node.WaitForExitAsync(TimeSpan.FromSeconds(30)), "the node kept running after it left:\n" + _node.Log);
     }
 
     [Fact]
