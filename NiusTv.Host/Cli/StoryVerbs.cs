@@ -175,7 +175,8 @@ public static class StoryVerbs
         if (Str(s, "video") is { Length: > 0 } video) grid.AddRow("[bold]video[/]", Markup.Escape(video));
         if (Str(s, "durationSeconds") is { Length: > 0 } d) grid.AddRow("[bold]took[/]", d + " s");
 
-        var steps = new Table().AddColumns("step", "state", "attempts", "node", "backend", "duration", "artifacts");
+        var steps = new Table().AddColumn("step").AddColumn(new TableColumn("progress").NoWrap())
+            .AddColumns("state", "attempts", "node", "backend", "duration", "artifacts");
         var timeline = new Table().AddColumns("step", "attempt", "node", "started", "ended", "outcome", "error");
         foreach (var step in s.GetProperty("steps").EnumerateArray())
         {
@@ -184,7 +185,7 @@ public static class StoryVerbs
             var stateText = state == "running" ? $"running {progress:P0}" : state;
             if (Str(step, "retryAt") is { Length: > 0 } retry) stateText += $" (retry at {retry[11..19]})";
             var artifacts = step.GetProperty("artifacts").EnumerateObject().Select(a => a.Name).ToList();
-            steps.AddRow(Markup.Escape(Str(step, "name")), StateMarkup(stateText), Str(step, "attempts"), Markup.Escape(Str(step, "node")),
+            steps.AddRow(Markup.Escape(Str(step, "name")), Bar(progress, state), StateMarkup(stateText), Str(step, "attempts"), Markup.Escape(Str(step, "node")),
                 Markup.Escape(Str(step, "backend")), Str(step, "durationSeconds") is { Length: > 0 } ds ? ds + " s" : "",
                 Markup.Escape(artifacts.Count > 4 ? string.Join(", ", artifacts.Take(3)) + $" +{artifacts.Count - 3}" : string.Join(", ", artifacts)));
             foreach (var a in step.GetProperty("timeline").EnumerateArray())
@@ -192,6 +193,14 @@ public static class StoryVerbs
                     Time(a, "endedAt"), StateMarkup(Str(a, "outcome")), Markup.Escape(Str(a, "error")));
         }
         return new Rows(grid, steps, new Markup("[bold]timeline[/]"), timeline);
+    }
+
+    /// <summary>A ten-cell bar: the step's progress at a glance in `story show --watch`.</summary>
+    public static string Bar(double progress, string state)
+    {
+        var full = (int)Math.Round(Math.Clamp(progress, 0, 1) * 10);
+        var color = state == "completed" ? "green" : state == "failed" ? "red" : "yellow";
+        return $"[{color}]{new string('█', full)}[/][grey]{new string('░', 10 - full)}[/]";
     }
 
     public static string Str(JsonElement e, string name) =>

@@ -63,6 +63,9 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         }
         Assert.True(File.GetLastWriteTimeUtc(video) > writtenAt, "the video was not written again");
 
+        var human = await _node.CliAsync("story", "show", "ferry-timetable");
+        Assert.True(human.ExitCode == 0, human.Stderr);
+        Assert.True(human.Stdout.Contains("██████████"), human.Stdout); // each completed step's full progress bar
         var metrics = await Metrics(_node.Admin);
         Assert.Contains("niustv_story_retries_total{step=\"compose\",kind=\"operator\"} 1", metrics);
     }
