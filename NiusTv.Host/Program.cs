@@ -6,7 +6,14 @@ namespace NiusTv.Host;
 
 public static class Program
 {
-    public static async Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args)
+    {
+        // Piped output (scripts, CI logs) has no terminal width; 80 columns would fold every table.
+        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;
+        return InvokeAsync(BuildRoot(), args);
+    }
+
+    public static RootCommand BuildRoot()
     {
         var root = new RootCommand("NiusTv: news stories in, presenter-led videos out")
         {
@@ -16,9 +23,19 @@ public static class Program
             StoryVerbs.Stories(),
             StoryVerbs.Story(),
             Bench.BenchVerbs.Bench(),
+            OperatorVerbs.Cluster(),
+            OperatorVerbs.Actor(),
+            OperatorVerbs.Log(),
         };
-        // Piped output (scripts, CI logs) has no terminal width; 80 columns would fold every table.
-        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;
+        foreach (var component in OperatorVerbs.Components()) root.Add(component);
+        root.Add(ConsoleVerb.Create(BuildRoot));
+        return root;
+    }
+
+    /// <summary>Runs one command line; errors meant for the operator become one line on stderr and an exit code
+    /// (the console calls this for each of its lines, so one bad line does not end the session).</summary>
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
         try
         {
             return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -37,7 +37,9 @@ public sealed class StepPool : ReceiveActor
     private readonly IStoryStep _step;
     private readonly int _concurrency;
     private readonly Queue<Job> _queue = new();
-    private readonly Dictionary<string, CancellationTokenSource> _running = new();
+    // Keyed by job, not story: a cancelled job may still be winding down when the same story (retried, or a new
+    // revision) queues its next one here, and its completion must not free the newer job's slot.
+    private readonly Dictionary<Job, CancellationTokenSource> _running = new(ReferenceEqualityComparer.Instance);
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public StepPool(IStoryStep step, int concurrency)
@@ -52,13 +54,14 @@ public sealed class StepPool : ReceiveActor
         });
         Receive<JobDone>(done =>
         {
-            if (_running.Remove(done.Job.Run.StoryId, out var cts)) cts.Dispose();
+            if (_running.Remove(done.Job, out var cts)) cts.Dispose();
             done.Job.ReplyTo.Tell(done.Reply);
             Pump();
         });
         Receive<StepPoolProtocol.CancelStory>(c =>
         {
-            if (_running.TryGetValue(c.StoryId, out var cts)) cts.Cancel();
+            foreach (var (job, cts) in _running)
+                if (job.Run.StoryId == c.StoryId) cts.Cancel();
             var kept = _queue.Where(j => j.Run.StoryId != c.StoryId).ToList();
             _queue.Clear();
             foreach (var j in kept) _queue.Enqueue(j);
@@ -80,7 +83,7 @@ public sealed class StepPool : ReceiveActor
         {
             var job = _queue.Dequeue();
             var cts = new CancellationTokenSource();
-            _running[job.Run.StoryId] = cts;
+            _running[job] = cts;
             var self = Self;
             var progress = new ThrottledProgress(fraction => job.ReplyTo.Tell(
                 new StepPoolProtocol.StepProgress(job.Run.StoryId, job.Run.Revision, job.Run.Step, job.Run.Attempt, fraction)));

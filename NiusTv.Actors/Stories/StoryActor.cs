@@ -53,6 +53,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
 
         Command<StoryCommands.Publish>(OnPublish);
         Command<StoryCommands.Cancel>(OnCancel);
+        Command<StoryCommands.Retry>(OnRetry);
         Command<StoryQueries.GetStory>(_ =>
         {
             if (_state.IsKnown) Sender.Tell(StoryView.From(_state, _progress));
@@ -133,6 +134,29 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         });
     }
 
+    /// <summary>An operator's retry: stop whatever runs, persist the reset, then resume as after a restart, so the
+    /// results reused from earlier steps are proven intact before the story builds on them.</summary>
+    private void OnRetry(StoryCommands.Retry retry)
+    {
+        var decision = _state.Retry(retry.FromStep, retry.Reason, DateTimeOffset.UtcNow);
+        var replyTo = Sender;
+        if (decision.Error is not null)
+        {
+            replyTo.Tell(new StoryCommands.RetryResult(_state.Id, _state.Revision, false, null, StoryView.StateName(_state.Status), decision.Error));
+            if (!_state.IsKnown) Passivate();
+            return;
+        }
+        if (_state.IsActive) _pools.Tell(new CancelStory(_state.Id));
+        Timers.CancelAll();
+        _progress.Clear();
+        PersistThen(decision.Events, () =>
+        {
+            _log.Info("story {0} r{1}: retry from {2} ({3})", _state.Id, _state.Revision, decision.FromStep, retry.Reason);
+            replyTo.Tell(new StoryCommands.RetryResult(_state.Id, _state.Revision, true, decision.FromStep, StoryView.StateName(_state.Status), null));
+            OnResume();
+        });
+    }
+
     /// <summary>After a restart: close the attempt the node died in, then prove the results of completed steps are
     /// still here before building on them.</summary>
     private void OnResume()
@@ -209,7 +233,9 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         var last = events[^1];
         PersistAll(events, e =>
         {
+            var before = _state;
             _state = _state.Apply(e);
+            Context.System.EventStream.Publish(new StoryEventPersisted(e, before, _state, _node));
             if (ReferenceEquals(e, last)) after();
         });
     }

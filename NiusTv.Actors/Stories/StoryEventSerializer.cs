@@ -27,6 +27,7 @@ public sealed class StoryEventSerializer : SerializerWithStringManifest
         (typeof(Completed), "story.completed.v1"),
         (typeof(Failed), "story.failed.v1"),
         (typeof(Cancelled), "story.cancelled.v1"),
+        (typeof(RetryRequested), "story.retry-requested.v1"),
     ];
 
     private static readonly Dictionary<Type, string> ManifestByType = Table.ToDictionary(t => t.Type, t => t.Manifest);

@@ -45,4 +45,9 @@ public static class StoryEvents
     public sealed record Failed(string StoryId, int Revision, string Step, string Reason, DateTimeOffset At) : IStoryEvent;
 
     public sealed record Cancelled(string StoryId, int Revision, string Reason, DateTimeOffset At) : IStoryEvent;
+
+    /// <summary>An operator asked to run <see cref="FromStep"/> and every later step again, on the same revision:
+    /// the earlier steps' results are reused, the reset steps keep their timeline so the new attempts show as
+    /// attempts 2, 3, ….</summary>
+    public sealed record RetryRequested(string StoryId, int Revision, string FromStep, string Reason, DateTimeOffset At) : IStoryEvent;
 }

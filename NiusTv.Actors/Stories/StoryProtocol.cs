@@ -23,6 +23,12 @@ public static class StoryCommands
     public sealed record Cancel(string StoryId, string Reason) : IStoryMessage;
 
     public sealed record CancelResult(string StoryId, bool Cancelled, string State);
+
+    /// <param name="FromStep">null: the failed step, else the first step without a result, else the first.</param>
+    public sealed record Retry(string StoryId, string? FromStep, string Reason) : IStoryMessage;
+
+    /// <param name="Error">why the retry was refused; null when it was persisted.</param>
+    public sealed record RetryResult(string StoryId, int Revision, bool Retried, string? FromStep, string State, string? Error);
 }
 
 public static class StoryQueries
@@ -31,3 +37,8 @@ public static class StoryQueries
 
     public sealed record StoryNotFound(string StoryId);
 }
+
+/// <summary>Published on the node's event stream after each story event is persisted, for observers (metrics,
+/// traces) that watch the stories without any say in them. Not published during recovery: replayed history was
+/// observed when it happened.</summary>
+public sealed record StoryEventPersisted(IStoryEvent Event, StoryState Before, StoryState After, string Node);

@@ -62,6 +62,12 @@ public sealed record StepRecord(
     }
 }
 
+/// <param name="FromStep">The step the story runs again from; null when refused.</param>
+public sealed record RetryDecision(string? FromStep, string? Error, IReadOnlyList<IStoryEvent> Events)
+{
+    public static RetryDecision Refused(string error) => new(null, error, []);
+}
+
 /// <summary>The durable state of one story. Immutable; every change goes through <see cref="Apply"/>, and every
 /// decision is a pure function from state (plus time and node) to events, so the logic is tested without an
 /// ActorSystem and replay can never disagree with the live run.</summary>
@@ -108,6 +114,10 @@ public sealed record StoryState(
         ResultsLost l => ResetFrom(l.Step, "lost", l.Reason, l.At),
         Completed c => this with { Status = StoryStatus.Completed, Video = c.Video, Poster = c.Poster, FinishedAt = c.At },
         Failed f => this with { Status = StoryStatus.Failed, Error = f.Reason, FinishedAt = f.At },
+        RetryRequested r => ResetFrom(r.FromStep, "abandoned", r.Reason, r.At) with
+        {
+            Status = StoryStatus.Running, Error = null, Video = null, Poster = null, FinishedAt = null,
+        },
         Cancelled c => AbandonRunning(c.Reason, c.At) with { Status = StoryStatus.Cancelled, Error = null, FinishedAt = c.At },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown story event"),
     };
@@ -169,6 +179,18 @@ public sealed record StoryState(
 
     public IReadOnlyList<IStoryEvent> Cancel(string reason, DateTimeOffset now) =>
         IsActive ? [new Cancelled(Id, Revision, reason, now)] : [];
+
+    /// <summary>Running <paramref name="from"/> and the steps after it again. Without a step, the failed one, else
+    /// the first without a result (a cancelled story), else the first. An unknown step is refused with the list of
+    /// steps this revision runs; a story never accepted cannot be retried.</summary>
+    public RetryDecision Retry(string? from, string reason, DateTimeOffset now)
+    {
+        if (!IsKnown) return RetryDecision.Refused($"no story '{Id}'");
+        var step = from ?? Steps.FirstOrDefault(s => s.Status == StepStatus.Failed)?.Name ?? NextStep?.Name ?? Steps[0].Name;
+        if (Step(step) is null)
+            return RetryDecision.Refused($"story {Id} revision {Revision} has no step '{step}'; its steps are: {string.Join(", ", Steps.Select(s => s.Name))}");
+        return new RetryDecision(step, null, [new RetryRequested(Id, Revision, step, reason, now)]);
+    }
 
     public const string InterruptedReason = "interrupted: the node stopped while this step ran";
 

@@ -6,6 +6,7 @@ using Akka.Hosting;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Node;
 using NiusTv.Steps.Stories;
+using Prometheus;
 
 namespace NiusTv.Host.Admin;
 
@@ -96,6 +97,18 @@ public static class AdminApi
             var reply = await region.ActorRef.Ask<StoryCommands.CancelResult>(new StoryCommands.Cancel(id, "cancelled by an operator"), AskTimeout, ct);
             return Results.Ok(reply);
         });
+
+        api.MapPost("/stories/{id}/retry", async (string id, string? from, IRequiredActor<StoryActor> region, CancellationToken ct) =>
+        {
+            if (!IsStoryId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
+            var reply = await region.ActorRef.Ask<StoryCommands.RetryResult>(
+                new StoryCommands.Retry(id, string.IsNullOrEmpty(from) ? null : from, "retried by an operator"), AskTimeout, ct);
+            if (reply.Retried) return Results.Ok(reply);
+            return reply.Revision == 0 ? Results.NotFound(new ErrorBody(reply.Error!)) : Results.BadRequest(new ErrorBody(reply.Error!));
+        });
+
+        api.MapOperatorApi();
+        app.MapMetrics("/metrics"); // behind the token too: metrics name stories and nodes
 
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
     }

@@ -92,7 +92,7 @@ public static class StoryVerbs
 
     public static Command Story()
     {
-        var story = new Command("story", "one story: show, cancel");
+        var story = new Command("story", "one story: show, cancel, retry");
         var id = new Argument<string>("ID") { Description = "story id" };
         var watch = new Option<bool>("--watch") { Description = "keep showing progress until the story ends" };
         var show = new Command("show", "state, revision, step timeline with attempts and durations, artifacts, error, video")
@@ -127,11 +127,7 @@ public static class StoryVerbs
         cancel.SetAction(async (r, ct) =>
         {
             var storyId = r.GetValue(id)!;
-            if (!r.GetValue(yes))
-            {
-                if (Console.IsInputRedirected) throw new CliException("cancel needs confirmation: pass --yes when not at a terminal", 2);
-                if (!AnsiConsole.Confirm($"Cancel story {storyId}?", false)) return 1;
-            }
+            if (!Confirmation.Ask("cancel", $"Cancel story {storyId}?", r.GetValue(yes))) return 1;
             using var client = CommonOptions.Client(r);
             var response = await client.PostAsync($"api/stories/{Uri.EscapeDataString(storyId)}/cancel", null, ct);
             if (!response.Ok) throw new CliException(response.ErrorText);
@@ -141,6 +137,22 @@ public static class StoryVerbs
             return 0;
         });
         story.Add(cancel);
+
+        var from = new Option<string?>("--from") { Description = "the step to run again, with every step after it (default: the failed step, else the first)" };
+        var retry = new Command("retry", "run a step and the steps after it again, reusing the earlier steps' results")
+            { id, from, CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
+        retry.SetAction(async (r, ct) =>
+        {
+            var storyId = r.GetValue(id)!;
+            using var client = CommonOptions.Client(r);
+            var query = r.GetValue(from) is { } step ? "?from=" + Uri.EscapeDataString(step) : "";
+            var response = await client.PostAsync($"api/stories/{Uri.EscapeDataString(storyId)}/retry{query}", null, ct);
+            if (!response.Ok) throw new CliException(response.ErrorText);
+            if (r.GetValue(CommonOptions.Json)) Console.WriteLine(JsonSerializer.Serialize(response.Body, Pretty));
+            else Console.WriteLine($"retrying {storyId} revision {Str(response.Body, "revision")} from {Str(response.Body, "fromStep")}");
+            return 0;
+        });
+        story.Add(retry);
         return story;
     }
 
@@ -163,7 +175,8 @@ public static class StoryVerbs
         if (Str(s, "video") is { Length: > 0 } video) grid.AddRow("[bold]video[/]", Markup.Escape(video));
         if (Str(s, "durationSeconds") is { Length: > 0 } d) grid.AddRow("[bold]took[/]", d + " s");
 
-        var steps = new Table().AddColumns("step", "state", "attempts", "node", "backend", "duration", "artifacts");
+        var steps = new Table().AddColumn("step").AddColumn(new TableColumn("progress").NoWrap())
+            .AddColumns("state", "attempts", "node", "backend", "duration", "artifacts");
         var timeline = new Table().AddColumns("step", "attempt", "node", "started", "ended", "outcome", "error");
         foreach (var step in s.GetProperty("steps").EnumerateArray())
         {
@@ -172,7 +185,7 @@ public static class StoryVerbs
             var stateText = state == "running" ? $"running {progress:P0}" : state;
             if (Str(step, "retryAt") is { Length: > 0 } retry) stateText += $" (retry at {retry[11..19]})";
             var artifacts = step.GetProperty("artifacts").EnumerateObject().Select(a => a.Name).ToList();
-            steps.AddRow(Markup.Escape(Str(step, "name")), StateMarkup(stateText), Str(step, "attempts"), Markup.Escape(Str(step, "node")),
+            steps.AddRow(Markup.Escape(Str(step, "name")), Bar(progress, state), StateMarkup(stateText), Str(step, "attempts"), Markup.Escape(Str(step, "node")),
                 Markup.Escape(Str(step, "backend")), Str(step, "durationSeconds") is { Length: > 0 } ds ? ds + " s" : "",
                 Markup.Escape(artifacts.Count > 4 ? string.Join(", ", artifacts.Take(3)) + $" +{artifacts.Count - 3}" : string.Join(", ", artifacts)));
             foreach (var a in step.GetProperty("timeline").EnumerateArray())
@@ -180,6 +193,14 @@ public static class StoryVerbs
                     Time(a, "endedAt"), StateMarkup(Str(a, "outcome")), Markup.Escape(Str(a, "error")));
         }
         return new Rows(grid, steps, new Markup("[bold]timeline[/]"), timeline);
+    }
+
+    /// <summary>A ten-cell bar: the step's progress at a glance in `story show --watch`.</summary>
+    public static string Bar(double progress, string state)
+    {
+        var full = (int)Math.Round(Math.Clamp(progress, 0, 1) * 10);
+        var color = state == "completed" ? "green" : state == "failed" ? "red" : "yellow";
+        return $"[{color}]{new string('█', full)}[/][grey]{new string('░', 10 - full)}[/]";
     }
 
     public static string Str(JsonElement e, string name) =>

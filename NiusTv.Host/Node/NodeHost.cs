@@ -9,6 +9,9 @@ using Akka.Remote.Hosting;
 using Microsoft.Data.Sqlite;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Admin;
+using NiusTv.Host.Telemetry;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using NiusTv.Steps;
 
 namespace NiusTv.Host.Node;
@@ -42,6 +45,8 @@ public static class NodeHost
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        var logRing = new LogRing();
+        builder.Logging.AddProvider(new LogRingProvider(logRing));
         builder.Logging.SetMinimumLevel(logLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
@@ -53,6 +58,8 @@ public static class NodeHost
         });
 
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(logRing);
+        builder.Services.AddSingleton<ComponentRegistry>();
         builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot, StoryRuntimeSettings.DefaultPipeline,
             new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds))));
         var poolSizes = StepPoolSizes.ForThisMachine();
@@ -76,6 +83,7 @@ public static class NodeHost
                 .AddStoryPersistence(journalKind == "sqlite" ? JournalKind.Sqlite : JournalKind.Postgres, journalConnection)
                 .AddStepPools()
                 .AddStoryActor(role: "worker")
+                .AddStoryTelemetry()
                 .WithActors((system, _) =>
                 {
                     // A single node joins itself; with seeds, the cluster extension joins them on its own.
@@ -83,7 +91,16 @@ public static class NodeHost
                 });
         });
 
+        if (settings.ExportsTraces)
+            builder.Services.AddOpenTelemetry()
+                .ConfigureResource(r => r.AddService("niustv", serviceInstanceId: $"{settings.Hostname}:{settings.Port}"))
+                .WithTracing(t => t.AddSource(StoryTelemetry.SourceName).AddOtlpExporter(o =>
+                {
+                    if (!string.IsNullOrEmpty(settings.OtlpEndpoint)) o.Endpoint = new Uri(settings.OtlpEndpoint);
+                }));
+
         var app = builder.Build();
+        StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());
         app.MapAdminApi(settings.AdminToken);
         return app;
     }

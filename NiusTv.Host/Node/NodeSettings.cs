@@ -12,6 +12,11 @@ public sealed record NodeSettings
     public string Out { get; init; } = "out";
     public string Admin { get; init; } = "127.0.0.1:9110";
     public string? AdminToken { get; init; }
+    /// <summary>OTLP endpoint for story traces (Telemetry:OtlpEndpoint). Without it, traces are exported only when
+    /// the standard OTEL_EXPORTER_OTLP_ENDPOINT is set, and the exporter reads that (and its siblings) itself.</summary>
+    public string? OtlpEndpoint { get; init; }
+
+    public bool ExportsTraces => !string.IsNullOrEmpty(OtlpEndpoint) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
     public string? Journal { get; init; }
     public string Hostname { get; init; } = "127.0.0.1";
     public int Port { get; init; }
@@ -78,6 +83,7 @@ public sealed record NodeSettings
             Out = node["Out"] ?? d.Out,
             Admin = node["Admin"] ?? d.Admin,
             AdminToken = node["AdminToken"] ?? d.AdminToken,
+            OtlpEndpoint = config["Telemetry:OtlpEndpoint"] ?? d.OtlpEndpoint,
             Journal = node["Journal"] ?? d.Journal,
             Hostname = node["Hostname"] ?? d.Hostname,
             Port = Int(node, "Port", d.Port),

@@ -33,9 +33,12 @@ public static class Nius
         public JsonElement Json => JsonDocument.Parse(Stdout).RootElement.Clone();
     }
 
-    public static async Task<Result> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null)
+    /// <param name="stdin">written to the process and closed, as a pipe feeds it; by default stdin is closed at once.</param>
+    public static async Task<Result> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null, string? stdin = null)
     {
         using var p = Start(args, workingDirectory);
+        if (stdin is not null) await p.StandardInput.WriteAsync(stdin);
+        p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
@@ -48,7 +51,7 @@ public static class Nius
         return new Result(p.ExitCode, await stdout, await stderr);
     }
 
-    public static Process Start(IEnumerable<string> args, string? workingDirectory = null)
+    public static Process Start(IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? env = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -59,6 +62,8 @@ public static class Nius
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NIUSTV_HOME"] = RepoRoot;
         psi.Environment.Remove("NIUSTV_ADMIN_TOKEN");
+        psi.Environment.Remove("NIUSTV__Node__AdminToken");
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         return Process.Start(psi)!;
     }
 
@@ -79,6 +84,8 @@ public sealed class NodeProcess : IAsyncDisposable
     public string Admin { get; }
     public string Data { get; }
     public string Out { get; }
+    /// <summary>The admin token the node demands, passed on by <see cref="CliAsync"/>; null when it demands none.</summary>
+    public string? Token { get; private init; }
 
     private NodeProcess(Process process, string admin, string data, string @out)
     {
@@ -94,18 +101,36 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string Log { get { lock (_log) return _log.ToString(); } }
 
-    public static async Task<NodeProcess> StartAsync(string data, string @out, string assets, string? admin = null, params string[] extra)
+    public static Task<NodeProcess> StartAsync(string data, string @out, string assets, string? admin = null, params string[] extra) =>
+        StartConfiguredAsync(data, @out, assets, admin, null, null, extra);
+
+    /// <param name="token">set as the node's admin token (NIUSTV__Node__AdminToken), as a deployment does.</param>
+    /// <param name="environment">more environment variables for the node.</param>
+    public static async Task<NodeProcess> StartConfiguredAsync(string data, string @out, string assets, string? admin, string? token,
+        IReadOnlyDictionary<string, string>? environment, params string[] extra)
     {
         admin ??= $"127.0.0.1:{Nius.FreePort()}";
-        var p = Nius.Start(["node", "--data", data, "--out", @out, "--assets", assets, "--admin", admin, .. extra]);
-        var node = new NodeProcess(p, admin, data, @out);
+        var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
+        if (token is not null) env["NIUSTV__Node__AdminToken"] = token;
+        var p = Nius.Start(["node", "--data", data, "--out", @out, "--assets", assets, "--admin", admin, .. extra], env: env);
+        var node = new NodeProcess(p, admin, data, @out) { Token = token };
         await node.WaitUntilUpAsync();
         return node;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try { await _process.WaitForExitAsync(cts.Token); return true; }
+        catch (OperationCanceledException) { return false; }
     }
 
     private async Task WaitUntilUpAsync()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        if (Token is not null) http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
@@ -121,7 +146,8 @@ public sealed class NodeProcess : IAsyncDisposable
         throw new TimeoutException("nius node did not come up:\n" + Log);
     }
 
-    public Task<Nius.Result> CliAsync(params string[] args) => Nius.RunAsync([.. args, "--admin", Admin]);
+    public Task<Nius.Result> CliAsync(params string[] args) =>
+        Nius.RunAsync([.. args, "--admin", Admin, .. Token is null ? Array.Empty<string>() : ["--token", Token]]);
 
     public async Task<JsonElement> ShowAsync(string id)
     {

@@ -254,6 +254,35 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
         Assert.DoesNotContain(events, e => e is StepCompleted { Step: "speech" });
     }
 
+    [Fact]
+    public async Task Retrying_a_running_story_abandons_the_running_attempt_ignores_its_late_result_and_reuses_earlier_steps()
+    {
+        var entered = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        _steps["speech"].Before = async call =>
+        {
+            if (call > 1) return;
+            entered.TrySetResult();
+            await release.Task.WaitAsync(TimeSpan.FromSeconds(30)); // ignores cancellation: its result arrives late
+        };
+        var story = StartStory("retry-me");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("retry-me")), TimeSpan.FromSeconds(10));
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var result = await story.Ask<StoryCommands.RetryResult>(new StoryCommands.Retry("retry-me", "speech", "operator"), TimeSpan.FromSeconds(10));
+        Assert.Equal((true, "speech", "running", (string?)null), (result.Retried, result.FromStep, result.State, result.Error));
+        var view = await WaitFor(story, "retry-me", v => v.State == "completed");
+        release.SetResult();
+        await Task.Delay(300);
+
+        Assert.Equal((1, 2, 1, 1), (_steps["init"].Calls, _steps["speech"].Calls, _steps["compose"].Calls, _steps["publish"].Calls));
+        var speech = view.Steps.Single(x => x.Name == "speech");
+        Assert.Equal(["abandoned", "completed"], speech.Timeline.Select(a => a.Outcome));
+        var events = await Catalog.EventsAsync("retry-me");
+        Assert.Single(events, e => e is RetryRequested { FromStep: "speech" });
+        Assert.DoesNotContain(events, e => e is StepCompleted { Step: "speech", Attempt: 1 });
+    }
+
     void IDisposable.Dispose()
     {
         try { Directory.Delete(_dir, true); } catch (IOException) { }

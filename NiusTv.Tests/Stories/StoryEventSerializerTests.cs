@@ -25,6 +25,7 @@ public sealed class StoryEventSerializerTests : IDisposable
         new Completed("a", 1, "/out/videos/a.mp4", "/out/videos/a.jpg", At),
         new Failed("a", 1, "init", "images[0] missing", At),
         new Cancelled("a", 1, "operator", At),
+        new RetryRequested("a", 1, "compose", "retried by an operator", At),
     ];
 
     [Theory]

@@ -169,6 +169,68 @@ public sealed class StoryStateTests
         Assert.Null(s.Advance("n1", T0));
     }
 
+    private static StoryState CompletedRun()
+    {
+        var s = Accepted();
+        foreach (var step in Pipeline)
+        {
+            var start = (StepStarted)s.Advance("n1", T0)!;
+            s = Fold(s.Apply(start), s.Apply(start).StepSucceeded(step, start.Attempt, "test", Artifact(step + ".out"), T0));
+        }
+        return s.Apply(s.Advance("n1", T0)!);
+    }
+
+    [Fact]
+    public void A_retry_of_a_completed_story_resets_that_step_and_later_ones_and_keeps_their_timeline()
+    {
+        var s = CompletedRun();
+        var decision = s.Retry("compose", "operator", T0.AddMinutes(5));
+        Assert.Null(decision.Error);
+        var retry = Assert.IsType<RetryRequested>(Assert.Single(decision.Events));
+        Assert.Equal(("compose", 1), (retry.FromStep, retry.Revision));
+        s = Fold(s, decision.Events);
+
+        Assert.Equal(StoryStatus.Running, s.Status);
+        Assert.Null(s.Video);
+        Assert.Null(s.FinishedAt);
+        Assert.Equal([StepStatus.Completed, StepStatus.Completed, StepStatus.Pending, StepStatus.Pending], s.Steps.Select(x => x.Status));
+        Assert.Equal("completed", Assert.Single(s.Step("compose")!.History).Outcome);
+        Assert.Equal(["init.out", "speech.out"], s.CompletedArtifacts.Keys.Order());
+        var next = Assert.IsType<StepStarted>(s.Advance("n1", T0.AddMinutes(5)));
+        Assert.Equal(("compose", 2), (next.Step, next.Attempt));
+    }
+
+    [Fact]
+    public void A_retry_without_a_step_starts_at_the_failed_one_and_an_unknown_step_is_refused_naming_the_steps()
+    {
+        var s = Accepted();
+        var init = (StepStarted)s.Advance("n1", T0)!;
+        s = s.Apply(init);
+        s = Fold(s, s.StepFailedWith("init", 1, "test", "images[0] missing", false, Retry, T0));
+        Assert.Equal(StoryStatus.Failed, s.Status);
+
+        Assert.Equal("init", s.Retry(null, "operator", T0).FromStep);
+        var refused = s.Retry("render", "operator", T0);
+        Assert.Empty(refused.Events);
+        Assert.Equal("story city-budget revision 1 has no step 'render'; its steps are: init, speech, compose, publish", refused.Error);
+        Assert.NotNull(StoryState.Empty("nobody").Retry(null, "operator", T0).Error);
+
+        s = Fold(s, s.Retry(null, "operator", T0).Events);
+        Assert.Equal((StoryStatus.Running, (string?)null), (s.Status, s.Error));
+        Assert.Equal(("init", 2), (((StepStarted)s.Advance("n1", T0)!).Step, ((StepStarted)s.Advance("n1", T0)!).Attempt));
+    }
+
+    [Fact]
+    public void A_retry_of_a_running_story_abandons_the_running_attempt_and_ignores_its_late_result()
+    {
+        var s = Accepted();
+        var init = (StepStarted)s.Advance("n1", T0)!;
+        s = s.Apply(init);
+        s = Fold(s, s.Retry("init", "operator", T0).Events);
+        Assert.Equal("abandoned", s.Step("init")!.History[^1].Outcome);
+        Assert.Empty(s.StepSucceeded("init", 1, "test", Artifact("late"), T0));
+    }
+
     [Theory]
     [InlineData(1, 2.0)]
     [InlineData(2, 4.0)]
