@@ -15,6 +15,7 @@ public static class Program
             StoryVerbs.Publish(),
             StoryVerbs.Stories(),
             StoryVerbs.Story(),
+            StoryVerbs.Ingest(),
             Bench.BenchVerbs.Bench(),
         };
         try

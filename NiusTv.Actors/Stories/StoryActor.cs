@@ -210,6 +210,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         PersistAll(events, e =>
         {
             _state = _state.Apply(e);
+            Context.System.EventStream.Publish(e); // after the journal has it: followers (status topic) never see a maybe
             if (ReferenceEquals(e, last)) after();
         });
     }

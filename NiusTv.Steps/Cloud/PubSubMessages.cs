@@ -1,9 +1,11 @@
 namespace NiusTv.Steps.Cloud;
 
 /// <summary>A message to publish: raw bytes plus string attributes (Pub/Sub's own model).</summary>
-public sealed record OutgoingMessage(byte[] Data, IReadOnlyDictionary<string, string> Attributes)
+/// <param name="OrderingKey">messages with the same key are delivered in publish order to subscriptions that ask for it.</param>
+public sealed record OutgoingMessage(byte[] Data, IReadOnlyDictionary<string, string> Attributes, string? OrderingKey = null)
 {
-    public OutgoingMessage(string utf8, IReadOnlyDictionary<string, string> attributes) : this(System.Text.Encoding.UTF8.GetBytes(utf8), attributes) { }
+    public OutgoingMessage(string utf8, IReadOnlyDictionary<string, string> attributes, string? orderingKey = null)
+        : this(System.Text.Encoding.UTF8.GetBytes(utf8), attributes, orderingKey) { }
 }
 
 /// <summary>A pulled message. <see cref="AckId"/> is what acknowledge and modifyAckDeadline take; it changes on
@@ -26,7 +28,8 @@ public interface IPubSub
 {
     string Project { get; }
     Task EnsureTopicAsync(string topic, CancellationToken ct);
-    Task EnsureSubscriptionAsync(string subscription, string topic, int ackDeadlineSeconds, CancellationToken ct);
+    /// <param name="ordered">deliver messages with the same ordering key in publish order.</param>
+    Task EnsureSubscriptionAsync(string subscription, string topic, int ackDeadlineSeconds, CancellationToken ct, bool ordered = false);
     /// <returns>the message ids, in the order given.</returns>
     Task<IReadOnlyList<string>> PublishAsync(string topic, IReadOnlyList<OutgoingMessage> messages, CancellationToken ct);
     /// <summary>Waits (long poll) for up to <paramref name="maxMessages"/>; may return none.</summary>

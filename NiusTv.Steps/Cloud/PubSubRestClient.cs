@@ -62,10 +62,10 @@ public sealed class PubSubRestClient : IPubSub, IDisposable
         throw Failure("create topic " + topic, status, body);
     }
 
-    public async Task EnsureSubscriptionAsync(string subscription, string topic, int ackDeadlineSeconds, CancellationToken ct)
+    public async Task EnsureSubscriptionAsync(string subscription, string topic, int ackDeadlineSeconds, CancellationToken ct, bool ordered = false)
     {
         var (status, body) = await SendAsync(HttpMethod.Put, "v1/" + SubscriptionPath(subscription),
-            new JsonObject { ["topic"] = TopicPath(topic), ["ackDeadlineSeconds"] = ackDeadlineSeconds }, ct);
+            new JsonObject { ["topic"] = TopicPath(topic), ["ackDeadlineSeconds"] = ackDeadlineSeconds, ["enableMessageOrdering"] = ordered }, ct);
         if (status is 200 or 409) return;
         throw Failure("create subscription " + subscription, status, body);
     }
@@ -78,7 +78,9 @@ public sealed class PubSubRestClient : IPubSub, IDisposable
         {
             var attributes = new JsonObject();
             foreach (var (k, v) in m.Attributes) attributes[k] = v;
-            list.Add(new JsonObject { ["data"] = Convert.ToBase64String(m.Data), ["attributes"] = attributes });
+            var message = new JsonObject { ["data"] = Convert.ToBase64String(m.Data), ["attributes"] = attributes };
+            if (m.OrderingKey is { Length: > 0 } key) message["orderingKey"] = key;
+            list.Add(message);
         }
         var body = await CallAsync(HttpMethod.Post, $"v1/{TopicPath(topic)}:publish", new JsonObject { ["messages"] = list }, "publish to " + topic, ct);
         return body?["messageIds"]?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [];

@@ -93,6 +93,9 @@ public sealed class IngestActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
         await pubsub.EnsureTopicAsync(PubSubNames.DeadLetterTopic, ct);
         // Pub/Sub drops what is published to a topic without subscriptions; `nius publish --pubsub` creates it too.
         await pubsub.EnsureSubscriptionAsync(PubSubNames.WorkersSubscription, PubSubNames.StoriesTopic, 30, ct);
+        await pubsub.EnsureTopicAsync(PubSubNames.StatusTopic, ct);
+        await pubsub.EnsureSubscriptionAsync("status-watch", PubSubNames.StatusTopic, 30, ct, ordered: true);
+        Sys.ActorOf(StatusPublisher.Create(pubsub));
         await pubsub.EnsureSubscriptionAsync("dead-watch", PubSubNames.DeadLetterTopic, 30, ct);
 
         var valid = Enumerable.Range(1, 12).Select(i => Message(StoryJson($"story-{i:00}"), $"story-{i:00}")).ToList();
@@ -131,6 +134,33 @@ public sealed class IngestActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
 
         // Exactly one video per revision: 12 stories, story-04 twice.
         await AwaitAssertAsync(() => Assert.Equal(13, _steps["publish"].Calls), TimeSpan.FromSeconds(30));
+
+        // The status topic, per story in journal order: accepted, each step completed, completed with the video.
+        var status = new List<ReceivedMessage>();
+        var quiet = DateTime.UtcNow;
+        while (DateTime.UtcNow - quiet < TimeSpan.FromSeconds(2))
+        {
+            using var poll = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            poll.CancelAfter(TimeSpan.FromSeconds(1));
+            IReadOnlyList<ReceivedMessage> got;
+            try { got = await pubsub.PullAsync("status-watch", 100, poll.Token); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { got = []; }
+            if (got.Count == 0) continue;
+            status.AddRange(got);
+            await pubsub.AcknowledgeAsync("status-watch", got.Select(g => g.AckId).ToList(), ct);
+            quiet = DateTime.UtcNow;
+        }
+        var byStory = status.GroupBy(m => m.Attributes["storyId"]).ToDictionary(g => g.Key,
+            g => g.Select(m => (Revision: int.Parse(m.Attributes["revision"]), Event: m.Attributes["event"])).ToList());
+        Assert.Equal(12, byStory.Count);
+        string[] run = ["accepted", "step-completed", "step-completed", "step-completed", "step-completed", "completed"];
+        foreach (var (id, events) in byStory.Where(kv => kv.Key != "story-04"))
+            Assert.True(run.SequenceEqual(events.Select(e => e.Event)) && events.All(e => e.Revision == 1), $"{id}: {string.Join(", ", events)}");
+        var revised = byStory["story-04"];
+        Assert.Equal(revised.Select(e => e.Revision).Order(), revised.Select(e => e.Revision)); // never an older revision after a newer one
+        Assert.Equal(run, revised.Where(e => e.Revision == 2).Select(e => e.Event));
+        var completed = status.First(m => m.Attributes["event"] == "completed");
+        Assert.Contains(".mp4", Encoding.UTF8.GetString(completed.Data)); // the video's location travels in the data
     }
 
     private async Task<PubSubRestClient> EightStories(string project, string prefix, CancellationToken ct)
