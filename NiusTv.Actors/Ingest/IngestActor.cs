@@ -24,7 +24,7 @@ public sealed class IngestActor : ReceiveActor, IWithTimers
     private sealed record DeadLettered(string AckId, DeadLetter Letter);
     private sealed record ExtendDeadlines;
 
-    private sealed record Pending(string MessageId, string? StoryId, DateTimeOffset PulledAt);
+    private sealed record Pending(string MessageId, string? StoryId, DateTimeOffset PulledAt, DateTimeOffset PublishedAt);
 
     private readonly IPubSub _pubsub;
     private readonly IActorRef _stories;
@@ -140,7 +140,7 @@ public sealed class IngestActor : ReceiveActor, IWithTimers
         {
             _received++;
             var parsed = Validate(m);
-            _outstanding[m.AckId] = new Pending(m.MessageId, parsed.Story?.Id ?? m.Attributes.GetValueOrDefault("storyId"), DateTimeOffset.UtcNow);
+            _outstanding[m.AckId] = new Pending(m.MessageId, parsed.Story?.Id ?? m.Attributes.GetValueOrDefault("storyId"), DateTimeOffset.UtcNow, m.PublishTime);
             if (parsed.Story is { } story)
             {
                 _log.Info("ingest: pulled message {0} for story {1}", m.MessageId, story.Id);
@@ -189,8 +189,9 @@ public sealed class IngestActor : ReceiveActor, IWithTimers
             _accepted++;
             if (r.Revision > 1) _revisions++;
         }
-        _log.Info("ingest: message {0} handed over: story {1} revision {2}{3} after {4:0} ms", pending.MessageId, r.StoryId, r.Revision,
-            r.IsNewRevision ? "" : " (unchanged, no-op)", (DateTimeOffset.UtcNow - pending.PulledAt).TotalMilliseconds);
+        var now = DateTimeOffset.UtcNow;
+        _log.Info("ingest: message {0} handed over: story {1} revision {2}{3}, {4:0} ms after pull, {5:0} ms after publish", pending.MessageId, r.StoryId,
+            r.Revision, r.IsNewRevision ? "" : " (unchanged, no-op)", (now - pending.PulledAt).TotalMilliseconds, (now - pending.PublishedAt).TotalMilliseconds);
         Ack(h.AckId);
         PullMore();
     }

@@ -33,9 +33,10 @@ public static class Nius
         public JsonElement Json => JsonDocument.Parse(Stdout).RootElement.Clone();
     }
 
-    public static async Task<Result> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null)
+    public static async Task<Result> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var p = Start(args, workingDirectory);
+        using var p = Start(args, workingDirectory, environment);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
@@ -48,7 +49,7 @@ public static class Nius
         return new Result(p.ExitCode, await stdout, await stderr);
     }
 
-    public static Process Start(IEnumerable<string> args, string? workingDirectory = null)
+    public static Process Start(IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -59,6 +60,7 @@ public static class Nius
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NIUSTV_HOME"] = RepoRoot;
         psi.Environment.Remove("NIUSTV_ADMIN_TOKEN");
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         return Process.Start(psi)!;
     }
 
@@ -94,10 +96,14 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string Log { get { lock (_log) return _log.ToString(); } }
 
-    public static async Task<NodeProcess> StartAsync(string data, string @out, string assets, string? admin = null, params string[] extra)
+    public static Task<NodeProcess> StartAsync(string data, string @out, string assets, string? admin = null, params string[] extra) =>
+        StartAsync(data, @out, assets, admin, null, extra);
+
+    public static async Task<NodeProcess> StartAsync(string data, string @out, string assets, string? admin,
+        IReadOnlyDictionary<string, string>? environment, params string[] extra)
     {
         admin ??= $"127.0.0.1:{Nius.FreePort()}";
-        var p = Nius.Start(["node", "--data", data, "--out", @out, "--assets", assets, "--admin", admin, .. extra]);
+        var p = Nius.Start(["node", "--data", data, "--out", @out, "--assets", assets, "--admin", admin, .. extra], environment: environment);
         var node = new NodeProcess(p, admin, data, @out);
         await node.WaitUntilUpAsync();
         return node;
