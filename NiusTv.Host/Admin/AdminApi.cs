@@ -48,8 +48,8 @@ public static class AdminApi
                 status = cluster.SelfMember.Status.ToString().ToLowerInvariant(),
                 roles = cluster.SelfRoles,
                 data = settings.DataPath,
-                assets = Path.GetFullPath(settings.Assets),
-                @out = Path.GetFullPath(settings.Out),
+                assets = settings.AssetsLocation,
+                @out = settings.OutLocation,
             });
         });
 

@@ -26,6 +26,8 @@ public sealed record NodeSettings
     public IReadOnlyDictionary<string, int> PoolSizes { get; init; } = new Dictionary<string, int>();
     /// <summary>Google Cloud project to ingest from (`--pubsub`); null: stories come only through the admin endpoint.</summary>
     public string? PubSubProject { get; init; }
+    /// <summary>Cloud Storage endpoint (Storage:Endpoint), e.g. a test server; else STORAGE_EMULATOR_HOST, else Google.</summary>
+    public string? StorageEndpoint { get; init; }
     public int IngestMaxOutstanding { get; init; } = 4;
     public int IngestAckDeadlineSeconds { get; init; } = 30;
     /// <summary>Test hook (Ingest:HandOverDelaySeconds): delay between pull and hand-over, so a crash test can kill
@@ -33,6 +35,11 @@ public sealed record NodeSettings
     public double IngestHandOverDelaySeconds { get; init; }
 
     public string DataPath => Path.GetFullPath(DataDir);
+    /// <summary>--assets and --out as shown and used: a gs:// location as given, a folder as a full path.</summary>
+    public string AssetsLocation => IsGcs(Assets) ? Assets : Path.GetFullPath(Assets);
+    public string OutLocation => IsGcs(Out) ? Out : Path.GetFullPath(Out);
+
+    public static bool IsGcs(string location) => location.StartsWith("gs://", StringComparison.Ordinal);
     public string WorkspaceRoot => Path.Combine(DataPath, "workspaces");
 
     /// <summary>The journal as (provider, connection string). Default: SQLite in the data folder.</summary>
@@ -98,6 +105,7 @@ public sealed record NodeSettings
             RetryMaxDelaySeconds = Double(config, "Retry:MaxDelaySeconds", d.RetryMaxDelaySeconds),
             PoolSizes = pools,
             PubSubProject = node["PubSub"] ?? d.PubSubProject,
+            StorageEndpoint = config["Storage:Endpoint"] ?? d.StorageEndpoint,
             IngestMaxOutstanding = Positive(config, "Ingest:MaxOutstanding", d.IngestMaxOutstanding),
             IngestAckDeadlineSeconds = Int(config, "Ingest:AckDeadlineSeconds", d.IngestAckDeadlineSeconds) is var ack and >= 10 and <= 600 ? ack
                 : throw new SettingsException("Ingest:AckDeadlineSeconds", "Pub/Sub accepts 10 to 600 seconds"),
