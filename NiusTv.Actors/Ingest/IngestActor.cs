@@ -240,7 +240,7 @@ public sealed class IngestActor : ReceiveActor, IWithTimers
             try { _pubsub.ModifyAckDeadlineAsync(_settings.Subscription, _outstanding.Keys.ToList(), 0, CancellationToken.None).Wait(TimeSpan.FromSeconds(3)); }
             catch (AggregateException e) { _log.Warning("ingest: nack at stop failed: {0}", e.GetBaseException().Message); }
         }
-        _stopping.Dispose();
+        // _stopping is not disposed: hand-overs still in flight may read its token after this point.
     }
 
     public static Props Create(IPubSub pubsub, IActorRef stories, IngestSettings settings) =>

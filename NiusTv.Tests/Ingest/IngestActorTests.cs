@@ -199,6 +199,25 @@ public sealed class IngestActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
         Assert.Equal((9L, 1L, 0L), (done.Received, done.Nacked, done.Duplicates));
     }
 
+    [Fact]
+    public async Task Stopping_nacks_what_is_outstanding_so_another_node_gets_it_before_the_deadline()
+    {
+        var ct = new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
+        using var pubsub = await EightStories("ingest-stop", "stop", ct);
+        var first = Sys.ActorOf(IngestActor.Create(pubsub, Region(hold: true), new IngestSettings(MaxOutstanding: 3)));
+        await WaitForStats(first, s => s.Outstanding == 3);
+        Watch(first);
+        Sys.Stop(first);
+        ExpectTerminated(first);
+
+        var stopped = DateTime.UtcNow;
+        var second = Sys.ActorOf(IngestActor.Create(pubsub, Region(), new IngestSettings(MaxOutstanding: 8)));
+        var done = await WaitForStats(second, s => s.Accepted == 8 && s.Outstanding == 0);
+        // Without the nack the three held messages would wait out the 30 s ack deadline.
+        Assert.True(DateTime.UtcNow - stopped < TimeSpan.FromSeconds(15), $"took {(DateTime.UtcNow - stopped).TotalSeconds:0.0} s");
+        Assert.Equal(8L, done.Received);
+    }
+
     void IDisposable.Dispose()
     {
         try { Directory.Delete(_dir, true); } catch (IOException) { }
