@@ -22,6 +22,7 @@ public static class Program
             StoryVerbs.Publish(),
             StoryVerbs.Stories(),
             StoryVerbs.Story(),
+            StoryVerbs.Ingest(),
             Bench.BenchVerbs.Bench(),
             OperatorVerbs.Cluster(),
             OperatorVerbs.Actor(),

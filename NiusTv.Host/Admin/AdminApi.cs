@@ -3,6 +3,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
+using NiusTv.Actors.Ingest;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Node;
 using NiusTv.Steps.Stories;
@@ -48,8 +49,8 @@ public static class AdminApi
                 status = cluster.SelfMember.Status.ToString().ToLowerInvariant(),
                 roles = cluster.SelfRoles,
                 data = settings.DataPath,
-                assets = Path.GetFullPath(settings.Assets),
-                @out = Path.GetFullPath(settings.Out),
+                assets = settings.AssetsLocation,
+                @out = settings.OutLocation,
             });
         });
 
@@ -96,6 +97,13 @@ public static class AdminApi
             if (!IsStoryId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
             var reply = await region.ActorRef.Ask<StoryCommands.CancelResult>(new StoryCommands.Cancel(id, "cancelled by an operator"), AskTimeout, ct);
             return Results.Ok(reply);
+        });
+
+        api.MapGet("/ingest", async (ActorRegistry registry, CancellationToken ct) =>
+        {
+            if (!registry.TryGet<IngestActor>(out var ingest))
+                return Results.NotFound(new ErrorBody("this node does not ingest from Pub/Sub (start it with --pubsub PROJECT)"));
+            return Results.Ok(await ingest.Ask<IngestStats>(IngestQueries.GetIngestStats.Instance, AskTimeout, ct));
         });
 
         api.MapPost("/stories/{id}/retry", async (string id, string? from, IRequiredActor<StoryActor> region, CancellationToken ct) =>

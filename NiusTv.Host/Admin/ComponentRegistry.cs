@@ -25,7 +25,6 @@ public sealed class ComponentRegistry(IEnumerable<INodeComponent> registered)
     [
         new AbsentComponent("gpu", "this node runs no GPU admission; it arrives with the cluster issue"),
         new AbsentComponent("scaler", "this node runs no scaler; it arrives with the scaler issue"),
-        new AbsentComponent("ingest", "this node runs no Pub/Sub ingest (so it has no dead letters); it arrives with the ingest issue"),
     ];
 
     private readonly Dictionary<string, INodeComponent> _components =

@@ -19,7 +19,9 @@ public static class CommonOptions
     public static readonly Option<string[]> Seeds = new("--seed") { Description = "seed node HOST:PORT or akka.tcp:// address (repeatable)", AllowMultipleArgumentsPerToken = false };
     public static readonly Option<string?> Roles = new("--roles") { Description = "cluster roles, comma separated (default worker)" };
 
-    public static IEnumerable<Option> NodeOptions => [Config, Data, Assets, Out, Admin, Journal, Port, Seeds, Roles];
+    public static readonly Option<string?> PubSub = new("--pubsub") { Description = "Google Cloud project: ingest stories from Pub/Sub (honours PUBSUB_EMULATOR_HOST)" };
+
+    public static IEnumerable<Option> NodeOptions => [Config, Data, Assets, Out, Admin, Journal, Port, Seeds, Roles, PubSub];
 
     /// <summary>Defaults, then appsettings.json, --config, NIUSTV__Section__Key variables, then the options given.</summary>
     public static NodeSettings NodeSettings(ParseResult r)
@@ -41,6 +43,7 @@ public static class CommonOptions
         Set("Node:Journal", r.GetValue(Journal));
         Set("Node:Port", r.GetValue(Port)?.ToString());
         Set("Node:Roles", r.GetValue(Roles));
+        Set("Node:PubSub", r.GetValue(PubSub));
         if (r.GetValue(Seeds) is { Length: > 0 } seeds) Set("Node:Seeds", string.Join(',', seeds));
         builder.AddInMemoryCollection(overrides);
         try

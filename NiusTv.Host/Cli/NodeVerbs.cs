@@ -20,7 +20,7 @@ public static class NodeVerbs
             await using var app = NodeHost.Build(settings);
             await app.StartAsync(ct);
             Console.WriteLine($"NiusTv node up: admin http://{settings.Admin}  data {settings.DataPath}  journal {settings.JournalTarget.Kind}  " +
-                              $"assets {Path.GetFullPath(settings.Assets)}  out {Path.GetFullPath(settings.Out)}");
+                              $"assets {settings.AssetsLocation}  out {settings.OutLocation}");
             await app.WaitForShutdownAsync(ct);
             return 0;
         });
@@ -49,7 +49,7 @@ public static class NodeVerbs
             var say = json ? (Action<string>)(_ => { }) : Console.WriteLine;
             await using var app = NodeHost.Build(settings, LogLevel.Warning);
             await app.StartAsync(ct);
-            say($"NiusTv demo node up: admin http://{settings.Admin}, data {settings.DataPath}, assets {Path.GetFullPath(settings.Assets)}");
+            say($"NiusTv demo node up: admin http://{settings.Admin}, data {settings.DataPath}, assets {settings.AssetsLocation}");
             using var client = new AdminClient(settings.Admin, settings.AdminToken);
             await WaitUntilUp(client, ct);
 

@@ -14,8 +14,9 @@ public static class StoryVerbs
     public static Command Publish()
     {
         var files = new Argument<string[]>("FILE") { Description = "story JSON files", Arity = ArgumentArity.OneOrMore };
-        var cmd = new Command("publish", "submit stories to a node (validated here first; nothing is sent if any file is invalid)")
-            { files, CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
+        var pubsub = new Option<string?>("--pubsub") { Description = "publish to the stories topic of this Google Cloud project instead of a node (honours PUBSUB_EMULATOR_HOST)" };
+        var cmd = new Command("publish", "submit stories to a node or to Pub/Sub (validated here first; nothing is sent if any file is invalid)")
+            { files, pubsub, CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
         cmd.SetAction(async (r, ct) =>
         {
             var json = r.GetValue(CommonOptions.Json);
@@ -36,6 +37,8 @@ public static class StoryVerbs
                 Console.Error.WriteLine("nothing was published.");
                 return 1;
             }
+            if (r.GetValue(pubsub) is { Length: > 0 } project)
+                return await PublishToPubSub(project, documents.Select(d => (d.File, d.Text, d.Story)).ToList(), json, ct);
             using var client = CommonOptions.Client(r);
             var results = new List<JsonElement>();
             var failed = false;
@@ -61,6 +64,57 @@ public static class StoryVerbs
             return failed ? 1 : 0;
         });
         return cmd;
+    }
+
+    /// <summary>The editors' path: the document as written (the node validates it again), with the schema version and
+    /// story id as attributes so subscribers can route without parsing.</summary>
+    private static async Task<int> PublishToPubSub(string project, IReadOnlyList<(string File, string Text, Story Story)> documents, bool json, CancellationToken ct)
+    {
+        using var client = Steps.Cloud.PubSubRestClient.Create(project);
+        try
+        {
+            // Pub/Sub drops messages published to a topic that has no subscription yet: create both, so stories sent
+            // before the first node starts wait for it.
+            await client.EnsureTopicAsync(Steps.Cloud.PubSubNames.StoriesTopic, ct);
+            await client.EnsureSubscriptionAsync(Steps.Cloud.PubSubNames.WorkersSubscription, Steps.Cloud.PubSubNames.StoriesTopic, 30, ct);
+            var ids = await client.PublishAsync(Steps.Cloud.PubSubNames.StoriesTopic, documents.Select(d => new Steps.Cloud.OutgoingMessage(d.Text,
+                new Dictionary<string, string> { ["schemaVersion"] = Steps.Stories.Story.SchemaVersion.ToString(), ["storyId"] = d.Story.Id })).ToList(), ct);
+            var published = documents.Zip(ids, (d, id) => new { storyId = d.Story.Id, file = d.File, messageId = id }).ToList();
+            if (json) Console.WriteLine(JsonSerializer.Serialize(new { published, errors = Array.Empty<string>() }, Pretty));
+            else foreach (var p in published) Console.WriteLine($"published {p.storyId} to projects/{project}/topics/stories (message {p.messageId})");
+            return 0;
+        }
+        catch (Steps.Cloud.PubSubException e)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+
+    public static Command Ingest()
+    {
+        var ingest = new Command("ingest", "Pub/Sub ingest of the node: show");
+        var show = new Command("show", "counts (received, accepted, duplicates, revisions, rejected, nacked) and the recent dead letters with reasons")
+            { CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
+        show.SetAction(async (r, ct) =>
+        {
+            using var client = CommonOptions.Client(r);
+            var response = await client.GetAsync("api/ingest", ct);
+            if (!response.Ok) throw new CliException(response.ErrorText);
+            var b = response.Body;
+            if (r.GetValue(CommonOptions.Json)) { Console.WriteLine(JsonSerializer.Serialize(b, Pretty)); return 0; }
+            Console.WriteLine($"subscription {Str(b, "subscription")}: {Str(b, "outstanding")} outstanding (at most {Str(b, "maxOutstanding")})");
+            Console.WriteLine($"received {Str(b, "received")}, accepted {Str(b, "accepted")} (revisions {Str(b, "revisions")}), duplicates {Str(b, "duplicates")}, " +
+                              $"rejected {Str(b, "rejected")}, nacked {Str(b, "nacked")}");
+            var letters = b.GetProperty("recentDeadLetters").EnumerateArray().ToList();
+            if (letters.Count == 0) return 0;
+            var table = new Table().AddColumns("at", "message", "story", "reason");
+            foreach (var d in letters)
+                table.AddRow(Markup.Escape(Str(d, "at")), Markup.Escape(Str(d, "messageId")), Markup.Escape(Str(d, "storyId")), Markup.Escape(Str(d, "reason")));
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        ingest.Add(show);
+        return ingest;
     }
 
     public static Command Stories()

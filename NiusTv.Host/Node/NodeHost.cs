@@ -7,7 +7,9 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Data.Sqlite;
+using NiusTv.Actors.Ingest;
 using NiusTv.Actors.Stories;
+using NiusTv.Steps.Cloud;
 using NiusTv.Host.Admin;
 using NiusTv.Host.Telemetry;
 using OpenTelemetry.Resources;
@@ -69,6 +71,8 @@ public static class NodeHost
         builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
 
         var seeds = settings.Seeds.Select(SeedAddress).ToArray();
+        var pubsub = settings.PubSubProject is { Length: > 0 } project ? PubSubRestClient.Create(project) : null;
+        if (pubsub is not null) builder.Services.AddSingleton<IPubSub>(pubsub);
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
             akka.ConfigureLoggers(l =>
@@ -89,6 +93,10 @@ public static class NodeHost
                     // A single node joins itself; with seeds, the cluster extension joins them on its own.
                     if (seeds.Length == 0) Cluster.Get(system).Join(Cluster.Get(system).SelfAddress);
                 });
+            // Ingest feeds workers; a node without the worker role has no local region to feed.
+            if (pubsub is not null && settings.Roles.Contains("worker"))
+                akka.AddIngest(pubsub, new IngestSettings(MaxOutstanding: settings.IngestMaxOutstanding,
+                    AckDeadlineSeconds: settings.IngestAckDeadlineSeconds, HandOverDelay: TimeSpan.FromSeconds(settings.IngestHandOverDelaySeconds)));
         });
 
         if (settings.ExportsTraces)

@@ -29,8 +29,22 @@ public sealed record NodeSettings
     public double RetryBaseDelaySeconds { get; init; } = 2;
     public double RetryMaxDelaySeconds { get; init; } = 60;
     public IReadOnlyDictionary<string, int> PoolSizes { get; init; } = new Dictionary<string, int>();
+    /// <summary>Google Cloud project to ingest from (`--pubsub`); null: stories come only through the admin endpoint.</summary>
+    public string? PubSubProject { get; init; }
+    /// <summary>Cloud Storage endpoint (Storage:Endpoint), e.g. a test server; else STORAGE_EMULATOR_HOST, else Google.</summary>
+    public string? StorageEndpoint { get; init; }
+    public int IngestMaxOutstanding { get; init; } = 4;
+    public int IngestAckDeadlineSeconds { get; init; } = 30;
+    /// <summary>Test hook (Ingest:HandOverDelaySeconds): delay between pull and hand-over, so a crash test can kill
+    /// the node while a message is pulled but not persisted. Leave at 0.</summary>
+    public double IngestHandOverDelaySeconds { get; init; }
 
     public string DataPath => Path.GetFullPath(DataDir);
+    /// <summary>--assets and --out as shown and used: a gs:// location as given, a folder as a full path.</summary>
+    public string AssetsLocation => IsGcs(Assets) ? Assets : Path.GetFullPath(Assets);
+    public string OutLocation => IsGcs(Out) ? Out : Path.GetFullPath(Out);
+
+    public static bool IsGcs(string location) => location.StartsWith("gs://", StringComparison.Ordinal);
     public string WorkspaceRoot => Path.Combine(DataPath, "workspaces");
 
     /// <summary>The journal as (provider, connection string). Default: SQLite in the data folder.</summary>
@@ -96,6 +110,12 @@ public sealed record NodeSettings
             RetryBaseDelaySeconds = Double(config, "Retry:BaseDelaySeconds", d.RetryBaseDelaySeconds),
             RetryMaxDelaySeconds = Double(config, "Retry:MaxDelaySeconds", d.RetryMaxDelaySeconds),
             PoolSizes = pools,
+            PubSubProject = node["PubSub"] ?? d.PubSubProject,
+            StorageEndpoint = config["Storage:Endpoint"] ?? d.StorageEndpoint,
+            IngestMaxOutstanding = Positive(config, "Ingest:MaxOutstanding", d.IngestMaxOutstanding),
+            IngestAckDeadlineSeconds = Int(config, "Ingest:AckDeadlineSeconds", d.IngestAckDeadlineSeconds) is var ack and >= 10 and <= 600 ? ack
+                : throw new SettingsException("Ingest:AckDeadlineSeconds", "Pub/Sub accepts 10 to 600 seconds"),
+            IngestHandOverDelaySeconds = Double(config, "Ingest:HandOverDelaySeconds", d.IngestHandOverDelaySeconds),
         };
     }
 
@@ -109,6 +129,9 @@ public sealed record NodeSettings
 
     private static int Int(IConfiguration c, string key, int fallback) => c[key] is not { } v ? fallback
         : int.TryParse(v, out var n) ? n : throw new SettingsException(key, $"'{v}' is not a whole number");
+
+    private static int Positive(IConfiguration c, string key, int fallback) =>
+        Int(c, key, fallback) is var n and > 0 ? n : throw new SettingsException(key, $"'{c[key]}' is not a positive number");
 
     private static double Double(IConfiguration c, string key, double fallback) => c[key] is not { } v ? fallback
         : double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : throw new SettingsException(key, $"'{v}' is not a number");

@@ -13,8 +13,23 @@ public static class StepBackends
 {
     public static IReadOnlyList<IStoryStep> Create(NodeSettings settings)
     {
-        var assets = new LocalFolderAssetStore(Path.GetFullPath(settings.Assets));
-        var videos = new LocalFolderVideoStore(Path.GetFullPath(settings.Out));
+        var gcs = new Lazy<Google.Cloud.Storage.V1.StorageClient>(() => GcsClients.Create(settings.StorageEndpoint));
+        IAssetStore assets;
+        if (IsGcs(settings.Assets))
+        {
+            var (bucket, prefix) = Location("--assets", settings.Assets);
+            if (prefix.Length > 0)
+                throw new SettingsException("--assets", $"'{settings.Assets}': assets come from a whole bucket (gs://BUCKET); story uris carry the paths");
+            assets = new GcsAssetStore(gcs.Value, bucket);
+        }
+        else assets = new LocalFolderAssetStore(settings.AssetsLocation);
+        IVideoStore videos;
+        if (IsGcs(settings.Out))
+        {
+            var (bucket, prefix) = Location("--out", settings.Out);
+            videos = new GcsVideoStore(gcs.Value, bucket, prefix);
+        }
+        else videos = new LocalFolderVideoStore(settings.OutLocation);
         return
         [
             new InitStep(assets),
@@ -22,6 +37,14 @@ public static class StepBackends
             new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
             new PublishStep(videos),
         ];
+    }
+
+    private static bool IsGcs(string location) => NodeSettings.IsGcs(location);
+
+    private static (string Bucket, string Prefix) Location(string option, string value)
+    {
+        try { return GcsClients.ParseLocation(value); }
+        catch (ArgumentException e) { throw new SettingsException(option, e.Message); }
     }
 
     /// <summary>Festival first (HTS voice, with phone timings); espeak-ng when Festival is missing or when asked for.</summary>

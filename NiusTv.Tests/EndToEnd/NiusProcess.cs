@@ -34,9 +34,10 @@ public static class Nius
     }
 
     /// <param name="stdin">written to the process and closed, as a pipe feeds it; by default stdin is closed at once.</param>
-    public static async Task<Result> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null, string? stdin = null)
+    public static async Task<Result> RunAsync(IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null, string? stdin = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var p = Start(args, workingDirectory);
+        using var p = Start(args, workingDirectory, environment);
         if (stdin is not null) await p.StandardInput.WriteAsync(stdin);
         p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -51,7 +52,7 @@ public static class Nius
         return new Result(p.ExitCode, await stdout, await stderr);
     }
 
-    public static Process Start(IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? env = null)
+    public static Process Start(IEnumerable<string> args, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -63,7 +64,7 @@ public static class Nius
         psi.Environment["NIUSTV_HOME"] = RepoRoot;
         psi.Environment.Remove("NIUSTV_ADMIN_TOKEN");
         psi.Environment.Remove("NIUSTV__Node__AdminToken");
-        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         return Process.Start(psi)!;
     }
 
@@ -112,7 +113,7 @@ public sealed class NodeProcess : IAsyncDisposable
         admin ??= $"127.0.0.1:{Nius.FreePort()}";
         var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
         if (token is not null) env["NIUSTV__Node__AdminToken"] = token;
-        var p = Nius.Start(["node", "--data", data, "--out", @out, "--assets", assets, "--admin", admin, .. extra], env: env);
+        var p = Nius.Start(["node", "--data", data, "--out", @out, "--assets", assets, "--admin", admin, .. extra], environment: env);
         var node = new NodeProcess(p, admin, data, @out) { Token = token };
         await node.WaitUntilUpAsync();
         return node;

@@ -162,7 +162,7 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         Assert.Contains(log, l => l.GetProperty("message").GetString()!.Contains("story ferry-palettes accepted as revision 1"));
         Assert.Equal(3, (await JsonOf("log", "peek", "-n", "3")).GetArrayLength());
 
-        foreach (var (component, sentence) in new[] { ("gpu", "no GPU admission"), ("scaler", "no scaler"), ("ingest", "no Pub/Sub ingest") })
+        foreach (var (component, sentence) in new[] { ("gpu", "no GPU admission"), ("scaler", "no scaler") })
         {
             var report = await JsonOf(component, "show");
             Assert.Equal((component, false), (report.GetProperty("component").GetString(), report.GetProperty("present").GetBoolean()));
@@ -171,6 +171,11 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
             var human = await _node.CliAsync(component, "show");
             Assert.Contains(sentence, human.Stdout);
         }
+
+        // A node started without --pubsub has no ingest: the verb says how to get one instead of showing zeros.
+        var ingest = await _node.CliAsync("ingest", "show", "--json");
+        Assert.Equal(1, ingest.ExitCode);
+        Assert.Contains("does not ingest from Pub/Sub (start it with --pubsub PROJECT)", ingest.Stderr);
 
         var downed = await JsonOf("cluster", "down-unreachable", "--yes");
         Assert.Equal("down-unreachable", downed.GetProperty("command").GetString());

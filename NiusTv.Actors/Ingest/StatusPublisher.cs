@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Event;
+using NiusTv.Actors.Stories;
+using NiusTv.Steps.Cloud;
+
+namespace NiusTv.Actors.Ingest;
+
+/// <summary>Announces every persisted state change of the stories on this node on the status topic, so the editors'
+/// tools can follow them. One publish request is in flight at a time and a failed one is retried before anything
+/// newer, so each story's changes reach the topic in the order they were journaled (the story id is also the
+/// ordering key, for subscriptions that want ordered delivery).</summary>
+public sealed class StatusPublisher : ReceiveActor, IWithTimers
+{
+    public const int MaxBatch = 100;
+
+    private sealed record Sent(int Count);
+    private sealed record SendFailed(Exception Error);
+    private sealed record RetrySend;
+
+    private readonly IPubSub _pubsub;
+    private readonly string _topic;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Queue<OutgoingMessage> _queue = new();
+    private bool _sending;
+    private int _failures;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public StatusPublisher(IPubSub pubsub, string topic)
+    {
+        _pubsub = pubsub;
+        _topic = topic;
+        Receive<StoryEventPersisted>(persisted =>
+        {
+            if (ToStatus(persisted.Event) is { } message) _queue.Enqueue(message);
+            Send();
+        });
+        Receive<Sent>(s =>
+        {
+            for (var i = 0; i < s.Count; i++) _queue.Dequeue();
+            _sending = false;
+            _failures = 0;
+            Send();
+        });
+        Receive<SendFailed>(f =>
+        {
+            _sending = false;
+            var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, _failures++)));
+            _log.Warning("status: publishing {0} change(s) failed ({1}); retrying in {2:0} s", _queue.Count, f.Error.Message, delay.TotalSeconds);
+            Timers.StartSingleTimer("retry", new RetrySend(), delay);
+        });
+        Receive<RetrySend>(_ => Send());
+    }
+
+    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(StoryEventPersisted));
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+
+    private void Send()
+    {
+        if (_sending || _queue.Count == 0 || Timers.IsTimerActive("retry")) return;
+        _sending = true;
+        var batch = _queue.Take(MaxBatch).ToList();
+        _pubsub.PublishAsync(_topic, batch, CancellationToken.None)
+            .PipeTo(Self, success: _ => new Sent(batch.Count), failure: e => new SendFailed(e));
+    }
+
+    /// <summary>Attributes carry what a subscriber filters on; the data is a small JSON document with the details.
+    /// Step starts and recoverable bookkeeping (results lost) are not state changes an editor follows.</summary>
+    public static OutgoingMessage? ToStatus(IStoryEvent e)
+    {
+        (string Type, object Data)? status = e switch
+        {
+            StoryEvents.Accepted => ("accepted", new { }),
+            StoryEvents.StepCompleted c => ("step-completed", new { step = c.Step, attempt = c.Attempt }),
+            StoryEvents.StepFailed { RetryAt: not null } f => ("step-failed", new { step = f.Step, attempt = f.Attempt, reason = f.Reason, retryAt = f.RetryAt }),
+            StoryEvents.Completed c => ("completed", new { video = c.Video, poster = c.Poster }),
+            StoryEvents.Failed f => ("failed", new { step = f.Step, reason = f.Reason }),
+            StoryEvents.Cancelled c => ("cancelled", new { reason = c.Reason }),
+            _ => null,
+        };
+        if (status is not { } s) return null;
+        var data = JsonSerializer.Serialize(new { storyId = e.StoryId, revision = e.Revision, @event = s.Type, at = e.At, details = s.Data });
+        return new OutgoingMessage(data, new Dictionary<string, string>
+        {
+            ["storyId"] = e.StoryId, ["revision"] = e.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture), ["event"] = s.Type,
+        }, orderingKey: e.StoryId);
+    }
+
+    public static Props Create(IPubSub pubsub, string topic = PubSubNames.StatusTopic) => Props.Create(() => new StatusPublisher(pubsub, topic));
+}

@@ -1,0 +1,167 @@
+using System.Net;
+using Google;
+using Google.Cloud.Storage.V1;
+
+namespace NiusTv.Steps.Storage;
+
+/// <summary>Builds the Cloud Storage client both stores share: an explicit endpoint (tests, a gateway) or
+/// STORAGE_EMULATOR_HOST without credentials; otherwise the real service with Application Default Credentials.</summary>
+public static class GcsClients
+{
+    public const string EmulatorVariable = "STORAGE_EMULATOR_HOST";
+
+    public static StorageClient Create(string? endpoint = null)
+    {
+        endpoint ??= Environment.GetEnvironmentVariable(EmulatorVariable);
+        if (string.IsNullOrWhiteSpace(endpoint)) return StorageClient.Create();
+        var root = endpoint.Contains("://", StringComparison.Ordinal) ? endpoint.TrimEnd('/') : "http://" + endpoint.TrimEnd('/');
+        return new StorageClientBuilder { BaseUri = root + "/storage/v1/", UnauthenticatedAccess = true }.Build();
+    }
+
+    /// <summary>`gs://BUCKET/PREFIX` as (bucket, prefix without slashes at either end).</summary>
+    public static (string Bucket, string Prefix) ParseLocation(string location)
+    {
+        if (!location.StartsWith(Stories.AssetUri.GcsPrefix, StringComparison.Ordinal))
+            throw new ArgumentException($"'{location}' is not a gs://BUCKET[/PREFIX] location");
+        var rest = location[Stories.AssetUri.GcsPrefix.Length..];
+        var slash = rest.IndexOf('/');
+        var bucket = slash < 0 ? rest : rest[..slash];
+        if (bucket.Length == 0) throw new ArgumentException($"'{location}' names no bucket");
+        return (bucket, slash < 0 ? "" : rest[(slash + 1)..].Trim('/'));
+    }
+
+    /// <summary>Throttling, server errors and broken connections are worth another try; a 404 or 403 is not.</summary>
+    internal static bool IsTransient(Exception e) => e switch
+    {
+        GoogleApiException g => g.HttpStatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout || (int)g.HttpStatusCode >= 500,
+        HttpRequestException or IOException => true,
+        TaskCanceledException t => t.InnerException is TimeoutException,
+        _ => false,
+    };
+
+    /// <summary>Runs <paramref name="call"/> with exponential backoff (with jitter) on transient failures.</summary>
+    internal static async Task<T> RetryAsync<T>(Func<Task<T>> call, GcsRetry retry, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try { return await call(); }
+            catch (Exception e) when (attempt < retry.MaxAttempts && IsTransient(e) && !ct.IsCancellationRequested)
+            {
+                var delay = retry.BaseDelay * Math.Pow(2, attempt - 1) * (0.5 + Random.Shared.NextDouble() / 2);
+                await Task.Delay(delay < retry.MaxDelay ? delay : retry.MaxDelay, ct);
+            }
+        }
+    }
+}
+
+public sealed record GcsRetry(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay)
+{
+    public static readonly GcsRetry Default = new(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+}
+
+/// <summary>Story images from a bucket (<c>--assets gs://BUCKET</c>). Relative uris name objects in that bucket;
+/// <c>gs://other/path</c> names an object anywhere the credentials reach.</summary>
+public sealed class GcsAssetStore(StorageClient client, string bucket, GcsRetry? retry = null) : IAssetStore
+{
+    private readonly GcsRetry _retry = retry ?? GcsRetry.Default;
+
+    public string Kind => "gcs";
+    public string Describe => $"bucket gs://{bucket}";
+
+    public async Task<AssetInfo?> StatAsync(string uri, CancellationToken ct)
+    {
+        var (b, name) = Resolve(uri);
+        try
+        {
+            var o = await GcsClients.RetryAsync(() => client.GetObjectAsync(b, name, cancellationToken: ct), _retry, ct);
+            return new AssetInfo((long)(o.Size ?? 0));
+        }
+        catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound) { return null; }
+        catch (Exception e) when (GcsClients.IsTransient(e)) { throw new IOException($"gs://{b}/{name}: {e.Message}", e); }
+    }
+
+    /// <remarks>The object is read whole into memory (story images are bounded by ImageLimits) so that its checksum
+    /// is verified against the one the service reports before anyone decodes a byte of it.</remarks>
+    public async Task<Stream> OpenReadAsync(string uri, CancellationToken ct)
+    {
+        var (b, name) = Resolve(uri);
+        try
+        {
+            return await GcsClients.RetryAsync(async () =>
+            {
+                var buffer = new MemoryStream();
+                await client.DownloadObjectAsync(b, name, buffer,
+                    new DownloadObjectOptions { DownloadValidationMode = DownloadValidationMode.Always }, ct);
+                buffer.Position = 0;
+                return (Stream)buffer;
+            }, _retry, ct);
+        }
+        catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound) { throw new FileNotFoundException($"gs://{b}/{name} does not exist", e); }
+        catch (Exception e) when (GcsClients.IsTransient(e)) { throw new IOException($"gs://{b}/{name}: {e.Message}", e); }
+    }
+
+    private (string Bucket, string Name) Resolve(string uri)
+    {
+        var (b, name) = uri.StartsWith(Stories.AssetUri.GcsPrefix, StringComparison.Ordinal) ? GcsClients.ParseLocation(uri) : (bucket, uri);
+        if (name.Length == 0 || name.Split('/').Any(s => s is "" or "." or "..") || name.Contains('\\') || Path.IsPathRooted(name))
+            throw new AssetRejectedException($"'{uri}' does not name an object in {Describe}");
+        return (b, name);
+    }
+}
+
+/// <summary>Finished videos under a bucket prefix (<c>--out gs://BUCKET/PREFIX</c>).</summary>
+public sealed class GcsVideoStore(StorageClient client, string bucket, string prefix, GcsRetry? retry = null) : IVideoStore
+{
+    /// <summary>Videos are replaced when a story gets a new revision: caches may keep one for a minute, not a day.</summary>
+    public const string CacheControl = "public, max-age=60";
+    private readonly GcsRetry _retry = retry ?? GcsRetry.Default;
+
+    public string Kind => "gcs";
+    public string Describe => prefix.Length == 0 ? $"bucket gs://{bucket}" : $"gs://{bucket}/{prefix}";
+
+    private string ObjectName(string name)
+    {
+        if (name.Length == 0 || name.Split('/').Any(s => s is "" or "." or ".."))
+            throw new ArgumentException($"'{name}' is not an object name under {Describe}");
+        return prefix.Length == 0 ? name : prefix + "/" + name;
+    }
+
+    /// <remarks>A resumable upload: the service creates the object only when the last byte has arrived, so a reader
+    /// sees the old video or the new one, never a part. A failed attempt is retried from a fresh session.</remarks>
+    public async Task<string> PutAsync(string localFile, string objectName, string contentType, CancellationToken ct)
+    {
+        var name = ObjectName(objectName);
+        try
+        {
+            await Upload(localFile, name, contentType, ct);
+        }
+        // The publish step reads these as "try again later" (IOException) and "an operator must fix access".
+        catch (GoogleApiException e) when (e.HttpStatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            throw new UnauthorizedAccessException($"gs://{bucket}/{name}: {e.Message}", e);
+        }
+        catch (GoogleApiException e) { throw new IOException($"gs://{bucket}/{name}: {e.Message}", e); }
+        catch (HttpRequestException e) { throw new IOException($"gs://{bucket}/{name}: {e.Message}", e); }
+        return $"gs://{bucket}/{name}";
+    }
+
+    private Task Upload(string localFile, string name, string contentType, CancellationToken ct) =>
+        GcsClients.RetryAsync(async () =>
+        {
+            await using var source = new FileStream(localFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous);
+            return await client.UploadObjectAsync(
+                new Google.Apis.Storage.v1.Data.Object { Bucket = bucket, Name = name, ContentType = contentType, CacheControl = CacheControl },
+                source, new UploadObjectOptions { ChunkSize = UploadObjectOptions.MinimumChunkSize * 32 }, ct);
+        }, _retry, ct);
+
+    public async Task<bool> ExistsAsync(string objectName, CancellationToken ct)
+    {
+        var name = ObjectName(objectName);
+        try
+        {
+            await GcsClients.RetryAsync(() => client.GetObjectAsync(bucket, name, cancellationToken: ct), _retry, ct);
+            return true;
+        }
+        catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound) { return false; }
+    }
+}

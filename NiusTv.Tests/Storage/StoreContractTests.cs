@@ -1,0 +1,171 @@
+using System.Text;
+using NiusTv.Steps.Storage;
+using Xunit;
+
+namespace NiusTv.Tests.Storage;
+
+/// <summary>What every asset store and video store must do, whatever is behind it. Each backend runs this same
+/// suite through a subclass that says how to seed an asset and how to read back what was stored.</summary>
+public abstract class StoreContractTests
+{
+    protected abstract IAssetStore Assets { get; }
+    protected abstract IVideoStore Videos { get; }
+    protected abstract Task SeedAssetAsync(string name, byte[] data);
+    protected abstract byte[]? StoredVideo(string name);
+
+    private static CancellationToken Ct => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    private static readonly byte[] Image = Enumerable.Range(0, 70_000).Select(i => (byte)(i * 31)).ToArray();
+
+    [Fact]
+    public async Task Stat_reports_the_size_of_an_asset_and_null_for_a_missing_one()
+    {
+        await SeedAssetAsync("images/a.jpg", Image);
+        Assert.Equal(Image.Length, (await Assets.StatAsync("images/a.jpg", Ct))!.Size);
+        Assert.Null(await Assets.StatAsync("images/missing.jpg", Ct));
+    }
+
+    [Fact]
+    public async Task Open_read_returns_the_exact_bytes_and_a_missing_asset_is_file_not_found()
+    {
+        await SeedAssetAsync("images/b.png", Image);
+        await using (var s = await Assets.OpenReadAsync("images/b.png", Ct))
+        {
+            var copy = new MemoryStream();
+            await s.CopyToAsync(copy);
+            Assert.Equal(Image, copy.ToArray());
+        }
+        await Assert.ThrowsAsync<FileNotFoundException>(() => Assets.OpenReadAsync("images/none.png", Ct));
+    }
+
+    [Theory]
+    [InlineData("../outside.jpg")]
+    [InlineData("images/../../outside.jpg")]
+    public async Task An_asset_uri_that_leaves_the_root_is_rejected(string uri) =>
+        await Assert.ThrowsAsync<AssetRejectedException>(() => Assets.StatAsync(uri, Ct));
+
+    [Fact]
+    public async Task Put_stores_the_video_whole_and_a_second_put_replaces_it()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            Assert.False(await Videos.ExistsAsync("videos/x.mp4", Ct));
+            var big = Enumerable.Range(0, 9_000_000).Select(i => (byte)i).ToArray(); // more than one upload chunk
+            await File.WriteAllBytesAsync(file, big);
+            var where = await Videos.PutAsync(file, "videos/x.mp4", "video/mp4", Ct);
+            Assert.Contains("videos/x.mp4", where);
+            Assert.True(await Videos.ExistsAsync("videos/x.mp4", Ct));
+            Assert.Equal(big, StoredVideo("videos/x.mp4"));
+
+            await File.WriteAllBytesAsync(file, Encoding.UTF8.GetBytes("second revision"));
+            await Videos.PutAsync(file, "videos/x.mp4", "video/mp4", Ct);
+            Assert.Equal("second revision", Encoding.UTF8.GetString(StoredVideo("videos/x.mp4")!));
+        }
+        finally { File.Delete(file); }
+    }
+}
+
+public sealed class LocalFolderStoreContractTests : StoreContractTests, IDisposable
+{
+    private readonly TempFolder _dir = new();
+    private readonly LocalFolderAssetStore _assets;
+    private readonly LocalFolderVideoStore _videos;
+
+    public LocalFolderStoreContractTests()
+    {
+        _assets = new LocalFolderAssetStore(_dir.Folder("assets"));
+        _videos = new LocalFolderVideoStore(_dir.Folder("out"));
+    }
+
+    protected override IAssetStore Assets => _assets;
+    protected override IVideoStore Videos => _videos;
+
+    protected override async Task SeedAssetAsync(string name, byte[] data)
+    {
+        var path = _dir.Combine("assets", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllBytesAsync(path, data);
+    }
+
+    protected override byte[]? StoredVideo(string name) => File.Exists(_dir.Combine("out", name)) ? File.ReadAllBytes(_dir.Combine("out", name)) : null;
+
+    public void Dispose() => _dir.Dispose();
+}
+
+public sealed class GcsStoreContractTests : StoreContractTests, IAsyncLifetime
+{
+    private FakeGcsServer _server = null!;
+    private GcsAssetStore _assets = null!;
+    private GcsVideoStore _videos = null!;
+    private static readonly GcsRetry FastRetry = new(5, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200));
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await FakeGcsServer.StartAsync();
+        var client = GcsClients.Create(_server.Endpoint);
+        _assets = new GcsAssetStore(client, "assets-bucket", FastRetry);
+        _videos = new GcsVideoStore(client, "out-bucket", "nius/prod", FastRetry);
+    }
+
+    protected override IAssetStore Assets => _assets;
+    protected override IVideoStore Videos => _videos;
+
+    protected override Task SeedAssetAsync(string name, byte[] data)
+    {
+        _server.Put("assets-bucket", name, data, "image/jpeg");
+        return Task.CompletedTask;
+    }
+
+    protected override byte[]? StoredVideo(string name) => _server.Get("out-bucket", "nius/prod/" + name)?.Data;
+
+    private static CancellationToken Ct => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+
+    [Fact]
+    public async Task Transient_503_and_429_are_retried_for_metadata_download_and_upload()
+    {
+        _server.Put("assets-bucket", "a.jpg", [1, 2, 3]);
+        _server.FailNext(503, 429);
+        Assert.Equal(3, (await Assets.StatAsync("a.jpg", Ct))!.Size);
+        _server.FailNext(503, 503);
+        await using (var s = await Assets.OpenReadAsync("a.jpg", Ct)) Assert.Equal(3, s.Length);
+
+        var file = Path.GetTempFileName();
+        await File.WriteAllBytesAsync(file, [9, 8, 7]);
+        _server.FailNext(429, 503);
+        await Videos.PutAsync(file, "videos/r.mp4", "video/mp4", Ct);
+        File.Delete(file);
+        Assert.Equal([9, 8, 7], StoredVideo("videos/r.mp4"));
+    }
+
+    [Fact]
+    public async Task A_download_whose_bytes_do_not_match_the_reported_checksum_is_refused()
+    {
+        _server.Put("assets-bucket", "c.jpg", Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray());
+        _server.CorruptDownloads = true;
+        await Assert.ThrowsAsync<IOException>(() => Assets.OpenReadAsync("c.jpg", Ct));
+    }
+
+    [Fact]
+    public async Task The_video_carries_content_type_and_cache_headers_and_a_failed_upload_leaves_no_object()
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllBytesAsync(file, Enumerable.Range(0, 5000).Select(i => (byte)i).ToArray());
+        Assert.Equal("gs://out-bucket/nius/prod/videos/v.mp4", await Videos.PutAsync(file, "videos/v.mp4", "video/mp4", Ct));
+        var stored = _server.Get("out-bucket", "nius/prod/videos/v.mp4")!;
+        Assert.Equal(("video/mp4", GcsVideoStore.CacheControl), (stored.ContentType, stored.CacheControl));
+
+        _server.FailNext(Enumerable.Repeat(503, 40).ToArray()); // outlasts every retry
+        await Assert.ThrowsAsync<IOException>(() => Videos.PutAsync(file, "videos/never.mp4", "video/mp4", Ct));
+        File.Delete(file);
+        Assert.Null(StoredVideo("videos/never.mp4"));
+    }
+
+    [Fact]
+    public async Task A_gs_uri_names_an_object_in_another_bucket()
+    {
+        _server.Put("shared-images", "wire/photo.jpg", [5, 5]);
+        Assert.Equal(2, (await Assets.StatAsync("gs://shared-images/wire/photo.jpg", Ct))!.Size);
+    }
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+}
