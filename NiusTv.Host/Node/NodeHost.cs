@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Data.Sqlite;
@@ -71,7 +72,14 @@ public static class NodeHost
                     l.AddLoggerFactory();
                 })
                 .WithRemoting(settings.Hostname, settings.Port)
-                .WithClustering(new ClusterOptions { Roles = settings.Roles.ToArray(), SeedNodes = seeds })
+                .WithClustering(new ClusterOptions
+                {
+                    Roles = settings.Roles.ToArray(),
+                    SeedNodes = seeds,
+                    // Keep-majority: the side with more nodes survives a partition and the rest down themselves, so
+                    // no story runs on both sides (README, "Split brain"). No lease is needed, nor available here.
+                    SplitBrainResolver = new KeepMajorityOption(),
+                })
                 .AddStoryPersistence(journalKind == "sqlite" ? JournalKind.Sqlite : JournalKind.Postgres, journalConnection)
                 .AddStepPools()
                 .AddStoryActor(role: "worker")
