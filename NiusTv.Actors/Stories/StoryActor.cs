@@ -239,7 +239,9 @@ public static class StoryActorHosting
         StoryAffinitySettings? affinity = null)
     {
         affinity ??= StoryAffinitySettings.Default;
-        return builder.WithActors(async (system, registry, resolver) =>
+        return builder
+            .WithCustomSerializer("nius-story-wire", StoryMessageSerializer.Table.Select(t => t.Type), system => new StoryMessageSerializer(system))
+            .WithActors(async (system, registry, resolver) =>
         {
             // The strategy reads node loads from DistributedData, and majority operations need a replicator on
             // every node: start it here rather than on first use.
