@@ -15,6 +15,7 @@ public static class Program
             StoryVerbs.Publish(),
             StoryVerbs.Stories(),
             StoryVerbs.Story(),
+            GpuVerbs.Gpu(),
             Bench.BenchVerbs.Bench(),
         };
         try

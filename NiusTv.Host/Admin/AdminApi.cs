@@ -3,6 +3,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
+using NiusTv.Actors.Admission;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Node;
 using NiusTv.Steps.Stories;
@@ -51,6 +52,10 @@ public static class AdminApi
                 @out = Path.GetFullPath(settings.Out),
             });
         });
+
+        // Every render slot of the cluster as this node's DistributedData replica last heard it.
+        api.MapGet("/gpu", async (ActorSystem system) =>
+            Results.Ok(await GpuAdmissionHosting.ClusterSlotsAsync(system, TimeSpan.FromSeconds(3))));
 
         api.MapPost("/stories", async (HttpRequest request, IRequiredActor<StoryActor> region, CancellationToken ct) =>
         {

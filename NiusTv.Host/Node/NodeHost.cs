@@ -8,6 +8,7 @@ using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Data.Sqlite;
+using NiusTv.Actors.Admission;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Admin;
 using NiusTv.Steps;
@@ -83,6 +84,7 @@ public static class NodeHost
                 .AddStoryPersistence(journalKind == "sqlite" ? JournalKind.Sqlite : JournalKind.Postgres, journalConnection)
                 .AddStepPools()
                 .AddStoryActor(role: "worker")
+                .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds))
                 .WithActors((system, _) =>
                 {
                     // A single node joins itself; with seeds, the cluster extension joins them on its own.

@@ -24,6 +24,14 @@ public sealed record NodeSettings
     public double RetryBaseDelaySeconds { get; init; } = 2;
     public double RetryMaxDelaySeconds { get; init; } = 60;
     public IReadOnlyDictionary<string, int> PoolSizes { get; init; } = new Dictionary<string, int>();
+    /// <summary>GPUs on this node, one admission actor each; 0 = none, then the heavy render gets CPU slot groups.</summary>
+    public int GpuCount { get; init; }
+    /// <summary>Cores one CPU render is allowed on a GPU-less node: the node gets cores / this many render slots.</summary>
+    public int CpuCoresPerRenderSlot { get; init; } = 4;
+    public double GpuLeaseSeconds { get; init; } = 600;
+
+    /// <summary>How many render slots this node admits: its GPUs, or groups of CPU cores when it has none.</summary>
+    public int RenderSlots => GpuCount > 0 ? GpuCount : Math.Max(1, Environment.ProcessorCount / Math.Max(1, CpuCoresPerRenderSlot));
 
     public string DataPath => Path.GetFullPath(DataDir);
     public string WorkspaceRoot => Path.Combine(DataPath, "workspaces");
@@ -90,6 +98,9 @@ public sealed record NodeSettings
             RetryBaseDelaySeconds = Double(config, "Retry:BaseDelaySeconds", d.RetryBaseDelaySeconds),
             RetryMaxDelaySeconds = Double(config, "Retry:MaxDelaySeconds", d.RetryMaxDelaySeconds),
             PoolSizes = pools,
+            GpuCount = Int(config, "Gpu:Count", d.GpuCount),
+            CpuCoresPerRenderSlot = Int(config, "Gpu:CpuCoresPerSlot", d.CpuCoresPerRenderSlot),
+            GpuLeaseSeconds = Double(config, "Gpu:LeaseSeconds", d.GpuLeaseSeconds),
         };
     }
 
