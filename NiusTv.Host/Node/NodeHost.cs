@@ -9,6 +9,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Data.Sqlite;
 using NiusTv.Actors.Admission;
+using NiusTv.Actors.Scaling;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Admin;
 using NiusTv.Steps;
@@ -85,6 +86,7 @@ public static class NodeHost
                 .AddStepPools()
                 .AddStoryActor(role: "worker")
                 .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds))
+                .AddScaler(settings.Roles.Contains(ScalerActor.Role))
                 .WithActors((system, _) =>
                 {
                     // A single node joins itself; with seeds, the cluster extension joins them on its own.

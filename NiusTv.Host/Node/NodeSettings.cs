@@ -16,7 +16,7 @@ public sealed record NodeSettings
     public string Hostname { get; init; } = "127.0.0.1";
     public int Port { get; init; }
     public IReadOnlyList<string> Seeds { get; init; } = [];
-    public IReadOnlyList<string> Roles { get; init; } = ["worker"];
+    public IReadOnlyList<string> Roles { get; init; } = ["worker", "scaler"];
     public string SpeechBackend { get; init; } = "auto";
     public double TitleCardSeconds { get; init; } = 2.0;
     public string X264Preset { get; init; } = "veryfast";

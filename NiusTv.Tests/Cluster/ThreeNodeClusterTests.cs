@@ -6,6 +6,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using NiusTv.Actors.Scaling;
 using NiusTv.Actors.Sharding;
 using NiusTv.Actors.Stories;
 using NiusTv.Steps.Stories;
@@ -63,14 +64,15 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
                 .WithRemoting("127.0.0.1", port)
                 .WithClustering(new ClusterOptions
                 {
-                    Roles = ["worker"],
+                    Roles = ["worker", ScalerActor.Role],
                     SeedNodes = [$"akka.tcp://nius@127.0.0.1:{seedPort}"],
                     SplitBrainResolver = new KeepMajorityOption(),
                 })
                 .AddStoryPersistence(JournalKind.Postgres, journal)
                 .WithActors((system, registry) => registry.Register<StepPools>(system.ActorOf(
                     StepPools.Create(steps, new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 2))), "step-pools")))
-                .AddStoryActor("worker", new StoryAffinitySettings(1L << 20, TimeSpan.FromMilliseconds(300))));
+                .AddStoryActor("worker", new StoryAffinitySettings(1L << 20, TimeSpan.FromMilliseconds(300)))
+                .AddScaler(hasScalerRole: true));
         }).Build();
         await host.StartAsync();
         _hosts.Add(host);
@@ -142,6 +144,36 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
             var restarted = events[id].SkipWhile(e => e is not ResultsLost).OfType<StepStarted>().First();
             Assert.Equal(("init", lost.Node), (restarted.Step, restarted.Node));
         }
+    }
+
+    [Fact]
+    public async Task The_scaler_singleton_moves_to_another_node_when_its_node_dies()
+    {
+        var journal = await postgres.CreateDatabaseAsync();
+        var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+        var nodes = new List<IHost>();
+        for (var i = 0; i < 3; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
+        await Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(SystemOf(nodes[2])).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
+            30, "three nodes are up");
+        var proxy = await ActorRegistry.For(SystemOf(nodes[2])).GetAsync<ScalerActor>();
+
+        // The singleton runs on the oldest scaler node: the first one started.
+        var before = await proxy.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), TimeSpan.FromSeconds(10));
+        var oldest = Akka.Cluster.Cluster.Get(SystemOf(nodes[0])).SelfAddress.ToString();
+        Assert.Equal(oldest, before.Host);
+        Assert.Equal(3, before.Workers.Count);
+
+        await SystemOf(nodes[0]).Terminate();
+        ScalerProtocol.ScalingView? after = null;
+        await Until(async () =>
+        {
+            try { after = await proxy.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), TimeSpan.FromSeconds(1)); }
+            catch (AskTimeoutException) { return false; } // between the old node's downing and the new singleton's start
+            return after.Host != oldest;
+        }, 60, "the scaler answers from another node");
+        // The next oldest survivor; nodes that came up together are ordered by address, so either may be it.
+        Assert.Contains(after!.Host, nodes.Skip(1).Select(n => Akka.Cluster.Cluster.Get(SystemOf(n)).SelfAddress.ToString()));
+        Assert.Equal(2, after.Workers.Count);
     }
 
     private static int FreePort()
