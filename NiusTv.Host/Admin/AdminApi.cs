@@ -3,6 +3,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using NiusTv.Actors.Admission;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Node;
@@ -103,6 +104,10 @@ public static class AdminApi
         });
 
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        // Probes: liveness is the actor system alone (restart the pod only if it is gone); readiness adds cluster
+        // membership and the journal (route no work to a node that cannot take it).
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = r => r.Tags.Contains(NodeHost.LiveTag) });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains(NodeHost.ReadyTag) });
     }
 
     private static bool IsStoryId(string id) => id.Length is > 0 and <= 64 && id.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-');

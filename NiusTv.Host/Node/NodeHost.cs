@@ -6,6 +6,9 @@ using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
+using Akka.Discovery.KubernetesApi;
+using Akka.Management;
+using Akka.Management.Cluster.Bootstrap;
 using Akka.Remote.Hosting;
 using Microsoft.Data.Sqlite;
 using NiusTv.Actors.Admission;
@@ -21,6 +24,8 @@ namespace NiusTv.Host.Node;
 public static class NodeHost
 {
     public const string SystemName = "nius";
+    public const string LiveTag = "live";
+    public const string ReadyTag = "ready";
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -63,7 +68,8 @@ public static class NodeHost
         foreach (var step in steps) builder.Services.AddSingleton<IStoryStep>(step);
         builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
 
-        var seeds = settings.Seeds.Select(SeedAddress).ToArray();
+        var seeds = settings.Discovery == "kubernetes" ? [] : settings.Seeds.Select(SeedAddress).ToArray();
+        builder.Services.AddHealthChecks();
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
             akka.ConfigureLoggers(l =>
@@ -87,11 +93,32 @@ public static class NodeHost
                 .AddStoryActor(role: "worker")
                 .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds))
                 .AddScaler(settings.Roles.Contains(ScalerActor.Role))
-                .WithActors((system, _) =>
+                .WithActorSystemLivenessCheck(tags: [LiveTag])
+                .WithAkkaClusterReadinessCheck(tags: [ReadyTag]);
+            if (settings.Discovery == "kubernetes")
+            {
+                // Pods find each other through the Kubernetes API (label selector), then bootstrap agrees on who
+                // forms the cluster: no seed list to keep in step with a StatefulSet.
+                akka.WithAkkaManagement(port: settings.ManagementPort)
+                    .WithKubernetesDiscovery(o =>
+                    {
+                        o.PodLabelSelector = settings.KubernetesLabelSelector;
+                        if (settings.KubernetesNamespace is { } ns) o.PodNamespace = ns;
+                    })
+                    .WithClusterBootstrap(o =>
+                    {
+                        o.ContactPointDiscovery.PortName = "management";
+                        o.ContactPointDiscovery.RequiredContactPointsNr = settings.KubernetesRequiredContactPoints;
+                    }, autoStart: true);
+            }
+            else
+            {
+                akka.WithActors((system, _) =>
                 {
                     // A single node joins itself; with seeds, the cluster extension joins them on its own.
                     if (seeds.Length == 0) Cluster.Get(system).Join(Cluster.Get(system).SelfAddress);
                 });
+            }
         });
 
         var app = builder.Build();

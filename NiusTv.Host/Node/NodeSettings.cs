@@ -29,6 +29,13 @@ public sealed record NodeSettings
     /// <summary>Cores one CPU render is allowed on a GPU-less node: the node gets cores / this many render slots.</summary>
     public int CpuCoresPerRenderSlot { get; init; } = 4;
     public double GpuLeaseSeconds { get; init; } = 600;
+    /// <summary>How the node finds its cluster: "seeds" (Node:Seeds, or itself) or "kubernetes" (Akka.Management
+    /// cluster bootstrap over the Kubernetes API; the pod's ports must be named `management` and `akka-remote`).</summary>
+    public string Discovery { get; init; } = "seeds";
+    public int ManagementPort { get; init; } = 8558;
+    public string KubernetesLabelSelector { get; init; } = "app=nius";
+    public string? KubernetesNamespace { get; init; }
+    public int KubernetesRequiredContactPoints { get; init; } = 2;
 
     /// <summary>How many render slots this node admits: its GPUs, or groups of CPU cores when it has none.</summary>
     public int RenderSlots => GpuCount > 0 ? GpuCount : Math.Max(1, Environment.ProcessorCount / Math.Max(1, CpuCoresPerRenderSlot));
@@ -99,6 +106,12 @@ public sealed record NodeSettings
             RetryMaxDelaySeconds = Double(config, "Retry:MaxDelaySeconds", d.RetryMaxDelaySeconds),
             PoolSizes = pools,
             GpuCount = Int(config, "Gpu:Count", d.GpuCount),
+            Discovery = node["Discovery"] is { } disc ? disc is "seeds" or "kubernetes" ? disc
+                : throw new SettingsException("Node:Discovery", $"'{disc}' is not a discovery: use seeds or kubernetes") : d.Discovery,
+            ManagementPort = Int(node, "ManagementPort", d.ManagementPort),
+            KubernetesLabelSelector = config["Kubernetes:LabelSelector"] ?? d.KubernetesLabelSelector,
+            KubernetesNamespace = config["Kubernetes:Namespace"] ?? d.KubernetesNamespace,
+            KubernetesRequiredContactPoints = Int(config, "Kubernetes:RequiredContactPoints", d.KubernetesRequiredContactPoints),
             CpuCoresPerRenderSlot = Int(config, "Gpu:CpuCoresPerSlot", d.CpuCoresPerRenderSlot),
             GpuLeaseSeconds = Double(config, "Gpu:LeaseSeconds", d.GpuLeaseSeconds),
         };
