@@ -33,7 +33,8 @@ public static class NodeHost
         WriteIndented = true,
     };
 
-    public static WebApplication Build(NodeSettings settings, LogLevel logLevel = LogLevel.Information)
+    /// <param name="hocon">settings laid over the defaults (benchmarks: fast failure detection).</param>
+    public static WebApplication Build(NodeSettings settings, LogLevel logLevel = LogLevel.Information, string? hocon = null)
     {
         var admin = settings.AdminEndPoint;
         if (!IPAddress.IsLoopback(admin.Address) && string.IsNullOrEmpty(settings.AdminToken))
@@ -72,6 +73,7 @@ public static class NodeHost
         builder.Services.AddHealthChecks();
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
+            if (hocon is not null) akka.AddHocon(hocon, HoconAddMode.Prepend);
             akka.ConfigureLoggers(l =>
                 {
                     l.LogLevel = logLevel <= LogLevel.Debug ? Akka.Event.LogLevel.DebugLevel

@@ -16,15 +16,17 @@ public sealed class GpuAdmissionTests(ITestOutputHelper output) : Akka.Hosting.T
         Sys.ActorOf(GpuAdmissions.Create(count, TimeSpan.FromSeconds(leaseSeconds), shareCluster: false));
 
     /// <summary>A render-like holder: asks for the GPU, "renders" for a while once granted, records when, releases.</summary>
-    private sealed class Render : ReceiveActor
+    private sealed class Render : ReceiveActor, IWithTimers
     {
+        public ITimerScheduler Timers { get; set; } = null!;
+
         public Render(IActorRef gpu, string id, TimeSpan work, ConcurrentBag<(string Id, DateTime Start, DateTime End)> log)
         {
             var start = DateTime.MinValue;
             Receive<Granted>(_ =>
             {
                 start = DateTime.UtcNow;
-                Context.System.Scheduler.ScheduleTellOnce(work, Self, "done", Self);
+                Timers.StartSingleTimer("work", "done", work);
             });
             Receive<string>(_ =>
             {
