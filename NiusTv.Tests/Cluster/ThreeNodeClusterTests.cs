@@ -6,6 +6,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using NiusTv.Actors.Admission;
 using NiusTv.Actors.Scaling;
 using NiusTv.Actors.Sharding;
 using NiusTv.Actors.Stories;
@@ -72,7 +73,8 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
                 .WithActors((system, registry) => registry.Register<StepPools>(system.ActorOf(
                     StepPools.Create(steps, new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 2))), "step-pools")))
                 .AddStoryActor("worker", new StoryAffinitySettings(1L << 20, TimeSpan.FromMilliseconds(300)))
-                .AddScaler(hasScalerRole: true));
+                .AddScaler(hasScalerRole: true)
+                .AddGpuAdmission(1, TimeSpan.FromMinutes(1)));
         }).Build();
         await host.StartAsync();
         _hosts.Add(host);
@@ -156,6 +158,10 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         await Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(SystemOf(nodes[2])).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
             30, "three nodes are up");
         var proxy = await ActorRegistry.For(SystemOf(nodes[2])).GetAsync<ScalerActor>();
+
+        // GPU slots are shared cluster-wide: any node sees every node's slot.
+        await Until(async () => (await GpuAdmissionHosting.ClusterSlotsAsync(SystemOf(nodes[2]), TimeSpan.FromSeconds(2))).Count == 3,
+            20, "every node's GPU slot is visible from the third node");
 
         // The singleton runs on the oldest scaler node: the first one started.
         var before = await proxy.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), TimeSpan.FromSeconds(10));
