@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Cluster.Sharding;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Cli;
 using NiusTv.Host.Node;
@@ -106,7 +107,14 @@ public static class ClusterBench
             if (DateTime.UtcNow > deadline) throw new CliException($"the {nodes}-node cluster did not come up in 60 s");
             await Task.Delay(100, ct);
         }
-        await Task.Delay(1500, ct); // let every worker report its load once, or the first allocations are blind
+        // Shards can only go to regions registered with the coordinator; then let every worker report its load once.
+        var region = await Akka.Hosting.ActorRegistry.For(cluster.System(0)).GetAsync<StoryActor>(ct);
+        while ((await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(3), ct)).Regions.Count < nodes)
+        {
+            if (DateTime.UtcNow > deadline) throw new CliException($"the {nodes} story regions did not register in 60 s");
+            await Task.Delay(100, ct);
+        }
+        await Task.Delay(1500, ct);
         return cluster;
     }
 

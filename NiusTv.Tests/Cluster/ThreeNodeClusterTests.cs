@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Cluster.Sharding;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
@@ -107,6 +108,10 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         await Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(first).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), 30, "three nodes are up");
 
         var region = await ActorRegistry.For(first).GetAsync<StoryActor>();
+        // Members being up is not enough: the coordinator can only place shards on regions that have registered with
+        // it, and on a busy machine that takes a few retries.
+        await Until(async () => (await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(3))).Regions.Count == 3,
+            30, "three story regions are registered");
         var catalog = new StoryCatalog(first, StoryPersistence.QueryPluginId);
         var ids = Enumerable.Range(1, 12).Select(i => $"story-{i:00}").ToList();
         foreach (var id in ids)
