@@ -23,6 +23,7 @@ public static class Program
             StoryVerbs.Stories(),
             StoryVerbs.Story(),
             StoryVerbs.Ingest(),
+            GpuVerbs.Gpu(),
             Bench.BenchVerbs.Bench(),
             OperatorVerbs.Cluster(),
             OperatorVerbs.Actor(),

@@ -2,9 +2,12 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
+using Akka.Configuration;
 using Akka.Event;
 using Akka.Hosting;
 using Akka.Persistence;
+using Akka.DistributedData;
+using NiusTv.Actors.Sharding;
 using Microsoft.Extensions.DependencyInjection;
 using NiusTv.Steps;
 using static NiusTv.Actors.Stories.StepPoolProtocol;
@@ -253,23 +256,44 @@ public sealed class StoryMessageExtractor(int maxShards = 100) : HashCodeMessage
 
 public static class StoryActorHosting
 {
-    /// <summary>Registers the story shard region. Remember-entities (event-sourced) brings stories that were in
-    /// flight back to life when the node restarts, without anyone asking for them.</summary>
-    public static AkkaConfigurationBuilder AddStoryActor(this AkkaConfigurationBuilder builder, string? role = null) =>
-        builder.WithShardRegion<StoryActor>(StoryActor.TypeName,
-            (system, registry, resolver) =>
+    /// <summary>Starts the story shard region on nodes with <paramref name="role"/> and a proxy on the others, and
+    /// registers it under <see cref="StoryActor"/>. The region is started by hand because its shards are placed by
+    /// <see cref="StoryAllocationStrategy"/>, for which ShardOptions has no slot. Remember-entities (event-sourced)
+    /// brings stories that were in flight back to life when their shard restarts, here or on another node, without
+    /// anyone asking for them. Worker nodes also report their load for the strategy to read.</summary>
+    public static AkkaConfigurationBuilder AddStoryActor(this AkkaConfigurationBuilder builder, string role = "worker",
+        StoryAffinitySettings? affinity = null)
+    {
+        affinity ??= StoryAffinitySettings.Default;
+        return builder
+            .WithCustomSerializer("nius-story-wire", StoryMessageSerializer.Table.Select(t => t.Type), system => new StoryMessageSerializer(system))
+            .WithActors(async (system, registry, resolver) =>
+        {
+            // The strategy reads node loads from DistributedData, and majority operations need a replicator on
+            // every node: start it here rather than on first use.
+            DistributedData.Get(system);
+            var sharding = ClusterSharding.Get(system);
+            var extractor = new StoryMessageExtractor();
+            if (!Cluster.Get(system).SelfRoles.Contains(role))
             {
-                var settings = resolver.GetService<StoryRuntimeSettings>();
-                var pools = registry.Get<StepPools>();
-                return id => StoryActor.Create(id, settings, pools);
-            },
-            new StoryMessageExtractor(),
-            new ShardOptions
-            {
-                Role = role,
-                RememberEntities = true,
-                RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
-                StateStoreMode = StateStoreMode.Persistence,
-                PassivateIdleEntityAfter = TimeSpan.FromMinutes(30),
-            });
+                registry.Register<StoryActor>(await sharding.StartProxyAsync(StoryActor.TypeName, role, extractor));
+                return;
+            }
+
+            var settings = resolver.GetService<StoryRuntimeSettings>();
+            var pools = registry.Get<StepPools>();
+            // The remember-entities store has no With… method; it is read from config.
+            var shardingConfig = ConfigurationFactory.ParseString("remember-entities-store = eventsourced")
+                .WithFallback(system.Settings.Config.GetConfig("akka.cluster.sharding"));
+            var shardingSettings = ClusterShardingSettings.Create(shardingConfig, system.Settings.Config.GetConfig("akka.cluster.singleton"))
+                .WithRole(role)
+                .WithRememberEntities(true)
+                .WithStateStoreMode(StateStoreMode.Persistence)
+                .WithPassivateIdleAfter(TimeSpan.FromMinutes(30));
+            var region = await sharding.StartAsync(StoryActor.TypeName, id => StoryActor.Create(id, settings, pools),
+                shardingSettings, extractor, new StoryAllocationStrategy(system, affinity), PoisonPill.Instance);
+            registry.Register<StoryActor>(region);
+            system.ActorOf(NodeLoadReporter.Create(region, settings.WorkspaceRoot, affinity.ReportInterval), "node-load");
+        });
+    }
 }

@@ -2,6 +2,7 @@ using Akka.Hosting;
 using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Hosting;
 using LinqToDB;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace NiusTv.Actors.Stories;
 
@@ -22,6 +23,8 @@ public static class StoryPersistence
                 kind == JournalKind.Sqlite ? ProviderName.SQLiteMS : ProviderName.PostgreSQL15,
                 pluginIdentifier: PluginId,
                 autoInitialize: true,
-                databaseMapping: kind == JournalKind.Sqlite ? DatabaseMapping.Sqlite : DatabaseMapping.PostgreSql)
+                databaseMapping: kind == JournalKind.Sqlite ? DatabaseMapping.Sqlite : DatabaseMapping.PostgreSql,
+                // A node that cannot write its journal cannot accept stories: readiness says so.
+                journalBuilder: j => j.WithHealthCheck(HealthStatus.Unhealthy, "journal", ["ready"]))
             .WithCustomSerializer("nius-story", [typeof(IStoryEvent)], system => new StoryEventSerializer(system));
 }

@@ -12,9 +12,10 @@ public static class StoryCommands
 {
     /// <summary>Accept a validated story. Replied to with <see cref="PublishResult"/> only after the revision is
     /// persisted — the point after which ingest may acknowledge its message.</summary>
-    public sealed record Publish(string StoryId, Story Story) : IStoryMessage
+    /// <remarks>One constructor only: it crosses nodes through the JSON serializer, which cannot choose between two.</remarks>
+    public sealed record Publish(Story Story) : IStoryMessage
     {
-        public Publish(Story story) : this(story.Id, story) { }
+        public string StoryId => Story.Id;
     }
 
     /// <param name="IsNewRevision">false when the same content was already accepted (a redelivery: no-op).</param>

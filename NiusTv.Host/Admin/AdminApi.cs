@@ -4,6 +4,8 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
 using NiusTv.Actors.Ingest;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using NiusTv.Actors.Admission;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Node;
 using NiusTv.Steps.Stories;
@@ -53,6 +55,10 @@ public static class AdminApi
                 @out = settings.OutLocation,
             });
         });
+
+        // Every render slot of the cluster as this node's DistributedData replica last heard it.
+        api.MapGet("/gpu", async (ActorSystem system) =>
+            Results.Ok(await GpuAdmissionHosting.ClusterSlotsAsync(system, TimeSpan.FromSeconds(3))));
 
         api.MapPost("/stories", async (HttpRequest request, IRequiredActor<StoryActor> region, CancellationToken ct) =>
         {
@@ -119,6 +125,10 @@ public static class AdminApi
         app.MapMetrics("/metrics"); // behind the token too: metrics name stories and nodes
 
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        // Probes: liveness is the actor system alone (restart the pod only if it is gone); readiness adds cluster
+        // membership and the journal (route no work to a node that cannot take it).
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = r => r.Tags.Contains(NodeHost.LiveTag) });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains(NodeHost.ReadyTag) });
     }
 
     private static bool IsStoryId(string id) => id.Length is > 0 and <= 64 && id.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-');

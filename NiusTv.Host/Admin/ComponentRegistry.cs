@@ -23,7 +23,6 @@ public sealed class ComponentRegistry(IEnumerable<INodeComponent> registered)
 {
     public static readonly IReadOnlyList<INodeComponent> NotYetBuilt =
     [
-        new AbsentComponent("gpu", "this node runs no GPU admission; it arrives with the cluster issue"),
         new AbsentComponent("scaler", "this node runs no scaler; it arrives with the scaler issue"),
     ];
 

@@ -13,8 +13,9 @@ public static class BenchVerbs
 {
     public static Command Bench()
     {
-        var bench = new Command("bench", "measure this machine: bench pipeline");
+        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster");
         bench.Add(Pipeline());
+        bench.Add(ClusterBench.Command());
         return bench;
     }
 

@@ -17,7 +17,7 @@ public static class CommonOptions
     public static readonly Option<bool> Json = new("--json") { Description = "print JSON for scripts" };
     public static readonly Option<int?> Port = new("--port") { Description = "cluster (remoting) port; 0 picks a free one" };
     public static readonly Option<string[]> Seeds = new("--seed") { Description = "seed node HOST:PORT or akka.tcp:// address (repeatable)", AllowMultipleArgumentsPerToken = false };
-    public static readonly Option<string?> Roles = new("--roles") { Description = "cluster roles, comma separated (default worker)" };
+    public static readonly Option<string?> Roles = new("--roles") { Description = "cluster roles, comma separated (default worker,scaler)" };
 
     public static readonly Option<string?> PubSub = new("--pubsub") { Description = "Google Cloud project: ingest stories from Pub/Sub (honours PUBSUB_EMULATOR_HOST)" };
 

@@ -6,7 +6,7 @@ using static NiusTv.Host.Cli.StoryVerbs;
 namespace NiusTv.Host.Cli;
 
 /// <summary>The Petabridge.Cmd-shaped palettes (STYLE.md): `cluster`, `cluster sharding`, `actor hierarchy`,
-/// `log peek`, and `gpu|scaler show` (`ingest show` is the ingest feature's own verb). Each is one request to a node's admin endpoint, so every verb works
+/// `log peek`, and `scaler show` (`gpu show` and `ingest show` are their features' own verbs). Each is one request to a node's admin endpoint, so every verb works
 /// one-shot (a Kubernetes preStop hook runs `nius cluster leave --yes`) and prints JSON with --json.</summary>
 public static class OperatorVerbs
 {
@@ -140,7 +140,6 @@ public static class OperatorVerbs
 
     public static IEnumerable<Command> Components() =>
     [
-        Component("gpu", "GPU admission: queues and slots per node"),
         Component("scaler", "the scaler's decisions"),
     ];
 

@@ -4,10 +4,16 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
+using Akka.Discovery.KubernetesApi;
+using Akka.Management;
+using Akka.Management.Cluster.Bootstrap;
 using Akka.Remote.Hosting;
 using Microsoft.Data.Sqlite;
 using NiusTv.Actors.Ingest;
+using NiusTv.Actors.Admission;
+using NiusTv.Actors.Scaling;
 using NiusTv.Actors.Stories;
 using NiusTv.Steps.Cloud;
 using NiusTv.Host.Admin;
@@ -23,6 +29,8 @@ namespace NiusTv.Host.Node;
 public static class NodeHost
 {
     public const string SystemName = "nius";
+    public const string LiveTag = "live";
+    public const string ReadyTag = "ready";
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -31,7 +39,8 @@ public static class NodeHost
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static WebApplication Build(NodeSettings settings, LogLevel logLevel = LogLevel.Information)
+    /// <param name="hocon">settings laid over the defaults (benchmarks: fast failure detection).</param>
+    public static WebApplication Build(NodeSettings settings, LogLevel logLevel = LogLevel.Information, string? hocon = null)
     {
         var admin = settings.AdminEndPoint;
         if (!IPAddress.IsLoopback(admin.Address) && string.IsNullOrEmpty(settings.AdminToken))
@@ -70,11 +79,13 @@ public static class NodeHost
         foreach (var step in steps) builder.Services.AddSingleton<IStoryStep>(step);
         builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
 
-        var seeds = settings.Seeds.Select(SeedAddress).ToArray();
+        var seeds = settings.Discovery == "kubernetes" ? [] : settings.Seeds.Select(SeedAddress).ToArray();
+        builder.Services.AddHealthChecks();
         var pubsub = settings.PubSubProject is { Length: > 0 } project ? PubSubRestClient.Create(project) : null;
         if (pubsub is not null) builder.Services.AddSingleton<IPubSub>(pubsub);
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
+            if (hocon is not null) akka.AddHocon(hocon, HoconAddMode.Prepend);
             akka.ConfigureLoggers(l =>
                 {
                     l.LogLevel = logLevel <= LogLevel.Debug ? Akka.Event.LogLevel.DebugLevel
@@ -83,16 +94,46 @@ public static class NodeHost
                     l.AddLoggerFactory();
                 })
                 .WithRemoting(settings.Hostname, settings.Port)
-                .WithClustering(new ClusterOptions { Roles = settings.Roles.ToArray(), SeedNodes = seeds })
+                .WithClustering(new ClusterOptions
+                {
+                    Roles = settings.Roles.ToArray(),
+                    SeedNodes = seeds,
+                    // Keep-majority: the side with more nodes survives a partition and the rest down themselves, so
+                    // no story runs on both sides (README, "Split brain"). No lease is needed, nor available here.
+                    SplitBrainResolver = new KeepMajorityOption(),
+                })
                 .AddStoryPersistence(journalKind == "sqlite" ? JournalKind.Sqlite : JournalKind.Postgres, journalConnection)
                 .AddStepPools()
                 .AddStoryActor(role: "worker")
                 .AddStoryTelemetry()
-                .WithActors((system, _) =>
+                .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds))
+                .AddScaler(settings.Roles.Contains(ScalerActor.Role))
+                .WithActorSystemLivenessCheck(tags: [LiveTag])
+                .WithAkkaClusterReadinessCheck(tags: [ReadyTag]);
+            if (settings.Discovery == "kubernetes")
+            {
+                // Pods find each other through the Kubernetes API (label selector), then bootstrap agrees on who
+                // forms the cluster: no seed list to keep in step with a StatefulSet.
+                akka.WithAkkaManagement(port: settings.ManagementPort)
+                    .WithKubernetesDiscovery(o =>
+                    {
+                        o.PodLabelSelector = settings.KubernetesLabelSelector;
+                        if (settings.KubernetesNamespace is { } ns) o.PodNamespace = ns;
+                    })
+                    .WithClusterBootstrap(o =>
+                    {
+                        o.ContactPointDiscovery.PortName = "management";
+                        o.ContactPointDiscovery.RequiredContactPointsNr = settings.KubernetesRequiredContactPoints;
+                    }, autoStart: true);
+            }
+            else
+            {
+                akka.WithActors((system, _) =>
                 {
                     // A single node joins itself; with seeds, the cluster extension joins them on its own.
                     if (seeds.Length == 0) Cluster.Get(system).Join(Cluster.Get(system).SelfAddress);
                 });
+            }
             // Ingest feeds workers; a node without the worker role has no local region to feed.
             if (pubsub is not null && settings.Roles.Contains("worker"))
                 akka.AddIngest(pubsub, new IngestSettings(MaxOutstanding: settings.IngestMaxOutstanding,

@@ -21,7 +21,7 @@ public sealed record NodeSettings
     public string Hostname { get; init; } = "127.0.0.1";
     public int Port { get; init; }
     public IReadOnlyList<string> Seeds { get; init; } = [];
-    public IReadOnlyList<string> Roles { get; init; } = ["worker"];
+    public IReadOnlyList<string> Roles { get; init; } = ["worker", "scaler"];
     public string SpeechBackend { get; init; } = "auto";
     public double TitleCardSeconds { get; init; } = 2.0;
     public string X264Preset { get; init; } = "veryfast";
@@ -38,6 +38,21 @@ public sealed record NodeSettings
     /// <summary>Test hook (Ingest:HandOverDelaySeconds): delay between pull and hand-over, so a crash test can kill
     /// the node while a message is pulled but not persisted. Leave at 0.</summary>
     public double IngestHandOverDelaySeconds { get; init; }
+    /// <summary>GPUs on this node, one admission actor each; 0 = none, then the heavy render gets CPU slot groups.</summary>
+    public int GpuCount { get; init; }
+    /// <summary>Cores one CPU render is allowed on a GPU-less node: the node gets cores / this many render slots.</summary>
+    public int CpuCoresPerRenderSlot { get; init; } = 4;
+    public double GpuLeaseSeconds { get; init; } = 600;
+    /// <summary>How the node finds its cluster: "seeds" (Node:Seeds, or itself) or "kubernetes" (Akka.Management
+    /// cluster bootstrap over the Kubernetes API; the pod's ports must be named `management` and `akka-remote`).</summary>
+    public string Discovery { get; init; } = "seeds";
+    public int ManagementPort { get; init; } = 8558;
+    public string KubernetesLabelSelector { get; init; } = "app=nius";
+    public string? KubernetesNamespace { get; init; }
+    public int KubernetesRequiredContactPoints { get; init; } = 2;
+
+    /// <summary>How many render slots this node admits: its GPUs, or groups of CPU cores when it has none.</summary>
+    public int RenderSlots => GpuCount > 0 ? GpuCount : Math.Max(1, Environment.ProcessorCount / Math.Max(1, CpuCoresPerRenderSlot));
 
     public string DataPath => Path.GetFullPath(DataDir);
     /// <summary>--assets and --out as shown and used: a gs:// location as given, a folder as a full path.</summary>
@@ -116,6 +131,15 @@ public sealed record NodeSettings
             IngestAckDeadlineSeconds = Int(config, "Ingest:AckDeadlineSeconds", d.IngestAckDeadlineSeconds) is var ack and >= 10 and <= 600 ? ack
                 : throw new SettingsException("Ingest:AckDeadlineSeconds", "Pub/Sub accepts 10 to 600 seconds"),
             IngestHandOverDelaySeconds = Double(config, "Ingest:HandOverDelaySeconds", d.IngestHandOverDelaySeconds),
+            GpuCount = Int(config, "Gpu:Count", d.GpuCount),
+            Discovery = node["Discovery"] is { } disc ? disc is "seeds" or "kubernetes" ? disc
+                : throw new SettingsException("Node:Discovery", $"'{disc}' is not a discovery: use seeds or kubernetes") : d.Discovery,
+            ManagementPort = Int(node, "ManagementPort", d.ManagementPort),
+            KubernetesLabelSelector = config["Kubernetes:LabelSelector"] ?? d.KubernetesLabelSelector,
+            KubernetesNamespace = config["Kubernetes:Namespace"] ?? d.KubernetesNamespace,
+            KubernetesRequiredContactPoints = Int(config, "Kubernetes:RequiredContactPoints", d.KubernetesRequiredContactPoints),
+            CpuCoresPerRenderSlot = Int(config, "Gpu:CpuCoresPerSlot", d.CpuCoresPerRenderSlot),
+            GpuLeaseSeconds = Double(config, "Gpu:LeaseSeconds", d.GpuLeaseSeconds),
         };
     }
 

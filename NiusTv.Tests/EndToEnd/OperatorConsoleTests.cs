@@ -162,7 +162,7 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         Assert.Contains(log, l => l.GetProperty("message").GetString()!.Contains("story ferry-palettes accepted as revision 1"));
         Assert.Equal(3, (await JsonOf("log", "peek", "-n", "3")).GetArrayLength());
 
-        foreach (var (component, sentence) in new[] { ("gpu", "no GPU admission"), ("scaler", "no scaler") })
+        foreach (var (component, sentence) in new[] { ("scaler", "no scaler") })
         {
             var report = await JsonOf(component, "show");
             Assert.Equal((component, false), (report.GetProperty("component").GetString(), report.GetProperty("present").GetBoolean()));
@@ -217,15 +217,15 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
             "# an operator's script",
             "cluster show --json",
             "story show no-such-story",
-            "gpu show",
+            "scaler show",
             "stories --state \"completed\" --json",
             "console",
             "exit",
-            "gpu show --json");
+            "scaler show --json");
         var r = await Nius.RunAsync(["console", "--admin", _node.Admin], stdin: script);
         Assert.Contains("\"leader\"", r.Stdout);
         Assert.Contains("error: no story 'no-such-story'", r.Stderr);
-        Assert.Contains("this node runs no GPU admission", r.Stdout);
+        Assert.Contains("this node runs no scaler", r.Stdout);
         Assert.Contains("[]", r.Stdout);
         Assert.Contains("error: already in the console", r.Stderr);
         Assert.DoesNotContain("\"present\"", r.Stdout); // nothing after exit ran

@@ -1,0 +1,141 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.DistributedData;
+using Akka.Event;
+using Akka.Hosting;
+using NiusTv.Steps.Stories;
+
+namespace NiusTv.Actors.Admission;
+
+public static class GpuAdmissionProtocol
+{
+    /// <summary>Ask for a whole GPU. The sender is the holder: if it dies, the grant passes on.</summary>
+    public sealed record Acquire(string RequestId, StoryPriority Priority);
+
+    public sealed record Granted(string RequestId, string Slot, TimeSpan Lease);
+
+    public sealed record Release(string RequestId);
+
+    /// <summary>Sent to a holder whose lease ran out: its grant is gone, it must stop using the GPU.</summary>
+    public sealed record LeaseExpired(string RequestId, string Slot);
+
+    public sealed record GetSlots;
+}
+
+/// <summary>What one slot tells the cluster about itself (DistributedData, shown by <c>nius gpu show</c>).</summary>
+public sealed record GpuSlotReport(string Node, string Slot, string? Holder, string? HolderPriority, int Queued,
+    double LongestWaitSeconds, DateTimeOffset At);
+
+public static class GpuKeys
+{
+    public static readonly LWWDictionaryKey<string, GpuSlotReport> Slots = new("nius-gpu-slots");
+}
+
+/// <summary>Admission to one GPU (or, on a GPU-less node, one CPU slot group for the heavy render): one holder at a
+/// time, granted by priority then arrival. Holders are watched, so a crashed render frees the GPU; a lease timer takes
+/// the GPU back from a holder that overruns, so one stuck process cannot starve the queue.</summary>
+public sealed class GpuAdmission : ReceiveActor, IWithTimers
+{
+    private sealed record LeaseDue(string RequestId);
+    private sealed record Publish;
+
+    private readonly string _slot;
+    private readonly TimeSpan _lease;
+    private readonly IActorRef? _replicator;
+    private readonly string _node;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private GpuQueue _queue = GpuQueue.Empty;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="replicator">null to keep the state local (tests without a cluster).</param>
+    public GpuAdmission(string slot, TimeSpan lease, IActorRef? replicator)
+    {
+        _slot = slot;
+        _lease = lease;
+        _replicator = replicator;
+        _node = replicator is null ? Context.System.Name : Cluster.Get(Context.System).SelfAddress.ToString();
+
+        Receive<GpuAdmissionProtocol.Acquire>(a =>
+        {
+            Context.Watch(Sender);
+            _queue = _queue.Enqueue(a.RequestId, a.Priority, Sender, DateTimeOffset.UtcNow);
+            Changed();
+        });
+        Receive<GpuAdmissionProtocol.Release>(r =>
+        {
+            if (_queue.Holder?.RequestId == r.RequestId) Timers.Cancel(r.RequestId);
+            var before = _queue;
+            _queue = _queue.Remove(r.RequestId);
+            Left(before);
+            Changed();
+        });
+        Receive<LeaseDue>(d =>
+        {
+            if (_queue.Holder is not { } holder || holder.RequestId != d.RequestId) return;
+            _log.Warning("GPU {0}: {1} overran its {2} lease; taking the GPU back", _slot, d.RequestId, _lease);
+            holder.Holder.Tell(new GpuAdmissionProtocol.LeaseExpired(d.RequestId, _slot));
+            var before = _queue;
+            _queue = _queue.Remove(d.RequestId);
+            Left(before);
+            Changed();
+        });
+        Receive<Terminated>(t =>
+        {
+            if (_queue.Holder?.Holder.Equals(t.ActorRef) == true)
+            {
+                _log.Info("GPU {0}: holder {1} died; passing the grant on", _slot, _queue.Holder.RequestId);
+                Timers.Cancel(_queue.Holder.RequestId);
+            }
+            var before = _queue;
+            _queue = _queue.RemoveHolder(t.ActorRef);
+            Left(before);
+            Changed();
+        });
+        Receive<GpuAdmissionProtocol.GetSlots>(_ => Sender.Tell(Report()));
+        Receive<Publish>(_ => Share());
+        Receive<UpdateSuccess>(_ => { });
+        Receive<IUpdateFailure>(_ => { });
+    }
+
+    protected override void PreStart()
+    {
+        // Waits grow while nothing changes: refresh the shared view now and then, not only on change.
+        if (_replicator is not null) Timers.StartPeriodicTimer("publish", new Publish(), TimeSpan.Zero, TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Tells the node's router which requests left this slot, so it can send the next one where the queue is
+    /// shortest.</summary>
+    private void Left(GpuQueue before)
+    {
+        var ids = new[] { before.Holder }.Concat(before.Waiting).OfType<GpuRequest>().Select(r => r.RequestId)
+            .Except(new[] { _queue.Holder }.Concat(_queue.Waiting).OfType<GpuRequest>().Select(r => r.RequestId));
+        foreach (var id in ids) Context.Parent.Tell(new GpuAdmissions.SlotLeft(_slot, id));
+    }
+
+    private void Changed()
+    {
+        var (queue, granted) = _queue.GrantNext(DateTimeOffset.UtcNow);
+        _queue = queue;
+        if (granted is not null)
+        {
+            Timers.StartSingleTimer(granted.RequestId, new LeaseDue(granted.RequestId), _lease);
+            granted.Holder.Tell(new GpuAdmissionProtocol.Granted(granted.RequestId, _slot, _lease));
+        }
+        Share();
+    }
+
+    private GpuSlotReport Report() => new(_node, _slot, _queue.Holder?.RequestId, _queue.Holder?.Priority.ToString().ToLowerInvariant(),
+        _queue.Waiting.Count, _queue.LongestWait(DateTimeOffset.UtcNow).TotalSeconds, DateTimeOffset.UtcNow);
+
+    private void Share()
+    {
+        if (_replicator is null) return;
+        var report = Report();
+        _replicator.Tell(Dsl.Update(GpuKeys.Slots, LWWDictionary<string, GpuSlotReport>.Empty, WriteLocal.Instance,
+            map => map.SetItem(Cluster.Get(Context.System), $"{_node}/{_slot}", report)));
+    }
+
+    public static Props Create(string slot, TimeSpan lease, IActorRef? replicator) =>
+        Props.Create(() => new GpuAdmission(slot, lease, replicator));
+}

@@ -1,0 +1,196 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using NiusTv.Actors.Admission;
+using NiusTv.Actors.Scaling;
+using NiusTv.Actors.Sharding;
+using NiusTv.Actors.Stories;
+using NiusTv.Steps.Stories;
+using NiusTv.Tests.Stories;
+using Xunit;
+using static NiusTv.Actors.Stories.StoryEvents;
+
+namespace NiusTv.Tests.Cluster;
+
+/// <summary>Three worker nodes in this process, each its own host with its own workspace folder and steps that write
+/// real files, sharing one PostgreSQL journal — the shape of a real deployment on loopback.</summary>
+[Collection("cluster")]
+public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly string[] Pipeline = ["init", "speech", "compose", "publish"];
+
+    // Short failure detection so a killed node is downed (keep-majority) within seconds, not the production ~20 s.
+    private const string FastFailover = """
+        akka.cluster.failure-detector.heartbeat-interval = 200ms
+        akka.cluster.failure-detector.acceptable-heartbeat-pause = 1500ms
+        akka.cluster.split-brain-resolver.stable-after = 2s
+        akka.cluster.sharding.retry-interval = 500ms
+        akka.cluster.sharding.updating-state-timeout = 3s
+        akka.remote.dot-netty.tcp.connection-timeout = 2s
+        # A killed node must vanish, not leave politely: terminating its system runs no leave phases.
+        akka.coordinated-shutdown.run-by-actor-system-terminate = off
+        akka.loglevel = WARNING
+        """;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("nius-cluster-").FullName;
+    private readonly List<IHost> _hosts = [];
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in _hosts)
+        {
+            try { await host.StopAsync(TimeSpan.FromSeconds(10)); } catch (Exception) { } // a killed node's host has nothing left to stop
+            host.Dispose();
+        }
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    private async Task<IHost> StartNode(int index, int port, int seedPort, string journal)
+    {
+        var nodeDir = Path.Combine(_dir, "node" + index);
+        var steps = Pipeline.Select(n => new ScriptedStep(n, Path.Combine(_dir, "out")) { Before = _ => Task.Delay(600) }).ToList();
+        var host = new HostBuilder().ConfigureServices(services =>
+        {
+            services.AddSingleton(new StoryRuntimeSettings(Path.Combine(nodeDir, "workspaces"), Pipeline,
+                new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400))));
+            services.AddAkka("nius", akka => akka
+                .AddHocon(FastFailover, HoconAddMode.Prepend)
+                .WithRemoting("127.0.0.1", port)
+                .WithClustering(new ClusterOptions
+                {
+                    Roles = ["worker", ScalerActor.Role],
+                    SeedNodes = [$"akka.tcp://nius@127.0.0.1:{seedPort}"],
+                    SplitBrainResolver = new KeepMajorityOption(),
+                })
+                .AddStoryPersistence(JournalKind.Postgres, journal)
+                .WithActors((system, registry) => registry.Register<StepPools>(system.ActorOf(
+                    StepPools.Create(steps, new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 2))), "step-pools")))
+                .AddStoryActor("worker", new StoryAffinitySettings(1L << 20, TimeSpan.FromMilliseconds(300)))
+                .AddScaler(hasScalerRole: true)
+                .AddGpuAdmission(1, TimeSpan.FromMinutes(1)));
+        }).Build();
+        await host.StartAsync();
+        _hosts.Add(host);
+        return host;
+    }
+
+    private static ActorSystem SystemOf(IHost host) => host.Services.GetRequiredService<ActorSystem>();
+
+    private static async Task Until(Func<Task<bool>> condition, int seconds, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
+            await Task.Delay(100);
+        }
+    }
+
+    private static Story Sample(string id) => new(id, "Story " + id, ["A sentence for " + id + "."], [],
+        "default", "default", StoryPriority.Normal, StoryOutput.LocalDefault);
+
+    [Fact]
+    public async Task Twelve_stories_spread_over_three_nodes_survive_killing_one_and_each_completes_exactly_once()
+    {
+        var journal = await postgres.CreateDatabaseAsync();
+        var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+        var nodes = new List<IHost>();
+        for (var i = 0; i < 3; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
+        var first = SystemOf(nodes[0]);
+        await Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(first).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), 30, "three nodes are up");
+
+        var region = await ActorRegistry.For(first).GetAsync<StoryActor>();
+        // Members being up is not enough: the coordinator can only place shards on regions that have registered with
+        // it, and on a busy machine that takes a few retries.
+        await Until(async () => (await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(3))).Regions.Count == 3,
+            30, "three story regions are registered");
+        var catalog = new StoryCatalog(first, StoryPersistence.QueryPluginId);
+        var ids = Enumerable.Range(1, 12).Select(i => $"story-{i:00}").ToList();
+        foreach (var id in ids)
+            await region.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample(id)), TimeSpan.FromSeconds(20));
+
+        // Where each story runs: the node named in its first StepStarted.
+        async Task<Dictionary<string, IReadOnlyList<IStoryEvent>>> Journal() =>
+            (await Task.WhenAll(ids.Select(async id => (id, events: await catalog.EventsAsync(id))))).ToDictionary(x => x.id, x => x.events);
+        var events = new Dictionary<string, IReadOnlyList<IStoryEvent>>();
+        await Until(async () => (events = await Journal()).Values.All(e => e.OfType<StepStarted>().Any()), 30, "every story has started");
+        var home = events.ToDictionary(kv => kv.Key, kv => kv.Value.OfType<StepStarted>().First().Node);
+        var nodeNames = nodes.Select(n => StoryActor.NodeName(SystemOf(n))).ToList();
+        output.WriteLine(string.Join(", ", home.Select(kv => $"{kv.Key}@{kv.Value}")));
+        Assert.All(nodeNames, n => Assert.True(home.Values.Count(h => h == n) >= 2, $"{n} got {home.Values.Count(h => h == n)} stories"));
+
+        // Kill the third node once every story it holds has finished a step (so its results exist only on that
+        // node's disk) and at least one of them is still running.
+        var victim = nodeNames[2];
+        var victimStories = home.Where(kv => kv.Value == victim).Select(kv => kv.Key).ToList();
+        await Until(async () =>
+        {
+            events = await Journal();
+            return victimStories.All(id => events[id].OfType<StepCompleted>().Any()) && victimStories.Any(id => !events[id].OfType<Completed>().Any());
+        }, 60, "the victim's stories are mid-pipeline");
+        var interrupted = victimStories.Where(id => !events[id].OfType<Completed>().Any()).ToList();
+        await SystemOf(nodes[2]).Terminate();
+        output.WriteLine($"killed {victim} holding {string.Join(", ", interrupted)} in flight");
+
+        await Until(async () => (events = await Journal()).Values.All(e => e.OfType<Completed>().Any()), 120, "all twelve stories complete");
+        await Task.Delay(1000); // a doubled run would show up as a second Completed shortly after the first
+        events = await Journal();
+        Assert.All(ids, id => Assert.Single(events[id].OfType<Completed>()));
+        foreach (var id in interrupted)
+        {
+            var lost = Assert.Single(events[id].OfType<ResultsLost>());
+            Assert.NotEqual(victim, lost.Node);
+            var restarted = events[id].SkipWhile(e => e is not ResultsLost).OfType<StepStarted>().First();
+            Assert.Equal(("init", lost.Node), (restarted.Step, restarted.Node));
+        }
+    }
+
+    [Fact]
+    public async Task The_scaler_singleton_moves_to_another_node_when_its_node_dies()
+    {
+        var journal = await postgres.CreateDatabaseAsync();
+        var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+        var nodes = new List<IHost>();
+        for (var i = 0; i < 3; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
+        await Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(SystemOf(nodes[2])).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
+            30, "three nodes are up");
+        var proxy = await ActorRegistry.For(SystemOf(nodes[2])).GetAsync<ScalerActor>();
+
+        // GPU slots are shared cluster-wide: any node sees every node's slot.
+        await Until(async () => (await GpuAdmissionHosting.ClusterSlotsAsync(SystemOf(nodes[2]), TimeSpan.FromSeconds(2))).Count == 3,
+            20, "every node's GPU slot is visible from the third node");
+
+        // The singleton runs on the oldest scaler node: the first one started.
+        var before = await proxy.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), TimeSpan.FromSeconds(10));
+        var oldest = Akka.Cluster.Cluster.Get(SystemOf(nodes[0])).SelfAddress.ToString();
+        Assert.Equal(oldest, before.Host);
+        Assert.Equal(3, before.Workers.Count);
+
+        await SystemOf(nodes[0]).Terminate();
+        ScalerProtocol.ScalingView? after = null;
+        await Until(async () =>
+        {
+            try { after = await proxy.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), TimeSpan.FromSeconds(1)); }
+            catch (AskTimeoutException) { return false; } // between the old node's downing and the new singleton's start
+            return after.Host != oldest;
+        }, 60, "the scaler answers from another node");
+        // The next oldest survivor; nodes that came up together are ordered by address, so either may be it.
+        Assert.Contains(after!.Host, nodes.Skip(1).Select(n => Akka.Cluster.Cluster.Get(SystemOf(n)).SelfAddress.ToString()));
+        Assert.Equal(2, after.Workers.Count);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
