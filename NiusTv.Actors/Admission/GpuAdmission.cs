@@ -20,6 +20,9 @@ public static class GpuAdmissionProtocol
     public sealed record LeaseExpired(string RequestId, string Slot);
 
     public sealed record GetSlots;
+
+    /// <summary>Put on the node's event stream at each grant, for the wait-time metric.</summary>
+    public sealed record GrantNotice(string Slot, StoryPriority Priority, TimeSpan Waited);
 }
 
 /// <summary>What one slot tells the cluster about itself (DistributedData, shown by <c>nius gpu show</c>).</summary>
@@ -121,6 +124,7 @@ public sealed class GpuAdmission : ReceiveActor, IWithTimers
         {
             Timers.StartSingleTimer(granted.RequestId, new LeaseDue(granted.RequestId), _lease);
             granted.Holder.Tell(new GpuAdmissionProtocol.Granted(granted.RequestId, _slot, _lease));
+            Context.System.EventStream.Publish(new GpuAdmissionProtocol.GrantNotice(_slot, granted.Priority, DateTimeOffset.UtcNow - granted.At));
         }
         Share();
     }

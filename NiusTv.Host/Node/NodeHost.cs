@@ -150,6 +150,7 @@ public static class NodeHost
 
         var app = builder.Build();
         StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());
+        ComponentMetrics.Export(app.Services.GetRequiredService<ActorSystem>(), app.Services.GetRequiredService<ActorRegistry>());
         app.MapAdminApi(settings.AdminToken);
         return app;
     }

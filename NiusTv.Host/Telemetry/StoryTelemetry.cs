@@ -118,9 +118,14 @@ public sealed class StoryTelemetryActor : ReceiveActor
     public StoryTelemetryActor()
     {
         Receive<StoryEventPersisted>(StoryTelemetry.Observe);
+        Receive<NiusTv.Actors.Admission.GpuAdmissionProtocol.GrantNotice>(ComponentMetrics.Observe);
     }
 
-    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(StoryEventPersisted));
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(StoryEventPersisted));
+        Context.System.EventStream.Subscribe(Self, typeof(NiusTv.Actors.Admission.GpuAdmissionProtocol.GrantNotice));
+    }
 }
 
 public static class StoryTelemetryHosting

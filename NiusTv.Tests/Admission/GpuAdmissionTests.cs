@@ -57,9 +57,12 @@ public sealed class GpuAdmissionTests(ITestOutputHelper output) : Akka.Hosting.T
     public void A_breaking_request_queued_behind_three_normal_ones_is_granted_first()
     {
         var gpu = Slots();
+        var grants = CreateTestProbe();
+        Sys.EventStream.Subscribe(grants, typeof(GpuAdmissionProtocol.GrantNotice));
         var holder = CreateTestProbe();
         holder.Send(gpu, new Acquire("running", StoryPriority.Normal));
         holder.ExpectMsg<Granted>();
+        Assert.Equal(StoryPriority.Normal, grants.ExpectMsg<GpuAdmissionProtocol.GrantNotice>().Priority);
         var normal = Enumerable.Range(1, 3).Select(_ => CreateTestProbe()).ToList();
         for (var i = 0; i < 3; i++) normal[i].Send(gpu, new Acquire("normal-" + (i + 1), StoryPriority.Normal));
         var breaking = CreateTestProbe();
@@ -67,6 +70,10 @@ public sealed class GpuAdmissionTests(ITestOutputHelper output) : Akka.Hosting.T
 
         gpu.Tell(new Release("running"));
         Assert.Equal("breaking", breaking.ExpectMsg<Granted>().RequestId);
+        // The wait-time metric's source: the breaking request waited for the holder, not for the normal ones.
+        var notice = grants.ExpectMsg<GpuAdmissionProtocol.GrantNotice>();
+        Assert.Equal(StoryPriority.Breaking, notice.Priority);
+        Assert.True(notice.Waited >= TimeSpan.Zero);
         normal[0].ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
         // Then the normal ones, in the order they came.

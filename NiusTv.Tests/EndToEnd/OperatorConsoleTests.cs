@@ -89,6 +89,9 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         Assert.Contains("niustv_stories{state=\"completed\"} 1", metrics);
         Assert.Contains("niustv_stories{state=\"failed\"} 0", metrics);
         Assert.Contains("# TYPE niustv_step_duration_seconds histogram", metrics);
+        // GPU admission runs on every node (CPU render slots here): its queues are exported, empty now.
+        Assert.Matches("niustv_gpu_queue_depth\\{slot=\"[^\"]+\"\\} 0", metrics);
+        Assert.Matches("niustv_gpu_held\\{slot=\"[^\"]+\"\\} 0", metrics);
     }
 
     [Fact]

@@ -87,6 +87,11 @@ public sealed class PubSubEndToEndTests(PubSubEmulator emulator, ITestOutputHelp
         ], ct);
         var stats = await WaitForIngest(node, s => Count(s, "received") == 20 && Count(s, "outstanding") == 0, TimeSpan.FromMinutes(1));
         Assert.Equal((13L, 1L, 3L, 4L), (Count(stats, "accepted"), Count(stats, "revisions"), Count(stats, "duplicates"), Count(stats, "rejected")));
+        var metrics = await OperatorConsoleTests.Metrics(node.Admin);
+        Assert.Contains("niustv_ingest_messages_total{outcome=\"accepted\"} 13", metrics);
+        Assert.Contains("niustv_ingest_messages_total{outcome=\"rejected\"} 4", metrics);
+        Assert.Contains("niustv_ingest_messages_total{outcome=\"duplicate\"} 3", metrics);
+        Assert.Contains("niustv_ingest_outstanding 0", metrics);
         var reasons = stats.GetProperty("recentDeadLetters").EnumerateArray().ToDictionary(d => d.GetProperty("storyId").GetString()!, d => d.GetProperty("reason").GetString()!);
         Assert.Contains("not valid JSON", reasons["bad-1"]);
         Assert.StartsWith("id:", reasons["bad-2"]);
