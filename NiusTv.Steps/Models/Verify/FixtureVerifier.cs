@@ -18,6 +18,7 @@ public static partial class FixtureVerifier
         // The fixtures name the original class in "model"; that string is the only model marker they carry.
         if (model.Contains("pix2pixHD", StringComparison.OrdinalIgnoreCase)) return VerifyPix2PixHD(folder, configPath);
         if (model.Contains("WaveGlow", StringComparison.OrdinalIgnoreCase)) return VerifyWaveGlow(folder, configPath);
+        if (model.Contains("Tacotron2", StringComparison.OrdinalIgnoreCase)) return VerifyTacotron2(folder, configPath);
         throw new CheckpointException($"{configPath}: model \"{model}\" is not one `nius models verify` knows (pix2pixHD, WaveGlow, Tacotron2)");
     }
 
