@@ -13,9 +13,10 @@ public static class BenchVerbs
 {
     public static Command Bench()
     {
-        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster");
+        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models");
         bench.Add(Pipeline());
         bench.Add(ClusterBench.Command());
+        bench.Add(ModelBench.Command());
         return bench;
     }
 

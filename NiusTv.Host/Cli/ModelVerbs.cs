@@ -1,0 +1,47 @@
+using System.CommandLine;
+using System.Text.Json;
+using NiusTv.Steps.Models;
+using NiusTv.Steps.Models.Verify;
+using Spectre.Console;
+
+namespace NiusTv.Host.Cli;
+
+/// <summary>`nius models verify DIR`: proves a re-implemented model equal to the PyTorch original on a fixture folder.</summary>
+public static class ModelVerbs
+{
+    public static Command Models()
+    {
+        var dir = new Argument<string>("DIR") { Description = "fixture folder: state_dict.pt, io.pt, config.json (the format of shared/reference/<model>/)" };
+        var verify = new Command("verify", "run every input of a reference fixture and print the max abs difference per output next to its tolerance; exit 1 above it")
+            { dir, CommonOptions.Json };
+        verify.SetAction(r =>
+        {
+            VerifyReport report;
+            try
+            {
+                report = FixtureVerifier.Verify(r.GetValue(dir)!);
+            }
+            catch (CheckpointException e)
+            {
+                throw new CliException(e.Message);
+            }
+            if (r.GetValue(CommonOptions.Json))
+            {
+                var rows = report.Rows.Select(x => new { output = x.Output, maxAbsDiff = x.MaxAbsDiff, tolerance = x.Tolerance, passed = x.Passed });
+                Console.WriteLine(JsonSerializer.Serialize(new { model = report.Model, folder = report.Folder, passed = report.Passed, rows, notes = report.Notes },
+                    new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else
+            {
+                var table = new Table().AddColumns("output", "max abs diff", "tolerance", "");
+                foreach (var row in report.Rows)
+                    table.AddRow(Markup.Escape(row.Output), row.MaxAbsDiff.ToString("0.###e+0"), row.Tolerance.ToString("0.###e+0"), row.Passed ? "ok" : "[red]ABOVE[/]");
+                AnsiConsole.Write(table);
+                foreach (var note in report.Notes) Console.WriteLine($"note: {note}");
+                Console.WriteLine($"{report.Model}: {(report.Passed ? "equal to the reference within tolerance" : "NOT equal to the reference")}");
+            }
+            return report.Passed ? 0 : 1;
+        });
+        return new Command("models", "the neural models (Tacotron2, WaveGlow, pix2pixHD)") { verify };
+    }
+}
