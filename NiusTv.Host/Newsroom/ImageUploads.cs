@@ -12,6 +12,8 @@ public static class ImageUploads
 {
     public const long MaxBytes = ImageLimits.DefaultMaxBytes;
 
+    private static readonly Lock NameLock = new();
+
     public sealed record Uploaded(string Uri, string Format, int Width, int Height, long Bytes);
 
     public static void MapImageUploads(this WebApplication app)
@@ -24,7 +26,7 @@ public static class ImageUploads
                 return Results.BadRequest(new { error = $"the assets are in {settings.Assets}; uploads from the newsroom need a local --assets folder" });
             if (ctx.Request.ContentLength > MaxBytes) return TooLarge();
             // Kestrel's own limit (30 MB) is below the pipeline's 50 MB; this endpoint counts the bytes itself.
-            if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxBytes + 1;
+            if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxBytes + (1 << 20);
 
             var folder = Path.Combine(settings.AssetsLocation, "uploads", storyId);
             Directory.CreateDirectory(folder);
@@ -52,14 +54,17 @@ public static class ImageUploads
                     // Right magic bytes on a broken file would only fail later, in init, minutes after the editor left.
                     if (codec is null || codec.Info.Width <= 0)
                         return Results.BadRequest(new { error = $"the file starts like a {ext.ToUpperInvariant()} image but cannot be decoded" });
-                    for (var i = 1; ; i++)
+                    string name;
+                    // Numbers count images of the story whatever their type (1.jpg, 2.png): one lock for the node,
+                    // since two uploads of one story can arrive at once.
+                    lock (NameLock)
                     {
-                        var name = $"{i}.{ext}";
-                        var target = Path.Combine(folder, name);
-                        try { File.Move(temp, target, overwrite: false); }
-                        catch (IOException) when (File.Exists(target)) { continue; }
-                        return Results.Ok(new Uploaded($"uploads/{storyId}/{name}", ext, codec.Info.Width, codec.Info.Height, total));
+                        var i = 1;
+                        while (Directory.EnumerateFiles(folder, $"{i}.*").Any()) i++;
+                        name = $"{i}.{ext}";
+                        File.Move(temp, Path.Combine(folder, name), overwrite: false);
                     }
+                    return Results.Ok(new Uploaded($"uploads/{storyId}/{name}", ext, codec.Info.Width, codec.Info.Height, total));
                 }
             }
             finally

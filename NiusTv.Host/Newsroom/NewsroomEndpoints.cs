@@ -75,7 +75,13 @@ public static class NewsroomEndpoints
             d.Save(id, doc);
             return Results.Ok(new { id, saved = true });
         });
-        drafts.MapDelete("/{id}", (string id, Drafts d) => IsStoryId(id) && d.Delete(id) ? Results.NoContent() : Results.NotFound());
+        // Idempotent: publishing a story that had no draft asks for the same end state, no draft.
+        drafts.MapDelete("/{id}", (string id, Drafts d) =>
+        {
+            if (!IsStoryId(id)) return Results.NotFound();
+            d.Delete(id);
+            return Results.NoContent();
+        });
     }
 
     /// <summary>The pronunciation editor needs the g2p chain of the talking-anchor issue, which no node has yet; the

@@ -17,7 +17,7 @@ public static class NewsroomPages
     private static string Layout(string title, string main, string page) => $$"""
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{E(title)}} · NiusTv newsroom</title><link rel="stylesheet" href="/newsroom/static/newsroom.css"></head>
+        <title>{{E(title)}} · NiusTv newsroom</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/newsroom/static/newsroom.css"></head>
         <body data-page="{{page}}"><header><a class="brand" href="/newsroom">NiusTv newsroom</a>
         <nav><a href="/newsroom">Stories</a> <a class="button" href="/newsroom/new">New story</a></nav></header>
         <main>{{main}}</main><script src="/newsroom/static/newsroom.js"></script></body></html>

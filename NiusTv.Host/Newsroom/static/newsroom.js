@@ -82,6 +82,8 @@ function editor() {
     const id = idInput.value.trim();
     if (!id) { showErrors([{ field: "id", message: "give the story a title or id before adding images: they are stored under it" }]); return; }
     for (const file of files) {
+      // The node refuses these too; saying so here spares the editor sending 50 MB to hear it.
+      if (file.size > 50 * 1024 * 1024) { showErrors([{ field: "images", message: `${file.name}: the image is larger than 50 MB` }]); continue; }
       status.textContent = `uploading ${file.name}…`;
       const r = await fetch(`/api/uploads/${encodeURIComponent(id)}`, { method: "POST", body: file, credentials: "same-origin" });
       const body = await r.json().catch(() => ({ error: `upload failed (${r.status})` }));
