@@ -51,7 +51,7 @@ public static class NewsroomPages
                 : $"<p class=\"empty\">No {E(state)} stories.</p>");
         else
         {
-            sb.Append("<table class=\"stories\"><thead><tr><th>Poster</th><th>Story</th><th>State</th><th>Progress</th><th>Duration</th><th>Accepted</th></tr></thead><tbody>");
+            sb.Append("<table class=\"stories\"><thead><tr><th>Poster</th><th>Story</th><th>State</th><th>Progress</th><th>Render time</th><th>Accepted</th></tr></thead><tbody>");
             foreach (var s in stories)
             {
                 var summary = StorySummary.From(s);

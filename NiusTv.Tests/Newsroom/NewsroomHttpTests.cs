@@ -137,6 +137,27 @@ public sealed class NewsroomHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_events_stream_tells_of_each_persisted_story_event()
+    {
+        using var stream = await _http.GetStreamAsync("/api/stories/events");
+        using var reader = new StreamReader(stream);
+        Assert.Equal(": stories", await reader.ReadLineAsync());
+
+        var story = """{"id":"no-pictures","title":"No pictures","paragraphs":["A story told in words alone."]}""";
+        var published = await _http.PostAsync("/api/stories", new StringContent(story, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, published.StatusCode);
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        string? data = null;
+        while (data is null && await reader.ReadLineAsync(cts.Token) is { } line)
+            if (line.StartsWith("data: ", StringComparison.Ordinal)) data = line["data: ".Length..];
+        var change = JsonDocument.Parse(data!).RootElement;
+        Assert.Equal("no-pictures", change.GetProperty("id").GetString());
+        Assert.Equal(1, change.GetProperty("revision").GetInt32());
+        Assert.Equal("Accepted", change.GetProperty("event").GetString());
+    }
+
+    [Fact]
     public async Task Node_prints_the_newsroom_address()
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
