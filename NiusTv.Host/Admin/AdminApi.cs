@@ -27,11 +27,21 @@ public static class AdminApi
         if (!string.IsNullOrEmpty(token))
         {
             var expected = Encoding.UTF8.GetBytes("Bearer " + token);
+            var expectedCookie = Encoding.UTF8.GetBytes(token);
             app.Use(async (ctx, next) =>
             {
                 var given = Encoding.UTF8.GetBytes(ctx.Request.Headers.Authorization.ToString());
-                if (!CryptographicOperations.FixedTimeEquals(given, expected))
+                // A browser cannot add a bearer header to <video src> or EventSource: the newsroom's login sets the
+                // token as an HttpOnly cookie, accepted here as the same credential.
+                var cookie = Encoding.UTF8.GetBytes(ctx.Request.Cookies[Newsroom.NewsroomAuth.CookieName] ?? "");
+                if (!CryptographicOperations.FixedTimeEquals(given, expected) && !CryptographicOperations.FixedTimeEquals(cookie, expectedCookie)
+                    && !Newsroom.NewsroomAuth.IsOpen(ctx.Request))
                 {
+                    if (Newsroom.NewsroomAuth.WantsLoginPage(ctx.Request))
+                    {
+                        ctx.Response.Redirect(Newsroom.NewsroomAuth.LoginPath);
+                        return;
+                    }
                     ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
                     await ctx.Response.WriteAsJsonAsync(new ErrorBody("missing or wrong admin token"));
                     return;

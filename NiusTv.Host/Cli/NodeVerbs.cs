@@ -21,6 +21,7 @@ public static class NodeVerbs
             await app.StartAsync(ct);
             Console.WriteLine($"NiusTv node up: admin http://{settings.Admin}  data {settings.DataPath}  journal {settings.JournalTarget.Kind}  " +
                               $"assets {settings.AssetsLocation}  out {settings.OutLocation}");
+            Console.WriteLine($"Newsroom: http://{settings.Admin}/newsroom");
             await app.WaitForShutdownAsync(ct);
             return 0;
         });
@@ -50,6 +51,7 @@ public static class NodeVerbs
             await using var app = NodeHost.Build(settings, LogLevel.Warning);
             await app.StartAsync(ct);
             say($"NiusTv demo node up: admin http://{settings.Admin}, data {settings.DataPath}, assets {settings.AssetsLocation}");
+            say($"Newsroom: http://{settings.Admin}/newsroom (follow the stories and watch the videos in a browser)");
             using var client = new AdminClient(settings.Admin, settings.AdminToken);
             await WaitUntilUp(client, ct);
 

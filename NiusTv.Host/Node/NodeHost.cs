@@ -71,6 +71,7 @@ public static class NodeHost
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(logRing);
         builder.Services.AddSingleton<ComponentRegistry>();
+        builder.Services.AddSingleton<Newsroom.Drafts>();
         builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot, StoryRuntimeSettings.DefaultPipeline,
             new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds))));
         var poolSizes = StepPoolSizes.ForThisMachine();
@@ -152,6 +153,7 @@ public static class NodeHost
         StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());
         ComponentMetrics.Export(app.Services.GetRequiredService<ActorSystem>(), app.Services.GetRequiredService<ActorRegistry>());
         app.MapAdminApi(settings.AdminToken);
+        Newsroom.NewsroomEndpoints.MapNewsroom(app, settings.AdminToken);
         return app;
     }
 

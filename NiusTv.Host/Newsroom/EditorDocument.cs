@@ -1,0 +1,40 @@
+using System.Text.Json;
+using NiusTv.Steps.Stories;
+
+namespace NiusTv.Host.Newsroom;
+
+/// <summary>What the editor form shows: a story as an editor has it, which may be incomplete or invalid (a draft).
+/// Read leniently: a draft that no longer parses still opens, with what could be read.</summary>
+public sealed record EditorDocument(string Id, string Title, IReadOnlyList<string> Paragraphs, IReadOnlyList<EditorImage> Images,
+    string Presenter, string Voice, string Priority, int Width, int Height, int Fps)
+{
+    public static readonly EditorDocument Empty = new("", "", [""], [], "default", "default", "normal",
+        StoryOutput.LocalDefault.Width, StoryOutput.LocalDefault.Height, StoryOutput.LocalDefault.Fps);
+
+    /// <summary>Output shapes an editor picks by name; any other size a story already has stays selectable.</summary>
+    public static readonly IReadOnlyList<(string Name, int Width, int Height)> Shapes =
+        [("16:9 landscape", 1024, 576), ("9:16 portrait", 576, 1024), ("1:1 square", 720, 720)];
+
+    public static EditorDocument From(Story s) => new(s.Id, s.Title, s.Paragraphs.ToList(),
+        s.Images.Select(i => new EditorImage(i.Uri, i.Caption ?? "", i.Paragraph)).ToList(), s.Presenter, s.Voice,
+        s.Priority == StoryPriority.Breaking ? "breaking" : "normal", s.Output.Width, s.Output.Height, s.Output.Fps);
+
+    public static EditorDocument From(JsonElement e)
+    {
+        string Str(JsonElement o, string name, string fallback) =>
+            o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : fallback;
+        int Int(JsonElement o, string name, int fallback) =>
+            o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.TryGetInt32(out var i) ? i : fallback;
+        var paragraphs = e.TryGetProperty("paragraphs", out var ps) && ps.ValueKind == JsonValueKind.Array
+            ? ps.EnumerateArray().Select(p => p.ValueKind == JsonValueKind.String ? p.GetString()! : "").ToList() : [""];
+        var images = e.TryGetProperty("images", out var ims) && ims.ValueKind == JsonValueKind.Array
+            ? ims.EnumerateArray().Select(i => new EditorImage(Str(i, "uri", ""), Str(i, "caption", ""), Int(i, "paragraph", 0))).ToList() : [];
+        var output = e.TryGetProperty("output", out var o) ? o : default;
+        var d = Empty;
+        return new EditorDocument(Str(e, "id", ""), Str(e, "title", ""), paragraphs.Count == 0 ? [""] : paragraphs, images,
+            Str(e, "presenter", d.Presenter), Str(e, "voice", d.Voice), Str(e, "priority", d.Priority),
+            Int(output, "width", d.Width), Int(output, "height", d.Height), Int(output, "fps", d.Fps));
+    }
+}
+
+public sealed record EditorImage(string Uri, string Caption, int Paragraph);

@@ -1,0 +1,175 @@
+using System.Net;
+using System.Text;
+using NiusTv.Actors.Stories;
+
+namespace NiusTv.Host.Newsroom;
+
+/// <summary>The newsroom's HTML, rendered on the server: pages work and read before any script runs, and the
+/// script (static/newsroom.js) only adds live progress, uploads and the editor's buttons.</summary>
+public static class NewsroomPages
+{
+    public static readonly string[] States = ["accepted", "running", "completed", "failed", "cancelled"];
+
+    public static IResult Html(string body, int status = 200) => Results.Content(body, "text/html; charset=utf-8", Encoding.UTF8, status);
+
+    private static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
+
+    private static string Layout(string title, string main, string page) => $$"""
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{E(title)}} · NiusTv newsroom</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/newsroom/static/newsroom.css"></head>
+        <body data-page="{{page}}"><header><a class="brand" href="/newsroom">NiusTv newsroom</a>
+        <nav><a href="/newsroom">Stories</a> <a class="button" href="/newsroom/new">New story</a></nav></header>
+        <main>{{main}}</main><script src="/newsroom/static/newsroom.js"></script></body></html>
+        """;
+
+    public static string Login(string? error) => Layout("Log in", $"""
+        <h1>Log in</h1><p>This node is reachable from other machines, so the newsroom needs its admin token.</p>
+        <form method="post" action="{NewsroomAuth.LoginPath}" class="login">
+        <label>Admin token <input type="password" name="token" autocomplete="current-password" required></label>
+        {(error is null ? "" : $"<p class=\"error\">{E(error)}</p>")}<button type="submit">Log in</button></form>
+        """, "login");
+
+    public static string List(IReadOnlyList<StoryState> stories, IReadOnlyList<Drafts.DraftInfo> drafts, string? state)
+    {
+        var sb = new StringBuilder();
+        sb.Append("<h1>Stories</h1><nav class=\"filter\" aria-label=\"Filter by state\">");
+        sb.Append($"<a href=\"/newsroom\"{(state is null ? " aria-current=\"page\"" : "")}>all</a>");
+        foreach (var s in States)
+            sb.Append($" <a href=\"/newsroom?state={s}\"{(state == s ? " aria-current=\"page\"" : "")}>{s}</a>");
+        sb.Append("</nav>");
+        if (state is null && drafts.Count > 0)
+        {
+            sb.Append("<h2>Drafts</h2><ul class=\"drafts\">");
+            foreach (var d in drafts)
+                sb.Append($"<li><a href=\"/newsroom/stories/{E(d.Id)}/edit\">{E(string.IsNullOrWhiteSpace(d.Title) ? d.Id : d.Title)}</a> " +
+                          $"<span class=\"muted\">{E(d.Id)} · saved <time datetime=\"{d.SavedAt:O}\">{d.SavedAt:yyyy-MM-dd HH:mm}</time></span></li>");
+            sb.Append("</ul>");
+        }
+        if (stories.Count == 0)
+            sb.Append(state is null ? "<p class=\"empty\">No stories yet. <a href=\"/newsroom/new\">Write the first one.</a></p>"
+                : $"<p class=\"empty\">No {E(state)} stories.</p>");
+        else
+        {
+            sb.Append("<table class=\"stories\"><thead><tr><th>Poster</th><th>Story</th><th>State</th><th>Progress</th><th>Render time</th><th>Accepted</th></tr></thead><tbody>");
+            foreach (var s in stories)
+            {
+                var summary = StorySummary.From(s);
+                var poster = s.Poster is null ? "<div class=\"poster none\"></div>"
+                    : $"<img class=\"poster\" src=\"/videos/{E(s.Id)}.jpg?r={s.Revision}\" alt=\"poster of {E(s.Story?.Title)}\" loading=\"lazy\">";
+                sb.Append($"""
+                    <tr data-story="{E(s.Id)}" data-state="{summary.State}"><td>{poster}</td>
+                    <td><a href="/newsroom/stories/{E(s.Id)}">{E(s.Story?.Title ?? s.Id)}</a><div class="muted">{E(s.Id)} · revision {s.Revision}</div></td>
+                    <td><span class="state {summary.State}" data-role="state">{summary.State}</span></td>
+                    <td><div class="steps" data-role="steps">{StepsMarkup(s)}</div></td>
+                    <td data-role="duration">{Duration(s)}</td>
+                    <td>{(s.AcceptedAt is { } a ? $"<time datetime=\"{a:O}\">{a:yyyy-MM-dd HH:mm}</time>" : "")}</td></tr>
+                    """);
+            }
+            sb.Append("</tbody></table>");
+        }
+        return Layout("Stories", sb.ToString(), "list");
+    }
+
+    private static string Duration(StoryState s) =>
+        s.AcceptedAt is { } a && s.FinishedAt is { } f ? $"rendered in {(f - a).TotalSeconds:0.0} s" : "";
+
+    /// <summary>The same segments the script redraws from <c>GET /api/stories/{id}</c>, so the bar is right before
+    /// the first fetch returns.</summary>
+    private static string StepsMarkup(StoryState s)
+    {
+        var sb = new StringBuilder();
+        foreach (var step in StoryView.From(s).Steps)
+            sb.Append($"<div class=\"step {step.State}\" title=\"{E(step.Name)}: {step.State}\"><div class=\"fill\" style=\"width:{step.Progress * 100:0}%\"></div><span>{E(step.Name)}</span></div>");
+        return sb.ToString();
+    }
+
+    public static string Story(StoryView v, bool hasDraft)
+    {
+        var video = v.State == "completed" && v.Video is not null
+            ? $"""
+              <figure class="watch"><video controls preload="metadata" poster="/videos/{E(v.Id)}.jpg?r={v.Revision}" src="/videos/{E(v.Id)}.mp4?r={v.Revision}"></video>
+              <figcaption>The video shows revision {v.Revision}. <a href="/videos/{E(v.Id)}.mp4" download="{E(v.Id)}.mp4">Download the MP4</a></figcaption></figure>
+              """
+            : v.State is "failed" or "cancelled" ? $"<p class=\"error\">{E(v.Error ?? v.State)}</p>"
+            : $"<p class=\"muted\" data-role=\"waiting\">Revision {v.Revision} is {v.State}; its video appears here when it is done.</p>";
+        var steps = new StringBuilder();
+        foreach (var st in v.Steps)
+            steps.Append($"<div class=\"step {st.State}\" title=\"{E(st.Name)}: {st.State}\"><div class=\"fill\" style=\"width:{st.Progress * 100:0}%\"></div><span>{E(st.Name)}</span></div>");
+        return Layout(v.Title ?? v.Id, $"""
+            <h1>{E(v.Title ?? v.Id)}</h1>
+            <p class="muted">{E(v.Id)} · <span data-role="revision">revision {v.Revision}</span> · {E(v.Priority)} · <span class="state {v.State}" data-role="state">{v.State}</span>
+             · <a href="/newsroom/stories/{E(v.Id)}/edit">{(hasDraft ? "Continue the draft" : "Edit")}</a></p>
+            <div data-story="{E(v.Id)}" data-state="{v.State}" data-revision="{v.Revision}"><div class="steps big" data-role="steps">{steps}</div>
+            <p data-role="duration">{(v.DurationSeconds is { } d ? $"rendered in {d:0.0} s" : "")}</p></div>
+            {video}
+            """, "story");
+    }
+
+    public static string Editor(EditorDocument d, bool isNew, StoryView? published, bool g2pAvailable)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"<h1>{(isNew ? "New story" : "Edit " + E(d.Title))}</h1>");
+        if (published is not null)
+            sb.Append($"<p class=\"muted\">Published as revision {published.Revision} ({published.State}). Publishing again makes revision {published.Revision + 1}.</p>");
+        sb.Append("""<form id="editor" novalidate><p class="error" data-error-for="" hidden></p>""");
+        sb.Append($"""
+            <label>Title <input name="title" data-field="title" value="{E(d.Title)}" maxlength="300"></label><p class="error" data-error-for="title" hidden></p>
+            <label>Story id <input name="id" data-field="id" value="{E(d.Id)}" {(isNew ? "" : "readonly")} pattern="[a-z0-9-]{"{1,64}"}"
+              placeholder="from the title"></label><p class="error" data-error-for="id" hidden></p>
+            <fieldset><legend>Paragraphs</legend><div id="paragraphs">
+            """);
+        for (var i = 0; i < d.Paragraphs.Count; i++) sb.Append(ParagraphRow(i, d.Paragraphs[i]));
+        sb.Append("""</div><p class="error" data-error-for="paragraphs" hidden></p><button type="button" data-action="add-paragraph">Add a paragraph</button></fieldset>""");
+        sb.Append("""<fieldset><legend>Images</legend><div id="images">""");
+        for (var i = 0; i < d.Images.Count; i++) sb.Append(ImageRow(i, d.Images[i]));
+        sb.Append("""
+            </div><p class="error" data-error-for="images" hidden></p>
+            <label class="upload">Add images (JPEG, PNG or WebP, up to 50 MB) <input type="file" id="image-files" accept="image/jpeg,image/png,image/webp" multiple></label>
+            </fieldset><fieldset><legend>Presentation</legend>
+            """);
+        var shape = $"{d.Width}x{d.Height}";
+        sb.Append("<label>Shape <select name=\"shape\" data-field=\"output\">");
+        var known = false;
+        foreach (var (name, w, h) in EditorDocument.Shapes)
+        {
+            known |= shape == $"{w}x{h}";
+            sb.Append($"<option value=\"{w}x{h}\"{(shape == $"{w}x{h}" ? " selected" : "")}>{name} ({w}×{h})</option>");
+        }
+        if (!known) sb.Append($"<option value=\"{shape}\" selected>this story's {d.Width}×{d.Height}</option>");
+        sb.Append($"""
+            </select></label><input type="hidden" name="fps" value="{d.Fps}"><p class="error" data-error-for="output" hidden></p>
+            <label>Priority <select name="priority" data-field="priority"><option value="normal"{(d.Priority == "breaking" ? "" : " selected")}>normal</option>
+              <option value="breaking"{(d.Priority == "breaking" ? " selected" : "")}>breaking news</option></select></label><p class="error" data-error-for="priority" hidden></p>
+            <label>Presenter <input name="presenter" data-field="presenter" value="{E(d.Presenter)}"></label><p class="error" data-error-for="presenter" hidden></p>
+            <label>Voice <input name="voice" data-field="voice" value="{E(d.Voice)}"></label><p class="error" data-error-for="voice" hidden></p>
+            </fieldset>
+            <fieldset><legend>Pronunciations</legend>
+            """);
+        sb.Append(g2pAvailable ? "<div id=\"pronunciations\"></div>"
+            : "<p class=\"muted\" id=\"pronunciations\">Checking and correcting the phones of unusual words arrives with the talking-anchor issue (its g2p chain is not on this node yet). Until then the voice reads words as its own dictionary says.</p>");
+        sb.Append("""
+            </fieldset>
+            <div class="actions"><button type="button" data-action="save-draft">Save draft</button>
+            <button type="button" class="primary" data-action="publish">Publish</button> <span data-role="status" class="muted"></span></div>
+            </form>
+            <template id="paragraph-row">
+            """);
+        sb.Append(ParagraphRow(-1, "")).Append("</template><template id=\"image-row\">").Append(ImageRow(-1, new EditorImage("", "", 0))).Append("</template>");
+        return Layout(isNew ? "New story" : d.Title, sb.ToString(), "editor");
+    }
+
+    // Rows carry no index in their names: the script numbers them when it reads the form, as the story will.
+    private static string ParagraphRow(int i, string text) => $"""
+        <div class="paragraph row"><textarea data-field="paragraph" rows="3" aria-label="paragraph">{E(text)}</textarea>
+        <button type="button" data-action="remove" title="Remove this paragraph">×</button><p class="error" data-error-slot hidden></p></div>
+        """;
+
+    private static string ImageRow(int i, EditorImage im) => $"""
+        <div class="image row" data-uri="{E(im.Uri)}"><img class="thumb" alt="" src="{(im.Uri == "" ? "" : "/newsroom/assets/" + E(im.Uri))}">
+        <div><div class="muted" data-role="uri">{E(im.Uri)}</div>
+        <label>Caption <input data-field="caption" value="{E(im.Caption)}"></label>
+        <label>Shown with paragraph <input type="number" min="1" data-field="paragraph" value="{im.Paragraph + 1}"></label>
+        <p class="error" data-error-slot hidden></p></div><button type="button" data-action="remove" title="Remove this image">×</button></div>
+        """;
+}

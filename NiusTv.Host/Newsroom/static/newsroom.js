@@ -1,0 +1,181 @@
+// The newsroom's only script: live progress on the list and story pages, and the editor's uploads, drafts and
+// publishing. Pages are complete without it; it adds what needs the browser.
+"use strict";
+
+const page = document.body.dataset.page;
+
+function esc(s) { const d = document.createElement("div"); d.textContent = s ?? ""; return d.innerHTML; }
+
+// ---- Live progress -------------------------------------------------------------------------------------------
+function renderStory(el, view) {
+  const changed = el.dataset.state !== view.state || (el.dataset.revision && el.dataset.revision !== String(view.revision));
+  el.dataset.state = view.state;
+  const steps = el.querySelector('[data-role="steps"]');
+  if (steps) steps.innerHTML = view.steps.map(s =>
+    `<div class="step ${esc(s.state)}" title="${esc(s.name)}: ${esc(s.state)}"><div class="fill" style="width:${Math.round(s.progress * 100)}%"></div><span>${esc(s.name)}</span></div>`).join("");
+  const scope = page === "story" ? document : el;
+  const state = scope.querySelector('[data-role="state"]');
+  if (state) { state.textContent = view.state; state.className = "state " + view.state; }
+  const duration = el.querySelector('[data-role="duration"]');
+  if (duration) duration.textContent = view.durationSeconds != null ? `rendered in ${view.durationSeconds.toFixed(1)} s` : "";
+  // The story page shows the video, error or new revision from the server once the state settles.
+  if (page === "story" && changed && ["completed", "failed", "cancelled"].includes(view.state)) location.reload();
+  if (page === "list" && changed && view.state === "completed") location.reload();
+}
+
+async function refresh(id) {
+  const el = document.querySelector(`[data-story="${CSS.escape(id)}"]`);
+  if (!el) return false;
+  const r = await fetch(`/api/stories/${encodeURIComponent(id)}`, { credentials: "same-origin" });
+  if (r.ok) renderStory(el, await r.json());
+  return true;
+}
+
+function live() {
+  const filter = new URLSearchParams(location.search).get("state");
+  const events = new EventSource("/api/stories/events");
+  let reloading = false;
+  events.addEventListener("story", e => {
+    const change = JSON.parse(e.data);
+    refresh(change.id).then(known => {
+      // A story this list does not show yet (just published): reload the server-rendered list once.
+      if (!known && page === "list" && !reloading && (!filter || filter === change.state)) { reloading = true; setTimeout(() => location.reload(), 300); }
+    });
+  });
+  // Events mark step boundaries; the fraction within a running step is only in the story's view, so poll those.
+  setInterval(() => {
+    for (const el of document.querySelectorAll("[data-story]"))
+      if (["running", "accepted"].includes(el.dataset.state)) refresh(el.dataset.story);
+  }, 1000);
+}
+
+// ---- Editor ----------------------------------------------------------------------------------------------------
+function editor() {
+  const form = document.getElementById("editor");
+  const status = form.querySelector('[data-role="status"]');
+  const idInput = form.elements.id;
+  let idTouched = idInput.value !== "";
+  idInput.addEventListener("input", () => { idTouched = true; });
+  form.elements.title.addEventListener("input", () => {
+    if (!idTouched && !idInput.readOnly)
+      idInput.value = form.elements.title.value.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
+        .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64);
+  });
+
+  const addRow = (templateId, containerId) => {
+    const row = document.getElementById(templateId).content.firstElementChild.cloneNode(true);
+    document.getElementById(containerId).appendChild(row);
+    return row;
+  };
+  form.addEventListener("click", e => {
+    const action = e.target.dataset.action;
+    if (action === "remove") e.target.closest(".row").remove();
+    else if (action === "add-paragraph") addRow("paragraph-row", "paragraphs").querySelector("textarea").focus();
+    else if (action === "save-draft") saveDraft();
+    else if (action === "publish") publish();
+  });
+
+  document.getElementById("image-files").addEventListener("change", async e => {
+    const files = [...e.target.files];
+    e.target.value = "";
+    clearErrors();
+    const id = idInput.value.trim();
+    if (!id) { showErrors([{ field: "id", message: "give the story a title or id before adding images: they are stored under it" }]); return; }
+    for (const file of files) {
+      // The node refuses these too; saying so here spares the editor sending 50 MB to hear it.
+      if (file.size > 50 * 1024 * 1024) { showErrors([{ field: "images", message: `${file.name}: the image is larger than 50 MB` }]); continue; }
+      status.textContent = `uploading ${file.name}…`;
+      const r = await fetch(`/api/uploads/${encodeURIComponent(id)}`, { method: "POST", body: file, credentials: "same-origin" });
+      const body = await r.json().catch(() => ({ error: `upload failed (${r.status})` }));
+      if (!r.ok) { showErrors([{ field: "images", message: `${file.name}: ${body.error}` }]); status.textContent = ""; return; }
+      const row = addRow("image-row", "images");
+      row.dataset.uri = body.uri;
+      row.querySelector('[data-role="uri"]').textContent = `${body.uri} · ${body.width}×${body.height}`;
+      row.querySelector("img").src = "/newsroom/assets/" + body.uri;
+      row.querySelector('[data-field="caption"]').value = file.name.replace(/\.[^.]+$/, "");
+    }
+    status.textContent = `${files.length} image(s) uploaded`;
+  });
+
+  function documentOf() {
+    const [width, height] = form.elements.shape.value.split("x").map(Number);
+    return {
+      id: idInput.value.trim(),
+      title: form.elements.title.value,
+      paragraphs: [...form.querySelectorAll('#paragraphs textarea')].map(t => t.value),
+      images: [...form.querySelectorAll("#images .row")].map(row => ({
+        uri: row.dataset.uri,
+        caption: row.querySelector('[data-field="caption"]').value,
+        paragraph: Number(row.querySelector('[data-field="paragraph"]').value) - 1,
+      })),
+      presenter: form.elements.presenter.value,
+      voice: form.elements.voice.value,
+      priority: form.elements.priority.value,
+      output: { width, height, fps: Number(form.elements.fps.value) },
+    };
+  }
+
+  function clearErrors() {
+    for (const p of form.querySelectorAll(".error")) { p.hidden = true; p.textContent = ""; }
+    for (const f of form.querySelectorAll(".invalid")) f.classList.remove("invalid");
+  }
+
+  // The validator names fields by JSON path (title, paragraphs[1], images[0].caption, output.width): find the
+  // form control for the path, or the nearest section that has a place for the message.
+  function placeFor(field) {
+    let m = /^paragraphs\[(\d+)\]$/.exec(field);
+    if (m) { const row = form.querySelectorAll("#paragraphs .row")[+m[1]]; if (row) return [row.querySelector(".error"), row.querySelector("textarea")]; }
+    m = /^images\[(\d+)\](?:\.(\w+))?$/.exec(field);
+    if (m) {
+      const row = form.querySelectorAll("#images .row")[+m[1]];
+      if (row) return [row.querySelector(".error"), m[2] && row.querySelector(`[data-field="${m[2]}"]`)];
+    }
+    const top = field.split(/[.[]/)[0];
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(top)}"]`) || form.querySelector('[data-error-for=""]');
+    return [slot, form.querySelector(`[data-field="${CSS.escape(top)}"]`)];
+  }
+
+  function showErrors(errors) {
+    for (const { field, message } of errors) {
+      const [slot, control] = placeFor(field || "");
+      const text = field && !/^(title|id|priority|presenter|voice)$/.test(field) ? `${field}: ${message}` : message;
+      slot.textContent = slot.hidden ? text : slot.textContent + "; " + text;
+      slot.hidden = false;
+      if (control) control.classList.add("invalid");
+    }
+    form.querySelector(".error:not([hidden])")?.scrollIntoView({ block: "center" });
+  }
+
+  async function saveDraft() {
+    clearErrors();
+    const doc = documentOf();
+    if (!doc.id) { showErrors([{ field: "id", message: "a draft needs a title or id to be saved under" }]); return; }
+    const r = await fetch(`/api/drafts/${encodeURIComponent(doc.id)}`, {
+      method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(doc), credentials: "same-origin" });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) { showErrors(body.errors ?? [{ field: "", message: body.error ?? `saving failed (${r.status})` }]); return; }
+    status.textContent = `draft saved at ${new Date().toLocaleTimeString()}`;
+    idInput.readOnly = true;
+    history.replaceState(null, "", `/newsroom/stories/${doc.id}/edit`);
+  }
+
+  async function publish() {
+    clearErrors();
+    const doc = documentOf();
+    status.textContent = "publishing…";
+    const r = await fetch("/api/stories", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(doc), credentials: "same-origin" });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      status.textContent = "not published: see the marked fields";
+      showErrors(body.errors?.length ? body.errors : [{ field: "", message: body.error ?? `publishing failed (${r.status})` }]);
+      return;
+    }
+    // The published revision is now the story of record; the draft it came from is done.
+    await fetch(`/api/drafts/${encodeURIComponent(doc.id)}`, { method: "DELETE", credentials: "same-origin" });
+    location.href = `/newsroom/stories/${encodeURIComponent(doc.id)}`;
+  }
+}
+
+if (page === "list" || page === "story") live();
+if (page === "editor") editor();

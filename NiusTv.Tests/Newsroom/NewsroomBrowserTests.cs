@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.Playwright;
+using NiusTv.Tests.EndToEnd;
+using SkiaSharp;
+using Xunit;
+
+namespace NiusTv.Tests.Newsroom;
+
+/// <summary>An editor's whole path in a real browser (Debian's chromium, driven by Playwright): an empty form, two
+/// uploaded images, a field error, publish, the progress bar to done, the video playing, a second revision.</summary>
+[Collection("nius processes")]
+public sealed class NewsroomBrowserTests : IAsyncLifetime
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    /// <summary>What a headless Chromium needs on these machines: no sandbox as root, and none of the background
+    /// connections a closed network refuses (TOOLCHAIN notes).</summary>
+    public static readonly string[] ChromiumFlags =
+        ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+    public static string Screenshots { get; } = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("nius-newsroom-browser-").FullName;
+    private NodeProcess _node = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: scripts/setup installs Debian's chromium");
+        Directory.CreateDirectory(Path.Combine(_dir, "assets"));
+        Directory.CreateDirectory(Screenshots);
+        _node = await NodeProcess.StartAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Path.Combine(_dir, "assets"));
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium, Headless = true, Args = ChromiumFlags, Timeout = 60_000,
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        await _node.DisposeAsync();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private string WriteImage(string name, int w, int h, SKEncodedImageFormat format, SKColor color)
+    {
+        var path = Path.Combine(_dir, name);
+        PipelineEndToEndTests.WriteImage(path, w, h, format, color);
+        return path;
+    }
+
+    [Fact]
+    public async Task An_editor_goes_from_an_empty_form_to_a_watched_video()
+    {
+        var harbour = WriteImage("harbour photo.jpg", 1280, 720, SKEncodedImageFormat.Jpeg, SKColors.SteelBlue);
+        var ferry = WriteImage("ferry.png", 800, 800, SKEncodedImageFormat.Png, SKColors.DarkOrange);
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        var consoleErrors = new List<string>();
+        var failedRequests = new List<string>();
+        // Failed loads are checked by request below; every other console error is a script fault.
+        page.Console += (_, m) => { if (m.Type == "error" && !m.Text.StartsWith("Failed to load resource")) consoleErrors.Add(m.Text); };
+        page.Response += (_, r) => { if (r.Status >= 400) lock (failedRequests) failedRequests.Add($"{r.Request.Method} {new Uri(r.Url).AbsolutePath} {r.Status}"); };
+        var root = $"http://{_node.Admin}";
+
+        await page.GotoAsync(root + "/newsroom");
+        Assert.Contains("No stories yet", await page.InnerTextAsync("main"));
+        await page.ClickAsync("header >> text=New story");
+        await page.WaitForURLAsync("**/newsroom/new");
+
+        // The id first: uploads are stored under it. The title stays empty for now, to see its error.
+        await page.FillAsync("input[name=id]", "harbour-ferry");
+        await page.Locator("#image-files").SetInputFilesAsync([harbour, ferry]);
+        await page.Locator("#images .row").Nth(1).WaitForAsync();
+        Assert.Equal(["uploads/harbour-ferry/1.jpg", "uploads/harbour-ferry/2.png"],
+            await page.Locator("#images .row").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.uri)"));
+        await page.FillAsync("#paragraphs textarea", "The harbour ferry returns to service on Monday after a month of repairs.");
+        await page.ClickAsync("[data-action=add-paragraph]");
+        await page.Locator("#paragraphs textarea").Nth(1).FillAsync("Commuters can buy tickets at the pier from seven in the morning.");
+        await page.Locator("#images .row").Nth(1).Locator("[data-field=paragraph]").FillAsync("2");
+        await page.Locator("#images .row").Nth(0).Locator("[data-field=caption]").FillAsync("The ferry at the pier");
+        await page.SelectOptionAsync("select[name=shape]", "1024x576");
+
+        await page.ClickAsync("[data-action=publish]");
+        var titleError = page.Locator("[data-error-for=title]");
+        await titleError.WaitForAsync(new() { State = WaitForSelectorState.Visible });
+        Assert.Contains("title", (await titleError.InnerTextAsync()) + " title", StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("invalid", await page.GetAttributeAsync("input[name=title]", "class") ?? "");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "editor-field-error.png"), FullPage = true });
+
+        await page.FillAsync("input[name=title]", "Harbour ferry back in service");
+        await page.ClickAsync("[data-action=save-draft]");
+        await page.Locator("[data-role=status]", new() { HasTextString = "draft saved" }).WaitForAsync();
+        Assert.True(File.Exists(Path.Combine(_dir, "data", "drafts", "harbour-ferry.json")));
+        Assert.Equal("[]", (await new HttpClient().GetStringAsync(root + "/api/stories")).Trim());
+
+        await page.ClickAsync("[data-action=publish]");
+        await page.WaitForURLAsync("**/newsroom/stories/harbour-ferry");
+        Assert.False(File.Exists(Path.Combine(_dir, "data", "drafts", "harbour-ferry.json")), "publishing retires the draft");
+
+        // The page follows the story live and shows the video once done; every step's bar then reads full.
+        await page.WaitForSelectorAsync("video", new() { Timeout = 240_000 });
+        var widths = await page.Locator(".steps .step .fill").EvaluateAllAsync<string[]>("fills => fills.map(f => f.style.width)");
+        Assert.NotEmpty(widths);
+        Assert.All(widths, w => Assert.Equal("100%", w));
+        Assert.Contains("The video shows revision 1", await page.InnerTextAsync("figure.watch"));
+
+        var played = await page.EvaluateAsync<double[]>("""
+            async () => {
+              const v = document.querySelector("video");
+              v.muted = true;
+              await v.play();
+              const start = v.currentTime;
+              await new Promise(r => setTimeout(r, 1500));
+              return [v.readyState, start, v.currentTime, v.duration];
+            }
+            """);
+        Assert.True(played[0] >= 2, $"readyState {played[0]}");
+        Assert.True(played[2] > played[1], $"currentTime did not advance: {played[1]} → {played[2]}");
+        await page.EvaluateAsync("() => document.querySelector('video').pause()");
+        Assert.Equal("harbour-ferry.mp4", await page.GetAttributeAsync("figure.watch a[download]", "download"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "story-watch.png"), FullPage = true });
+
+        using (var http = new HttpClient())
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, root + "/videos/harbour-ferry.mp4");
+            request.Headers.Range = new RangeHeaderValue(0, 1023);
+            var r = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.PartialContent, r.StatusCode);
+            Assert.Equal(1024, (await r.Content.ReadAsByteArrayAsync()).Length);
+        }
+
+        await page.GotoAsync(root + "/newsroom");
+        var row = page.Locator("tr[data-story=harbour-ferry]");
+        Assert.Equal("completed", await row.Locator("[data-role=state]").InnerTextAsync());
+        Assert.True(await row.Locator("img.poster").EvaluateAsync<bool>("img => img.complete && img.naturalWidth > 0"), "the poster loads");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "story-list.png"), FullPage = true });
+        await page.ClickAsync("a[href='/newsroom?state=failed']");
+        Assert.Contains("No failed stories", await page.InnerTextAsync("main"));
+
+        // Revise: the editor opens the published story; publishing again makes revision 2.
+        await page.GotoAsync(root + "/newsroom/stories/harbour-ferry/edit");
+        Assert.Equal("Harbour ferry back in service", await page.InputValueAsync("input[name=title]"));
+        Assert.Contains("Publishing again makes revision 2", await page.InnerTextAsync("main"));
+        Assert.Contains("arrives with the talking-anchor issue", await page.InnerTextAsync("#pronunciations"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "editor.png"), FullPage = true });
+        await page.FillAsync("input[name=title]", "Harbour ferry back in service from Monday");
+        await page.ClickAsync("[data-action=publish]");
+        await page.WaitForURLAsync("**/newsroom/stories/harbour-ferry");
+        Assert.Contains("revision 2", await page.InnerTextAsync("[data-role=revision]"));
+
+        Assert.True(consoleErrors.Count == 0, string.Join("\n", consoleErrors));
+        // The one refusal the editor met on purpose: publishing without a title.
+        Assert.Equal(["POST /api/stories 400"], failedRequests);
+    }
+}
