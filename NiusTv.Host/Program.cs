@@ -24,6 +24,7 @@ public static class Program
             StoryVerbs.Story(),
             StoryVerbs.Ingest(),
             GpuVerbs.Gpu(),
+            ScalerVerbs.Scaler(),
             Bench.BenchVerbs.Bench(),
             OperatorVerbs.Cluster(),
             OperatorVerbs.Actor(),
