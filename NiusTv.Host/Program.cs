@@ -25,6 +25,7 @@ public static class Program
             StoryVerbs.Ingest(),
             GpuVerbs.Gpu(),
             ScalerVerbs.Scaler(),
+            Manager.ClusterManagerVerb.Create(),
             Bench.BenchVerbs.Bench(),
             OperatorVerbs.Cluster(),
             OperatorVerbs.Actor(),
