@@ -15,6 +15,7 @@ public interface IBacklog
 /// `stories-workers` (a peek then delays a story by one redelivery and adds one delivery attempt, which counts towards
 /// the dead-letter limit; peek no more often than every 30 s), or, when the cluster is down, any subscription on the
 /// stories topic that nothing else reads.</summary>
+/// <param name="pullWait">how long one count may keep pulling.</param>
 public sealed class PeekSubscriptionBacklog(IPubSub pubsub, string subscription, TimeSpan pullWait) : IBacklog
 {
     public string Describe => $"peek subscription {subscription} in {pubsub.Project}";
@@ -25,21 +26,21 @@ public sealed class PeekSubscriptionBacklog(IPubSub pubsub, string subscription,
         var ackIds = new List<string>();
         try
         {
-            while (true)
+            // returnImmediately, not a cancelled long poll: the server would still hand an abandoned poll the next
+            // messages, hiding them from everyone for an ack deadline. The real service may answer an immediate pull
+            // with fewer messages than wait, so this is a lower bound there (the emulator answers with all of them).
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(pullWait);
+            while (!deadline.IsCancellationRequested)
             {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                wait.CancelAfter(pullWait);
-                IReadOnlyList<ReceivedMessage> batch;
-                try { batch = await pubsub.PullAsync(subscription, 1000, wait.Token); }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested) { break; } // nothing more within the wait
-                var fresh = batch.Where(m => seen.Add(m.MessageId)).ToList();
+                var batch = await pubsub.PullAsync(subscription, 1000, ct, returnImmediately: true);
                 ackIds.AddRange(batch.Select(m => m.AckId));
-                if (fresh.Count == 0) break;
+                if (batch.Count(m => seen.Add(m.MessageId)) == 0) break;
             }
         }
         finally
         {
-            // Nack at once: the next count must see them again.
+            // Nack at once: the workers, and the next count, must see them again.
             if (ackIds.Count > 0) await pubsub.ModifyAckDeadlineAsync(subscription, ackIds, 0, CancellationToken.None);
         }
         return seen.Count;
