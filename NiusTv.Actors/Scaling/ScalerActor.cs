@@ -4,6 +4,7 @@ using Akka.Cluster.Hosting;
 using Akka.DistributedData;
 using Akka.Event;
 using Akka.Hosting;
+using Akka.Pattern;
 using Akka.Persistence;
 using NiusTv.Actors.Sharding;
 using NiusTv.Steps.Cloud;
@@ -191,9 +192,12 @@ public static class ScalerHosting
         builder.WithCustomSerializer("nius-scaler", [typeof(IScalerEvent)], system => new ScalerEventSerializer(system));
         var s = settings ?? new ScalingSettings();
         s.Validate();
+        // A persistent actor stops when its journal fails, and a singleton manager does not restart what stopped:
+        // the backoff supervisor does, so a journal outage pauses the scaler instead of ending it.
+        var scaler = Props.Create(() => new ScalerActor(s, pool, backlog, interval ?? TimeSpan.FromSeconds(30)));
+        var supervised = BackoffSupervisor.Props(Backoff.OnStop(scaler, "decisions", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2));
         return hasScalerRole
-            ? builder.WithSingleton<ScalerActor>("scaler", Props.Create(() => new ScalerActor(s, pool, backlog, interval ?? TimeSpan.FromSeconds(30))),
-                new ClusterSingletonOptions { Role = ScalerActor.Role }, createProxyToo: true)
+            ? builder.WithSingleton<ScalerActor>("scaler", supervised, new ClusterSingletonOptions { Role = ScalerActor.Role }, createProxyToo: true)
             : builder.WithSingletonProxy<ScalerActor>("scaler", new ClusterSingletonOptions { Role = ScalerActor.Role });
     }
 }

@@ -233,7 +233,8 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("clu", new[] { "cluster" })]
+    [InlineData("clu", new[] { "cluster", "cluster-manager" })]
+    [InlineData("cluster-m", new[] { "cluster-manager" })]
     [InlineData("cluster sh", new[] { "sharding", "show" })]
     [InlineData("cluster sharding re", new[] { "region-stats", "regions" })]
     [InlineData("story re", new[] { "retry" })]
