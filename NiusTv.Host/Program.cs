@@ -25,6 +25,8 @@ public static class Program
             StoryVerbs.Ingest(),
             GpuVerbs.Gpu(),
             ModelVerbs.Models(),
+            ScalerVerbs.Scaler(),
+            Manager.ClusterManagerVerb.Create(),
             Bench.BenchVerbs.Bench(),
             OperatorVerbs.Cluster(),
             OperatorVerbs.Actor(),

@@ -1,3 +1,4 @@
+using NiusTv.Actors.Scaling;
 using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
@@ -69,6 +70,13 @@ public static class AdminApi
         // Every render slot of the cluster as this node's DistributedData replica last heard it.
         api.MapGet("/gpu", async (ActorSystem system) =>
             Results.Ok(await GpuAdmissionHosting.ClusterSlotsAsync(system, TimeSpan.FromSeconds(3))));
+
+        // The scaler singleton's view, wherever it runs: its decisions with their reasons, newest last.
+        api.MapGet("/scaler", async (ActorRegistry registry, CancellationToken ct) =>
+        {
+            var scaler = await registry.GetAsync<ScalerActor>(ct);
+            return Results.Ok(ScalerReport.From(await scaler.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), AskTimeout, ct)));
+        });
 
         api.MapPost("/stories", async (HttpRequest request, IRequiredActor<StoryActor> region, CancellationToken ct) =>
         {

@@ -21,10 +21,7 @@ public sealed record AbsentComponent(string Name, string Sentence) : INodeCompon
 /// <see cref="AbsentComponent"/> below) and add a `show` verb with <c>ComponentVerbs.Show</c>.</summary>
 public sealed class ComponentRegistry(IEnumerable<INodeComponent> registered)
 {
-    public static readonly IReadOnlyList<INodeComponent> NotYetBuilt =
-    [
-        new AbsentComponent("scaler", "this node runs no scaler; it arrives with the scaler issue"),
-    ];
+    public static readonly IReadOnlyList<INodeComponent> NotYetBuilt = [];
 
     private readonly Dictionary<string, INodeComponent> _components =
         NotYetBuilt.Concat(registered).GroupBy(c => c.Name).ToDictionary(g => g.Key, g => g.Last());

@@ -6,7 +6,7 @@ using static NiusTv.Host.Cli.StoryVerbs;
 namespace NiusTv.Host.Cli;
 
 /// <summary>The Petabridge.Cmd-shaped palettes (STYLE.md): `cluster`, `cluster sharding`, `actor hierarchy`,
-/// `log peek`, and `scaler show` (`gpu show` and `ingest show` are their features' own verbs). Each is one request to a node's admin endpoint, so every verb works
+/// `log peek` and components without verbs of their own (`gpu show`, `ingest show` and `scaler show` are their features' own verbs). Each is one request to a node's admin endpoint, so every verb works
 /// one-shot (a Kubernetes preStop hook runs `nius cluster leave --yes`) and prints JSON with --json.</summary>
 public static class OperatorVerbs
 {
@@ -138,10 +138,8 @@ public static class OperatorVerbs
         return cmd;
     }
 
-    public static IEnumerable<Command> Components() =>
-    [
-        Component("scaler", "the scaler's decisions"),
-    ];
+    /// <summary>Palettes still answered by <see cref="Admin.ComponentRegistry"/>; the scaler has its own verb now.</summary>
+    public static IEnumerable<Command> Components() => [];
 
     private static void PrintCluster(JsonElement b)
     {

@@ -84,6 +84,7 @@ public static class NodeHost
         builder.Services.AddHealthChecks();
         var pubsub = settings.PubSubProject is { Length: > 0 } project ? PubSubRestClient.Create(project) : null;
         if (pubsub is not null) builder.Services.AddSingleton<IPubSub>(pubsub);
+        var (nodePool, backlog) = ScalerInputs(settings, pubsub);
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
             if (hocon is not null) akka.AddHocon(hocon, HoconAddMode.Prepend);
@@ -108,7 +109,8 @@ public static class NodeHost
                 .AddStoryActor(role: "worker")
                 .AddStoryTelemetry()
                 .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds))
-                .AddScaler(settings.Roles.Contains(ScalerActor.Role))
+                .AddScaler(settings.Roles.Contains(ScalerActor.Role), settings.Scaler.Policy, nodePool, backlog,
+                    TimeSpan.FromSeconds(settings.Scaler.IntervalSeconds))
                 .WithActorSystemLivenessCheck(tags: [LiveTag])
                 .WithAkkaClusterReadinessCheck(tags: [ReadyTag]);
             if (settings.Discovery == "kubernetes")
@@ -155,6 +157,19 @@ public static class NodeHost
         app.MapAdminApi(settings.AdminToken);
         Newsroom.NewsroomEndpoints.MapNewsroom(app, settings.AdminToken);
         return app;
+    }
+
+    /// <summary>The GPU pool the scaler resizes (none without Gke:Project: it only logs) and where it counts waiting
+    /// stories (none configured: only the workers' in-flight stories count).</summary>
+    private static (INodePool? Pool, IBacklog? Backlog) ScalerInputs(NodeSettings settings, PubSubRestClient? pubsub)
+    {
+        var s = settings.Scaler;
+        INodePool? pool = s.Pool is { } p ? new GkeNodePool(GkeClient.Create(s.GkeEndpoint), p) : null;
+        IBacklog? backlog = s.BacklogFile is { } file ? new FileBacklog(Path.GetFullPath(file))
+            : s.BacklogSubscription is { } sub ? new PeekSubscriptionBacklog(pubsub
+                ?? throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT"), sub, TimeSpan.FromSeconds(2))
+            : null;
+        return (pool, backlog);
     }
 
     /// <summary>WAL lets the admin endpoint's journal reads run beside the story actors' writes.</summary>

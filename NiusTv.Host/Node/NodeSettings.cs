@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using NiusTv.Actors.Scaling;
+using NiusTv.Steps.Cloud;
 
 namespace NiusTv.Host.Node;
 
@@ -43,6 +45,7 @@ public sealed record NodeSettings
     /// <summary>Cores one CPU render is allowed on a GPU-less node: the node gets cores / this many render slots.</summary>
     public int CpuCoresPerRenderSlot { get; init; } = 4;
     public double GpuLeaseSeconds { get; init; } = 600;
+    public ScalerConfig Scaler { get; init; } = new();
     /// <summary>How the node finds its cluster: "seeds" (Node:Seeds, or itself) or "kubernetes" (Akka.Management
     /// cluster bootstrap over the Kubernetes API; the pod's ports must be named `management` and `akka-remote`).</summary>
     public string Discovery { get; init; } = "seeds";
@@ -140,8 +143,13 @@ public sealed record NodeSettings
             KubernetesRequiredContactPoints = Int(config, "Kubernetes:RequiredContactPoints", d.KubernetesRequiredContactPoints),
             CpuCoresPerRenderSlot = Int(config, "Gpu:CpuCoresPerSlot", d.CpuCoresPerRenderSlot),
             GpuLeaseSeconds = Double(config, "Gpu:LeaseSeconds", d.GpuLeaseSeconds),
+            Scaler = ScalerConfig.FromConfiguration(config),
         };
     }
+
+    internal static string? Text(IConfiguration c, string key) => c[key] is { Length: > 0 } v ? v : null;
+    internal static int IntOf(IConfiguration c, string key, int fallback) => Int(c, key, fallback);
+    internal static double DoubleOf(IConfiguration c, string key, double fallback) => Double(c, key, fallback);
 
     private static IReadOnlyList<string>? List(IConfiguration c, string key)
     {
@@ -159,6 +167,52 @@ public sealed record NodeSettings
 
     private static double Double(IConfiguration c, string key, double fallback) => c[key] is not { } v ? fallback
         : double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : throw new SettingsException(key, $"'{v}' is not a number");
+}
+
+/// <summary>The scaler (Scaler:*), the GKE node pool it resizes (Gke:*; no Gke:Project = decisions are only logged),
+/// and where it reads the stories backlog (Backlog:Subscription on the --pubsub project, or Backlog:File).</summary>
+public sealed record ScalerConfig
+{
+    public ScalingSettings Policy { get; init; } = new();
+    public double IntervalSeconds { get; init; } = 30;
+    public string? GkeProject { get; init; }
+    public string GkeLocation { get; init; } = "europe-west4-a";
+    public string GkeCluster { get; init; } = "nius";
+    public string GkeNodePool { get; init; } = "gpu";
+    /// <summary>Another GKE endpoint (a test server); default Google's, with Application Default Credentials.</summary>
+    public string? GkeEndpoint { get; init; }
+    public string? BacklogSubscription { get; init; }
+    public string? BacklogFile { get; init; }
+
+    public GkeNodePoolRef? Pool => GkeProject is { } p ? new GkeNodePoolRef(p, GkeLocation, GkeCluster, GkeNodePool) : null;
+
+    public static ScalerConfig FromConfiguration(IConfiguration c)
+    {
+        var d = new ScalerConfig();
+        var policy = new ScalingSettings(
+            StoriesPerNode: NodeSettings.IntOf(c, "Scaler:StoriesPerNode", d.Policy.StoriesPerNode),
+            Min: NodeSettings.IntOf(c, "Scaler:Min", d.Policy.Min),
+            Max: NodeSettings.IntOf(c, "Scaler:Max", d.Policy.Max),
+            UpCooldown: TimeSpan.FromSeconds(NodeSettings.DoubleOf(c, "Scaler:UpCooldownSeconds", d.Policy.UpCooldownOrDefault.TotalSeconds)),
+            DownCooldown: TimeSpan.FromSeconds(NodeSettings.DoubleOf(c, "Scaler:DownCooldownSeconds", d.Policy.DownCooldownOrDefault.TotalSeconds)),
+            DownHeadroom: NodeSettings.IntOf(c, "Scaler:DownHeadroom", d.Policy.DownHeadroom),
+            IdleBeforeZero: TimeSpan.FromMinutes(NodeSettings.DoubleOf(c, "Scaler:IdleMinutesBeforeZero", d.Policy.IdleBeforeZeroOrDefault.TotalMinutes)));
+        try { policy.Validate(); }
+        catch (ArgumentException e) { throw new SettingsException("Scaler", e.Message); }
+        return new ScalerConfig
+        {
+            Policy = policy,
+            IntervalSeconds = NodeSettings.DoubleOf(c, "Scaler:IntervalSeconds", d.IntervalSeconds) is var i and >= 1 ? i
+                : throw new SettingsException("Scaler:IntervalSeconds", "at least 1 second"),
+            GkeProject = NodeSettings.Text(c, "Gke:Project"),
+            GkeLocation = NodeSettings.Text(c, "Gke:Location") ?? d.GkeLocation,
+            GkeCluster = NodeSettings.Text(c, "Gke:Cluster") ?? d.GkeCluster,
+            GkeNodePool = NodeSettings.Text(c, "Gke:NodePool") ?? d.GkeNodePool,
+            GkeEndpoint = NodeSettings.Text(c, "Gke:Endpoint"),
+            BacklogSubscription = NodeSettings.Text(c, "Backlog:Subscription"),
+            BacklogFile = NodeSettings.Text(c, "Backlog:File"),
+        };
+    }
 }
 
 /// <summary>A setting that cannot work, named the way the user wrote it.</summary>

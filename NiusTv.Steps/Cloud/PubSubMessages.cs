@@ -33,7 +33,9 @@ public interface IPubSub
     /// <returns>the message ids, in the order given.</returns>
     Task<IReadOnlyList<string>> PublishAsync(string topic, IReadOnlyList<OutgoingMessage> messages, CancellationToken ct);
     /// <summary>Waits (long poll) for up to <paramref name="maxMessages"/>; may return none.</summary>
-    Task<IReadOnlyList<ReceivedMessage>> PullAsync(string subscription, int maxMessages, CancellationToken ct);
+    /// <param name="returnImmediately">answer at once, with what is there: for counting, where an abandoned long
+    /// poll would still take messages out of sight for an ack deadline.</param>
+    Task<IReadOnlyList<ReceivedMessage>> PullAsync(string subscription, int maxMessages, CancellationToken ct, bool returnImmediately = false);
     Task AcknowledgeAsync(string subscription, IReadOnlyList<string> ackIds, CancellationToken ct);
     /// <summary>0 seconds is a nack: the message is redelivered promptly.</summary>
     Task ModifyAckDeadlineAsync(string subscription, IReadOnlyList<string> ackIds, int seconds, CancellationToken ct);

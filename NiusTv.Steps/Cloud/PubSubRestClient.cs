@@ -86,10 +86,10 @@ public sealed class PubSubRestClient : IPubSub, IDisposable
         return body?["messageIds"]?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [];
     }
 
-    public async Task<IReadOnlyList<ReceivedMessage>> PullAsync(string subscription, int maxMessages, CancellationToken ct)
+    public async Task<IReadOnlyList<ReceivedMessage>> PullAsync(string subscription, int maxMessages, CancellationToken ct, bool returnImmediately = false)
     {
         var body = await CallAsync(HttpMethod.Post, $"v1/{SubscriptionPath(subscription)}:pull",
-            new JsonObject { ["maxMessages"] = maxMessages, ["returnImmediately"] = false }, "pull from " + subscription, ct);
+            new JsonObject { ["maxMessages"] = maxMessages, ["returnImmediately"] = returnImmediately }, "pull from " + subscription, ct);
         var received = body?["receivedMessages"]?.AsArray();
         if (received is null) return [];
         return received.Select(r =>

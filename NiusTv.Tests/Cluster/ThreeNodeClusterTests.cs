@@ -40,6 +40,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
 
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-cluster-").FullName;
     private readonly List<IHost> _hosts = [];
+    private readonly Scaling.SetBacklog _backlog = new();
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
@@ -74,7 +75,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
                 .WithActors((system, registry) => registry.Register<StepPools>(system.ActorOf(
                     StepPools.Create(steps, new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 2))), "step-pools")))
                 .AddStoryActor("worker", new StoryAffinitySettings(1L << 20, TimeSpan.FromMilliseconds(300)))
-                .AddScaler(hasScalerRole: true)
+                .AddScaler(hasScalerRole: true, backlog: _backlog)
                 .AddGpuAdmission(1, TimeSpan.FromMinutes(1)));
         }).Build();
         await host.StartAsync();
@@ -154,7 +155,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
     }
 
     [Fact]
-    public async Task The_scaler_singleton_moves_to_another_node_when_its_node_dies()
+    public async Task The_scaler_singleton_moves_to_another_node_when_its_node_dies_and_continues_from_its_journaled_decisions()
     {
         var journal = await postgres.CreateDatabaseAsync();
         var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
@@ -174,6 +175,16 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         Assert.Equal(oldest, before.Host);
         Assert.Equal(3, before.Workers.Count);
 
+        // One decision before the failover: a story waits, one node is wanted (logged only: no GKE here).
+        _backlog.Waiting = 1;
+        await Until(async () =>
+        {
+            proxy.Tell(new ScalerProtocol.DecideNow());
+            before = await proxy.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), TimeSpan.FromSeconds(10));
+            return before.Decisions.OfType<ScalerEvents.Applied>().Any();
+        }, 20, "the scaler decided one node");
+        Assert.Equal(1, before.Target);
+
         await SystemOf(nodes[0]).Terminate();
         ScalerProtocol.ScalingView? after = null;
         await Until(async () =>
@@ -185,6 +196,19 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         // The next oldest survivor; nodes that came up together are ordered by address, so either may be it.
         Assert.Contains(after!.Host, nodes.Skip(1).Select(n => Akka.Cluster.Cluster.Get(SystemOf(n)).SelfAddress.ToString()));
         Assert.Equal(2, after.Workers.Count);
+
+        // The new incarnation replayed the decision, and its cooldown: seven waiting stories get no second
+        // scale-up within the minute after the first.
+        Assert.Equal(1, after.Target);
+        Assert.Equal(before.Decisions.Count, after.Decisions.Count);
+        _backlog.Waiting = 7;
+        await Until(async () =>
+        {
+            proxy.Tell(new ScalerProtocol.DecideNow());
+            after = await proxy.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), TimeSpan.FromSeconds(10));
+            return after.Now?.Contains("up cooldown") == true;
+        }, 20, "the new scaler holds for the cooldown of the old one's decision");
+        Assert.Equal(1, after.Target);
     }
 
     private static int FreePort()

@@ -165,15 +165,12 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         Assert.Contains(log, l => l.GetProperty("message").GetString()!.Contains("story ferry-palettes accepted as revision 1"));
         Assert.Equal(3, (await JsonOf("log", "peek", "-n", "3")).GetArrayLength());
 
-        foreach (var (component, sentence) in new[] { ("scaler", "no scaler") })
-        {
-            var report = await JsonOf(component, "show");
-            Assert.Equal((component, false), (report.GetProperty("component").GetString(), report.GetProperty("present").GetBoolean()));
-            Assert.Contains(sentence, report.GetProperty("summary").GetString());
-            Assert.Equal(JsonValueKind.Null, report.GetProperty("detail").ValueKind);
-            var human = await _node.CliAsync(component, "show");
-            Assert.Contains(sentence, human.Stdout);
-        }
+        // The scaler singleton runs on this one node; without Gke:Project it only logs its decisions.
+        var scaler = await JsonOf("scaler", "show");
+        Assert.Equal("log only (no GKE project configured)", scaler.GetProperty("pool").GetString());
+        Assert.Equal(0, scaler.GetProperty("target").GetInt32());
+        Assert.Equal(JsonValueKind.Array, scaler.GetProperty("decisions").ValueKind);
+        Assert.Contains("log only", (await _node.CliAsync("scaler", "show")).Stdout);
 
         // A node started without --pubsub has no ingest: the verb says how to get one instead of showing zeros.
         var ingest = await _node.CliAsync("ingest", "show", "--json");
@@ -228,15 +225,16 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         var r = await Nius.RunAsync(["console", "--admin", _node.Admin], stdin: script);
         Assert.Contains("\"leader\"", r.Stdout);
         Assert.Contains("error: no story 'no-such-story'", r.Stderr);
-        Assert.Contains("this node runs no scaler", r.Stdout);
+        Assert.Contains("resizing log only", r.Stdout);
         Assert.Contains("[]", r.Stdout);
         Assert.Contains("error: already in the console", r.Stderr);
-        Assert.DoesNotContain("\"present\"", r.Stdout); // nothing after exit ran
+        Assert.DoesNotContain("\"decisions\"", r.Stdout); // nothing after exit ran
         Assert.Equal(2, r.ExitCode); // the last failing line's code
     }
 
     [Theory]
-    [InlineData("clu", new[] { "cluster" })]
+    [InlineData("clu", new[] { "cluster", "cluster-manager" })]
+    [InlineData("cluster-m", new[] { "cluster-manager" })]
     [InlineData("cluster sh", new[] { "sharding", "show" })]
     [InlineData("cluster sharding re", new[] { "region-stats", "regions" })]
     [InlineData("story re", new[] { "retry" })]
