@@ -11,17 +11,8 @@ public static class ScalerVerbs
     {
         var show = new Command("show", "the GPU pool's target, what the scaler thinks now, and its decisions with their reasons")
             { CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
-        show.SetAction(async (r, ct) =>
+        show.SetAction((r, ct) => OperatorVerbs.CallAsync(r, (HttpMethod.Get, "api/scaler"), b =>
         {
-            using var client = CommonOptions.Client(r);
-            var response = await client.GetAsync("api/scaler", ct);
-            if (!response.Ok) throw new CliException(response.ErrorText);
-            var b = response.Body;
-            if (r.GetValue(CommonOptions.Json))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(b, new JsonSerializerOptions { WriteIndented = true }));
-                return 0;
-            }
             string Str(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.ToString() : "-";
             Console.WriteLine($"scaler on {Str(b, "host")}, resizing {Str(b, "pool")}");
             Console.WriteLine($"target {Str(b, "target")} nodes (last change {Str(b, "lastChangeAt")}); {Str(b, "waiting")} waiting, " +
@@ -32,8 +23,7 @@ public static class ScalerVerbs
                 table.AddRow(Markup.Escape(Str(d, "at")), Markup.Escape(Str(d, "event") + (Str(d, "action") is var a and not "-" ? " " + a : "")),
                     Str(d, "from"), Str(d, "to"), Markup.Escape(Str(d, "reason")));
             AnsiConsole.Write(table);
-            return 0;
-        });
+        }, ct));
         return new Command("scaler", "the scaler singleton: show") { show };
     }
 }

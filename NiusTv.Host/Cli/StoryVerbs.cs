@@ -95,24 +95,18 @@ public static class StoryVerbs
         var ingest = new Command("ingest", "Pub/Sub ingest of the node: show");
         var show = new Command("show", "counts (received, accepted, duplicates, revisions, rejected, nacked) and the recent dead letters with reasons")
             { CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
-        show.SetAction(async (r, ct) =>
+        show.SetAction((r, ct) => OperatorVerbs.CallAsync(r, (HttpMethod.Get, "api/ingest"), b =>
         {
-            using var client = CommonOptions.Client(r);
-            var response = await client.GetAsync("api/ingest", ct);
-            if (!response.Ok) throw new CliException(response.ErrorText);
-            var b = response.Body;
-            if (r.GetValue(CommonOptions.Json)) { Console.WriteLine(JsonSerializer.Serialize(b, Pretty)); return 0; }
             Console.WriteLine($"subscription {Str(b, "subscription")}: {Str(b, "outstanding")} outstanding (at most {Str(b, "maxOutstanding")})");
             Console.WriteLine($"received {Str(b, "received")}, accepted {Str(b, "accepted")} (revisions {Str(b, "revisions")}), duplicates {Str(b, "duplicates")}, " +
                               $"rejected {Str(b, "rejected")}, nacked {Str(b, "nacked")}");
             var letters = b.GetProperty("recentDeadLetters").EnumerateArray().ToList();
-            if (letters.Count == 0) return 0;
+            if (letters.Count == 0) return;
             var table = new Table().AddColumns("at", "message", "story", "reason");
             foreach (var d in letters)
                 table.AddRow(Markup.Escape(Str(d, "at")), Markup.Escape(Str(d, "messageId")), Markup.Escape(Str(d, "storyId")), Markup.Escape(Str(d, "reason")));
             AnsiConsole.Write(table);
-            return 0;
-        });
+        }, ct));
         ingest.Add(show);
         return ingest;
     }

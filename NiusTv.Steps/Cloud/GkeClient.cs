@@ -35,7 +35,6 @@ public sealed class GkeException(string message, int status) : Exception(message
 /// cluster and delete of a missing one succeed).</summary>
 public sealed class GkeClient : IDisposable
 {
-    private const string Scope = "https://www.googleapis.com/auth/cloud-platform";
 
     private readonly HttpClient _http;
     private readonly Func<CancellationToken, Task<string?>> _token;
@@ -56,19 +55,8 @@ public sealed class GkeClient : IDisposable
     public static GkeClient Create(string? endpoint = null, GkeRetry? retry = null)
     {
         if (!string.IsNullOrWhiteSpace(endpoint))
-            return new GkeClient(new Uri(endpoint.TrimEnd('/') + "/"), _ => Task.FromResult<string?>(null), retry);
-        GoogleCredential? credential = null;
-        var gate = new SemaphoreSlim(1, 1);
-        return new GkeClient(new Uri("https://container.googleapis.com/"), async ct =>
-        {
-            if (credential is null)
-            {
-                await gate.WaitAsync(ct);
-                try { credential ??= (await GoogleCredential.GetApplicationDefaultAsync(ct)).CreateScoped(Scope); }
-                finally { gate.Release(); }
-            }
-            return await ((ITokenAccess)credential).GetAccessTokenForRequestAsync(cancellationToken: ct);
-        }, retry);
+            return new GkeClient(new Uri(endpoint.TrimEnd('/') + "/"), GoogleAccessTokens.None, retry);
+        return new GkeClient(new Uri("https://container.googleapis.com/"), GoogleAccessTokens.ApplicationDefault(), retry);
     }
 
     public async Task SetNodePoolSizeAsync(GkeNodePoolRef pool, int nodes, CancellationToken ct)

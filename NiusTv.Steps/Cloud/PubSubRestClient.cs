@@ -11,7 +11,6 @@ namespace NiusTv.Steps.Cloud;
 public sealed class PubSubRestClient : IPubSub, IDisposable
 {
     public const string EmulatorVariable = "PUBSUB_EMULATOR_HOST";
-    private const string Scope = "https://www.googleapis.com/auth/cloud-platform";
 
     private readonly HttpClient _http;
     private readonly Func<CancellationToken, Task<string?>> _token;
@@ -35,21 +34,9 @@ public sealed class PubSubRestClient : IPubSub, IDisposable
     {
         var emulator = Environment.GetEnvironmentVariable(EmulatorVariable);
         if (!string.IsNullOrWhiteSpace(emulator))
-            return new PubSubRestClient(new Uri($"http://{emulator.Trim()}/"), project, _ => Task.FromResult<string?>(null));
+            return new PubSubRestClient(new Uri($"http://{emulator.Trim()}/"), project, GoogleAccessTokens.None);
 
-        GoogleCredential? credential = null;
-        var gate = new SemaphoreSlim(1, 1);
-        return new PubSubRestClient(new Uri("https://pubsub.googleapis.com/"), project, async ct =>
-        {
-            if (credential is null)
-            {
-                await gate.WaitAsync(ct);
-                try { credential ??= (await GoogleCredential.GetApplicationDefaultAsync(ct)).CreateScoped(Scope); }
-                finally { gate.Release(); }
-            }
-            // The credential caches and refreshes its own token.
-            return await ((ITokenAccess)credential).GetAccessTokenForRequestAsync(cancellationToken: ct);
-        });
+        return new PubSubRestClient(new Uri("https://pubsub.googleapis.com/"), project, GoogleAccessTokens.ApplicationDefault());
     }
 
     private string TopicPath(string topic) => $"projects/{Project}/topics/{topic}";
