@@ -1,0 +1,67 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace NiusTv.Steps.Landmarks;
+
+/// <summary>A face's 68 points in dlib's iBUG 300-W order (0-based): 0–16 jaw, 17–26 brows, 27–35 nose,
+/// 36–47 eyes, 48–59 outer lips, 60–67 inner lips. Pixel coordinates of the image they were found in.</summary>
+public sealed record FaceBox(int Left, int Top, int Right, int Bottom)
+{
+    [JsonIgnore] public int Width => Right - Left;
+    [JsonIgnore] public int Height => Bottom - Top;
+}
+
+/// <param name="Points">68 entries of [x, y].</param>
+public sealed record DetectedFace(FaceBox Box, float[][] Points);
+
+/// <summary>dlib's frontal face detector and 68-point shape predictor.</summary>
+public interface IFaceLandmarkDetector : IDisposable
+{
+    /// <summary>Faces in a tightly packed RGB image (3 bytes per pixel, rows top to bottom), largest first.</summary>
+    IReadOnlyList<DetectedFace> Detect(ReadOnlySpan<byte> rgb, int width, int height);
+}
+
+/// <summary><c>presenters/&lt;name&gt;/presenter.json</c>: who the anchor is and how their photo is framed in the
+/// anchor slot.</summary>
+/// <param name="Photo">File name of the reference photo inside the presenter folder.</param>
+/// <param name="Framing">How the anchor sits in the slot.</param>
+public sealed record PresenterManifest(string Name, string Photo, PresenterFraming Framing, string? Credit = null);
+
+/// <param name="FaceHeight">Height of the face box (brow to chin) as a fraction of the slot height.</param>
+/// <param name="FaceCentreY">Vertical position of the face box centre as a fraction of the slot height.</param>
+public sealed record PresenterFraming(double FaceHeight = 0.42, double FaceCentreY = 0.40);
+
+/// <summary>A presenter's reference face, detected once per presenter photo (cached by the photo's SHA-256,
+/// not per story).</summary>
+/// <param name="PhotoPath">Absolute path of the reference photo.</param>
+public sealed record PresenterReference(string Name, string PhotoPath, string PhotoSha256, int Width, int Height,
+    DetectedFace Face, PresenterFraming Framing);
+
+/// <summary>Presenter profiles of this node (<c>presenters/&lt;name&gt;/</c>), with their cached reference faces.</summary>
+public interface IPresenterLibrary
+{
+    IReadOnlyList<string> Names { get; }
+
+    /// <summary>Throws <see cref="StepFailure"/> (permanent) naming the presenter when it is unknown, its
+    /// photo is missing or holds no face.</summary>
+    PresenterReference Reference(string name);
+}
+
+/// <summary><c>landmarks.json</c>, the landmarks step's result: one 68×2 point list per output frame, in the
+/// reference photo's pixel coordinates (the renderer maps that photo into the slot). Frame i is shown at
+/// i / Fps seconds from the start of <c>speech.wav</c>.</summary>
+public sealed record LandmarkTrack(string Presenter, int Fps, int PhotoWidth, int PhotoHeight, float[][][] Frames)
+{
+    public const string FileName = "landmarks.json";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static LandmarkTrack Load(string path) =>
+        JsonSerializer.Deserialize<LandmarkTrack>(File.ReadAllText(path), Json)
+        ?? throw new InvalidDataException($"{path} holds no landmarks");
+
+    public void Save(string path)
+    {
+        using var stream = File.Create(path);
+        JsonSerializer.Serialize(stream, this, Json);
+    }
+}

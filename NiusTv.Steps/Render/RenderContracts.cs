@@ -1,0 +1,38 @@
+using NiusTv.Steps.Landmarks;
+using NiusTv.Steps.Stories;
+
+namespace NiusTv.Steps.Render;
+
+/// <summary>What a renderer needs for one story: the presenter's reference face, the per-frame landmarks, and
+/// the size of the anchor slot it renders into.</summary>
+public sealed record RenderRequest(string StoryId, StoryPriority Priority, PresenterReference Presenter,
+    LandmarkTrack Track, int Width, int Height);
+
+/// <summary>Landmarks → anchor frames (<c>warp</c>: the presenter's photo warped; <c>sketch</c>: the label map;
+/// <c>pix2pixhd</c>: the neural generator).</summary>
+public interface IRenderer
+{
+    string Name { get; }
+
+    /// <summary>Renders every frame of <see cref="RenderRequest.Track"/> in order and hands each to
+    /// <paramref name="frame"/> as opaque BGRA (4 bytes per pixel, Width×Height, rows top to bottom). The buffer
+    /// is only valid during the call. Frames are streamed: nothing per frame is written to disk.</summary>
+    Task RenderAsync(RenderRequest request, Func<ReadOnlyMemory<byte>, ValueTask> frame, IProgress<double> progress,
+        CancellationToken ct);
+}
+
+/// <summary>Admission to the node's GPU (or CPU slot group) for a heavy render. Steps see this interface; the
+/// actors' <c>GpuAdmission</c> stands behind it.</summary>
+public interface IGpuAdmission
+{
+    /// <summary>Waits for a grant. Dispose the grant to release it.</summary>
+    Task<IGpuGrant> AcquireAsync(string storyId, StoryPriority priority, CancellationToken ct);
+}
+
+public interface IGpuGrant : IAsyncDisposable
+{
+    string Slot { get; }
+
+    /// <summary>Cancelled when the lease is taken back (overrun): the holder must stop using the GPU.</summary>
+    CancellationToken Revoked { get; }
+}
