@@ -14,6 +14,10 @@ public interface IRenderer
 {
     string Name { get; }
 
+    /// <summary>Whether a run must hold a grant from <see cref="IGpuAdmission"/> for its whole duration (the
+    /// neural generator takes a whole GPU; the warp and sketch renderers do not).</summary>
+    bool NeedsGpu { get; }
+
     /// <summary>Renders every frame of <see cref="RenderRequest.Track"/> in order and hands each to
     /// <paramref name="frame"/> as opaque BGRA (4 bytes per pixel, Width×Height, rows top to bottom). The buffer
     /// is only valid during the call. Frames are streamed: nothing per frame is written to disk.</summary>
