@@ -9,9 +9,10 @@ namespace NiusTv.Steps.Landmarks;
 /// that seam, not from the photo's own opening.</summary>
 public sealed class FaceAnimator
 {
-    /// <summary>Inner-lip gap at <see cref="MouthShape.Open"/> = 1, in mouth widths (a wide "ah" in fluent speech
-    /// opens about 15 mm on a 50 mm mouth; a little more reads better on screen).</summary>
-    public const double MaxGap = 0.40;
+    /// <summary>Inner-lip gap at <see cref="MouthShape.Open"/> = 1, in mouth widths: an "ah" (Open 0.9) then opens
+    /// 0.32 mouth widths, 16 mm on a 50 mm mouth, a little more than fluent speech (about 12-15 mm) because a
+    /// slightly clearer mouth reads better on screen.</summary>
+    public const double MaxGap = 0.36;
     /// <summary>Share of the opening taken by the upper lip; the jaw carries the lower lip, which moves the rest.</summary>
     public const double UpperShare = 0.3;
     /// <summary>How much of the lower lip's drop the chin follows.</summary>

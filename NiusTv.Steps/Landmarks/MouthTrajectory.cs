@@ -10,18 +10,20 @@ namespace NiusTv.Steps.Landmarks;
 /// smooth closing and release gesture, because an M that merely narrows the mouth reads as a wrong word.</summary>
 public sealed class MouthTrajectory
 {
-    /// <summary>How far before a segment its opening starts to show (s): jaw and lips move ahead of the sound.</summary>
+    // Time constants (s) of the dominance decay outside a segment. The opening lingers a little longer after a
+    // segment than it shows before it: with these, the mouth opening of Festival speech lines up with its loudness
+    // at lag 0 (with 45/50 ms the mouth led the sound by a frame, see Visemes.md).
     public const double OpenAnticipation = 0.030;
-    /// <summary>How long a segment's opening lingers after it (s).</summary>
     public const double OpenCarryover = 0.065;
-    /// <summary>Rounding and spreading spread further (anticipatory lip rounding reaches over several phones).</summary>
+    /// <summary>Rounding and spreading reach further (anticipatory lip rounding spans several phones: "strew").</summary>
     public const double ShapeAnticipation = 0.090;
     public const double ShapeCarryover = 0.070;
-    /// <summary>Lips start closing this long before a bilabial (s) and open over this long after it: about the
-    /// 100 ms a lip closing takes, so that the gap never changes by more than a third of its range in a 30 fps frame.</summary>
+    /// <summary>Lips start closing this long before a bilabial's held closure (s) and part over this long after it.
+    /// Lips close at up to about 200 mm/s; over 70 ms they travel the 10 mm a half-open mouth needs, so the gap
+    /// changes by well under half its range per 30 fps frame.</summary>
     public const double ClosureRamp = 0.070;
     public const double ReleaseRamp = 0.060;
-    /// <summary>Share of a bilabial's duration with the lips fully closed.</summary>
+    /// <summary>Share of a bilabial's duration with the lips fully closed (its middle); the ramps use the rest.</summary>
     public const double HeldShare = 0.5;
 
     private readonly record struct Segment(double Start, double End, VisemeTarget Target);

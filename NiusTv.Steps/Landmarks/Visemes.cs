@@ -41,7 +41,7 @@ public enum Viseme
 
 /// <summary>Mouth parameters, each in [0, 1] (0 = the relaxed closed mouth). <see cref="FaceAnimator"/> turns them
 /// into point displacements scaled by the reference mouth width, so the same numbers fit any face size.</summary>
-/// <param name="Open">Jaw and lip opening: the inner-lip gap is <c>Open × 0.40 ×</c> the mouth width.</param>
+/// <param name="Open">Jaw and lip opening: the inner-lip gap is <c>Open × 0.36 ×</c> the mouth width.</param>
 /// <param name="Spread">Lips stretched sideways (smile-like, IY): up to +10 % mouth width.</param>
 /// <param name="Round">Lips rounded and pushed forward (UW, W): up to −22 % mouth width, the inner opening narrower
 /// still, the lips fuller.</param>

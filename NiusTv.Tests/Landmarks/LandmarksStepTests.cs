@@ -4,6 +4,7 @@ using NiusTv.Steps.Landmarks;
 using NiusTv.Steps.Phonemes;
 using NiusTv.Steps.Speech;
 using NiusTv.Steps.Stories;
+using NiusTv.Tests.EndToEnd;
 using Xunit;
 
 namespace NiusTv.Tests.Landmarks;
@@ -11,8 +12,17 @@ namespace NiusTv.Tests.Landmarks;
 public sealed class LandmarksStepTests : IDisposable
 {
     private readonly TempFolder _workspace = new();
+    private readonly TempFolder _cache = new();
 
-    public void Dispose() => _workspace.Dispose();
+    public void Dispose()
+    {
+        _workspace.Dispose();
+        _cache.Dispose();
+    }
+
+    /// <summary>The node's presenter library on the repository's profiles, with dlib on the real photo.</summary>
+    private LandmarksStep Step() => new(new PresenterLibrary(Path.Combine(Nius.RepoRoot, "presenters"), _cache.Path,
+        () => new DlibFaceLandmarkDetector()));
 
     private static Story StoryOf(string presenter = "default", int fps = 25) =>
         new("council-budget", "Council approves budget", ["The council met."], [], presenter, "default", StoryPriority.Normal,
@@ -37,7 +47,7 @@ public sealed class LandmarksStepTests : IDisposable
     public async Task Writes_one_68_point_frame_per_output_frame_of_the_speech(int fps, double seconds)
     {
         var phones = TestFaces.Track("SIL:0.2", "DH:0.05", "AH:0.07", "K:0.08", "AW:0.2", "N:0.06", "S:0.1", "AH:0.06", "L:0.08", "SIL:0.3");
-        var step = new LandmarksStep(new FixturePresenters());
+        var step = Step();
         var progress = new ProgressLog();
         var output = await step.RunAsync(InputFor(StoryOf(fps: fps), phones, seconds), progress, TestContext.Current.CancellationToken);
 
@@ -70,7 +80,7 @@ public sealed class LandmarksStepTests : IDisposable
     [Fact]
     public async Task An_unknown_presenter_fails_for_good_naming_it()
     {
-        var step = new LandmarksStep(new FixturePresenters());
+        var step = Step();
         var e = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(
             InputFor(StoryOf(presenter: "walter"), TestFaces.Track("SIL:1"), 1), new ProgressLog(), TestContext.Current.CancellationToken));
         Assert.False(e.Transient);
@@ -82,7 +92,7 @@ public sealed class LandmarksStepTests : IDisposable
     [Fact]
     public async Task Missing_phones_and_bad_phones_are_clear_failures()
     {
-        var step = new LandmarksStep(new FixturePresenters());
+        var step = Step();
         var input = InputFor(StoryOf(), TestFaces.Track("SIL:1"), 1);
         var missing = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(
             input with { Artifacts = new Dictionary<string, string> { [SpeechStep.WavFileName] = SpeechStep.WavFileName } },
@@ -95,14 +105,22 @@ public sealed class LandmarksStepTests : IDisposable
         Assert.Contains("'XQ'", e.Message);
         Assert.Contains(PhoneTrack.FileName, e.Message);
     }
+}
 
-    /// <summary>Serves the astronaut's measured points under the name "default".</summary>
-    private sealed class FixturePresenters : IPresenterLibrary
+public sealed class TestFaceFixtureTests
+{
+    [Fact]
+    public void The_measured_astronaut_points_are_what_the_presenter_library_finds()
     {
-        public IReadOnlyList<string> Names => ["default"];
-
-        public PresenterReference Reference(string name) => name == "default"
-            ? TestFaces.AstronautReference()
-            : throw StepFailure.Permanent($"presenter '{name}' is unknown");
+        using var cache = new TempFolder();
+        var reference = new PresenterLibrary(Path.Combine(Nius.RepoRoot, "presenters"), cache.Path,
+            () => new DlibFaceLandmarkDetector()).Reference("default");
+        var fixture = TestFaces.Astronaut();
+        Assert.Equal(fixture.Box, reference.Face.Box);
+        for (int i = 0; i < 68; i++)
+        {
+            Assert.InRange(reference.Face.Points[i][0], fixture.Points[i][0] - 1, fixture.Points[i][0] + 1);
+            Assert.InRange(reference.Face.Points[i][1], fixture.Points[i][1] - 1, fixture.Points[i][1] + 1);
+        }
     }
 }

@@ -1,5 +1,6 @@
 using NiusTv.Steps.Landmarks;
 using NiusTv.Steps.Speech;
+using NiusTv.Tests.EndToEnd;
 using Xunit;
 
 namespace NiusTv.Tests.Landmarks;
@@ -48,6 +49,8 @@ public sealed class LipSyncTests
         var festival = new FestivalSynthesizer();
         Assert.True(festival.IsAvailable, "festival and festvox-us-slt-hts must be installed for this test");
         using var folder = new TempFolder();
+        var presenter = new PresenterLibrary(Path.Combine(Nius.RepoRoot, "presenters"), folder.Combine("cache"),
+            () => new DlibFaceLandmarkDetector()).Reference("default");
         var wavPath = folder.Combine("speech.wav");
         var speech = await festival.SynthesizeAsync(Story, wavPath, TestContext.Current.CancellationToken);
         var phones = TestFaces.FromFestival(speech.Timings);
@@ -55,7 +58,7 @@ public sealed class LipSyncTests
 
         foreach (var fps in new[] { 25, 30 })
         {
-            var track = LandmarkAnimator.Animate(TestFaces.AstronautReference(), phones, wav.Duration, fps, "flood-old-town");
+            var track = LandmarkAnimator.Animate(presenter, phones, wav.Duration, fps, "flood-old-town");
             var mouth = LipSync.MouthOpening(track);
             var loudness = LipSync.LoudnessEnvelope(wav, fps, track.Frames.Length);
             var score = LipSync.BestLag(mouth, loudness);
