@@ -51,7 +51,7 @@ public sealed class LandmarksStep(IPresenterLibrary presenters) : IStoryStep
             // Rerunning this step would read the same file again: only a fixed phonemes step can help.
             throw StepFailure.Permanent($"{PhoneTrack.FileName} from the phonemes step is not usable: {e.Message}", e);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (e.ParamName == "face")
         {
             throw StepFailure.Permanent($"presenter '{presenter}': its reference face cannot be animated ({e.Message}); use another photo", e);
         }
