@@ -80,3 +80,17 @@ public class RenderWiringTests
         }
     }
 }
+
+public class RenderBenchTests
+{
+    [Fact]
+    public async Task Bench_render_measures_sketch_and_a_given_checkpoint_and_refuses_a_bad_size()
+    {
+        using var dir = new TempFolder();
+        var checkpoint = Pix2PixHDRendererTests.WriteCheckpoint(dir);
+        Assert.Equal(0, await NiusTv.Host.Program.InvokeAsync(NiusTv.Host.Program.BuildRoot(),
+            ["bench", "render", "--size", "64x32", "--frames", "3", "--nn-frames", "2", "--checkpoint", checkpoint, "--json"]));
+        Assert.NotEqual(0, await NiusTv.Host.Program.InvokeAsync(NiusTv.Host.Program.BuildRoot(), ["bench", "render", "--size", "64by32", "--json"]));
+        Assert.NotEqual(0, await NiusTv.Host.Program.InvokeAsync(NiusTv.Host.Program.BuildRoot(), ["bench", "render", "--checkpoint", dir.Combine("none"), "--json"]));
+    }
+}

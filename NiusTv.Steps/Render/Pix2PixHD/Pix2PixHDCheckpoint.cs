@@ -106,6 +106,23 @@ public sealed class Pix2PixHDCheckpoint : IDisposable
         }
     }
 
+    /// <summary>A generator of <paramref name="config"/>'s sizes with PyTorch's default random initialisation, for
+    /// benchmarks (the frames are noise).</summary>
+    public static Pix2PixHDCheckpoint RandomWeights(Pix2PixHDConfig config, bool local, string device = "cpu")
+    {
+        if (config.InputNc < FaceRegions.Count)
+            throw new CheckpointException($"input_nc {config.InputNc} is too small for the face label map's {FaceRegions.Count} ids");
+        var target = ParseDevice(device);
+        nn.Module<Tensor, Tensor> generator = local
+            ? new LocalEnhancer(config)
+            : new GlobalGenerator(config.InputNc, config.OutputNc, config.NgfGlobal, config.NDownsampleGlobal, config.NBlocksGlobal);
+        var dtype = target.type == DeviceType.CUDA ? ScalarType.Float16 : ScalarType.Float32;
+        generator.to(target).to(dtype);
+        generator.eval();
+        return new Pix2PixHDCheckpoint(generator, config, local, config.InputNc, null, target, dtype, "random weights",
+            generator.parameters().Sum(p => p.numel()));
+    }
+
     private static string WeightsPath(string path)
     {
         if (File.Exists(path)) return Path.GetFullPath(path);
