@@ -57,6 +57,8 @@ public sealed class GpuAdmissionClient : IGpuAdmission
         private readonly IActorRef _admission;
         private readonly string _requestId;
         private readonly StoryPriority _priority;
+        private readonly Action _stopped;
+        private bool _released;
 
         public GrantHolder(IActorRef admission, string requestId, StoryPriority priority, TaskCompletionSource<IGpuGrant> granted)
         {
@@ -84,12 +86,21 @@ public sealed class GpuAdmissionClient : IGpuAdmission
                 Release();
             });
             Receive<Dispose>(_ => Release());
+            // Stopped from outside (the actor system shutting down): a waiter must not hang, a holder must stop.
+            _stopped = () =>
+            {
+                if (grant is null) granted.TrySetException(new InvalidOperationException($"GPU admission stopped before {requestId} was granted"));
+                else if (!_released) revoked.Cancel();
+            };
         }
+
+        protected override void PostStop() => _stopped();
 
         protected override void PreStart() => _admission.Tell(new GpuAdmissionProtocol.Acquire(_requestId, _priority));
 
         private void Release()
         {
+            _released = true;
             _admission.Tell(new GpuAdmissionProtocol.Release(_requestId));
             Context.Stop(Self);
         }

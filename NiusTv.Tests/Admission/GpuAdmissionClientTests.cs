@@ -101,4 +101,16 @@ public sealed class GpuAdmissionClientTests(ITestOutputHelper output) : Akka.Hos
         await using var grant = await pending.WaitAsync(TimeSpan.FromSeconds(3), Ct);
         Assert.Equal("gpu-0", grant.Slot);
     }
+
+    [Fact]
+    public async Task When_the_actor_system_stops_a_holder_is_revoked_and_a_waiter_fails_instead_of_hanging()
+    {
+        var other = ActorSystem.Create("gpu-admission-client-shutdown");
+        var client = new GpuAdmissionClient(other, other.ActorOf(GpuAdmissions.Create(1, TimeSpan.FromSeconds(30), shareCluster: false)));
+        var holder = await client.AcquireAsync("holding", StoryPriority.Normal, Ct);
+        var waiter = client.AcquireAsync("waiting", StoryPriority.Normal, Ct);
+        await other.Terminate();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => waiter.WaitAsync(TimeSpan.FromSeconds(3), Ct));
+        Assert.True(holder.Revoked.IsCancellationRequested);
+    }
 }

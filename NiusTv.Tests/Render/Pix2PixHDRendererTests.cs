@@ -3,7 +3,9 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
 using NiusTv.Actors.Admission;
+using NiusTv.Steps;
 using NiusTv.Steps.Models;
+using NiusTv.Steps.Render;
 using NiusTv.Steps.Render.Pix2PixHD;
 using NiusTv.Steps.Stories;
 using TorchSharp.PyBridge;
@@ -75,13 +77,14 @@ public sealed class Pix2PixHDRendererTests(ITestOutputHelper output) : Akka.Host
 
         var gpu = Sys.ActorOf(GpuAdmissions.Create(1, TimeSpan.FromSeconds(30), shareCluster: false));
         var admission = new GpuAdmissionClient(Sys, gpu);
+        Assert.Null((await Slot(gpu)).Holder);
         var holders = new List<string?>();
-        List<byte[]> frames;
-        await using (var grant = await admission.AcquireAsync("story-1", StoryPriority.Normal, TestContext.Current.CancellationToken))
+        var frames = new List<byte[]>();
+        await renderer.RenderAdmittedAsync(admission, SyntheticFace.Request(SyntheticFace.Track(5), 90, 50), async f =>
         {
-            Assert.Equal("gpu-0", grant.Slot);
-            frames = await Render(renderer, 5, 90, 50, async () => holders.Add((await Slot(gpu)).Holder));
-        }
+            frames.Add(f.ToArray());
+            holders.Add((await Slot(gpu)).Holder);
+        }, new ProgressLog(), TestContext.Current.CancellationToken);
         await AwaitAssertAsync(async () => Assert.Null((await Slot(gpu)).Holder), TimeSpan.FromSeconds(3));
 
         Assert.Equal(5, frames.Count);
@@ -92,6 +95,26 @@ public sealed class Pix2PixHDRendererTests(ITestOutputHelper output) : Akka.Host
         Assert.True(frames[0].Where((_, i) => i % 4 != 3).Distinct().Count() > 16);
         Assert.Equal(frames[0], frames[1]);
         Assert.NotEqual(frames[0], frames[3]);
+    }
+
+    [Fact]
+    public async Task A_render_that_overruns_its_lease_stops_with_a_transient_failure_and_frees_the_GPU()
+    {
+        using var dir = new TempFolder();
+        using var checkpoint = Pix2PixHDCheckpoint.Load(WriteCheckpoint(dir));
+        var gpu = Sys.ActorOf(GpuAdmissions.Create(1, TimeSpan.FromSeconds(0.5), shareCluster: false));
+        var admission = new GpuAdmissionClient(Sys, gpu);
+        var count = 0;
+        var e = await Assert.ThrowsAsync<StepFailure>(() => new Pix2PixHDRenderer(checkpoint, batchSize: 1).RenderAdmittedAsync(admission,
+            SyntheticFace.Request(SyntheticFace.Track(50), 32, 32), async _ =>
+            {
+                count++;
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }, new ProgressLog(), TestContext.Current.CancellationToken));
+        Assert.True(e.Transient);
+        Assert.Contains("gpu-0", e.Message);
+        Assert.InRange(count, 1, 49);
+        await AwaitAssertAsync(async () => Assert.Null((await Slot(gpu)).Holder), TimeSpan.FromSeconds(3));
     }
 
     [Fact]
