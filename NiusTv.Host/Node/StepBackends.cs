@@ -2,7 +2,11 @@ using NiusTv.Steps;
 using NiusTv.Steps.Compose;
 using NiusTv.Steps.Init;
 using NiusTv.Steps.Landmarks;
+using NiusTv.Steps.Models;
 using NiusTv.Steps.Publish;
+using NiusTv.Steps.Render;
+using NiusTv.Steps.Render.Pix2PixHD;
+using NiusTv.Steps.Render.Sketch;
 using NiusTv.Steps.Speech;
 using NiusTv.Steps.Storage;
 
@@ -52,6 +56,25 @@ public static class StepBackends
         if (!File.Exists(settings.LandmarkModel))
             throw new SettingsException("Landmarks:Model", $"the dlib landmark model {settings.LandmarkModel} is missing (Debian package libdlib-data)");
         return library;
+    }
+
+    /// <summary>The renderers this node can run, by name: <c>sketch</c> always; <c>pix2pixhd</c> when a checkpoint is
+    /// configured. The checkpoint is loaded here, once per node, so a missing or mismatched one is an error at start-up
+    /// naming the setting, not a failure in the middle of a story.</summary>
+    public static IReadOnlyDictionary<string, IRenderer> Renderers(NodeSettings settings)
+    {
+        var renderers = new Dictionary<string, IRenderer>(StringComparer.Ordinal);
+        var sketch = new SketchRenderer();
+        renderers[sketch.Name] = sketch;
+        if (settings.Pix2PixHDCheckpoint is { } path)
+        {
+            Pix2PixHDCheckpoint checkpoint;
+            try { checkpoint = Pix2PixHDCheckpoint.Load(path, settings.Pix2PixHDDevice); }
+            catch (CheckpointException e) { throw new SettingsException("Render:Pix2PixHD:Checkpoint", e.Message); }
+            var neural = new Pix2PixHDRenderer(checkpoint, settings.Pix2PixHDBatchSize);
+            renderers[neural.Name] = neural;
+        }
+        return renderers;
     }
 
     private static bool IsGcs(string location) => NodeSettings.IsGcs(location);
