@@ -46,6 +46,10 @@ public sealed class Tacotron2Voice : IDisposable
             throw new CheckpointException("fp16 is for CUDA only: half-precision convolutions on the CPU are slow or missing; set Models:Device to cuda or turn fp16 off");
 
         var t2Path = Path.GetFullPath(options.Tacotron2Checkpoint);
+        var wgPath = Path.GetFullPath(options.WaveGlowCheckpoint);
+        // A missing file first: its absent config.json would otherwise show up as a confusing size mismatch.
+        foreach (var path in new[] { t2Path, wgPath })
+            if (!File.Exists(path)) throw new CheckpointException($"{path}: no such checkpoint file");
         var t2ConfigPath = ConfigBeside(t2Path);
         Tacotron2Config t2Config;
         try { t2Config = Tacotron2Config.Load(t2ConfigPath); }
@@ -54,7 +58,6 @@ public sealed class Tacotron2Voice : IDisposable
             throw new CheckpointException($"{t2ConfigPath}: n_symbols is {t2Config.NSymbols}, but NVIDIA's text front end has {Tacotron2Text.Symbols.Count} symbols; " +
                 "a checkpoint trained with another symbol table cannot be spoken through it");
 
-        var wgPath = Path.GetFullPath(options.WaveGlowCheckpoint);
         var wgConfigPath = ConfigBeside(wgPath);
         WaveGlowConfig wgConfig;
         try { wgConfig = WaveGlowConfig.Load(wgConfigPath); }

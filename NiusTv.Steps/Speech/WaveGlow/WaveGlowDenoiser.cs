@@ -36,10 +36,13 @@ public sealed class WaveGlowDenoiser : IDisposable
     {
         using var scope = NewDisposeScope();
         var x = audio.to_type(ScalarType.Float32);
+        var length = x.shape[1];
+        // Reflection padding needs more than half a window of signal; a very short sentence is padded with silence.
+        if (length <= FilterLength / 2) x = nn.functional.pad(x, [0, FilterLength - length]);
         var spec = Stft(x);
         var magnitude = (spec.abs() - _bias * strength).clamp_min(0.0);
         var denoised = polar(magnitude, spec.angle());
-        var result = istft(denoised, FilterLength, HopLength, WinLength, _window, center: true, length: x.shape[1]);
+        var result = istft(denoised, FilterLength, HopLength, WinLength, _window, center: true, length: x.shape[1]).narrow(1, 0, length);
         return result.MoveToOuterDisposeScope();
     }
 
