@@ -173,6 +173,28 @@ public sealed class Tacotron2SpeechTests : IDisposable
     }
 
     [Fact]
+    public void The_denoiser_leaves_audio_alone_at_strength_0_and_takes_the_hiss_out_of_silence()
+    {
+        var options = Options(10, -100, true);
+        using var models = new ModelRegistry(ModelDevice.Cpu);
+        using var voice = Tacotron2Voice.Load(options, models);
+        var waveglow = (NiusTv.Steps.Speech.WaveGlow.WaveGlow)voice.WaveGlow.Module;
+        using var _ = TorchSharp.torch.no_grad();
+        using var audio = TorchSharp.torch.randn(1, 5000) * 0.1;
+        using var same = voice.Denoiser.Apply(audio, 0.0);
+        Assert.Equal(audio.shape, same.shape);
+        Assert.True((same - audio).abs().max().item<float>() < 1e-5f, "STFT and inverse STFT do not give the audio back");
+        // What WaveGlow makes of silence is the hiss itself: at strength 1 most of it goes.
+        using var mel = TorchSharp.torch.zeros(1, RandomSpeechCheckpoints.MelChannels, 40);
+        using var hiss = waveglow.Infer(mel, 0.0, shape => TorchSharp.torch.zeros(shape), null);
+        using var cleaned = voice.Denoiser.Apply(hiss, 1.0);
+        var before = hiss.pow(2).sum().item<float>();
+        var after = cleaned.pow(2).sum().item<float>();
+        Assert.True(before > 0 && after < 0.5 * before, $"hiss energy {before} before, {after} after");
+        Assert.Equal(513, voice.Denoiser.Bias.shape[0]);
+    }
+
+    [Fact]
     public void The_registry_lists_both_models_with_their_parameters_and_memory()
     {
         var options = Options(10, -100, true);
