@@ -27,6 +27,11 @@ public static class OperatorApi
 
     public sealed record ActorNode(string Path, string Name, IReadOnlyList<ActorNode> Children);
 
+    /// <summary>One loaded model, as `nius models show --json` prints it.</summary>
+    public sealed record ModelView(string Name, string Kind, string Checkpoint, string Device, string Dtype, long Parameters, long Bytes);
+
+    public sealed record ModelsView(string Device, IReadOnlyList<ModelView> Models);
+
     public static void MapOperatorApi(this RouteGroupBuilder api)
     {
         api.MapGet("/cluster", (ActorSystem system) => Results.Ok(ClusterState(system)));
@@ -94,6 +99,9 @@ public static class OperatorApi
             if (start is null) return Results.NotFound(new ErrorBody($"no actor at '{path}' on this node"));
             return Results.Ok(Tree(start, Math.Clamp(depth ?? 4, 0, 32)));
         });
+
+        api.MapGet("/models", (NiusTv.Steps.Models.ModelRegistry models) => Results.Ok(new ModelsView(models.Device.Name,
+            models.Models.Select(m => new ModelView(m.Name, m.Kind, m.Checkpoint, m.Device, m.DType, m.Parameters, m.Bytes)).ToList())));
 
         api.MapGet("/log", (LogRing ring, int? n) => Results.Ok(ring.Last(Math.Clamp(n ?? 50, 1, LogRing.Capacity))));
 

@@ -6,7 +6,8 @@ using Spectre.Console;
 
 namespace NiusTv.Host.Cli;
 
-/// <summary>`nius models verify DIR`: proves a re-implemented model equal to the PyTorch original on a fixture folder.</summary>
+/// <summary>`nius models verify DIR`: proves a re-implemented model equal to the PyTorch original on a fixture folder.
+/// `nius models show`: the models a running node loaded (through its admin endpoint).</summary>
 public static class ModelVerbs
 {
     public static Command Models()
@@ -42,6 +43,27 @@ public static class ModelVerbs
             }
             return report.Passed ? 0 : 1;
         });
-        return new Command("models", "the neural models (Tacotron2, WaveGlow, pix2pixHD)") { verify };
+        var show = new Command("show", "the models the node loaded at start-up: name, kind, checkpoint, device, parameters, memory")
+            { CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
+        show.SetAction((r, ct) => OperatorVerbs.CallAsync(r, (HttpMethod.Get, "api/models"), PrintModels, ct));
+        return new Command("models", "the neural models (Tacotron2, WaveGlow, pix2pixHD): verify, show") { verify, show };
+    }
+
+    private static void PrintModels(JsonElement body)
+    {
+        var models = body.GetProperty("models").EnumerateArray().ToList();
+        if (models.Count == 0)
+        {
+            Console.WriteLine($"no models loaded on this node (device {body.GetProperty("device").GetString()}); " +
+                              "configure Speech:Tacotron2:Checkpoint and Speech:WaveGlow:Checkpoint to speak with Tacotron2");
+            return;
+        }
+        var table = new Table().AddColumns("name", "kind", "device", "dtype", "parameters", "memory", "checkpoint");
+        foreach (var m in models)
+            table.AddRow(Markup.Escape(m.GetProperty("name").GetString()!), Markup.Escape(m.GetProperty("kind").GetString()!),
+                Markup.Escape(m.GetProperty("device").GetString()!), Markup.Escape(m.GetProperty("dtype").GetString()!),
+                m.GetProperty("parameters").GetInt64().ToString("N0"), $"{m.GetProperty("bytes").GetInt64() / 1048576.0:0.0} MiB",
+                Markup.Escape(m.GetProperty("checkpoint").GetString()!));
+        AnsiConsole.Write(table);
     }
 }

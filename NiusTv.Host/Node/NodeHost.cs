@@ -52,7 +52,8 @@ public static class NodeHost
         Directory.CreateDirectory(settings.WorkspaceRoot);
         var (journalKind, journalConnection) = settings.JournalTarget;
         if (journalKind == "sqlite") PrepareSqlite(journalConnection);
-        var steps = StepBackends.Create(settings);
+        var backends = StepBackends.Create(settings);
+        var steps = backends.Steps;
         var renderers = StepBackends.Renderers(settings);
         // Steps are built before the actor system; the client queues their requests until the router is attached.
         var gpuAdmission = new GpuAdmissionClient();
@@ -75,6 +76,7 @@ public static class NodeHost
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(logRing);
         builder.Services.AddSingleton<ComponentRegistry>();
+        builder.Services.AddSingleton(backends.Models);
         builder.Services.AddSingleton<Newsroom.Drafts>();
         builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot, StoryRuntimeSettings.DefaultPipeline,
             new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds))));
@@ -158,6 +160,8 @@ public static class NodeHost
                 }));
 
         var app = builder.Build();
+        var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("NiusTv.Node");
+        foreach (var note in backends.StartupNotes) startup.LogInformation("{Note}", note);
         StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());
         ComponentMetrics.Export(app.Services.GetRequiredService<ActorSystem>(), app.Services.GetRequiredService<ActorRegistry>());
         app.MapAdminApi(settings.AdminToken);

@@ -2,6 +2,8 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using NiusTv.Actors.Scaling;
 using NiusTv.Steps.Cloud;
+using NiusTv.Steps.Models;
+using NiusTv.Steps.Speech.Tacotron2;
 
 namespace NiusTv.Host.Node;
 
@@ -25,6 +27,10 @@ public sealed record NodeSettings
     public IReadOnlyList<string> Seeds { get; init; } = [];
     public IReadOnlyList<string> Roles { get; init; } = ["worker", "scaler"];
     public string SpeechBackend { get; init; } = "auto";
+    /// <summary>The tacotron2 backend (Speech:Tacotron2:*, Speech:WaveGlow:*); null when no checkpoints are configured.</summary>
+    public Tacotron2SpeechOptions? Tacotron2 { get; init; }
+    /// <summary>Where the neural models run (Models:Device: cpu, cuda, cuda:N).</summary>
+    public ModelDevice ModelDevice { get; init; } = ModelDevice.Cpu;
     /// <summary>Presenter profiles (Presenters:Root); null: ./presenters, else $NIUSTV_HOME/presenters, else the ones
     /// shipped beside the executable.</summary>
     public string? PresentersDir { get; init; }
@@ -154,6 +160,8 @@ public sealed record NodeSettings
             Seeds = List(node, "Seeds") ?? d.Seeds,
             Roles = List(node, "Roles") ?? d.Roles,
             SpeechBackend = config["Speech:Backend"] ?? d.SpeechBackend,
+            Tacotron2 = Tacotron2Options(config),
+            ModelDevice = Device(config),
             PresentersDir = config["Presenters:Root"] ?? d.PresentersDir,
             LandmarkModel = config["Landmarks:Model"] ?? d.LandmarkModel,
             TitleCardSeconds = Double(config, "Compose:TitleCardSeconds", d.TitleCardSeconds),
@@ -183,6 +191,45 @@ public sealed record NodeSettings
             Scaler = ScalerConfig.FromConfiguration(config),
         };
     }
+
+    private static ModelDevice Device(IConfiguration c)
+    {
+        try { return ModelDevice.Parse(c["Models:Device"]); }
+        catch (FormatException e) { throw new SettingsException("Models:Device", e.Message); }
+    }
+
+    /// <summary>Both checkpoints or neither: Tacotron2 makes mels, and only WaveGlow turns them into sound here.</summary>
+    private static Tacotron2SpeechOptions? Tacotron2Options(IConfiguration c)
+    {
+        var t2 = Text(c, "Speech:Tacotron2:Checkpoint");
+        var wg = Text(c, "Speech:WaveGlow:Checkpoint");
+        if (t2 is null && wg is null) return null;
+        if (t2 is null) throw new SettingsException("Speech:Tacotron2:Checkpoint", "Speech:WaveGlow:Checkpoint is set, but WaveGlow needs Tacotron2's mels: set the Tacotron2 state dict too");
+        if (wg is null) throw new SettingsException("Speech:WaveGlow:Checkpoint", "Speech:Tacotron2:Checkpoint is set, but its mels need WaveGlow to become audio: set the WaveGlow state dict too");
+        var d = new Tacotron2SpeechOptions { Tacotron2Checkpoint = t2, WaveGlowCheckpoint = wg };
+        int? maxSteps = c["Speech:Tacotron2:MaxDecoderSteps"] is null ? null : Int(c, "Speech:Tacotron2:MaxDecoderSteps", 0) is var m and > 0 ? m
+            : throw new SettingsException("Speech:Tacotron2:MaxDecoderSteps", "must be a positive number of decoder steps");
+        double? gate = c["Speech:Tacotron2:GateThreshold"] is null ? null : Double(c, "Speech:Tacotron2:GateThreshold", 0.5) is var g and > 0 and < 1 ? g
+            : throw new SettingsException("Speech:Tacotron2:GateThreshold", "must lie between 0 and 1");
+        return d with
+        {
+            Sigma = Double(c, "Speech:WaveGlow:Sigma", d.Sigma) is var sigma and >= 0 ? sigma : throw new SettingsException("Speech:WaveGlow:Sigma", "must not be negative"),
+            DenoiserStrength = Double(c, "Speech:WaveGlow:DenoiserStrength", d.DenoiserStrength) is var ds and >= 0 ? ds
+                : throw new SettingsException("Speech:WaveGlow:DenoiserStrength", "must not be negative (0 turns the denoiser off)"),
+            MaxDecoderSteps = maxSteps,
+            GateThreshold = gate,
+            Retries = Int(c, "Speech:Tacotron2:Retries", d.Retries) is var r and >= 0 ? r : throw new SettingsException("Speech:Tacotron2:Retries", "must not be negative"),
+            AcceptIncompleteDecodes = Bool(c, "Speech:Tacotron2:AcceptIncompleteDecodes", d.AcceptIncompleteDecodes),
+            SentencePauseSeconds = Double(c, "Speech:Tacotron2:SentencePauseSeconds", d.SentencePauseSeconds) is var p and >= 0 ? p
+                : throw new SettingsException("Speech:Tacotron2:SentencePauseSeconds", "must not be negative"),
+            MaxSentenceChars = Int(c, "Speech:Tacotron2:MaxSentenceChars", d.MaxSentenceChars) is var mc and >= 20 ? mc
+                : throw new SettingsException("Speech:Tacotron2:MaxSentenceChars", "must be at least 20 characters"),
+            Fp16 = Bool(c, "Models:Fp16", d.Fp16),
+        };
+    }
+
+    private static bool Bool(IConfiguration c, string key, bool fallback) => c[key] is not { } v ? fallback
+        : bool.TryParse(v, out var b) ? b : throw new SettingsException(key, $"'{v}' is not true or false");
 
     internal static string? Text(IConfiguration c, string key) => c[key] is { Length: > 0 } v ? v : null;
     internal static int IntOf(IConfiguration c, string key, int fallback) => Int(c, key, fallback);

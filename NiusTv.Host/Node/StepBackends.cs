@@ -8,15 +8,21 @@ using NiusTv.Steps.Render;
 using NiusTv.Steps.Render.Pix2PixHD;
 using NiusTv.Steps.Render.Sketch;
 using NiusTv.Steps.Speech;
+using NiusTv.Steps.Speech.Tacotron2;
 using NiusTv.Steps.Storage;
 
 namespace NiusTv.Host.Node;
 
+/// <summary>What a node runs: its steps, the models they share, and what the choice of backends is worth telling the
+/// operator once at start-up.</summary>
+public sealed record NodeBackends(IReadOnlyList<IStoryStep> Steps, ModelRegistry Models, IReadOnlyList<string> StartupNotes);
+
 /// <summary>The one place that picks a backend for each step from the node's settings. Actors never see this:
-/// they get <see cref="IStoryStep"/>s.</summary>
+/// they get <see cref="IStoryStep"/>s. Models are loaded here, once per node, before the node joins its cluster: a bad
+/// checkpoint stops the start with the reason (<see cref="SettingsException"/>) instead of failing every story.</summary>
 public static class StepBackends
 {
-    public static IReadOnlyList<IStoryStep> Create(NodeSettings settings)
+    public static NodeBackends Create(NodeSettings settings)
     {
         var gcs = new Lazy<Google.Cloud.Storage.V1.StorageClient>(() => GcsClients.Create(settings.StorageEndpoint));
         IAssetStore assets;
@@ -35,13 +41,31 @@ public static class StepBackends
             videos = new GcsVideoStore(gcs.Value, bucket, prefix);
         }
         else videos = new LocalFolderVideoStore(settings.OutLocation);
-        return
-        [
-            new InitStep(assets),
-            new SpeechStep(SpeechBackends(settings.SpeechBackend)),
-            new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
-            new PublishStep(videos),
-        ];
+        var notes = new List<string>();
+        var models = new ModelRegistry(settings.ModelDevice);
+        try
+        {
+            var speech = SpeechBackends(settings, models, notes);
+            return new NodeBackends(
+            [
+                new InitStep(assets),
+                new SpeechStep(speech),
+                new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
+                new PublishStep(videos),
+            ], models, notes);
+        }
+        catch
+        {
+            models.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Checks Models:Device against this libtorch, once, when a model is about to be loaded.</summary>
+    private static void EnsureDevice(ModelDevice device)
+    {
+        try { device.EnsureAvailable(); }
+        catch (InvalidOperationException e) { throw new SettingsException("Models:Device", e.Message); }
     }
 
     /// <summary>The node's presenter profiles. Every profile's manifest and photo are checked here, at start-up, so a
@@ -85,12 +109,39 @@ public static class StepBackends
         catch (ArgumentException e) { throw new SettingsException(option, e.Message); }
     }
 
-    /// <summary>Festival first (HTS voice, with phone timings); espeak-ng when Festival is missing or when asked for.</summary>
-    private static IReadOnlyList<ISpeechSynthesizer> SpeechBackends(string choice) => choice switch
+    /// <summary>Tacotron2 + WaveGlow first when their checkpoints are configured, then Festival (HTS voice, with phone
+    /// timings; stories can still ask for it with voice 'festival'); espeak-ng when Festival is missing or when asked for.</summary>
+    private static IReadOnlyList<ISpeechSynthesizer> SpeechBackends(NodeSettings settings, ModelRegistry models, List<string> notes)
     {
-        "auto" or "" => [new FestivalSynthesizer(), new EspeakSynthesizer()],
-        "festival" => [new FestivalSynthesizer()],
-        "espeak-ng" or "espeak" => [new EspeakSynthesizer()],
-        _ => throw new SettingsException("Speech:Backend", $"'{choice}' is not a speech backend: use auto, festival or espeak-ng"),
-    };
+        var choice = settings.SpeechBackend;
+        if (choice is not ("auto" or "" or "tacotron2" or "festival" or "espeak-ng" or "espeak"))
+            throw new SettingsException("Speech:Backend", $"'{choice}' is not a speech backend: use auto, tacotron2, festival or espeak-ng");
+        if (choice == "tacotron2" && settings.Tacotron2 is null)
+            throw new SettingsException("Speech:Tacotron2:Checkpoint", "Speech:Backend is tacotron2, which needs Speech:Tacotron2:Checkpoint and Speech:WaveGlow:Checkpoint");
+        ISpeechSynthesizer? neural = null;
+        if (settings.Tacotron2 is { } options && choice is "auto" or "" or "tacotron2")
+        {
+            EnsureDevice(models.Device);
+            Tacotron2Voice voice;
+            try { voice = Tacotron2Voice.Load(options, models); }
+            catch (CheckpointException e)
+            {
+                var setting = e.Message.StartsWith(Path.GetFullPath(options.WaveGlowCheckpoint), StringComparison.Ordinal) ? "Speech:WaveGlow:Checkpoint"
+                    : e.Message.StartsWith("fp16", StringComparison.Ordinal) ? "Models:Fp16" : "Speech:Tacotron2:Checkpoint";
+                throw new SettingsException(setting, e.Message);
+            }
+            neural = new Tacotron2Synthesizer(voice, options);
+            notes.Add($"speech: tacotron2 + waveglow on {models.Device.Name} ({voice.Tacotron2.Checkpoint}, {voice.WaveGlow.Checkpoint}); " +
+                      $"{voice.Config.SamplingRate} Hz, {options.MaxDecoderSteps ?? voice.Config.MaxDecoderSteps} decoder steps at most per sentence");
+        }
+        else if (choice is "auto" or "")
+            notes.Add("speech: no Tacotron2/WaveGlow checkpoints configured (Speech:Tacotron2:Checkpoint, Speech:WaveGlow:Checkpoint); speaking with Festival");
+        return choice switch
+        {
+            "tacotron2" => [neural!],
+            "festival" => [new FestivalSynthesizer()],
+            "espeak-ng" or "espeak" => [new EspeakSynthesizer()],
+            _ => neural is null ? [new FestivalSynthesizer(), new EspeakSynthesizer()] : [neural, new FestivalSynthesizer(), new EspeakSynthesizer()],
+        };
+    }
 }

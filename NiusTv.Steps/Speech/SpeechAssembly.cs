@@ -4,8 +4,13 @@ namespace NiusTv.Steps.Speech;
 /// <paramref name="Word"/> indexes <see cref="ParagraphSpeech.Words"/>; -1 for a pause.</summary>
 internal readonly record struct LocalPhone(string Phone, double Start, double End, int Word);
 
-/// <summary>What a backend produced for one paragraph before the paragraphs are joined.</summary>
-internal sealed record ParagraphSpeech(int Index, short[] Samples, IReadOnlyList<LocalPhone> Phones, IReadOnlyList<string> Words);
+/// <summary>A word timed without phones, in seconds from the start of its paragraph's audio.</summary>
+internal readonly record struct LocalWord(string Text, double Start, double End);
+
+/// <summary>What a backend produced for one paragraph before the paragraphs are joined. A backend without phone
+/// timings (Tacotron2) gives no phones and its words' times directly in <paramref name="TimedWords"/>.</summary>
+internal sealed record ParagraphSpeech(int Index, short[] Samples, IReadOnlyList<LocalPhone> Phones, IReadOnlyList<string> Words,
+    IReadOnlyList<LocalWord>? TimedWords = null);
 
 /// <summary>Joins per-paragraph audio into the story's WAV and its <see cref="SpeechTimings"/>. Shared by the
 /// backends so that both give the same contract (gap, offsets, word spans) whatever their raw output.</summary>
@@ -47,6 +52,8 @@ internal static class SpeechAssembly
                 if (double.IsNaN(wordStart[ph.Word])) wordStart[ph.Word] = ph.Start;
                 wordEnd[ph.Word] = ph.End;
             }
+            foreach (var tw in p.TimedWords ?? [])
+                words.Add(new TimedWord(tw.Text, offset + tw.Start, offset + tw.End, p.Index));
             for (int w = 0; w < p.Words.Count; w++)
             {
                 // A word without phones was not spoken (espeak reports some punctuation-only tokens).

@@ -167,11 +167,13 @@ public sealed class Decoder : Module<Tensor, Tensor>
     public DecoderState Initial(Tensor memory, Tensor? mask)
     {
         long b = memory.shape[0], t = memory.shape[1];
+        // On the memory's device and type, so the same code runs on CUDA and in half precision.
+        Tensor Zeros(long n) => zeros(b, n, dtype: memory.dtype, device: memory.device);
         return new DecoderState
         {
-            AttentionHidden = zeros(b, _c.AttentionRnnDim), AttentionCell = zeros(b, _c.AttentionRnnDim),
-            DecoderHidden = zeros(b, _c.DecoderRnnDim), DecoderCell = zeros(b, _c.DecoderRnnDim),
-            AttentionWeights = zeros(b, t), AttentionWeightsCum = zeros(b, t), AttentionContext = zeros(b, _c.EncoderEmbeddingDim),
+            AttentionHidden = Zeros(_c.AttentionRnnDim), AttentionCell = Zeros(_c.AttentionRnnDim),
+            DecoderHidden = Zeros(_c.DecoderRnnDim), DecoderCell = Zeros(_c.DecoderRnnDim),
+            AttentionWeights = Zeros(t), AttentionWeightsCum = Zeros(t), AttentionContext = Zeros(_c.EncoderEmbeddingDim),
             Memory = memory, ProcessedMemory = attention_layer.ProcessMemory(memory), Mask = mask,
         };
     }
@@ -250,10 +252,10 @@ public sealed class Tacotron2 : Module<Tensor, Tensor>
         var memory = encoder.Run(embedded, textLengths, observe);
         observe?.Invoke("encoder_outputs", memory);
         long b = text.shape[0], tIn = text.shape[1], tOut = melTargets.shape[2];
-        var mask = arange(tIn).unsqueeze(0) >= tensor(textLengths).unsqueeze(1);
+        var mask = arange(tIn, device: text.device).unsqueeze(0) >= tensor(textLengths, device: text.device).unsqueeze(1);
         var state = decoder.Initial(memory, mask);
         observe?.Invoke("processed_memory", state.ProcessedMemory);
-        var inputs = cat([zeros(1, b, _c.NMelChannels), melTargets.permute(2, 0, 1)], 0);
+        var inputs = cat([zeros(1, b, _c.NMelChannels, dtype: melTargets.dtype, device: melTargets.device), melTargets.permute(2, 0, 1)], 0);
         var prenetOut = decoder.Prenet.call(inputs);
         observe?.Invoke("decoder_prenet_output", prenetOut);
         var mels = new List<Tensor>(); var gates = new List<Tensor>(); var aligns = new List<Tensor>();
@@ -269,7 +271,7 @@ public sealed class Tacotron2 : Module<Tensor, Tensor>
         var post = postnet.call(melOut);
         observe?.Invoke("postnet_output", post);
         var melPost = melOut + post;
-        var frameMask = arange(tOut).unsqueeze(0) >= tensor(outputLengths).unsqueeze(1);
+        var frameMask = arange(tOut, device: text.device).unsqueeze(0) >= tensor(outputLengths, device: text.device).unsqueeze(1);
         var melMask = frameMask.unsqueeze(1).expand(b, _c.NMelChannels, tOut);
         return (melOut.masked_fill(melMask, 0), melPost.masked_fill(melMask, 0), stack(gates, 1).masked_fill(frameMask, 1000.0), stack(aligns, 1));
     }
@@ -280,7 +282,7 @@ public sealed class Tacotron2 : Module<Tensor, Tensor>
         var memory = encoder.Run(embedding.call(text).transpose(1, 2), null, null);
         observe?.Invoke("encoder_outputs", memory);
         var state = decoder.Initial(memory, null);
-        var input = zeros(text.shape[0], _c.NMelChannels);
+        var input = zeros(text.shape[0], _c.NMelChannels, dtype: memory.dtype, device: memory.device);
         var mels = new List<Tensor>(); var gates = new List<Tensor>(); var aligns = new List<Tensor>();
         var fired = false;
         while (true)

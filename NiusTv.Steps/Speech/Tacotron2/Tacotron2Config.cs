@@ -22,6 +22,8 @@ public sealed record Tacotron2Config
     public int PostnetEmbeddingDim { get; init; } = 512;
     public int PostnetKernelSize { get; init; } = 5;
     public int PostnetNConvolutions { get; init; } = 5;
+    /// <summary>Audio rate the mels were computed at (hparams sampling_rate): the rate of the WAV the vocoder makes.</summary>
+    public int SamplingRate { get; init; } = 22050;
 
     /// <summary>Reads "hparams" (the fixture format) or the same names at the top level; missing keys keep the defaults.</summary>
     public static Tacotron2Config Load(string? path)
@@ -46,6 +48,7 @@ public sealed record Tacotron2Config
             AttentionLocationKernelSize = I("attention_location_kernel_size", d.AttentionLocationKernelSize),
             PostnetEmbeddingDim = I("postnet_embedding_dim", d.PostnetEmbeddingDim), PostnetKernelSize = I("postnet_kernel_size", d.PostnetKernelSize),
             PostnetNConvolutions = I("postnet_n_convolutions", d.PostnetNConvolutions),
+            SamplingRate = I("sampling_rate", d.SamplingRate),
         };
     }
 }

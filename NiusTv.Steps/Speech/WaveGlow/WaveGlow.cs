@@ -85,7 +85,8 @@ public sealed class Invertible1x1Conv : Module<Tensor, Tensor>
         _inverse[0] = null;
     }
 
-    public override Tensor forward(Tensor audio) => functional.conv1d(audio, Inverse);
+    /// <summary>The inverse is kept in float32 and cast to the audio's type, as glow.py does for half precision.</summary>
+    public override Tensor forward(Tensor audio) => functional.conv1d(audio, audio.dtype == Inverse.dtype ? Inverse : Inverse.to_type(audio.dtype));
 }
 
 public sealed class WaveGlow : Module<Tensor, Tensor>
@@ -144,7 +145,14 @@ public sealed class WaveGlow : Module<Tensor, Tensor>
         return result;
     }
 
-    public override Tensor forward(Tensor mel) => Infer(mel, 0.6, shape => randn(shape), null);
+    public override Tensor forward(Tensor mel) => Infer(mel, 0.6, shape => randn(shape, dtype: mel.dtype, device: mel.device), null);
+
+    /// <summary>Computes the cached inverses now, so that the first story does not pay for them and no two callers
+    /// race to fill the cache.</summary>
+    public void PrepareInverses()
+    {
+        foreach (var c in _convinv) _ = c.Inverse;
+    }
 
     /// <summary>WaveGlow.infer: mel [B, n_mel, T] to audio [B, T*256]. <paramref name="noise"/> returns raw N(0,1) of
     /// the given shape (the fixtures replay recorded draws); <paramref name="observe"/> sees the named intermediates.</summary>
