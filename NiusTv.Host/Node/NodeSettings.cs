@@ -25,6 +25,11 @@ public sealed record NodeSettings
     public IReadOnlyList<string> Seeds { get; init; } = [];
     public IReadOnlyList<string> Roles { get; init; } = ["worker", "scaler"];
     public string SpeechBackend { get; init; } = "auto";
+    /// <summary>Phonemes:Aligner: auto (the synthesizer's timings when it gave phones, else pocketsphinx),
+    /// synthesizer, pocketsphinx or gentle.</summary>
+    public string PhonemesAligner { get; init; } = "auto";
+    /// <summary>Phonemes:GentleUrl: base address of a gentle server, e.g. http://127.0.0.1:8765.</summary>
+    public string? GentleUrl { get; init; }
     public double TitleCardSeconds { get; init; } = 2.0;
     public string X264Preset { get; init; } = "veryfast";
     public int RetryMaxAttempts { get; init; } = 4;
@@ -122,6 +127,8 @@ public sealed record NodeSettings
             Seeds = List(node, "Seeds") ?? d.Seeds,
             Roles = List(node, "Roles") ?? d.Roles,
             SpeechBackend = config["Speech:Backend"] ?? d.SpeechBackend,
+            PhonemesAligner = config["Phonemes:Aligner"] is { Length: > 0 } aligner ? aligner : d.PhonemesAligner,
+            GentleUrl = Text(config, "Phonemes:GentleUrl") ?? d.GentleUrl,
             TitleCardSeconds = Double(config, "Compose:TitleCardSeconds", d.TitleCardSeconds),
             X264Preset = config["Compose:Preset"] ?? d.X264Preset,
             RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),

@@ -100,7 +100,7 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         await PublishAndFinishAsync("ferry-steps");
         var r = await _node.CliAsync("story", "retry", "ferry-steps", "--from", "render");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("has no step 'render'; its steps are: init, speech, compose, publish", r.Stderr);
+        Assert.Contains("has no step 'render'; its steps are: init, speech, phonemes, compose, publish", r.Stderr);
         var unknown = await _node.CliAsync("story", "retry", "no-such-story");
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("no story 'no-such-story'", unknown.Stderr);
