@@ -18,6 +18,7 @@ public sealed record StepPoolSizes(IReadOnlyDictionary<string, int> Sizes)
         {
             ["init"] = 2,
             ["speech"] = Math.Max(1, cores / 2),
+            ["phonemes"] = Math.Max(1, cores / 2), // pocketsphinx: one core per process
             ["compose"] = Math.Max(1, cores / 2), // ffmpeg uses several threads per encode
             ["publish"] = 2,
         });

@@ -36,6 +36,11 @@ public sealed record NodeSettings
     public string? PresentersDir { get; init; }
     /// <summary>dlib's 68-point shape predictor (Landmarks:Model).</summary>
     public string LandmarkModel { get; init; } = NiusTv.Steps.Landmarks.DlibFaceLandmarkDetector.DefaultModel;
+    /// <summary>Phonemes:Aligner: auto (the synthesizer's timings when it gave phones, else pocketsphinx),
+    /// synthesizer, pocketsphinx or gentle.</summary>
+    public string PhonemesAligner { get; init; } = "auto";
+    /// <summary>Phonemes:GentleUrl: base address of a gentle server, e.g. http://127.0.0.1:8765.</summary>
+    public string? GentleUrl { get; init; }
     public double TitleCardSeconds { get; init; } = 2.0;
     public string X264Preset { get; init; } = "veryfast";
     public int RetryMaxAttempts { get; init; } = 4;
@@ -164,6 +169,8 @@ public sealed record NodeSettings
             ModelDevice = Device(config),
             PresentersDir = config["Presenters:Root"] ?? d.PresentersDir,
             LandmarkModel = config["Landmarks:Model"] ?? d.LandmarkModel,
+            PhonemesAligner = config["Phonemes:Aligner"] is { Length: > 0 } aligner ? aligner : d.PhonemesAligner,
+            GentleUrl = Text(config, "Phonemes:GentleUrl") ?? d.GentleUrl,
             TitleCardSeconds = Double(config, "Compose:TitleCardSeconds", d.TitleCardSeconds),
             X264Preset = config["Compose:Preset"] ?? d.X264Preset,
             RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),

@@ -3,6 +3,7 @@ using NiusTv.Steps.Compose;
 using NiusTv.Steps.Init;
 using NiusTv.Steps.Landmarks;
 using NiusTv.Steps.Models;
+using NiusTv.Steps.Phonemes;
 using NiusTv.Steps.Publish;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Render.Pix2PixHD;
@@ -50,6 +51,7 @@ public static class StepBackends
             [
                 new InitStep(assets),
                 new SpeechStep(speech),
+                Phonemes(settings),
                 new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
                 new PublishStep(videos),
             ], models, notes);
@@ -107,6 +109,28 @@ public static class StepBackends
     {
         try { return GcsClients.ParseLocation(value); }
         catch (ArgumentException e) { throw new SettingsException(option, e.Message); }
+    }
+
+    /// <summary>The synthesizer's own timings and pocketsphinx always; gentle when the node has its address.
+    /// The pronouncer is the CMU dictionary alone until the full one (lexicon, dictionary, g2p model) replaces it.</summary>
+    private static PhonemesStep Phonemes(NodeSettings settings)
+    {
+        var choice = settings.PhonemesAligner;
+        if (choice is not ("auto" or SynthesizerAligner.AlignerName or PocketsphinxAligner.AlignerName or GentleAligner.AlignerName))
+            throw new SettingsException("Phonemes:Aligner", $"'{choice}' is not an aligner: use auto, synthesizer, pocketsphinx or gentle");
+        var aligners = new List<IAligner> { new SynthesizerAligner(), new PocketsphinxAligner() };
+        if (settings.GentleUrl is { Length: > 0 } url)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new SettingsException("Phonemes:GentleUrl", $"'{url}' is not an http(s) address, e.g. http://127.0.0.1:8765");
+            aligners.Add(new GentleAligner(uri));
+        }
+        else if (choice == GentleAligner.AlignerName)
+            throw new SettingsException("Phonemes:GentleUrl", "Phonemes:Aligner is gentle, so the address of the gentle server is needed, e.g. http://127.0.0.1:8765");
+        IPronouncer pronouncer;
+        try { pronouncer = DictionaryOnlyPronouncer.Load(); }
+        catch (IOException e) { throw new SettingsException("Phonemes", e.Message); }
+        return new PhonemesStep(aligners, pronouncer, choice);
     }
 
     /// <summary>Tacotron2 + WaveGlow first when their checkpoints are configured, then Festival (HTS voice, with phone

@@ -1,4 +1,5 @@
 using NiusTv.Steps.Speech;
+using NiusTv.Steps.Speech.Normalization;
 
 namespace NiusTv.Steps.Compose;
 
@@ -93,6 +94,19 @@ public static class CaptionAligner
         return false;
     }
 
+    /// <summary>How many words each token is spoken as, by the speech step's text normalizer applied to the
+    /// token alone; null when a token would say none (the counts could not be trusted then).</summary>
+    private static int[]? SpokenCounts(IReadOnlyList<string> tokens, List<int> spoken)
+    {
+        var counts = new int[spoken.Count];
+        for (var n = 0; n < spoken.Count; n++)
+        {
+            counts[n] = Phonemes.ScriptWords.Split(TextNormalizer.Normalize(tokens[spoken[n]])).Count;
+            if (counts[n] == 0) return null;
+        }
+        return counts;
+    }
+
     /// <summary>Gives tokens [i, j) the time of words [w, k): one to one when the counts agree, otherwise the
     /// words' whole span split in proportion to the tokens' lengths. With no words (a dash Festival did not
     /// say) the tokens get the gap up to the next word. Returns the new time cursor.</summary>
@@ -114,6 +128,26 @@ public static class CaptionAligner
                     var word = words[w + next++];
                     result[t] = new TimedToken(tokens[t], word.Start, word.End);
                     at = word.End;
+                }
+                else result[t] = new TimedToken(tokens[t], at, at);
+            }
+            return words[k - 1].End;
+        }
+        if (k > w && spoken.Count > 0 && SpokenCounts(tokens, spoken) is { } counts && counts.Sum() == k - w)
+        {
+            // Each token says as many words as the text normalizer makes of it ("2019," → twenty nineteen,
+            // "Dr." → doctor): the counts add up, so every token gets exactly its own words.
+            var at = cursor;
+            var next = 0;
+            var word = w;
+            for (var t = i; t < j; t++)
+            {
+                if (next < spoken.Count && spoken[next] == t)
+                {
+                    var n2 = counts[next++];
+                    result[t] = new TimedToken(tokens[t], words[word].Start, words[word + n2 - 1].End);
+                    at = words[word + n2 - 1].End;
+                    word += n2;
                 }
                 else result[t] = new TimedToken(tokens[t], at, at);
             }

@@ -33,8 +33,11 @@ public sealed record PhoneTrack(string Aligner, double Duration, IReadOnlyList<A
 }
 
 /// <param name="Source">How the word's phones were found (lexicon, dictionary, model), or null when the
-/// synthesizer said them itself.</param>
-public sealed record AlignedWord(string Text, double Start, double End, int Paragraph, PronunciationSource? Source);
+/// synthesizer (or gentle, with its own lexicon) said them itself.</param>
+/// <param name="Estimated">The aligner did not find the word in the audio (gentle's <c>not-found-in-audio</c>, a
+/// word with no phones): its times are interpolated between its neighbours and it has no phones.</param>
+public sealed record AlignedWord(string Text, double Start, double End, int Paragraph, PronunciationSource? Source,
+    bool Estimated = false);
 
 /// <param name="Word">Index into <see cref="PhoneTrack.Words"/>, or -1 for a pause.</param>
 public sealed record AlignedPhone(string Phone, double Start, double End, int Word);

@@ -1,3 +1,5 @@
+using NiusTv.Steps.Speech.Normalization;
+
 namespace NiusTv.Steps.Speech;
 
 /// <summary>The <c>speech</c> step: turns the story's paragraphs into <c>speech.wav</c> and
@@ -50,7 +52,10 @@ public sealed class SpeechStep : IStoryStep
         var timingsTemp = timingsPath + suffix;
         try
         {
-            var result = await backend.SynthesizeAsync(paragraphs, wavTemp, ct, progress);
+            // Every backend gets the newsreader's words, so that "2019" is "twenty nineteen" whoever speaks it and
+            // the phonemes step (which normalizes the same way) knows the words that were said.
+            var spoken = SpokenParagraphs(input.Story);
+            var result = await backend.SynthesizeAsync(spoken, wavTemp, ct, progress);
             result.Timings.Save(timingsTemp);
             // The WAV goes last: its presence under the final name means both files are complete.
             File.Move(timingsTemp, timingsPath, overwrite: true);
@@ -68,6 +73,11 @@ public sealed class SpeechStep : IStoryStep
             [SpeechTimings.FileName] = SpeechTimings.FileName,
         });
     }
+
+    /// <summary>The story's paragraphs as they are spoken (<see cref="TextNormalizer"/>); blank ones stay blank
+    /// so that indices still match the story's.</summary>
+    public static IReadOnlyList<string> SpokenParagraphs(Stories.Story story) =>
+        story.Paragraphs.Select(TextNormalizer.Normalize).ToList();
 
     private ISpeechSynthesizer Select(string? voice)
     {

@@ -36,6 +36,19 @@ public sealed class CaptionAlignerTests
     }
 
     [Fact]
+    public void Adjacent_expanded_tokens_each_get_the_words_the_normalizer_makes_of_them()
+    {
+        // "2019," and "Dr." mismatch back to back: the normalizer says they are two words and one.
+        var tokens = TextWrap.Tokenize("In 2019, Dr. Ruiz opened 1,200 new homes.");
+        var words = Words("in", "twenty", "nineteen", "doctor", "ruiz", "opened", "one", "thousand", "two", "hundred", "new", "homes");
+        var timed = CaptionAligner.Align(tokens, words, 0, 6);
+        Assert.Equal((words[1].Start, words[2].End), (timed[1].Start, timed[1].End));
+        Assert.Equal((words[3].Start, words[3].End), (timed[2].Start, timed[2].End));
+        Assert.Equal((words[6].Start, words[9].End), (timed[5].Start, timed[5].End));
+        Assert.Equal((words[10].Start, words[10].End), (timed[6].Start, timed[6].End));
+    }
+
+    [Fact]
     public void Several_unmatched_tokens_share_the_skipped_words_time()
     {
         var tokens = TextWrap.Tokenize("It cost 3.5% more — U.S. officials said.");

@@ -100,7 +100,7 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         await PublishAndFinishAsync("ferry-steps");
         var r = await _node.CliAsync("story", "retry", "ferry-steps", "--from", "render");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("has no step 'render'; its steps are: init, speech, compose, publish", r.Stderr);
+        Assert.Contains("has no step 'render'; its steps are: init, speech, phonemes, compose, publish", r.Stderr);
         var unknown = await _node.CliAsync("story", "retry", "no-such-story");
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("no story 'no-such-story'", unknown.Stderr);
@@ -156,7 +156,7 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         Assert.Contains("/system/sharding/story/", story.ToString()); // the shards, and under them the entity
         Assert.Contains("ferry-palettes", story.ToString());
         var pools = await JsonOf("actor", "hierarchy", "-s", "/user/step-pools");
-        Assert.Equal(["pool-compose", "pool-init", "pool-publish", "pool-speech"],
+        Assert.Equal(["pool-compose", "pool-init", "pool-phonemes", "pool-publish", "pool-speech"],
             pools.GetProperty("children").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
 
         var log = (await JsonOf("log", "peek", "-n", "1000")).EnumerateArray().ToList();

@@ -82,9 +82,15 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         Assert.Equal(25, probe.Video.FrameRate);
 
         var steps = story.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
-        Assert.Equal(["init", "speech", "compose", "publish"], steps.Keys);
+        Assert.Equal(["init", "speech", "phonemes", "compose", "publish"], steps.Keys);
         var workspace = Path.Combine(_node.Data, "workspaces", "harbour-reopens", "r1");
         var wav = WaveFile.Read(Path.Combine(workspace, steps["speech"].GetProperty("artifacts").GetProperty("speech.wav").GetString()!));
+        // The phonemes step timed the story's words from Festival's own phones (the node's default, auto).
+        var phones = NiusTv.Steps.Phonemes.PhoneTrack.Load(Path.Combine(workspace, steps["phonemes"].GetProperty("artifacts").GetProperty("phones").GetString()!));
+        Assert.Equal("synthesizer", phones.Aligner);
+        Assert.Equal(wav.Duration, phones.Duration, 3);
+        Assert.NotEmpty(phones.Words);
+        Assert.Contains(phones.Phones, p => p.Phone == "AH");
         const double titleCard = 2.0;
         Assert.InRange(probe.Video.Duration!.Value, wav.Duration + titleCard - 0.25, wav.Duration + titleCard + 0.25);
         Assert.All(steps.Values, s => Assert.Equal(1, s.GetProperty("attempts").GetInt32()));
