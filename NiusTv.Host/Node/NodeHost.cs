@@ -54,7 +54,7 @@ public static class NodeHost
         if (journalKind == "sqlite") PrepareSqlite(journalConnection);
         var backends = StepBackends.Create(settings);
         var steps = backends.Steps;
-        var renderers = StepBackends.Renderers(settings);
+        var renderers = StepBackends.Renderers(settings, backends.Models);
         // Steps are built before the actor system; the client queues their requests until the router is attached.
         var gpuAdmission = new GpuAdmissionClient();
 

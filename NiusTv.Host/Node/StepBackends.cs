@@ -87,7 +87,7 @@ public static class StepBackends
     /// <summary>The renderers this node can run, by name: <c>sketch</c> always; <c>pix2pixhd</c> when a checkpoint is
     /// configured. The checkpoint is loaded here, once per node, so a missing or mismatched one is an error at start-up
     /// naming the setting, not a failure in the middle of a story.</summary>
-    public static IReadOnlyDictionary<string, IRenderer> Renderers(NodeSettings settings)
+    public static IReadOnlyDictionary<string, IRenderer> Renderers(NodeSettings settings, ModelRegistry models)
     {
         var renderers = new Dictionary<string, IRenderer>(StringComparer.Ordinal);
         var sketch = new SketchRenderer();
@@ -97,6 +97,9 @@ public static class StepBackends
             Pix2PixHDCheckpoint checkpoint;
             try { checkpoint = Pix2PixHDCheckpoint.Load(path, settings.Pix2PixHDDevice); }
             catch (CheckpointException e) { throw new SettingsException("Render:Pix2PixHD:Checkpoint", e.Message); }
+            // The registry lists it in `nius models show` and owns the generator's lifetime with the node's other models.
+            models.Register("pix2pixhd", checkpoint.IsLocal ? "pix2pixHD local enhancer" : "pix2pixHD global generator",
+                checkpoint.Source, checkpoint.Generator, settings.Pix2PixHDDevice);
             var neural = new Pix2PixHDRenderer(checkpoint, settings.Pix2PixHDBatchSize);
             renderers[neural.Name] = neural;
         }

@@ -68,7 +68,8 @@ public sealed class ModelRegistry : IDisposable
 
     /// <summary>Adds a module that is already on <see cref="Device"/>, in eval mode, with its weights loaded; the
     /// registry owns it from now on. Parameter count and bytes are measured from the module itself.</summary>
-    public LoadedModel Register(string name, string kind, string checkpoint, nn.Module module)
+    /// <param name="device">The module's device when it is not the node's (the renderer has its own setting).</param>
+    public LoadedModel Register(string name, string kind, string checkpoint, nn.Module module, string? device = null)
     {
         long parameters = 0, bytes = 0;
         string? dtype = null;
@@ -79,7 +80,7 @@ public sealed class ModelRegistry : IDisposable
             dtype ??= p.dtype.ToString().ToLowerInvariant();
         }
         foreach (var b in module.buffers()) bytes += b.numel() * b.element_size();
-        var entry = new LoadedModel(name, kind, Path.GetFullPath(checkpoint), Device.Name, dtype ?? "none", parameters, bytes, module);
+        var entry = new LoadedModel(name, kind, Path.GetFullPath(checkpoint), device ?? Device.Name, dtype ?? "none", parameters, bytes, module);
         lock (_lock)
         {
             if (_models.Any(m => m.Name == name)) throw new InvalidOperationException($"a model named '{name}' is registered already");

@@ -16,7 +16,9 @@ public class RenderWiringTests
     [Fact]
     public void Without_a_checkpoint_the_node_has_only_the_sketch_renderer()
     {
-        var renderers = StepBackends.Renderers(new NodeSettings());
+        using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
+        var renderers = StepBackends.Renderers(new NodeSettings(), models);
+        Assert.Empty(models.Models);
         Assert.Equal(["sketch"], renderers.Keys);
         Assert.False(renderers["sketch"].NeedsGpu);
     }
@@ -28,9 +30,24 @@ public class RenderWiringTests
         var folder = Pix2PixHDRendererTests.WriteCheckpoint(dir);
         var config = Path.Combine(folder, "config.json");
         File.WriteAllText(config, File.ReadAllText(config).Replace("\"n_blocks_global\":1", "\"n_blocks_global\":2"));
-        var e = Assert.Throws<SettingsException>(() => StepBackends.Renderers(new NodeSettings { Pix2PixHDCheckpoint = folder }));
+        using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
+        var e = Assert.Throws<SettingsException>(() => StepBackends.Renderers(new NodeSettings { Pix2PixHDCheckpoint = folder }, models));
+        Assert.Empty(models.Models);
         Assert.StartsWith("Render:Pix2PixHD:Checkpoint:", e.Message);
         Assert.Contains("missing keys", e.Message);
+    }
+
+    [Fact]
+    public void A_good_checkpoint_is_loaded_once_into_the_node_model_registry()
+    {
+        using var dir = new TempFolder();
+        var folder = Pix2PixHDRendererTests.WriteCheckpoint(dir);
+        using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
+        var renderers = StepBackends.Renderers(new NodeSettings { Pix2PixHDCheckpoint = folder }, models);
+        Assert.True(renderers["pix2pixhd"].NeedsGpu);
+        var entry = Assert.Single(models.Models);
+        Assert.Equal(("pix2pixhd", "cpu"), (entry.Name, entry.Device));
+        Assert.True(entry.Parameters > 0 && entry.Bytes >= entry.Parameters * 4);
     }
 
     [Fact]
