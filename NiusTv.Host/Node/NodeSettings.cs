@@ -25,6 +25,11 @@ public sealed record NodeSettings
     public IReadOnlyList<string> Seeds { get; init; } = [];
     public IReadOnlyList<string> Roles { get; init; } = ["worker", "scaler"];
     public string SpeechBackend { get; init; } = "auto";
+    /// <summary>Presenter profiles (Presenters:Root); null: ./presenters, else $NIUSTV_HOME/presenters, else the ones
+    /// shipped beside the executable.</summary>
+    public string? PresentersDir { get; init; }
+    /// <summary>dlib's 68-point shape predictor (Landmarks:Model).</summary>
+    public string LandmarkModel { get; init; } = NiusTv.Steps.Landmarks.DlibFaceLandmarkDetector.DefaultModel;
     public double TitleCardSeconds { get; init; } = 2.0;
     public string X264Preset { get; init; } = "veryfast";
     public int RetryMaxAttempts { get; init; } = 4;
@@ -58,6 +63,26 @@ public sealed record NodeSettings
     public int RenderSlots => GpuCount > 0 ? GpuCount : Math.Max(1, Environment.ProcessorCount / Math.Max(1, CpuCoresPerRenderSlot));
 
     public string DataPath => Path.GetFullPath(DataDir);
+
+    /// <summary>Where the presenter profiles are: the configured folder, else the first of ./presenters,
+    /// $NIUSTV_HOME/presenters and the copy shipped beside the executable that exists.</summary>
+    public string PresentersPath
+    {
+        get
+        {
+            if (!string.IsNullOrEmpty(PresentersDir)) return Path.GetFullPath(PresentersDir);
+            string?[] candidates =
+            [
+                Path.GetFullPath("presenters"),
+                Environment.GetEnvironmentVariable("NIUSTV_HOME") is { Length: > 0 } home ? Path.Combine(home, "presenters") : null,
+                Path.Combine(AppContext.BaseDirectory, "presenters"),
+            ];
+            return candidates.OfType<string>().FirstOrDefault(Directory.Exists) ?? candidates[0]!;
+        }
+    }
+
+    /// <summary>Cached reference faces, one file per presenter photo.</summary>
+    public string PresenterCachePath => Path.Combine(DataPath, "presenters");
     /// <summary>--assets and --out as shown and used: a gs:// location as given, a folder as a full path.</summary>
     public string AssetsLocation => IsGcs(Assets) ? Assets : Path.GetFullPath(Assets);
     public string OutLocation => IsGcs(Out) ? Out : Path.GetFullPath(Out);
@@ -122,6 +147,8 @@ public sealed record NodeSettings
             Seeds = List(node, "Seeds") ?? d.Seeds,
             Roles = List(node, "Roles") ?? d.Roles,
             SpeechBackend = config["Speech:Backend"] ?? d.SpeechBackend,
+            PresentersDir = config["Presenters:Root"] ?? d.PresentersDir,
+            LandmarkModel = config["Landmarks:Model"] ?? d.LandmarkModel,
             TitleCardSeconds = Double(config, "Compose:TitleCardSeconds", d.TitleCardSeconds),
             X264Preset = config["Compose:Preset"] ?? d.X264Preset,
             RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),

@@ -1,6 +1,7 @@
 using NiusTv.Steps;
 using NiusTv.Steps.Compose;
 using NiusTv.Steps.Init;
+using NiusTv.Steps.Landmarks;
 using NiusTv.Steps.Publish;
 using NiusTv.Steps.Speech;
 using NiusTv.Steps.Storage;
@@ -37,6 +38,20 @@ public static class StepBackends
             new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
             new PublishStep(videos),
         ];
+    }
+
+    /// <summary>The node's presenter profiles. Every profile's manifest and photo are checked here, at start-up, so a
+    /// broken profile stops the node with its reason instead of failing stories later; faces are detected lazily,
+    /// once per photo (then cached under the data folder).</summary>
+    public static PresenterLibrary Presenters(NodeSettings settings)
+    {
+        var library = new PresenterLibrary(settings.PresentersPath, settings.PresenterCachePath,
+            () => new DlibFaceLandmarkDetector(settings.LandmarkModel));
+        if (library.Problems() is { Count: > 0 } problems)
+            throw new SettingsException("Presenters:Root", string.Join("; ", problems));
+        if (!File.Exists(settings.LandmarkModel))
+            throw new SettingsException("Landmarks:Model", $"the dlib landmark model {settings.LandmarkModel} is missing (Debian package libdlib-data)");
+        return library;
     }
 
     private static bool IsGcs(string location) => NodeSettings.IsGcs(location);
