@@ -30,6 +30,8 @@ public sealed record NodeSettings
     public string? PresentersDir { get; init; }
     /// <summary>dlib's 68-point shape predictor (Landmarks:Model).</summary>
     public string LandmarkModel { get; init; } = NiusTv.Steps.Landmarks.DlibFaceLandmarkDetector.DefaultModel;
+    /// <summary>Which renderer draws the anchor (Render:Renderer): warp (the presenter's photo warped, CPU).</summary>
+    public string Renderer { get; init; } = "warp";
     public double TitleCardSeconds { get; init; } = 2.0;
     public string X264Preset { get; init; } = "veryfast";
     public int RetryMaxAttempts { get; init; } = 4;
@@ -149,6 +151,7 @@ public sealed record NodeSettings
             SpeechBackend = config["Speech:Backend"] ?? d.SpeechBackend,
             PresentersDir = config["Presenters:Root"] ?? d.PresentersDir,
             LandmarkModel = config["Landmarks:Model"] ?? d.LandmarkModel,
+            Renderer = config["Render:Renderer"] ?? d.Renderer,
             TitleCardSeconds = Double(config, "Compose:TitleCardSeconds", d.TitleCardSeconds),
             X264Preset = config["Compose:Preset"] ?? d.X264Preset,
             RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),

@@ -3,6 +3,8 @@ using NiusTv.Steps.Compose;
 using NiusTv.Steps.Init;
 using NiusTv.Steps.Landmarks;
 using NiusTv.Steps.Publish;
+using NiusTv.Steps.Render;
+using NiusTv.Steps.Render.Warp;
 using NiusTv.Steps.Speech;
 using NiusTv.Steps.Storage;
 
@@ -35,6 +37,7 @@ public static class StepBackends
         [
             new InitStep(assets),
             new SpeechStep(SpeechBackends(settings.SpeechBackend)),
+            new RenderStep(Renderer(settings.Renderer), Presenters(settings), admission: null),
             new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
             new PublishStep(videos),
         ];
@@ -53,6 +56,13 @@ public static class StepBackends
             throw new SettingsException("Landmarks:Model", $"the dlib landmark model {settings.LandmarkModel} is missing (Debian package libdlib-data)");
         return library;
     }
+
+    /// <summary>The anchor renderer named by Render:Renderer.</summary>
+    public static IRenderer Renderer(string choice) => choice switch
+    {
+        "warp" or "" => new WarpRenderer(),
+        _ => throw new SettingsException("Render:Renderer", $"'{choice}' is not a renderer on this node: use warp"),
+    };
 
     private static bool IsGcs(string location) => NodeSettings.IsGcs(location);
 

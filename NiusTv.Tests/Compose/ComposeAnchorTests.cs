@@ -49,7 +49,7 @@ public sealed class ComposeAnchorTests
         var story = ws.Story with { Presenter = "default" };
         var track = RenderStepTests.Talking(90, fps);
         var renderInput = RenderStepTests.Input(story, ws.Dir, track);
-        var rendered = await new RenderStep(new WarpRenderer(), new DefaultPresenterOnly(), admission: null).RunAsync(renderInput, new ProgressLog(), ct);
+        var rendered = await new RenderStep(new WarpRenderer(), RenderTestSupport.Library, admission: null).RunAsync(renderInput, new ProgressLog(), ct);
         var input = ws.Input() with
         {
             Story = story,
@@ -105,7 +105,7 @@ public sealed class ComposeAnchorTests
         var story = ws.Story with { Presenter = "default" };
         // Only one second of anchor for two seconds of speech: the last frame is held for the second second.
         var track = RenderStepTests.Talking(25, fps);
-        await new RenderStep(new WarpRenderer(), new DefaultPresenterOnly(), admission: null)
+        await new RenderStep(new WarpRenderer(), RenderTestSupport.Library, admission: null)
             .RunAsync(RenderStepTests.Input(story, ws.Dir, track), new ProgressLog(), ct);
         var input = ws.Input() with
         {

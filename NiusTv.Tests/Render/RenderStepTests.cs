@@ -9,16 +9,6 @@ using Xunit;
 
 namespace NiusTv.Tests.Render;
 
-/// <summary>The presenter library of a node with only the default presenter on it.</summary>
-internal sealed class DefaultPresenterOnly : IPresenterLibrary
-{
-    public IReadOnlyList<string> Names => ["default"];
-
-    public PresenterReference Reference(string name) => name == "default"
-        ? RenderTestSupport.DefaultPresenter()
-        : throw StepFailure.Permanent($"there is no presenter '{name}' on this node");
-}
-
 public sealed class RenderStepTests
 {
     internal static Story Story(int width = 1024, int height = 512, int fps = 30) =>
@@ -66,7 +56,7 @@ public sealed class RenderStepTests
         var story = Story();
         var track = Talking(45);
         var progress = new ProgressLog();
-        var step = new RenderStep(new WarpRenderer(), new DefaultPresenterOnly(), admission: null);
+        var step = new RenderStep(new WarpRenderer(), RenderTestSupport.Library, admission: null);
         var output = await step.RunAsync(Input(story, dir.Path, track), progress, TestContext.Current.CancellationToken);
 
         Assert.Equal(RenderStep.AnchorFile, output.Artifacts[RenderStep.AnchorArtifact]);
@@ -101,7 +91,7 @@ public sealed class RenderStepTests
         using var dir = new TempFolder();
         var (w, h) = RenderStep.SlotSize(2048, 1024);
         Assert.Equal(1, h % 2); // 4:2:0 would refuse this size, hence 4:4:4
-        var step = new RenderStep(new WarpRenderer(), new DefaultPresenterOnly(), admission: null);
+        var step = new RenderStep(new WarpRenderer(), RenderTestSupport.Library, admission: null);
         await step.RunAsync(Input(Story(2048, 1024, 60), dir.Path, Talking(8, 60)), new ProgressLog(), TestContext.Current.CancellationToken);
         var video = (await MediaProbe.ProbeAsync(Path.Combine(dir.Path, RenderStep.AnchorFile))).Video!;
         Assert.Equal((w, h, 60.0), (video.Width, video.Height, video.FrameRate));
@@ -112,7 +102,7 @@ public sealed class RenderStepTests
     public async Task Unreadable_or_empty_landmarks_and_unknown_presenters_are_permanent_failures()
     {
         using var dir = new TempFolder();
-        var step = new RenderStep(new WarpRenderer(), new DefaultPresenterOnly(), admission: null);
+        var step = new RenderStep(new WarpRenderer(), RenderTestSupport.Library, admission: null);
         var ct = TestContext.Current.CancellationToken;
 
         var input = Input(Story(), dir.Path, Talking(3));
@@ -138,7 +128,7 @@ public sealed class RenderStepTests
     public async Task Ffmpeg_missing_fails_permanently_and_leaves_no_segment()
     {
         using var dir = new TempFolder();
-        var step = new RenderStep(new WarpRenderer(), new DefaultPresenterOnly(), admission: null,
+        var step = new RenderStep(new WarpRenderer(), RenderTestSupport.Library, admission: null,
             new AnchorEncoding { Ffmpeg = "ffmpeg-that-is-not-installed" });
         var failure = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(Input(Story(), dir.Path, Talking(3)), new ProgressLog(),
             TestContext.Current.CancellationToken));
@@ -189,7 +179,7 @@ public sealed class RenderStepTests
     {
         using var dir = new TempFolder();
         var admission = new GrantLog();
-        var step = new RenderStep(new GpuRenderer(admission), new DefaultPresenterOnly(), admission);
+        var step = new RenderStep(new GpuRenderer(admission), RenderTestSupport.Library, admission);
         await step.RunAsync(Input(Story(), dir.Path, Talking(3)), new ProgressLog(), TestContext.Current.CancellationToken);
         Assert.True(admission.RanWhileHeld);
         Assert.False(admission.Held);
@@ -197,9 +187,9 @@ public sealed class RenderStepTests
 
         // The warp renderer never asks.
         var warpAdmission = new GrantLog();
-        await new RenderStep(new WarpRenderer(), new DefaultPresenterOnly(), warpAdmission)
+        await new RenderStep(new WarpRenderer(), RenderTestSupport.Library, warpAdmission)
             .RunAsync(Input(Story(), dir.Path, Talking(3)), new ProgressLog(), TestContext.Current.CancellationToken);
         Assert.Equal(0, warpAdmission.Grants);
-        Assert.Throws<ArgumentException>(() => new RenderStep(new GpuRenderer(admission), new DefaultPresenterOnly(), admission: null));
+        Assert.Throws<ArgumentException>(() => new RenderStep(new GpuRenderer(admission), RenderTestSupport.Library, admission: null));
     }
 }

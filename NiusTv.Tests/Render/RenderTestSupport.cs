@@ -11,15 +11,12 @@ internal static class RenderTestSupport
 {
     public static string PhotoPath => Path.Combine(Nius.RepoRoot, "presenters", "default", "astronaut.png");
 
-    // TEMPORARY until the dlib presenter library is on main: these are dlib 19.24's 68 points on
-    // presenters/default/astronaut.png (frontal_face_detector + shape_predictor_68_face_landmarks.dat), box
-    // (179,83)-(266,170). Replaced by IPresenterLibrary.Reference("default") at the merge.
-    private static readonly float[][] AstronautPoints = [[179, 104], [179, 116], [180, 127], [181, 139], [185, 151], [191, 160], [200, 169], [209, 176], [221, 178], [232, 177], [243, 171], [253, 164], [260, 154], [265, 144], [268, 132], [270, 120], [272, 108], [186, 94], [192, 88], [200, 87], [208, 89], [216, 92], [236, 93], [244, 91], [252, 91], [260, 92], [265, 98], [225, 103], [225, 111], [225, 119], [225, 127], [214, 131], [219, 132], [224, 134], [229, 133], [234, 132], [195, 101], [200, 98], [207, 98], [212, 104], [206, 104], [199, 104], [238, 105], [244, 101], [250, 101], [255, 104], [250, 107], [244, 106], [201, 140], [209, 139], [218, 139], [223, 141], [229, 140], [237, 140], [245, 141], [237, 151], [229, 155], [222, 156], [216, 155], [208, 150], [204, 141], [217, 143], [223, 144], [229, 143], [243, 142], [229, 150], [223, 150], [217, 150]];
+    /// <summary>The node's real presenter library over the repository's presenters/ (dlib through libfacelm),
+    /// its cache in a folder shared by the test run: the face is detected once.</summary>
+    public static PresenterLibrary Library { get; } = new(Path.Combine(Nius.RepoRoot, "presenters"),
+        Path.Combine(Path.GetTempPath(), "niustv-render-test-presenters"), () => new DlibFaceLandmarkDetector());
 
-    public static PresenterReference DefaultPresenter() =>
-        new("default", PhotoPath, "test", 512, 512,
-            new DetectedFace(new FaceBox(179, 83, 266, 170), AstronautPoints.Select(p => p.ToArray()).ToArray()),
-            new PresenterFraming());
+    public static PresenterReference DefaultPresenter() => Library.Reference("default");
 
     public static float[][] Copy(float[][] points) => points.Select(p => p.ToArray()).ToArray();
 
