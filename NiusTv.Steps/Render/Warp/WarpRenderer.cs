@@ -69,6 +69,7 @@ public sealed class WarpRenderer : IRenderer
         private readonly SKPaint _teethPaint = new() { IsAntialias = true, Color = Teeth };
         private readonly SKSurface _surface;
         private readonly byte[] _pixels;
+        private readonly byte[] _still;
         private readonly SKPoint[] _positions;
         private readonly SKPoint[] _texture;
         private readonly int[] _frameIndexOfVertex;
@@ -92,6 +93,10 @@ public sealed class WarpRenderer : IRenderer
             _surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul),
                 Marshal.UnsafeAddrOfPinnedArrayElement(_pixels, 0), width * 4)
                 ?? throw new InvalidOperationException($"Skia cannot make a {width}x{height} surface");
+            // Where the slot reaches past the photo its edge pixels are extended (Clamp).
+            _surface.Canvas.DrawPaint(_stillPaint);
+            _surface.Canvas.Flush();
+            _still = _pixels.ToArray();
             // Flatten the triangle list into per-corner arrays: DrawVertices takes one position and one texture
             // coordinate per corner (no index buffer in SkiaSharp's overload).
             // The triangles inside the inner lips are warped too, only as a base: the painted interior covers
@@ -129,9 +134,10 @@ public sealed class WarpRenderer : IRenderer
         public void Draw(float[][] points)
         {
             var canvas = _surface.Canvas;
-            // The photo drawn still over the whole slot: outside the ring of still points the frame is exactly
-            // the photo, and where the slot reaches past the photo its edge pixels are extended (Clamp).
-            canvas.DrawPaint(_stillPaint);
+            // The photo still, over the whole slot: outside the ring of still points the frame is exactly the
+            // photo. Resampled once per session and copied per frame (a copy is several times cheaper than
+            // sampling the photo again).
+            _still.CopyTo(_pixels, 0);
 
             for (var k = 0; k < _frameIndexOfVertex.Length; k++)
             {
