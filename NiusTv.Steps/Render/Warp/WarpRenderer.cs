@@ -17,6 +17,9 @@ public sealed class WarpRenderer : IRenderer
     private static readonly SKColor MouthFront = new(0x52, 0x14, 0x18);
     private static readonly SKColor Teeth = new(0xE6, 0xE0, 0xD6);
 
+    /// <summary>Depth of the visible upper teeth as a share of the inner-lip gap.</summary>
+    private const float TeethShare = 0.3f;
+
     /// <summary>Inner-lip gaps below this (slot pixels) count as closed: no interior is drawn.</summary>
     private const float ClosedGap = 0.5f;
 
@@ -75,6 +78,7 @@ public sealed class WarpRenderer : IRenderer
         private readonly int[] _frameIndexOfVertex;
         private readonly SKPathBuilder _builder = new();
         private readonly SKPath? _referenceInner;
+        private readonly float _referenceGap;
 
         internal Session(PresenterReference presenter, FaceMesh mesh, SlotFraming framing)
         {
@@ -111,7 +115,8 @@ public sealed class WarpRenderer : IRenderer
                 _texture[k] = new SKPoint(x, y);
             }
             var reference = Enumerable.Range(60, 8).Select(i => new SKPoint(mesh.Reference[i].X, mesh.Reference[i].Y)).ToArray();
-            if ((SKPoint.Distance(reference[1], reference[7]) + SKPoint.Distance(reference[2], reference[6]) + SKPoint.Distance(reference[3], reference[5])) / 3 * framing.Scale >= ClosedGap)
+            _referenceGap = (SKPoint.Distance(reference[1], reference[7]) + SKPoint.Distance(reference[2], reference[6]) + SKPoint.Distance(reference[3], reference[5])) / 3;
+            if (_referenceGap * framing.Scale >= ClosedGap)
             {
                 // The lower lip's own pixels lie just inside the lower curve; carried up with the teeth they would
                 // show as a pink fleck in an open mouth, so the clip stops a fifth of the gap short of them.
@@ -151,12 +156,9 @@ public sealed class WarpRenderer : IRenderer
         }
 
         /// <summary>The open mouth, drawn over the warp inside the inner-lip contour (a smooth curve through
-        /// points 60–64 above and 64–67, 60 below): a dark interior shaded darker towards the throat; the upper
-        /// teeth as a light band under the upper lip whose depth grows with the opening; and over that the
-        /// reference photo's own mouth interior (teeth in a smiling portrait, nothing in a closed-mouth one),
-        /// carried rigidly with the upper lip and never stretched, so at the reference landmarks the frame is the
-        /// photo, and lips that part further than in the photo show the dark interior below the teeth.
-        /// Anti-aliased, so the lip line stays smooth at any size.</summary>
+        /// points 60–64 above and 64–67, 60 below): a dark interior shaded darker towards the throat, and the
+        /// upper teeth as a band under the upper lip whose depth is a share of the opening. Nothing of the warped
+        /// closed-mouth texture shows inside. Anti-aliased, so the lip line stays smooth at any size.</summary>
         private void DrawMouthInterior(SKCanvas canvas, float[][] points)
         {
             var p = new SKPoint[8];
@@ -178,32 +180,37 @@ public sealed class WarpRenderer : IRenderer
             canvas.ClipPath(inner, SKClipOperation.Intersect, antialias: true);
             canvas.DrawPath(inner, _mouthPaint);
 
-            // Upper teeth: the upper inner lip shifted down by a depth proportional to the opening.
-            var depth = Math.Min(gap * 0.3f, radius * 0.25f);
+            // Upper teeth: a band under the upper lip whose depth is a fixed share of the opening, so the dark
+            // area grows in proportion to the opening from the first parting of the lips (a fixed-size band
+            // would hide small openings entirely). A portrait with visible teeth lends its own interior,
+            // squeezed into the band; a closed-mouth portrait gets a plain light band.
+            var depth = gap * TeethShare;
             if (depth >= 0.4f)
             {
-                _builder.MoveTo(p[0]);
-                for (var i = 1; i <= 4; i++) _builder.LineTo(p[i]);
-                for (var i = 3; i >= 1; i--) _builder.LineTo(p[i].X, p[i].Y + depth);
-                _builder.Close();
-                using var teeth = _builder.Detach();
-                canvas.DrawPath(teeth, _teethPaint);
-            }
-
-            // The photo's interior, moved with the upper lip: rotated and widened as the mouth corners are,
-            // shifted as the upper inner lip is, never stretched vertically.
-            if (_referenceInner is not null)
-            {
-                canvas.Concat(_framing.Matrix);
-                canvas.Concat(UpperLipMotion(points));
-                canvas.ClipPath(_referenceInner, SKClipOperation.Intersect, antialias: true);
-                canvas.DrawPaint(_warpPaint);
+                if (_referenceInner is not null)
+                {
+                    canvas.Concat(_framing.Matrix);
+                    canvas.Concat(UpperLipMotion(points, depth / _framing.Scale / (_referenceGap * 0.8f)));
+                    canvas.ClipPath(_referenceInner, SKClipOperation.Intersect, antialias: true);
+                    canvas.DrawPaint(_warpPaint);
+                }
+                else
+                {
+                    _builder.MoveTo(p[0]);
+                    for (var i = 1; i <= 4; i++) _builder.LineTo(p[i]);
+                    for (var i = 3; i >= 1; i--) _builder.LineTo(p[i].X, p[i].Y + depth);
+                    _builder.Close();
+                    using var teeth = _builder.Detach();
+                    canvas.DrawPath(teeth, _teethPaint);
+                }
             }
             canvas.Restore();
         }
 
-        /// <summary>Photo → photo transform taking the reference upper inner lip to this frame's.</summary>
-        private SKMatrix UpperLipMotion(float[][] points)
+        /// <summary>Photo → photo transform taking the reference upper inner lip to this frame's: rotated and
+        /// widened as the mouth corners are, shifted as the upper inner lip is, scaled vertically by
+        /// <paramref name="squeeze"/> from the upper lip down.</summary>
+        private SKMatrix UpperLipMotion(float[][] points, float squeeze)
         {
             var r = _mesh.Reference;
             var (rdx, rdy) = (r[64].X - r[60].X, r[64].Y - r[60].Y);
@@ -213,7 +220,7 @@ public sealed class WarpRenderer : IRenderer
             var (rcx, rcy) = ((r[61].X + r[62].X + r[63].X) / 3, (r[61].Y + r[62].Y + r[63].Y) / 3);
             var (fcx, fcy) = ((points[61][0] + points[62][0] + points[63][0]) / 3, (points[61][1] + points[62][1] + points[63][1]) / 3);
             var m = SKMatrix.CreateTranslation(-rcx, -rcy);
-            m = m.PostConcat(SKMatrix.CreateScale(Math.Clamp(widen, 0.5f, 2f), 1));
+            m = m.PostConcat(SKMatrix.CreateScale(Math.Clamp(widen, 0.5f, 2f), Math.Clamp(squeeze, 0.05f, 1.5f)));
             m = m.PostConcat(SKMatrix.CreateRotation(angle));
             return m.PostConcat(SKMatrix.CreateTranslation(fcx, fcy));
         }
