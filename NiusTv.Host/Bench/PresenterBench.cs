@@ -155,7 +155,7 @@ public static class PresenterBench
         var seconds = clock.Elapsed.TotalSeconds;
         var kbPerSecond = new FileInfo(path).Length / 1024.0 / ((double)track.Frames.Length / track.Fps);
         return new Stage("encode anchor.mkv", output, sw, sh, track.Frames.Length, Math.Round(track.Frames.Length / seconds, 1),
-            $"x264 {encoding.Preset} qp {encoding.Qp} {encoding.PixelFormat}, {kbPerSecond:0} KB per second of video");
+            $"{encoding.Codec} {encoding.Preset} qp {encoding.Qp} {encoding.PixelFormat}, {kbPerSecond:0} KB per second of video");
     }
 
     private static void Print(Report report)
