@@ -47,9 +47,16 @@ public sealed class GpuAdmissions : ReceiveActor
 public static class GpuAdmissionHosting
 {
     /// <summary>Starts one admission actor per GPU (or CPU slot group) on this node and registers the router.</summary>
-    public static AkkaConfigurationBuilder AddGpuAdmission(this AkkaConfigurationBuilder builder, int slots, TimeSpan lease) =>
+    /// <param name="client">the steps' <see cref="GpuAdmissionClient"/>, built before the actor system: attached to
+    /// the router here.</param>
+    public static AkkaConfigurationBuilder AddGpuAdmission(this AkkaConfigurationBuilder builder, int slots, TimeSpan lease,
+        GpuAdmissionClient? client = null) =>
         builder.WithActors((system, registry) =>
-            registry.Register<GpuAdmissions>(system.ActorOf(GpuAdmissions.Create(slots, lease, shareCluster: true), "gpu-admission")));
+        {
+            var router = system.ActorOf(GpuAdmissions.Create(slots, lease, shareCluster: true), "gpu-admission");
+            registry.Register<GpuAdmissions>(router);
+            client?.Attach(system, router);
+        });
 
     /// <summary>Every slot of the cluster as last reported (this node's replica of the shared map).</summary>
     public static async Task<IReadOnlyList<GpuSlotReport>> ClusterSlotsAsync(ActorSystem system, TimeSpan timeout)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using NiusTv.Host.Cli;
 using NiusTv.Host.Node;
 using NiusTv.Steps.Landmarks;
+using NiusTv.Steps.Phonemes;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Stories;
 using SkiaSharp;
@@ -46,6 +47,8 @@ public static class PresenterBench
                 var name = r.GetValue(presenter)!;
                 var reference = library.Reference(name);
                 var detection = MeasureDetection(reference, settings.LandmarkModel);
+                // Every renderer this node would offer (pix2pixhd only with a configured checkpoint).
+                var renderers = StepBackends.Renderers(settings);
                 if (!json) Console.Error.WriteLine($"bench: detection {detection.MedianMs:0.0} ms per {detection.Width}x{detection.Height} frame");
 
                 var stages = new List<Stage>();
@@ -58,9 +61,9 @@ public static class PresenterBench
                 {
                     var (sw, sh) = RenderStep.SlotSize(w, h);
                     var output = $"{w}x{h}";
-                    var track = Speaking(reference, n, fps);
-                    Add(MouthSynthesis(output, sw, sh, n));
-                    foreach (var renderer in new[] { StepBackends.Renderer("warp") })
+                    var (mouth, track) = MouthSynthesis(reference, output, sw, sh, n, fps);
+                    Add(mouth);
+                    foreach (var renderer in renderers.Values.OrderBy(x => x.Name != "warp").ThenBy(x => x.Name, StringComparer.Ordinal))
                         Add(await MeasureRenderer(renderer, reference, track, output, sw, sh, ct));
                     Add(await MeasureEncoding(reference, track, output, sw, sh, scratch.FullName, ct));
                 }
@@ -96,29 +99,37 @@ public static class PresenterBench
         return new Detection(reference.Name, bitmap.Width, bitmap.Height, times.Count, Math.Round(times[times.Count / 2], 2), Math.Round(times[0], 2));
     }
 
-    // ---- Mouth synthesis: phones → landmarks.json. The synthesis lives on another branch (mouth) and is not
-    // on this node yet; this hook reports it as missing rather than inventing a figure. Replace the body with a
-    // timed LandmarkAnimator run over a PhoneTrack when it lands.
-    private static Stage MouthSynthesis(string output, int sw, int sh, int frames) =>
-        new("mouth synthesis", output, sw, sh, frames, null, "not on this node yet (landmark synthesis from phones)");
-
-    /// <summary>A talking mouth for the renderers: the lower lip and jaw move by up to a third of the mouth's
-    /// width at speech-like rates (3–5 Hz), so the interior is drawn in most frames.</summary>
-    private static LandmarkTrack Speaking(PresenterReference reference, int frames, int fps)
+    /// <summary>A spoken-like phone sequence (consonant–vowel syllables of 150–250 ms with a pause every few
+    /// syllables) long enough for <paramref name="frames"/> frames: the mouth synthesis's input.</summary>
+    private static PhoneTrack Phones(int frames, int fps)
     {
-        var points = reference.Face.Points;
-        var width = points[54][0] - points[48][0];
-        var result = new float[frames][][];
-        for (var i = 0; i < frames; i++)
+        string[] consonants = ["M", "T", "S", "B", "L", "K", "N", "F", "D", "W", "R", "P"];
+        string[] vowels = ["AA", "IY", "AH", "OW", "EH", "UW", "AE", "ER", "AY", "IH"];
+        var duration = (double)frames / fps;
+        var phones = new List<AlignedPhone>();
+        var t = 0.1;
+        for (var k = 0; t < duration; k++)
         {
-            var t = (double)i / fps;
-            var open = (float)(width * 0.33 * Math.Max(0, Math.Sin(2 * Math.PI * 3.3 * t) * 0.6 + Math.Sin(2 * Math.PI * 4.7 * t) * 0.4));
-            var frame = points.Select(p => p.ToArray()).ToArray();
-            foreach (var k in new[] { 65, 66, 67, 55, 56, 57, 58, 59 }) frame[k][1] += open;
-            foreach (var k in new[] { 5, 6, 7, 8, 9, 10, 11 }) frame[k][1] += open * 0.8f;
-            result[i] = frame;
+            if (k % 9 == 8) { phones.Add(new AlignedPhone(PhoneTrack.Silence, t, t + 0.25, -1)); t += 0.25; continue; }
+            var c = 0.06 + 0.01 * (k % 4);
+            var v = 0.09 + 0.02 * (k % 5);
+            phones.Add(new AlignedPhone(consonants[k % consonants.Length], t, t + c, -1));
+            phones.Add(new AlignedPhone(vowels[k % vowels.Length], t + c, t + c + v, -1));
+            t += c + v;
         }
-        return new LandmarkTrack(reference.Name, fps, reference.Width, reference.Height, result);
+        return new PhoneTrack("bench", duration, [], phones);
+    }
+
+    /// <summary>Phones → landmarks.json frames, as the landmarks step computes them (serialization not counted).</summary>
+    private static (Stage Stage, LandmarkTrack Track) MouthSynthesis(PresenterReference reference, string output, int sw, int sh, int frames, int fps)
+    {
+        var phones = Phones(frames, fps);
+        var duration = (double)frames / fps;
+        LandmarkAnimator.Animate(reference, phones, 1.0, fps, "bench-warmup");
+        var clock = Stopwatch.StartNew();
+        var track = LandmarkAnimator.Animate(reference, phones, duration, fps, "bench");
+        var seconds = clock.Elapsed.TotalSeconds;
+        return (new Stage("mouth synthesis", output, sw, sh, track.Frames.Length, Math.Round(track.Frames.Length / seconds, 1)), track);
     }
 
     /// <summary>Frames drawn per second, nothing done with them: the renderer alone.</summary>

@@ -21,6 +21,7 @@ using NiusTv.Host.Telemetry;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using NiusTv.Steps;
+using NiusTv.Steps.Render;
 
 namespace NiusTv.Host.Node;
 
@@ -51,7 +52,10 @@ public static class NodeHost
         Directory.CreateDirectory(settings.WorkspaceRoot);
         var (journalKind, journalConnection) = settings.JournalTarget;
         if (journalKind == "sqlite") PrepareSqlite(journalConnection);
-        var steps = StepBackends.Create(settings);
+        var renderers = StepBackends.Renderers(settings);
+        // Steps are built before the actor system; the client queues their requests until the router is attached.
+        var gpuAdmission = new GpuAdmissionClient();
+        var steps = StepBackends.Create(settings, renderers, gpuAdmission);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -78,6 +82,8 @@ public static class NodeHost
         builder.Services.AddSingleton(new StepPoolSizes(poolSizes.Sizes.Concat(settings.PoolSizes)
             .GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value)));
         foreach (var step in steps) builder.Services.AddSingleton<IStoryStep>(step);
+        foreach (var renderer in renderers.Values) builder.Services.AddSingleton(renderer);
+        builder.Services.AddSingleton<IGpuAdmission>(gpuAdmission);
         builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
 
         var seeds = settings.Discovery == "kubernetes" ? [] : settings.Seeds.Select(SeedAddress).ToArray();
@@ -108,7 +114,7 @@ public static class NodeHost
                 .AddStepPools()
                 .AddStoryActor(role: "worker")
                 .AddStoryTelemetry()
-                .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds))
+                .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds), gpuAdmission)
                 .AddScaler(settings.Roles.Contains(ScalerActor.Role), settings.Scaler.Policy, nodePool, backlog,
                     TimeSpan.FromSeconds(settings.Scaler.IntervalSeconds))
                 .WithActorSystemLivenessCheck(tags: [LiveTag])

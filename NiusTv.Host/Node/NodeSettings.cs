@@ -52,6 +52,13 @@ public sealed record NodeSettings
     /// <summary>Cores one CPU render is allowed on a GPU-less node: the node gets cores / this many render slots.</summary>
     public int CpuCoresPerRenderSlot { get; init; } = 4;
     public double GpuLeaseSeconds { get; init; } = 600;
+    /// <summary>pix2pixHD checkpoint (Render:Pix2PixHD:Checkpoint): a folder with state_dict.pt and config.json, or the
+    /// weights file. Null: no neural renderer on this node. Loaded once at start-up, so a bad one stops the node.</summary>
+    public string? Pix2PixHDCheckpoint { get; init; }
+    /// <summary>cpu, cuda or cuda:N (Render:Pix2PixHD:Device).</summary>
+    public string Pix2PixHDDevice { get; init; } = "cpu";
+    /// <summary>Frames per generator call (Render:Pix2PixHD:BatchSize).</summary>
+    public int Pix2PixHDBatchSize { get; init; } = 4;
     public ScalerConfig Scaler { get; init; } = new();
     /// <summary>How the node finds its cluster: "seeds" (Node:Seeds, or itself) or "kubernetes" (Akka.Management
     /// cluster bootstrap over the Kubernetes API; the pod's ports must be named `management` and `akka-remote`).</summary>
@@ -173,6 +180,9 @@ public sealed record NodeSettings
             KubernetesRequiredContactPoints = Int(config, "Kubernetes:RequiredContactPoints", d.KubernetesRequiredContactPoints),
             CpuCoresPerRenderSlot = Int(config, "Gpu:CpuCoresPerSlot", d.CpuCoresPerRenderSlot),
             GpuLeaseSeconds = Double(config, "Gpu:LeaseSeconds", d.GpuLeaseSeconds),
+            Pix2PixHDCheckpoint = Text(config, "Render:Pix2PixHD:Checkpoint") ?? d.Pix2PixHDCheckpoint,
+            Pix2PixHDDevice = Text(config, "Render:Pix2PixHD:Device") ?? d.Pix2PixHDDevice,
+            Pix2PixHDBatchSize = Positive(config, "Render:Pix2PixHD:BatchSize", d.Pix2PixHDBatchSize),
             Scaler = ScalerConfig.FromConfiguration(config),
         };
     }

@@ -2,8 +2,11 @@ using NiusTv.Steps;
 using NiusTv.Steps.Compose;
 using NiusTv.Steps.Init;
 using NiusTv.Steps.Landmarks;
+using NiusTv.Steps.Models;
 using NiusTv.Steps.Publish;
 using NiusTv.Steps.Render;
+using NiusTv.Steps.Render.Pix2PixHD;
+using NiusTv.Steps.Render.Sketch;
 using NiusTv.Steps.Render.Warp;
 using NiusTv.Steps.Speech;
 using NiusTv.Steps.Storage;
@@ -14,7 +17,9 @@ namespace NiusTv.Host.Node;
 /// they get <see cref="IStoryStep"/>s.</summary>
 public static class StepBackends
 {
-    public static IReadOnlyList<IStoryStep> Create(NodeSettings settings)
+    /// <param name="renderers">From <see cref="Renderers"/>, built once per node.</param>
+    /// <param name="admission">The node's GPU admission, for renderers that need the GPU.</param>
+    public static IReadOnlyList<IStoryStep> Create(NodeSettings settings, IReadOnlyDictionary<string, IRenderer> renderers, IGpuAdmission admission)
     {
         var gcs = new Lazy<Google.Cloud.Storage.V1.StorageClient>(() => GcsClients.Create(settings.StorageEndpoint));
         IAssetStore assets;
@@ -37,7 +42,7 @@ public static class StepBackends
         [
             new InitStep(assets),
             new SpeechStep(SpeechBackends(settings.SpeechBackend)),
-            new RenderStep(Renderer(settings.Renderer), Presenters(settings), admission: null),
+            new RenderStep(Renderer(settings, renderers), Presenters(settings), admission),
             new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
             new PublishStep(videos),
         ];
@@ -57,12 +62,33 @@ public static class StepBackends
         return library;
     }
 
-    /// <summary>The anchor renderer named by Render:Renderer.</summary>
-    public static IRenderer Renderer(string choice) => choice switch
+    /// <summary>The renderers this node can run, by name: <c>warp</c> and <c>sketch</c> always; <c>pix2pixhd</c> when a checkpoint is
+    /// configured. The checkpoint is loaded here, once per node, so a missing or mismatched one is an error at start-up
+    /// naming the setting, not a failure in the middle of a story.</summary>
+    public static IReadOnlyDictionary<string, IRenderer> Renderers(NodeSettings settings)
     {
-        "warp" or "" => new WarpRenderer(),
-        _ => throw new SettingsException("Render:Renderer", $"'{choice}' is not a renderer on this node: use warp"),
-    };
+        var renderers = new Dictionary<string, IRenderer>(StringComparer.Ordinal);
+        var warp = new WarpRenderer();
+        renderers[warp.Name] = warp;
+        var sketch = new SketchRenderer();
+        renderers[sketch.Name] = sketch;
+        if (settings.Pix2PixHDCheckpoint is { } path)
+        {
+            Pix2PixHDCheckpoint checkpoint;
+            try { checkpoint = Pix2PixHDCheckpoint.Load(path, settings.Pix2PixHDDevice); }
+            catch (CheckpointException e) { throw new SettingsException("Render:Pix2PixHD:Checkpoint", e.Message); }
+            var neural = new Pix2PixHDRenderer(checkpoint, settings.Pix2PixHDBatchSize);
+            renderers[neural.Name] = neural;
+        }
+        return renderers;
+    }
+
+    /// <summary>The renderer the render step uses: the one Render:Renderer names (warp by default).</summary>
+    public static IRenderer Renderer(NodeSettings settings, IReadOnlyDictionary<string, IRenderer> renderers) =>
+        renderers.TryGetValue(settings.Renderer, out var renderer) ? renderer
+        : throw new SettingsException("Render:Renderer", $"'{settings.Renderer}' is not a renderer on this node: use " +
+            string.Join(", ", renderers.Keys.Order(StringComparer.Ordinal)) +
+            (settings.Renderer == "pix2pixhd" ? " (pix2pixhd needs Render:Pix2PixHD:Checkpoint)" : ""));
 
     private static bool IsGcs(string location) => NodeSettings.IsGcs(location);
 

@@ -1,0 +1,76 @@
+using NiusTv.Steps.Compose;
+using NiusTv.Steps.Phonemes;
+using NiusTv.Steps.Speech;
+
+namespace NiusTv.Steps.Landmarks;
+
+/// <summary>The <c>landmarks</c> step: the story's presenter's reference face, moved frame by frame by the timed
+/// phones of <c>phones.json</c> (mouth), the story id (blinks, head drift) and the output frame rate, written as
+/// <c>landmarks.json</c> with one frame per output frame over the length of <c>speech.wav</c>.</summary>
+public sealed class LandmarksStep(IPresenterLibrary presenters) : IStoryStep
+{
+    /// <summary>The phonemes step's artifact holding <see cref="PhoneTrack.FileName"/>.</summary>
+    public const string PhonesArtifact = "phones";
+    public const string LandmarksArtifact = "landmarks";
+
+    public string Name => "landmarks";
+
+    public string Backend => "visemes";
+
+    public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
+    {
+        progress.Report(0);
+        var story = input.Story;
+        if (story.Output.Fps < 1)
+            throw StepFailure.Permanent($"output.fps is {story.Output.Fps}; it must be at least 1");
+
+        var presenter = story.Presenter;
+        if (!presenters.Names.Contains(presenter, StringComparer.Ordinal))
+            throw StepFailure.Permanent($"presenter: '{presenter}' is not a presenter of this node; set 'presenter' to one of: " +
+                string.Join(", ", presenters.Names.Select(n => $"'{n}'")));
+        var reference = presenters.Reference(presenter);
+
+        var phonesPath = input.PathOf(PhonesArtifact);
+        PhoneTrack phones;
+        try { phones = PhoneTrack.Load(phonesPath); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
+        {
+            // The phonemes step wrote it: a broken file is worth one more run of that step, not a story to fix.
+            throw StepFailure.Retryable($"{PhoneTrack.FileName} cannot be read: {e.Message}", e);
+        }
+        if (phones.Phones is null) throw StepFailure.Retryable($"{PhoneTrack.FileName} has no 'phones' list");
+
+        double duration;
+        try { duration = WavInfo.Read(input.PathOf(SpeechStep.WavFileName)).Duration; }
+        catch (InvalidDataException e) { throw StepFailure.Retryable($"{SpeechStep.WavFileName}: {e.Message}", e); }
+
+        LandmarkTrack track;
+        try { track = LandmarkAnimator.Animate(reference, phones, duration, story.Output.Fps, story.Id); }
+        catch (InvalidDataException e)
+        {
+            // Rerunning this step would read the same file again: only a fixed phonemes step can help.
+            throw StepFailure.Permanent($"{PhoneTrack.FileName} from the phonemes step is not usable: {e.Message}", e);
+        }
+        catch (ArgumentException e) when (e.ParamName == "face")
+        {
+            throw StepFailure.Permanent($"presenter '{presenter}': its reference face cannot be animated ({e.Message}); use another photo", e);
+        }
+        ct.ThrowIfCancellationRequested();
+        progress.Report(0.8);
+
+        // Written under a temporary name and renamed, so a half-written file never passes for a finished one.
+        var path = Path.Combine(input.Workspace, LandmarkTrack.FileName);
+        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            await Task.Run(() => track.Save(temp), ct);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+        progress.Report(1);
+        return new StepOutput(new Dictionary<string, string> { [LandmarksArtifact] = LandmarkTrack.FileName });
+    }
+}
