@@ -7,7 +7,7 @@ namespace NiusTv.Steps.Render;
 /// <summary>The <c>render</c> step: the landmarks step's <c>landmarks.json</c> → anchor frames at the size of
 /// the layout's anchor slot, streamed from the renderer into one ffmpeg process that writes the encoded segment
 /// <c>anchor.mkv</c>. No frame touches the disk. A renderer that needs the GPU runs under a grant from
-/// <see cref="IGpuAdmission"/> held for the whole run.</summary>
+/// <see cref="IGpuAdmission"/> held while it renders.</summary>
 public sealed class RenderStep : IStoryStep
 {
     public const string AnchorFile = "anchor.mkv";
@@ -63,20 +63,7 @@ public sealed class RenderStep : IStoryStep
         var partial = Path.Combine(input.Workspace, $"anchor.{Guid.NewGuid():N}.part.mkv");
         try
         {
-            if (_renderer.NeedsGpu)
-            {
-                await using var grant = await _admission!.AcquireAsync(story.Id, story.Priority, ct);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, grant.Revoked);
-                try
-                {
-                    await RenderAndEncode(request, partial, progress, linked.Token);
-                }
-                catch (OperationCanceledException e) when (grant.Revoked.IsCancellationRequested && !ct.IsCancellationRequested)
-                {
-                    throw StepFailure.Retryable($"the GPU lease on {grant.Slot} was taken back before the anchor was rendered", e);
-                }
-            }
-            else await RenderAndEncode(request, partial, progress, ct);
+            await RenderAndEncode(request, partial, progress, ct);
             File.Move(partial, anchorPath, overwrite: true);
         }
         finally
@@ -93,7 +80,9 @@ public sealed class RenderStep : IStoryStep
         await using var encoder = new AnchorEncoder(output, request.Width, request.Height, request.Track.Fps, _encoding);
         // The renderer reports its own progress; the last few percent are ffmpeg finishing.
         var scaled = new Progress(progress, 0.97);
-        await _renderer.RenderAsync(request, frame => encoder.WriteAsync(frame, ct), scaled, ct);
+        // A renderer that needs the GPU renders under a grant (released before ffmpeg finishes the file).
+        if (_admission is null) await _renderer.RenderAsync(request, frame => encoder.WriteAsync(frame, ct), scaled, ct);
+        else await _renderer.RenderAdmittedAsync(_admission, request, frame => encoder.WriteAsync(frame, ct), scaled, ct);
         if (encoder.Frames != request.Track.Frames.Length)
             throw StepFailure.Retryable($"the '{_renderer.Name}' renderer gave {encoder.Frames} frames for {request.Track.Frames.Length} landmark frames");
         await encoder.CompleteAsync(ct);
