@@ -19,6 +19,7 @@ public sealed record StepPoolSizes(IReadOnlyDictionary<string, int> Sizes)
             ["init"] = 2,
             ["speech"] = Math.Max(1, cores / 2),
             ["phonemes"] = Math.Max(1, cores / 2), // pocketsphinx: one core per process
+            ["render"] = Math.Max(1, cores / 2), // the warp renderer draws on one core while its ffmpeg encodes on another
             ["compose"] = Math.Max(1, cores / 2), // ffmpeg uses several threads per encode
             ["publish"] = 2,
         });

@@ -19,7 +19,7 @@ namespace NiusTv.Actors.Stories;
 /// <param name="Pipeline">Step names in order, as new revisions will run them.</param>
 public sealed record StoryRuntimeSettings(string WorkspaceRoot, IReadOnlyList<string> Pipeline, RetryPolicy Retry)
 {
-    public static readonly IReadOnlyList<string> DefaultPipeline = ["init", "speech", "phonemes", "compose", "publish"];
+    public static readonly IReadOnlyList<string> DefaultPipeline = ["init", "speech", "phonemes", "landmarks", "render", "compose", "publish"];
 
     public string WorkspaceOf(string storyId, int revision) => Path.Combine(WorkspaceRoot, storyId, $"r{revision}");
 }

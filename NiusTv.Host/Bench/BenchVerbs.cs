@@ -13,11 +13,12 @@ public static class BenchVerbs
 {
     public static Command Bench()
     {
-        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models, bench render");
+        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models, bench render, bench presenter");
         bench.Add(Pipeline());
         bench.Add(ClusterBench.Command());
         bench.Add(ModelBench.Command());
         bench.Add(RenderBench.Command());
+        bench.Add(PresenterBench.Command());
         return bench;
     }
 

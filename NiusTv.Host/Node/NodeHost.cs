@@ -52,11 +52,11 @@ public static class NodeHost
         Directory.CreateDirectory(settings.WorkspaceRoot);
         var (journalKind, journalConnection) = settings.JournalTarget;
         if (journalKind == "sqlite") PrepareSqlite(journalConnection);
-        var backends = StepBackends.Create(settings);
-        var steps = backends.Steps;
-        var renderers = StepBackends.Renderers(settings, backends.Models);
         // Steps are built before the actor system; the client queues their requests until the router is attached.
         var gpuAdmission = new GpuAdmissionClient();
+        var backends = StepBackends.Create(settings, gpuAdmission);
+        var steps = backends.Steps;
+        var renderers = backends.Renderers;
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

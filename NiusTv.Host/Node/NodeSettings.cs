@@ -41,6 +41,8 @@ public sealed record NodeSettings
     public string PhonemesAligner { get; init; } = "auto";
     /// <summary>Phonemes:GentleUrl: base address of a gentle server, e.g. http://127.0.0.1:8765.</summary>
     public string? GentleUrl { get; init; }
+    /// <summary>Which renderer draws the anchor (Render:Renderer): warp (the presenter's photo warped, CPU).</summary>
+    public string Renderer { get; init; } = "warp";
     public double TitleCardSeconds { get; init; } = 2.0;
     public string X264Preset { get; init; } = "veryfast";
     public int RetryMaxAttempts { get; init; } = 4;
@@ -171,6 +173,7 @@ public sealed record NodeSettings
             LandmarkModel = config["Landmarks:Model"] ?? d.LandmarkModel,
             PhonemesAligner = config["Phonemes:Aligner"] is { Length: > 0 } aligner ? aligner : d.PhonemesAligner,
             GentleUrl = Text(config, "Phonemes:GentleUrl") ?? d.GentleUrl,
+            Renderer = config["Render:Renderer"] ?? d.Renderer,
             TitleCardSeconds = Double(config, "Compose:TitleCardSeconds", d.TitleCardSeconds),
             X264Preset = config["Compose:Preset"] ?? d.X264Preset,
             RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),

@@ -8,6 +8,7 @@ using NiusTv.Steps.Publish;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Render.Pix2PixHD;
 using NiusTv.Steps.Render.Sketch;
+using NiusTv.Steps.Render.Warp;
 using NiusTv.Steps.Speech;
 using NiusTv.Steps.Speech.Tacotron2;
 using NiusTv.Steps.Storage;
@@ -16,14 +17,16 @@ namespace NiusTv.Host.Node;
 
 /// <summary>What a node runs: its steps, the models they share, and what the choice of backends is worth telling the
 /// operator once at start-up.</summary>
-public sealed record NodeBackends(IReadOnlyList<IStoryStep> Steps, ModelRegistry Models, IReadOnlyList<string> StartupNotes);
+public sealed record NodeBackends(IReadOnlyList<IStoryStep> Steps, ModelRegistry Models, IReadOnlyList<string> StartupNotes,
+    IReadOnlyDictionary<string, IRenderer> Renderers);
 
 /// <summary>The one place that picks a backend for each step from the node's settings. Actors never see this:
 /// they get <see cref="IStoryStep"/>s. Models are loaded here, once per node, before the node joins its cluster: a bad
 /// checkpoint stops the start with the reason (<see cref="SettingsException"/>) instead of failing every story.</summary>
 public static class StepBackends
 {
-    public static NodeBackends Create(NodeSettings settings)
+    /// <param name="admission">The node's GPU admission, for renderers that need the GPU.</param>
+    public static NodeBackends Create(NodeSettings settings, IGpuAdmission admission)
     {
         var gcs = new Lazy<Google.Cloud.Storage.V1.StorageClient>(() => GcsClients.Create(settings.StorageEndpoint));
         IAssetStore assets;
@@ -47,14 +50,19 @@ public static class StepBackends
         try
         {
             var speech = SpeechBackends(settings, models, notes);
+            var renderers = Renderers(settings, models);
+            // One library for the landmarks and render steps: each presenter's face is detected once per node.
+            var presenters = Presenters(settings);
             return new NodeBackends(
             [
                 new InitStep(assets),
                 new SpeechStep(speech),
                 Phonemes(settings),
+                new LandmarksStep(presenters),
+                new RenderStep(Renderer(settings, renderers), presenters, admission),
                 new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
                 new PublishStep(videos),
-            ], models, notes);
+            ], models, notes, renderers);
         }
         catch
         {
@@ -84,12 +92,14 @@ public static class StepBackends
         return library;
     }
 
-    /// <summary>The renderers this node can run, by name: <c>sketch</c> always; <c>pix2pixhd</c> when a checkpoint is
+    /// <summary>The renderers this node can run, by name: <c>warp</c> and <c>sketch</c> always; <c>pix2pixhd</c> when a checkpoint is
     /// configured. The checkpoint is loaded here, once per node, so a missing or mismatched one is an error at start-up
     /// naming the setting, not a failure in the middle of a story.</summary>
     public static IReadOnlyDictionary<string, IRenderer> Renderers(NodeSettings settings, ModelRegistry models)
     {
         var renderers = new Dictionary<string, IRenderer>(StringComparer.Ordinal);
+        var warp = new WarpRenderer();
+        renderers[warp.Name] = warp;
         var sketch = new SketchRenderer();
         renderers[sketch.Name] = sketch;
         if (settings.Pix2PixHDCheckpoint is { } path)
@@ -105,6 +115,13 @@ public static class StepBackends
         }
         return renderers;
     }
+
+    /// <summary>The renderer the render step uses: the one Render:Renderer names (warp by default).</summary>
+    public static IRenderer Renderer(NodeSettings settings, IReadOnlyDictionary<string, IRenderer> renderers) =>
+        renderers.TryGetValue(settings.Renderer, out var renderer) ? renderer
+        : throw new SettingsException("Render:Renderer", $"'{settings.Renderer}' is not a renderer on this node: use " +
+            string.Join(", ", renderers.Keys.Order(StringComparer.Ordinal)) +
+            (settings.Renderer == "pix2pixhd" ? " (pix2pixhd needs Render:Pix2PixHD:Checkpoint)" : ""));
 
     private static bool IsGcs(string location) => NodeSettings.IsGcs(location);
 

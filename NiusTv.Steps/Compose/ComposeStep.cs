@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using NiusTv.Steps.Init;
+using NiusTv.Steps.Render;
 using NiusTv.Steps.Speech;
 using NiusTv.Steps.Tools;
 using SkiaSharp;
@@ -11,7 +12,9 @@ namespace NiusTv.Steps.Compose;
 
 /// <summary>Turns the story, its images and the synthesized speech into <c>video.mp4</c> and <c>poster.jpg</c>.
 /// Frames are drawn in-process with Skia into a reused pixel buffer and piped raw into one ffmpeg process
-/// that also muxes the speech, delayed by the title card. Nothing per frame touches the disk.</summary>
+/// that also muxes the speech, delayed by the title card. Nothing per frame touches the disk. When the render
+/// step left an anchor segment (<c>anchor.mkv</c>), a second ffmpeg process decodes it alongside and each of
+/// its frames is drawn into the layout's anchor slot at its time.</summary>
 public sealed class ComposeStep : IStoryStep
 {
     public const string VideoFile = "video.mp4";
@@ -41,6 +44,13 @@ public sealed class ComposeStep : IStoryStep
             throw StepFailure.Permanent($"speech.wav cannot be read ({e.Message}); run the speech step again", e);
         }
         foreach (var image in manifest.Images) PreparedImage.CheckDecodable(input.Workspace, image);
+        string? anchorPath = null;
+        if (input.Artifacts.ContainsKey(RenderStep.AnchorArtifact))
+        {
+            anchorPath = input.PathOf(RenderStep.AnchorArtifact);
+            if (!File.Exists(anchorPath))
+                throw StepFailure.Permanent($"the render step's {Path.GetFileName(anchorPath)} is missing from the workspace; run the render step again");
+        }
 
         var title = Math.Max(0, _options.TitleCardSeconds);
         var totalFrames = Math.Max(1, (int)Math.Round((title + wav.Duration) * fps));
@@ -58,9 +68,15 @@ public sealed class ComposeStep : IStoryStep
         var posterPartial = Path.Combine(input.Workspace, $"poster.{Guid.NewGuid():N}.part.jpg");
         try
         {
-            await EncodeAsync(renderer, width, height, fps, totalFrames, wavPath, wav, title, partial, progress, ct);
+            await EncodeAsync(renderer, width, height, fps, totalFrames, wavPath, wav, title, anchorPath, partial, progress, ct);
 
-            WritePoster(renderer, width, height, PosterTime(segments, captions, title, videoEnd), posterPartial);
+            var posterTime = PosterTime(segments, captions, title, videoEnd);
+            if (anchorPath is null) WritePoster(renderer, width, height, posterTime, null, posterPartial);
+            else
+            {
+                await using var anchor = await AnchorVideo.OpenAsync(anchorPath, _options.Ffmpeg, ct);
+                WritePoster(renderer, width, height, posterTime, await anchor.FrameAtAsync(posterTime, title, ct), posterPartial);
+            }
             File.Move(partial, videoPath, overwrite: true);
             File.Move(posterPartial, posterPath, overwrite: true);
         }
@@ -74,8 +90,9 @@ public sealed class ComposeStep : IStoryStep
     }
 
     private async Task EncodeAsync(FrameRenderer renderer, int width, int height, int fps, int totalFrames,
-        string wavPath, WavInfo wav, double title, string output, IProgress<double> progress, CancellationToken ct)
+        string wavPath, WavInfo wav, double title, string? anchorPath, string output, IProgress<double> progress, CancellationToken ct)
     {
+        await using var anchor = anchorPath is null ? null : await AnchorVideo.OpenAsync(anchorPath, _options.Ffmpeg, ct);
         var inv = CultureInfo.InvariantCulture;
         var args = new List<string>
         {
@@ -120,7 +137,9 @@ public sealed class ComposeStep : IStoryStep
             {
                 ct.ThrowIfCancellationRequested();
                 var b = n & 1;
-                renderer.Render(surfaces[b].Canvas, (double)n / fps);
+                var t = (double)n / fps;
+                var anchorFrame = anchor is null ? null : await anchor.FrameAtAsync(t, title, ct);
+                renderer.Render(surfaces[b].Canvas, t, anchorFrame);
                 surfaces[b].Canvas.Flush();
                 await pending;
                 pending = stdin.WriteAsync(buffers[b], 0, frameBytes, ct);
@@ -166,10 +185,10 @@ public sealed class ComposeStep : IStoryStep
         return Math.Min(t, Math.Max(0, videoEnd - 0.001));
     }
 
-    private void WritePoster(FrameRenderer renderer, int width, int height, double t, string path)
+    private void WritePoster(FrameRenderer renderer, int width, int height, double t, SKImage? anchor, string path)
     {
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul));
-        renderer.Render(surface.Canvas, t);
+        renderer.Render(surface.Canvas, t, anchor);
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Jpeg, _options.PosterQuality)
             ?? throw StepFailure.Retryable("the poster frame could not be encoded as JPEG");

@@ -55,14 +55,16 @@ internal sealed class FrameRenderer : IDisposable
         _titleCard = DrawTitleCard();
     }
 
-    public void Render(SKCanvas canvas, double t)
+    /// <param name="anchor">The presenter's frame for this time (from the render step's segment), drawn into
+    /// the anchor slot; null leaves the slot to the studio backdrop.</param>
+    public void Render(SKCanvas canvas, double t, SKImage? anchor = null)
     {
         if (t < _titleSeconds - FadeSeconds)
         {
             canvas.DrawImage(_titleCard, 0, 0, SKSamplingOptions.Default, null);
             return;
         }
-        RenderStory(canvas, t);
+        RenderStory(canvas, t, anchor);
         if (t < _titleSeconds)
         {
             _layerPaint.Color = SKColors.White.WithAlpha(Alpha((_titleSeconds - t) / FadeSeconds));
@@ -70,9 +72,10 @@ internal sealed class FrameRenderer : IDisposable
         }
     }
 
-    private void RenderStory(SKCanvas canvas, double t)
+    private void RenderStory(SKCanvas canvas, double t, SKImage? anchor)
     {
         canvas.DrawImage(_chrome, 0, 0, SKSamplingOptions.Default, null);
+        if (anchor is not null) DrawAnchor(canvas, anchor);
         var current = CurrentSegment(t);
         if (current >= 0)
         {
@@ -94,6 +97,17 @@ internal sealed class FrameRenderer : IDisposable
             DrawImageCaption(canvas, seg);
         }
         DrawCaptionLine(canvas, t);
+    }
+
+    /// <summary>The render step renders at the slot's size, so this is a plain copy; a segment of another size
+    /// (rendered for another output size) is fitted into the slot, never stretched.</summary>
+    private void DrawAnchor(SKCanvas canvas, SKImage anchor)
+    {
+        var slot = _layout.AnchorSlot;
+        if (anchor.Width == slot.Width && anchor.Height == slot.Height)
+            canvas.DrawImage(anchor, slot.Left, slot.Top, SKSamplingOptions.Default, null);
+        else
+            canvas.DrawImage(anchor, StoryLayout.FitInside(anchor.Width, anchor.Height, SKRect.Create(slot.Left, slot.Top, slot.Width, slot.Height)), _sampling, _imagePaint);
     }
 
     private static byte Alpha(double fraction) => (byte)Math.Clamp(Math.Round(fraction * 255), 0, 255);

@@ -156,7 +156,7 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         Assert.Contains("/system/sharding/story/", story.ToString()); // the shards, and under them the entity
         Assert.Contains("ferry-palettes", story.ToString());
         var pools = await JsonOf("actor", "hierarchy", "-s", "/user/step-pools");
-        Assert.Equal(["pool-compose", "pool-init", "pool-phonemes", "pool-publish", "pool-speech"],
+        Assert.Equal(["pool-compose", "pool-init", "pool-landmarks", "pool-phonemes", "pool-publish", "pool-render", "pool-speech"],
             pools.GetProperty("children").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
 
         var log = (await JsonOf("log", "peek", "-n", "1000")).EnumerateArray().ToList();

@@ -8,7 +8,7 @@ namespace NiusTv.Tests.Landmarks;
 public sealed class LipSyncTests
 {
     /// <summary>A real news story of a few sentences, two paragraphs, read by Festival.</summary>
-    private static readonly string[] Story =
+    internal static readonly string[] Story =
     [
         "Heavy rain flooded parts of the old town on Monday morning. Firefighters pumped water out of more than forty " +
         "basements, and the main bridge was closed for six hours while engineers checked its foundations.",

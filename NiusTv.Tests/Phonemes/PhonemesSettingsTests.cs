@@ -17,15 +17,15 @@ public sealed class PhonemesSettingsTests : IDisposable
             .Append(new KeyValuePair<string, string?>("Node:Out", _dir.Folder("out")))).Build());
 
     [Fact]
-    public void The_node_runs_phonemes_after_speech_with_the_configured_aligner()
+    public void The_node_runs_phonemes_landmarks_and_render_between_speech_and_compose()
     {
-        var backends = StepBackends.Create(Settings());
+        var backends = StepBackends.Create(Settings(), new NiusTv.Actors.Admission.GpuAdmissionClient());
         var steps = backends.Steps;
-        Assert.Equal(["init", "speech", "phonemes", "compose", "publish"], steps.Select(s => s.Name));
+        Assert.Equal(["init", "speech", "phonemes", "landmarks", "render", "compose", "publish"], steps.Select(s => s.Name));
         Assert.Equal(NiusTv.Actors.Stories.StoryRuntimeSettings.DefaultPipeline, steps.Select(s => s.Name));
         Assert.Equal("auto", steps.Single(s => s.Name == "phonemes").Backend);
 
-        var gentleBackends = StepBackends.Create(Settings(("Phonemes:Aligner", "gentle"), ("Phonemes:GentleUrl", "http://127.0.0.1:8765")));
+        var gentleBackends = StepBackends.Create(Settings(("Phonemes:Aligner", "gentle"), ("Phonemes:GentleUrl", "http://127.0.0.1:8765")), new NiusTv.Actors.Admission.GpuAdmissionClient());
         var gentle = gentleBackends.Steps;
         Assert.Equal(GentleAligner.AlignerName, gentle.Single(s => s.Name == "phonemes").Backend);
     }
@@ -36,7 +36,7 @@ public sealed class PhonemesSettingsTests : IDisposable
     [InlineData("Phonemes:GentleUrl", "127.0.0.1:8765", "Phonemes:GentleUrl")]
     public void Bad_phonemes_settings_name_the_key(string key, string value, string named)
     {
-        var e = Assert.Throws<SettingsException>(() => StepBackends.Create(Settings((key, value))));
+        var e = Assert.Throws<SettingsException>(() => StepBackends.Create(Settings((key, value)), new NiusTv.Actors.Admission.GpuAdmissionClient()));
         Assert.Equal(named, e.Setting);
     }
 }

@@ -14,13 +14,18 @@ namespace NiusTv.Tests.Render;
 public class RenderWiringTests
 {
     [Fact]
-    public void Without_a_checkpoint_the_node_has_only_the_sketch_renderer()
+    public void Without_a_checkpoint_the_node_has_the_warp_and_sketch_renderers_and_warp_is_the_default()
     {
         using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
         var renderers = StepBackends.Renderers(new NodeSettings(), models);
         Assert.Empty(models.Models);
-        Assert.Equal(["sketch"], renderers.Keys);
+        Assert.Equal(["sketch", "warp"], renderers.Keys.Order());
         Assert.False(renderers["sketch"].NeedsGpu);
+        Assert.False(renderers["warp"].NeedsGpu);
+        Assert.Equal("warp", StepBackends.Renderer(new NodeSettings(), renderers).Name);
+        Assert.Equal("sketch", StepBackends.Renderer(new NodeSettings { Renderer = "sketch" }, renderers).Name);
+        var e = Assert.Throws<SettingsException>(() => StepBackends.Renderer(new NodeSettings { Renderer = "pix2pixhd" }, renderers));
+        Assert.Contains("Render:Pix2PixHD:Checkpoint", e.Message);
     }
 
     [Fact]
@@ -79,7 +84,7 @@ public class RenderWiringTests
         await app.StartAsync(ct);
         try
         {
-            Assert.Equal(["pix2pixhd", "sketch"], app.Services.GetServices<IRenderer>().Select(r => r.Name).Order());
+            Assert.Equal(["pix2pixhd", "sketch", "warp"], app.Services.GetServices<IRenderer>().Select(r => r.Name).Order());
             var admission = app.Services.GetRequiredService<IGpuAdmission>();
             await using (var grant = await admission.AcquireAsync("wired", StoryPriority.Breaking, ct).WaitAsync(TimeSpan.FromSeconds(30), ct))
             {

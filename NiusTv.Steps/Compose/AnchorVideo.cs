@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using NiusTv.Steps.Tools;
+using SkiaSharp;
+
+namespace NiusTv.Steps.Compose;
+
+/// <summary>The render step's <c>anchor.mkv</c>, decoded by a second ffmpeg process into raw BGRA on its
+/// stdout and read frame by frame as compose's clock advances. Frame i belongs at i / fps seconds after the
+/// speech starts. Before the first frame (the title card and its fade) the first frame is shown, and after the
+/// last one (the video's closing moments) the last: the presenter holds still rather than the slot popping
+/// empty.</summary>
+internal sealed class AnchorVideo : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Stream _stdout;
+    private readonly StringBuilder _stderr = new();
+    private readonly byte[] _pixels;
+    private readonly SKImageInfo _info;
+    private readonly double _fps;
+    private int _index = -1;
+    private bool _ended;
+    private SKImage? _image;
+
+    public int Width => _info.Width;
+    public int Height => _info.Height;
+
+    private AnchorVideo(Process process, int width, int height, double fps)
+    {
+        _process = process;
+        _stdout = process.StandardOutput.BaseStream;
+        _fps = fps;
+        _info = new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul);
+        _pixels = GC.AllocateUninitializedArray<byte>(width * height * 4, pinned: true);
+        process.ErrorDataReceived += (_, e) => ExternalTool.AppendTail(_stderr, e.Data);
+        process.BeginErrorReadLine();
+    }
+
+    public static async Task<AnchorVideo> OpenAsync(string path, string ffmpeg, CancellationToken ct)
+    {
+        MediaProbe probe;
+        try { probe = await MediaProbe.ProbeAsync(path, ct); }
+        catch (InvalidDataException e)
+        {
+            throw StepFailure.Permanent($"anchor.mkv cannot be read ({e.Message}); run the render step again", e);
+        }
+        if (probe.Video is not { Width: > 0, Height: > 0, FrameRate: > 0 } video)
+            throw StepFailure.Permanent("anchor.mkv holds no video stream with a size and frame rate; run the render step again");
+        string[] args = ["-hide_banner", "-nostats", "-loglevel", "error", "-i", path, "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "bgra", "-"];
+        var process = new ExternalTool(ffmpeg).Start(args, Path.GetDirectoryName(path), redirectStdin: false);
+        return new AnchorVideo(process, video.Width!.Value, video.Height!.Value, video.FrameRate!.Value);
+    }
+
+    /// <summary>The anchor frame for video time <paramref name="t"/> (seconds) when the speech starts at
+    /// <paramref name="speechStart"/>. Only moves forward: compose asks in time order.</summary>
+    public async ValueTask<SKImage> FrameAtAsync(double t, double speechStart, CancellationToken ct)
+    {
+        var wanted = Math.Max(0, (int)Math.Floor((t - speechStart) * _fps + 1e-6));
+        var changed = false;
+        while (_index < wanted && !_ended)
+        {
+            try
+            {
+                await _stdout.ReadExactlyAsync(_pixels, ct);
+                _index++;
+                changed = true;
+            }
+            catch (EndOfStreamException)
+            {
+                _ended = true;
+                if (_index < 0)
+                    throw StepFailure.Permanent($"anchor.mkv could not be decoded: {Tail()}");
+            }
+        }
+        if (changed || _image is null)
+        {
+            // A new wrapper per frame (no copy): Skia must not take the rewritten buffer for the old image.
+            _image?.Dispose();
+            _image = SKImage.FromPixels(_info, Marshal.UnsafeAddrOfPinnedArrayElement(_pixels, 0), _info.RowBytes)
+                ?? throw new InvalidOperationException("Skia cannot wrap the anchor frame");
+        }
+        return _image;
+    }
+
+    private string Tail()
+    {
+        lock (_stderr)
+        {
+            var s = _stderr.ToString().Trim();
+            return s.Length == 0 ? "ffmpeg gave no frames and no error" : s.Length > 2000 ? s[^2000..] : s;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _image?.Dispose();
+        // Compose may stop reading before the end (the anchor can outlast the video by a frame): stop the decoder.
+        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { }
+        try { await _process.WaitForExitAsync(CancellationToken.None); }
+        catch (InvalidOperationException) { }
+        _process.Dispose();
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"anchor {Width}x{Height}@{_fps}, frame {_index}");
+}

@@ -1,0 +1,95 @@
+using System.Text.Json;
+using NiusTv.Steps.Compose;
+using NiusTv.Steps.Landmarks;
+
+namespace NiusTv.Steps.Render;
+
+/// <summary>The <c>render</c> step: the landmarks step's <c>landmarks.json</c> → anchor frames at the size of
+/// the layout's anchor slot, streamed from the renderer into one ffmpeg process that writes the encoded segment
+/// <c>anchor.mkv</c>. No frame touches the disk. A renderer that needs the GPU runs under a grant from
+/// <see cref="IGpuAdmission"/> held while it renders.</summary>
+public sealed class RenderStep : IStoryStep
+{
+    public const string AnchorFile = "anchor.mkv";
+    public const string AnchorArtifact = "anchor";
+    public const string LandmarksArtifact = "landmarks";
+
+    private readonly IRenderer _renderer;
+    private readonly IPresenterLibrary _presenters;
+    private readonly IGpuAdmission? _admission;
+    private readonly AnchorEncoding _encoding;
+
+    /// <param name="admission">Needed only when <paramref name="renderer"/> needs the GPU.</param>
+    public RenderStep(IRenderer renderer, IPresenterLibrary presenters, IGpuAdmission? admission, AnchorEncoding? encoding = null)
+    {
+        if (renderer.NeedsGpu && admission is null)
+            throw new ArgumentException($"the '{renderer.Name}' renderer needs the GPU, so it needs a GPU admission", nameof(admission));
+        _renderer = renderer;
+        _presenters = presenters;
+        _admission = admission;
+        _encoding = encoding ?? new AnchorEncoding();
+    }
+
+    public string Name => "render";
+    public string Backend => _renderer.Name;
+
+    /// <summary>The anchor slot of an output size: where compose puts the segment, so its size.</summary>
+    public static (int Width, int Height) SlotSize(int outputWidth, int outputHeight)
+    {
+        var slot = new StoryLayout(outputWidth, outputHeight).AnchorSlot;
+        return (slot.Width, slot.Height);
+    }
+
+    public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
+    {
+        var story = input.Story;
+        var landmarksPath = input.PathOf(LandmarksArtifact);
+        LandmarkTrack track;
+        try { track = LandmarkTrack.Load(landmarksPath); }
+        catch (Exception e) when (e is JsonException or InvalidDataException or IOException or NotSupportedException)
+        {
+            throw StepFailure.Permanent($"{Path.GetFileName(landmarksPath)} cannot be read ({e.Message}); run the landmarks step again", e);
+        }
+        if (track.Frames is not { Length: > 0 })
+            throw StepFailure.Permanent($"{Path.GetFileName(landmarksPath)} holds no frames; run the landmarks step again");
+        if (track.Fps < 1)
+            throw StepFailure.Permanent($"{Path.GetFileName(landmarksPath)} says fps {track.Fps}; run the landmarks step again");
+
+        var presenter = _presenters.Reference(story.Presenter);
+        var (width, height) = SlotSize(story.Output.Width, story.Output.Height);
+        var request = new RenderRequest(story.Id, story.Priority, presenter, track, width, height);
+
+        var anchorPath = Path.Combine(input.Workspace, AnchorFile);
+        var partial = Path.Combine(input.Workspace, $"anchor.{Guid.NewGuid():N}.part.mkv");
+        try
+        {
+            await RenderAndEncode(request, partial, progress, ct);
+            File.Move(partial, anchorPath, overwrite: true);
+        }
+        finally
+        {
+            try { if (File.Exists(partial)) File.Delete(partial); }
+            catch (IOException) { }
+        }
+        progress.Report(1.0);
+        return new StepOutput(new Dictionary<string, string> { [AnchorArtifact] = AnchorFile });
+    }
+
+    private async Task RenderAndEncode(RenderRequest request, string output, IProgress<double> progress, CancellationToken ct)
+    {
+        await using var encoder = new AnchorEncoder(output, request.Width, request.Height, request.Track.Fps, _encoding);
+        // The renderer reports its own progress; the last few percent are ffmpeg finishing.
+        var scaled = new Progress(progress, 0.97);
+        // A renderer that needs the GPU renders under a grant (released before ffmpeg finishes the file).
+        if (_admission is null) await _renderer.RenderAsync(request, frame => encoder.WriteAsync(frame, ct), scaled, ct);
+        else await _renderer.RenderAdmittedAsync(_admission, request, frame => encoder.WriteAsync(frame, ct), scaled, ct);
+        if (encoder.Frames != request.Track.Frames.Length)
+            throw StepFailure.Retryable($"the '{_renderer.Name}' renderer gave {encoder.Frames} frames for {request.Track.Frames.Length} landmark frames");
+        await encoder.CompleteAsync(ct);
+    }
+
+    private sealed class Progress(IProgress<double> inner, double scale) : IProgress<double>
+    {
+        public void Report(double value) => inner.Report(Math.Clamp(value, 0, 1) * scale);
+    }
+}
