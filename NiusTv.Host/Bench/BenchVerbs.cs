@@ -13,10 +13,11 @@ public static class BenchVerbs
 {
     public static Command Bench()
     {
-        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models");
+        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models, bench g2p");
         bench.Add(Pipeline());
         bench.Add(ClusterBench.Command());
         bench.Add(ModelBench.Command());
+        bench.Add(G2pBench.Command());
         return bench;
     }
 

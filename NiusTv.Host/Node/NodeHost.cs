@@ -52,6 +52,7 @@ public static class NodeHost
         var (journalKind, journalConnection) = settings.JournalTarget;
         if (journalKind == "sqlite") PrepareSqlite(journalConnection);
         var steps = StepBackends.Create(settings);
+        var pronouncer = StepBackends.CreatePronouncer(settings);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -69,6 +70,7 @@ public static class NodeHost
         });
 
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<NiusTv.Steps.Phonemes.IPronouncer>(pronouncer);
         builder.Services.AddSingleton(logRing);
         builder.Services.AddSingleton<ComponentRegistry>();
         builder.Services.AddSingleton<Newsroom.Drafts>();

@@ -25,6 +25,12 @@ public sealed record NodeSettings
     public IReadOnlyList<string> Seeds { get; init; } = [];
     public IReadOnlyList<string> Roles { get; init; } = ["worker", "scaler"];
     public string SpeechBackend { get; init; } = "auto";
+    /// <summary>Phonemes:Lexicon, the node's user lexicon (word PH PH … lines) that wins over dictionary and model.</summary>
+    public string? PhonemesLexicon { get; init; }
+    /// <summary>Phonemes:Dictionary, the CMU pronouncing dictionary (default Debian's pocketsphinx-en-us copy).</summary>
+    public string? PhonemesDictionary { get; init; }
+    /// <summary>Phonemes:Model, the g2p model folder (default the shipped models/g2p).</summary>
+    public string? PhonemesModel { get; init; }
     public double TitleCardSeconds { get; init; } = 2.0;
     public string X264Preset { get; init; } = "veryfast";
     public int RetryMaxAttempts { get; init; } = 4;
@@ -122,6 +128,9 @@ public sealed record NodeSettings
             Seeds = List(node, "Seeds") ?? d.Seeds,
             Roles = List(node, "Roles") ?? d.Roles,
             SpeechBackend = config["Speech:Backend"] ?? d.SpeechBackend,
+            PhonemesLexicon = Text(config, "Phonemes:Lexicon") ?? d.PhonemesLexicon,
+            PhonemesDictionary = Text(config, "Phonemes:Dictionary") ?? d.PhonemesDictionary,
+            PhonemesModel = Text(config, "Phonemes:Model") ?? d.PhonemesModel,
             TitleCardSeconds = Double(config, "Compose:TitleCardSeconds", d.TitleCardSeconds),
             X264Preset = config["Compose:Preset"] ?? d.X264Preset,
             RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),

@@ -1,6 +1,7 @@
 using NiusTv.Steps;
 using NiusTv.Steps.Compose;
 using NiusTv.Steps.Init;
+using NiusTv.Steps.Phonemes;
 using NiusTv.Steps.Publish;
 using NiusTv.Steps.Speech;
 using NiusTv.Steps.Storage;
@@ -37,6 +38,21 @@ public static class StepBackends
             new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
             new PublishStep(videos),
         ];
+    }
+
+    /// <summary>The node's one pronouncer (user lexicon → CMU dictionary → neural g2p), loaded when the node starts
+    /// so a missing or corrupt lexicon, dictionary or model is a start-up error naming the file and its setting, not
+    /// a failed story later. NodeHost registers it as the <see cref="IPronouncer"/> singleton for the steps.</summary>
+    public static Pronouncer CreatePronouncer(NodeSettings settings)
+    {
+        UserLexicon lexicon;
+        try { lexicon = settings.PhonemesLexicon is { } path ? UserLexicon.Load(path) : UserLexicon.Empty; }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException) { throw new SettingsException("Phonemes:Lexicon", e.Message); }
+        CmuDictionary dictionary;
+        try { dictionary = CmuDictionary.Load(settings.PhonemesDictionary ?? CmuDictionary.DebianPath); }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException) { throw new SettingsException("Phonemes:Dictionary", e.Message); }
+        try { return new Pronouncer(lexicon, dictionary, G2pModel.Load(settings.PhonemesModel ?? G2pLocations.DefaultModelFolder())); }
+        catch (G2pModelException e) { throw new SettingsException("Phonemes:Model", e.Message); }
     }
 
     private static bool IsGcs(string location) => NodeSettings.IsGcs(location);
