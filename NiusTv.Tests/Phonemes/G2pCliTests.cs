@@ -12,7 +12,7 @@ public sealed class G2pCliTests
         using var dir = new TempFolder();
         var lexicon = dir.Combine("names.lex");
         File.WriteAllText(lexicon, "ruiz R UW IY Z\n");
-        var r = await Nius.RunAsync(["g2p", "Ruiz", "aardvark", "zorblat", "--lexicon", lexicon, "--json"]);
+        var r = await Nius.RunAsync(["g2p", "Ruiz", "aardvark", "zorblat", "--lexicon", lexicon, "--json"], TimeSpan.FromMinutes(6));
         Assert.True(r.ExitCode == 0, r.Stderr);
         var rows = r.Json.EnumerateArray().ToList();
         Assert.Equal(["ruiz", "aardvark", "zorblat"], rows.Select(x => x.GetProperty("word").GetString()));
@@ -25,7 +25,7 @@ public sealed class G2pCliTests
     [Fact]
     public async Task G2p_model_flag_asks_the_model_even_for_dictionary_words()
     {
-        var r = await Nius.RunAsync(["g2p", "aardvark", "--model", "--json"]);
+        var r = await Nius.RunAsync(["g2p", "aardvark", "--model", "--json"], TimeSpan.FromMinutes(6));
         Assert.True(r.ExitCode == 0, r.Stderr);
         var row = Assert.Single(r.Json.EnumerateArray());
         Assert.Equal("model", row.GetProperty("source").GetString());
@@ -38,7 +38,7 @@ public sealed class G2pCliTests
         using var dir = new TempFolder();
         var lexicon = dir.Combine("names.lex");
         File.WriteAllText(lexicon, "ruiz R UW IY Q\n");
-        var r = await Nius.RunAsync(["g2p", "ruiz", "--lexicon", lexicon]);
+        var r = await Nius.RunAsync(["g2p", "ruiz", "--lexicon", lexicon], TimeSpan.FromMinutes(6));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains($"{lexicon}:1", r.Stderr);
         Assert.Contains("'Q'", r.Stderr);
