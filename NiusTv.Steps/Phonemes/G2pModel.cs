@@ -9,7 +9,13 @@ using static TorchSharp.torch;
 namespace NiusTv.Steps.Phonemes;
 
 /// <summary>How the shipped weights were made, so <c>nius bench g2p</c> and a reader of config.json can tell.</summary>
-public sealed record G2pTrainingRecord(int Epochs, int BestEpoch, double DevWer, int TrainWords, double Seconds, int Threads, int Seed, string Dictionary);
+/// <param name="Batch">Within <paramref name="BestEpoch"/>, the batch after which these weights were saved (dev is also
+/// measured mid-epoch when training runs with a checkpoint interval).</param>
+public sealed record G2pTrainingRecord(int Epochs, int BestEpoch, double DevWer, int TrainWords, double Seconds, int Threads, int Seed, string Dictionary)
+{
+    public int Batch { get; init; }
+    public int Steps { get; init; }
+}
 
 /// <summary><c>config.json</c> beside <c>weights.pt</c>: the vocabularies (index order matters) and the sizes the
 /// weights were trained with.</summary>

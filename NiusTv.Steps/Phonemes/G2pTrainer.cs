@@ -62,6 +62,9 @@ public sealed record G2pTrainingOptions
     public int TokensPerBatch { get; init; } = 3000;
     /// <summary>Stop when dev WER has not improved for this many epochs.</summary>
     public int Patience { get; init; } = 6;
+    /// <summary>Also measure dev (and keep the best model) every N batches inside an epoch (0 = at epoch ends only):
+    /// on a shared CPU one epoch can take most of the time there is.</summary>
+    public int CheckpointEvery { get; init; }
     /// <summary>Use only the first N training words (0 = all): for smoke tests and timing.</summary>
     public int TrainLimit { get; init; }
     /// <summary>Select on N evenly spaced dev words only (0 = all): decoding the whole dev split every epoch costs as much as a fifth of an epoch.</summary>
@@ -71,7 +74,11 @@ public sealed record G2pTrainingOptions
 /// <summary>Progress inside an epoch, every few dozen batches: a full epoch is minutes on a shared CPU.</summary>
 public sealed record G2pBatchProgress(int Epoch, int Batch, int Batches, double Loss, double WordsPerSecond);
 
-public sealed record G2pEpoch(int Epoch, double Loss, double DevWer, double DevPer, double Seconds, bool Best, int Steps);
+/// <param name="Batch">Batches of the epoch done when dev was measured (all of them at the end of an epoch).</param>
+public sealed record G2pEpoch(int Epoch, double Loss, double DevWer, double DevPer, double Seconds, bool Best, int Steps)
+{
+    public int Batch { get; init; }
+}
 
 /// <summary>Trains the g2p Transformer on the train split, picking the epoch with the lowest dev WER and saving it
 /// to the output folder as soon as it is found (so an interrupted run still leaves the best model so far).</summary>
@@ -109,6 +116,22 @@ public static class G2pTrainer
         var best = double.MaxValue;
         var bestEpoch = 0;
         var sinceBest = 0;
+
+        // Measures dev and saves the model when it is the best so far.
+        void Checkpoint(int epoch, int batch, double loss, Stopwatch epochClock)
+        {
+            var score = G2pScore.Measure(model, dev);
+            var improved = score.Wer < best;
+            if (improved)
+            {
+                best = score.Wer;
+                bestEpoch = epoch;
+                SaveWith(model, outFolder, new G2pTrainingRecord(epoch, epoch, Math.Round(score.Wer, 5), train.Count,
+                    Math.Round(clock.Elapsed.TotalSeconds, 1), options.Threads, options.Seed, dictionary.Source) { Batch = batch, Steps = step });
+            }
+            progress?.Invoke(new G2pEpoch(epoch, loss, score.Wer, score.Per, epochClock.Elapsed.TotalSeconds, improved, step) { Batch = batch });
+        }
+
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
             ct.ThrowIfCancellationRequested();
@@ -140,19 +163,13 @@ public static class G2pTrainer
                 pairsDone += batch.Count;
                 if (done % 25 == 0)
                     batchProgress?.Invoke(new G2pBatchProgress(epoch, done, batches.Count, lossSum / done, pairsDone / epochClock.Elapsed.TotalSeconds));
+                if (options.CheckpointEvery > 0 && done % options.CheckpointEvery == 0 && done < batches.Count)
+                    Checkpoint(epoch, done, lossSum / done, epochClock);
             }
-            var score = G2pScore.Measure(model, dev);
-            var improved = score.Wer < best;
-            if (improved)
-            {
-                best = score.Wer;
-                bestEpoch = epoch;
-                sinceBest = 0;
-                SaveWith(model, outFolder, new G2pTrainingRecord(epoch, epoch, Math.Round(score.Wer, 5), train.Count,
-                    Math.Round(clock.Elapsed.TotalSeconds, 1), options.Threads, options.Seed, dictionary.Source));
-            }
-            else sinceBest++;
-            progress?.Invoke(new G2pEpoch(epoch, lossSum / batches.Count, score.Wer, score.Per, epochClock.Elapsed.TotalSeconds, improved, step));
+            // Patience counts whole epochs: mid-epoch checkpoints on a small dev sample are too noisy to stop on.
+            var bestBefore = best;
+            Checkpoint(epoch, batches.Count, lossSum / batches.Count, epochClock);
+            sinceBest = best < bestBefore || bestEpoch == epoch ? 0 : sinceBest + 1;
             if (sinceBest >= options.Patience) break;
         }
         network.Dispose();
