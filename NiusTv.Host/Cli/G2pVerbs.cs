@@ -51,9 +51,10 @@ public static class G2pVerbs
         var epochs = new Option<int>("--epochs") { Description = "most epochs (training stops earlier when dev WER stops improving)", DefaultValueFactory = _ => new G2pTrainingOptions().Epochs };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch", DefaultValueFactory = _ => Math.Min(2, Environment.ProcessorCount) };
         var limit = new Option<int>("--limit") { Description = "train on the first N train-split words only (timing, smoke runs); 0 = all" };
-        var devLimit = new Option<int>("--dev-limit") { Description = "select on the first N dev-split words only; 0 = all" };
+        var devLimit = new Option<int>("--dev-limit") { Description = "select on N evenly spaced dev-split words only; 0 = all" };
+        var every = new Option<int>("--checkpoint-every") { Description = "also measure dev and keep the best model every N batches inside an epoch; 0 = at epoch ends only" };
         var g2p = new Command("g2p", "train the neural g2p model from scratch on the CMU dictionary's train split (dev split picks the epoch); CPU, deterministic seed")
-            { output, epochs, threads, limit, devLimit, Dictionary, CommonOptions.Json };
+            { output, epochs, threads, limit, devLimit, every, Dictionary, CommonOptions.Json };
         g2p.SetAction((r, ct) =>
         {
             var json = r.GetValue(CommonOptions.Json);
@@ -62,7 +63,7 @@ public static class G2pVerbs
             var options = new G2pTrainingOptions
             {
                 Epochs = Positive("--epochs", r.GetValue(epochs)), Threads = Positive("--threads", r.GetValue(threads)),
-                TrainLimit = r.GetValue(limit), DevLimit = r.GetValue(devLimit),
+                TrainLimit = r.GetValue(limit), DevLimit = r.GetValue(devLimit), CheckpointEvery = r.GetValue(every),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var epochsSeen = new List<G2pEpoch>();
@@ -70,8 +71,8 @@ public static class G2pVerbs
             using var model = G2pTrainer.Train(dictionary, folder, options, e =>
             {
                 epochsSeen.Add(e);
-                if (json) Console.WriteLine(JsonSerializer.Serialize(new { epoch = e.Epoch, loss = Math.Round(e.Loss, 4), devWer = Math.Round(e.DevWer, 4), devPer = Math.Round(e.DevPer, 4), seconds = Math.Round(e.Seconds, 1), best = e.Best }));
-                else Console.WriteLine($"epoch {e.Epoch,3}  loss {e.Loss:0.0000}  dev WER {e.DevWer:P2}  PER {e.DevPer:P2}  {e.Seconds:0}s  step {e.Steps}{(e.Best ? "  best, saved" : "")}  ({clock.Elapsed:hh\\:mm\\:ss})");
+                if (json) Console.WriteLine(JsonSerializer.Serialize(new { epoch = e.Epoch, batch = e.Batch, loss = Math.Round(e.Loss, 4), devWer = Math.Round(e.DevWer, 4), devPer = Math.Round(e.DevPer, 4), seconds = Math.Round(e.Seconds, 1), best = e.Best }));
+                else Console.WriteLine($"epoch {e.Epoch,3} batch {e.Batch,4}  loss {e.Loss:0.0000}  dev WER {e.DevWer:P2}  PER {e.DevPer:P2}  {e.Seconds:0}s  step {e.Steps}{(e.Best ? "  best, saved" : "")}  ({clock.Elapsed:hh\\:mm\\:ss})");
             }, ct, b =>
             {
                 if (!json) Console.WriteLine($"  epoch {b.Epoch} batch {b.Batch}/{b.Batches}  loss {b.Loss:0.0000}  {b.WordsPerSecond:0} words/s  ({clock.Elapsed:hh\\:mm\\:ss})");
