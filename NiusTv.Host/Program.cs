@@ -25,6 +25,8 @@ public static class Program
             StoryVerbs.Ingest(),
             GpuVerbs.Gpu(),
             ModelVerbs.Models(),
+            G2pVerbs.G2p(),
+            G2pVerbs.Train(),
             ScalerVerbs.Scaler(),
             Manager.ClusterManagerVerb.Create(),
             Bench.BenchVerbs.Bench(),

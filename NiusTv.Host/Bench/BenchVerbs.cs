@@ -13,12 +13,13 @@ public static class BenchVerbs
 {
     public static Command Bench()
     {
-        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models, bench render, bench presenter");
+        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models, bench render, bench presenter, bench g2p");
         bench.Add(Pipeline());
         bench.Add(ClusterBench.Command());
         bench.Add(ModelBench.Command());
         bench.Add(RenderBench.Command());
         bench.Add(PresenterBench.Command());
+        bench.Add(G2pBench.Command());
         return bench;
     }
 

@@ -57,6 +57,7 @@ public static class NodeHost
         var backends = StepBackends.Create(settings, gpuAdmission);
         var steps = backends.Steps;
         var renderers = backends.Renderers;
+        var pronouncer = backends.Pronouncer;
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -74,6 +75,7 @@ public static class NodeHost
         });
 
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<NiusTv.Steps.Phonemes.IPronouncer>(pronouncer);
         builder.Services.AddSingleton(logRing);
         builder.Services.AddSingleton<ComponentRegistry>();
         builder.Services.AddSingleton(backends.Models);

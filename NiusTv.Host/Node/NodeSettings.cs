@@ -43,6 +43,12 @@ public sealed record NodeSettings
     public string? GentleUrl { get; init; }
     /// <summary>Which renderer draws the anchor (Render:Renderer): warp (the presenter's photo warped, CPU).</summary>
     public string Renderer { get; init; } = "warp";
+    /// <summary>Phonemes:Lexicon, the node's user lexicon (word PH PH … lines) that wins over dictionary and model.</summary>
+    public string? PhonemesLexicon { get; init; }
+    /// <summary>Phonemes:Dictionary, the CMU pronouncing dictionary (default Debian's pocketsphinx-en-us copy).</summary>
+    public string? PhonemesDictionary { get; init; }
+    /// <summary>Phonemes:Model, the g2p model folder (default the shipped models/g2p).</summary>
+    public string? PhonemesModel { get; init; }
     public double TitleCardSeconds { get; init; } = 2.0;
     public string X264Preset { get; init; } = "veryfast";
     public int RetryMaxAttempts { get; init; } = 4;
@@ -174,6 +180,9 @@ public sealed record NodeSettings
             PhonemesAligner = config["Phonemes:Aligner"] is { Length: > 0 } aligner ? aligner : d.PhonemesAligner,
             GentleUrl = Text(config, "Phonemes:GentleUrl") ?? d.GentleUrl,
             Renderer = config["Render:Renderer"] ?? d.Renderer,
+            PhonemesLexicon = Text(config, "Phonemes:Lexicon") ?? d.PhonemesLexicon,
+            PhonemesDictionary = Text(config, "Phonemes:Dictionary") ?? d.PhonemesDictionary,
+            PhonemesModel = Text(config, "Phonemes:Model") ?? d.PhonemesModel,
             TitleCardSeconds = Double(config, "Compose:TitleCardSeconds", d.TitleCardSeconds),
             X264Preset = config["Compose:Preset"] ?? d.X264Preset,
             RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),

@@ -18,7 +18,7 @@ namespace NiusTv.Host.Node;
 /// <summary>What a node runs: its steps, the models they share, and what the choice of backends is worth telling the
 /// operator once at start-up.</summary>
 public sealed record NodeBackends(IReadOnlyList<IStoryStep> Steps, ModelRegistry Models, IReadOnlyList<string> StartupNotes,
-    IReadOnlyDictionary<string, IRenderer> Renderers);
+    IReadOnlyDictionary<string, IRenderer> Renderers, IPronouncer Pronouncer);
 
 /// <summary>The one place that picks a backend for each step from the node's settings. Actors never see this:
 /// they get <see cref="IStoryStep"/>s. Models are loaded here, once per node, before the node joins its cluster: a bad
@@ -50,6 +50,7 @@ public static class StepBackends
         try
         {
             var speech = SpeechBackends(settings, models, notes);
+            var pronouncer = CreatePronouncer(settings);
             var renderers = Renderers(settings, models);
             // One library for the landmarks and render steps: each presenter's face is detected once per node.
             var presenters = Presenters(settings);
@@ -57,12 +58,12 @@ public static class StepBackends
             [
                 new InitStep(assets),
                 new SpeechStep(speech),
-                Phonemes(settings),
+                Phonemes(settings, pronouncer),
                 new LandmarksStep(presenters),
                 new RenderStep(Renderer(settings, renderers), presenters, admission),
                 new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
                 new PublishStep(videos),
-            ], models, notes, renderers);
+            ], models, notes, renderers, pronouncer);
         }
         catch
         {
@@ -123,6 +124,21 @@ public static class StepBackends
             string.Join(", ", renderers.Keys.Order(StringComparer.Ordinal)) +
             (settings.Renderer == "pix2pixhd" ? " (pix2pixhd needs Render:Pix2PixHD:Checkpoint)" : ""));
 
+    /// <summary>The node's one pronouncer (user lexicon → CMU dictionary → neural g2p), loaded when the node starts
+    /// so a missing or corrupt lexicon, dictionary or model is a start-up error naming the file and its setting, not
+    /// a failed story later. NodeHost registers it as the <see cref="IPronouncer"/> singleton for the steps.</summary>
+    public static Pronouncer CreatePronouncer(NodeSettings settings)
+    {
+        UserLexicon lexicon;
+        try { lexicon = settings.PhonemesLexicon is { } path ? UserLexicon.Load(path) : UserLexicon.Empty; }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException) { throw new SettingsException("Phonemes:Lexicon", e.Message); }
+        CmuDictionary dictionary;
+        try { dictionary = CmuDictionary.Load(settings.PhonemesDictionary ?? CmuDictionary.DebianPath); }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException) { throw new SettingsException("Phonemes:Dictionary", e.Message); }
+        try { return new Pronouncer(lexicon, dictionary, G2pModel.Load(settings.PhonemesModel ?? G2pLocations.DefaultModelFolder())); }
+        catch (G2pModelException e) { throw new SettingsException("Phonemes:Model", e.Message); }
+    }
+
     private static bool IsGcs(string location) => NodeSettings.IsGcs(location);
 
     private static (string Bucket, string Prefix) Location(string option, string value)
@@ -132,8 +148,8 @@ public static class StepBackends
     }
 
     /// <summary>The synthesizer's own timings and pocketsphinx always; gentle when the node has its address.
-    /// The pronouncer is the CMU dictionary alone until the full one (lexicon, dictionary, g2p model) replaces it.</summary>
-    private static PhonemesStep Phonemes(NodeSettings settings)
+    /// Words are pronounced by the node's one pronouncer (user lexicon, CMU dictionary, neural g2p).</summary>
+    private static PhonemesStep Phonemes(NodeSettings settings, IPronouncer pronouncer)
     {
         var choice = settings.PhonemesAligner;
         if (choice is not ("auto" or SynthesizerAligner.AlignerName or PocketsphinxAligner.AlignerName or GentleAligner.AlignerName))
@@ -147,9 +163,6 @@ public static class StepBackends
         }
         else if (choice == GentleAligner.AlignerName)
             throw new SettingsException("Phonemes:GentleUrl", "Phonemes:Aligner is gentle, so the address of the gentle server is needed, e.g. http://127.0.0.1:8765");
-        IPronouncer pronouncer;
-        try { pronouncer = DictionaryOnlyPronouncer.Load(); }
-        catch (IOException e) { throw new SettingsException("Phonemes", e.Message); }
         return new PhonemesStep(aligners, pronouncer, choice);
     }
 

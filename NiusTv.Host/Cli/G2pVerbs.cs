@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Text.Json;
+using NiusTv.Steps.Phonemes;
+using Spectre.Console;
+
+namespace NiusTv.Host.Cli;
+
+/// <summary>`nius g2p WORD…` (how the node would say each word, and from where) and `nius train g2p` (rebuild the
+/// shipped g2p model from the dictionary's train split).</summary>
+public static class G2pVerbs
+{
+    public static readonly Option<string?> ModelFolder = new("--model-dir") { Description = "g2p model folder with config.json and weights.pt (default: the shipped models/g2p)" };
+    public static readonly Option<string?> Dictionary = new("--dictionary") { Description = $"CMU pronouncing dictionary (default {CmuDictionary.DebianPath})" };
+
+    public static Command G2p()
+    {
+        var words = new Argument<string[]>("WORD") { Description = "words to pronounce", Arity = ArgumentArity.OneOrMore };
+        var model = new Option<bool>("--model") { Description = "show the neural model's own prediction for every word, even those in the lexicon or dictionary" };
+        var lexicon = new Option<string?>("--lexicon") { Description = "user lexicon (word PH PH … per line) that wins over the dictionary" };
+        var cmd = new Command("g2p", "pronounce words as the node would: user lexicon, CMU dictionary, then the neural g2p model; prints each word's phones and their source")
+            { words, model, lexicon, ModelFolder, Dictionary, CommonOptions.Json };
+        cmd.SetAction(r =>
+        {
+            var pronouncer = LoadPronouncer(r.GetValue(lexicon), r.GetValue(Dictionary), r.GetValue(ModelFolder));
+            var results = new List<Pronunciation>();
+            foreach (var word in r.GetValue(words)!)
+            {
+                var key = Pronouncer.Normalize(word);
+                if (key.Length == 0) throw new CliException($"WORD: '{word}' has no letters to pronounce", 2);
+                results.Add(r.GetValue(model)
+                    ? new Pronunciation(key, pronouncer.Model.Predict(key), PronunciationSource.Model)
+                    : pronouncer.Pronounce(key));
+            }
+            if (r.GetValue(CommonOptions.Json))
+                Console.WriteLine(JsonSerializer.Serialize(results.Select(p => new { word = p.Word, phones = p.Phones, source = p.Source.ToString().ToLowerInvariant() }),
+                    new JsonSerializerOptions { WriteIndented = true }));
+            else
+            {
+                var table = new Table().AddColumns("word", "phones", "source");
+                foreach (var p in results) table.AddRow(Markup.Escape(p.Word), string.Join(" ", p.Phones), p.Source.ToString().ToLowerInvariant());
+                AnsiConsole.Write(table);
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Command Train()
+    {
+        var output = new Option<string?>("--out") { Description = "folder for config.json and weights.pt (default: the shipped models/g2p)" };
+        var epochs = new Option<int>("--epochs") { Description = "most epochs (training stops earlier when dev WER stops improving)", DefaultValueFactory = _ => new G2pTrainingOptions().Epochs };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch", DefaultValueFactory = _ => Math.Min(2, Environment.ProcessorCount) };
+        var limit = new Option<int>("--limit") { Description = "train on the first N train-split words only (timing, smoke runs); 0 = all" };
+        var devLimit = new Option<int>("--dev-limit") { Description = "select on N evenly spaced dev-split words only; 0 = all" };
+        var every = new Option<int>("--checkpoint-every") { Description = "also measure dev and keep the best model every N batches inside an epoch; 0 = at epoch ends only" };
+        var g2p = new Command("g2p", "train the neural g2p model from scratch on the CMU dictionary's train split (dev split picks the epoch); CPU, deterministic seed")
+            { output, epochs, threads, limit, devLimit, every, Dictionary, CommonOptions.Json };
+        g2p.SetAction((r, ct) =>
+        {
+            var json = r.GetValue(CommonOptions.Json);
+            var folder = r.GetValue(output) ?? G2pLocations.DefaultModelFolder();
+            var dictionary = LoadDictionary(r.GetValue(Dictionary));
+            var options = new G2pTrainingOptions
+            {
+                Epochs = Positive("--epochs", r.GetValue(epochs)), Threads = Positive("--threads", r.GetValue(threads)),
+                TrainLimit = r.GetValue(limit), DevLimit = r.GetValue(devLimit), CheckpointEvery = r.GetValue(every),
+            };
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var epochsSeen = new List<G2pEpoch>();
+            if (!json) Console.WriteLine($"training g2p on {dictionary.Source} with {options.Threads} threads into {folder}");
+            using var model = G2pTrainer.Train(dictionary, folder, options, e =>
+            {
+                epochsSeen.Add(e);
+                if (json) Console.WriteLine(JsonSerializer.Serialize(new { epoch = e.Epoch, batch = e.Batch, loss = Math.Round(e.Loss, 4), devWer = Math.Round(e.DevWer, 4), devPer = Math.Round(e.DevPer, 4), seconds = Math.Round(e.Seconds, 1), best = e.Best }));
+                else Console.WriteLine($"epoch {e.Epoch,3} batch {e.Batch,4}  loss {e.Loss:0.0000}  dev WER {e.DevWer:P2}  PER {e.DevPer:P2}  {e.Seconds:0}s  step {e.Steps}{(e.Best ? "  best, saved" : "")}  ({clock.Elapsed:hh\\:mm\\:ss})");
+            }, ct, b =>
+            {
+                if (!json) Console.WriteLine($"  epoch {b.Epoch} batch {b.Batch}/{b.Batches}  loss {b.Loss:0.0000}  {b.WordsPerSecond:0} words/s  ({clock.Elapsed:hh\\:mm\\:ss})");
+            });
+            var record = model.Config.Training!;
+            if (json) Console.WriteLine(JsonSerializer.Serialize(new { folder, parameters = model.Network.ParameterCount, bestEpoch = record.BestEpoch, devWer = record.DevWer, epochs = epochsSeen.Count, seconds = Math.Round(clock.Elapsed.TotalSeconds, 1) }));
+            else Console.WriteLine($"best epoch {record.BestEpoch} (dev WER {record.DevWer:P2}) of {epochsSeen.Count}, {model.Network.ParameterCount:N0} parameters, {clock.Elapsed:hh\\:mm\\:ss}; saved in {folder}");
+            return Task.FromResult(0);
+        });
+        return new Command("train", "train the neural models this project ships") { g2p };
+    }
+
+    private static int Positive(string name, int value) => value > 0 ? value : throw new CliException($"{name}: must be positive, not {value}", 2);
+
+    public static CmuDictionary LoadDictionary(string? path)
+    {
+        try { return CmuDictionary.Load(path ?? CmuDictionary.DebianPath); }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new CliException(e.Message, 2); }
+    }
+
+    public static Pronouncer LoadPronouncer(string? lexicon, string? dictionary, string? modelFolder)
+    {
+        UserLexicon lex;
+        try { lex = lexicon is null ? UserLexicon.Empty : UserLexicon.Load(lexicon); }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException) { throw new CliException("--lexicon: " + e.Message, 2); }
+        var dict = LoadDictionary(dictionary);
+        try { return new Pronouncer(lex, dict, G2pModel.Load(modelFolder ?? G2pLocations.DefaultModelFolder())); }
+        catch (G2pModelException e) { throw new CliException(e.Message, 2); }
+    }
+}

@@ -1,0 +1,130 @@
+using Xunit;
+using NiusTv.Host.Node;
+using NiusTv.Steps.Phonemes;
+using NiusTv.Tests.EndToEnd;
+
+namespace NiusTv.Tests.Phonemes;
+
+/// <summary>The shipped model (models/g2p in the repository), loaded once for the class.</summary>
+public sealed class ShippedG2p : IDisposable
+{
+    public static string Folder => Path.Combine(Nius.RepoRoot, G2pLocations.Relative);
+    public G2pModel Model { get; } = G2pModel.Load(Folder);
+    public CmuDictionary Dictionary { get; } = CmuDictionary.Load(CmuDictionary.DebianPath);
+    public void Dispose() => Model.Dispose();
+}
+
+public sealed class G2pModelTests(ShippedG2p shipped) : IClassFixture<ShippedG2p>
+{
+    [Fact]
+    public void Shipped_model_says_held_out_test_words_plausibly()
+    {
+        // 300 evenly spaced words of the test split: never seen in training, never used to pick the epoch.
+        var test = G2pSplits.Select(shipped.Dictionary, G2pSplit.Test);
+        var sample = Enumerable.Range(0, 300).Select(i => test[i * test.Count / 300]).ToList();
+        Assert.All(sample, w => Assert.Equal(G2pSplit.Test, G2pSplits.Of(w.Word)));
+        var score = G2pScore.Measure(shipped.Model, sample);
+        Assert.Equal(300, score.Words);
+        // Bounds a few points above what the shipped weights measure on the full test split (nius bench g2p: about
+        // 38% WER, 10-11% PER after ten CPU epochs); a broken encoder, decoder or vocabulary lands far above them.
+        Assert.True(score.Wer < 0.45, $"WER {score.Wer:P1} on 300 test words");
+        Assert.True(score.Per < 0.14, $"PER {score.Per:P1} on 300 test words");
+    }
+
+    [Fact]
+    public void Batched_and_single_predictions_agree_and_use_only_cmu_phones()
+    {
+        string[] words = ["tomato", "zorblat", "quintessentially", "a"];
+        var batched = shipped.Model.PredictBatch(words);
+        for (var i = 0; i < words.Length; i++)
+        {
+            Assert.Equal(batched[i], shipped.Model.Predict(words[i]));
+            Assert.NotEmpty(batched[i]);
+            Assert.All(batched[i], p => Assert.True(CmuDictionary.IsPhone(p), p));
+        }
+    }
+
+    [Fact]
+    public void Missing_weights_is_an_error_naming_the_file()
+    {
+        using var dir = new TempFolder();
+        File.Copy(Path.Combine(ShippedG2p.Folder, G2pConfig.FileName), dir.Combine(G2pConfig.FileName));
+        var e = Assert.Throws<G2pModelException>(() => G2pModel.Load(dir.Path));
+        Assert.Contains(dir.Combine(G2pModel.WeightsFile), e.Message);
+    }
+
+    [Fact]
+    public void Corrupt_weights_is_an_error_naming_the_file()
+    {
+        using var dir = new TempFolder();
+        File.Copy(Path.Combine(ShippedG2p.Folder, G2pConfig.FileName), dir.Combine(G2pConfig.FileName));
+        var weights = File.ReadAllBytes(Path.Combine(ShippedG2p.Folder, G2pModel.WeightsFile));
+        File.WriteAllBytes(dir.Combine(G2pModel.WeightsFile), weights[..(weights.Length / 2)]);
+        var e = Assert.Throws<G2pModelException>(() => G2pModel.Load(dir.Path));
+        Assert.Contains(dir.Combine(G2pModel.WeightsFile), e.Message);
+    }
+
+    [Fact]
+    public void Config_not_matching_the_weights_is_an_error_naming_the_file()
+    {
+        using var dir = new TempFolder();
+        var config = G2pConfig.Load(Path.Combine(ShippedG2p.Folder, G2pConfig.FileName));
+        (config with { FeedForward = config.FeedForward * 2 }).Save(dir.Combine(G2pConfig.FileName));
+        File.Copy(Path.Combine(ShippedG2p.Folder, G2pModel.WeightsFile), dir.Combine(G2pModel.WeightsFile));
+        var e = Assert.Throws<G2pModelException>(() => G2pModel.Load(dir.Path));
+        Assert.Contains(dir.Combine(G2pModel.WeightsFile), e.Message);
+    }
+
+    [Fact]
+    public void Missing_or_broken_config_is_an_error_naming_the_file()
+    {
+        using var dir = new TempFolder();
+        Assert.Contains(dir.Combine(G2pConfig.FileName), Assert.Throws<G2pModelException>(() => G2pModel.Load(dir.Path)).Message);
+        File.WriteAllText(dir.Combine(G2pConfig.FileName), "{\"graphemes\": [\"a\"], ");
+        Assert.Contains(dir.Combine(G2pConfig.FileName), Assert.Throws<G2pModelException>(() => G2pModel.Load(dir.Path)).Message);
+    }
+
+    [Fact]
+    public void Node_start_up_fails_with_the_setting_and_file_when_the_model_is_missing()
+    {
+        using var dir = new TempFolder();
+        var e = Assert.Throws<SettingsException>(() => StepBackends.CreatePronouncer(new NodeSettings { PhonemesModel = dir.Path }));
+        Assert.Equal("Phonemes:Model", e.Setting);
+        Assert.Contains(dir.Combine(G2pConfig.FileName), e.Message);
+    }
+
+    [Fact]
+    public void Pronouncer_chains_lexicon_then_dictionary_then_model()
+    {
+        var lexicon = UserLexicon.Parse(new StringReader("ruiz R UW IY Z\ntomato T AH M AA T OW\n"), "names.lex");
+        var pronouncer = new Pronouncer(lexicon, shipped.Dictionary, shipped.Model);
+        var ruiz = pronouncer.Pronounce("Ruiz");
+        Assert.Equal(("ruiz", PronunciationSource.Lexicon), (ruiz.Word, ruiz.Source));
+        Assert.Equal(["R", "UW", "IY", "Z"], ruiz.Phones);
+        // The lexicon wins over the dictionary's first variant (T AH M EY T OW).
+        Assert.Equal(["T", "AH", "M", "AA", "T", "OW"], pronouncer.Pronounce("tomato").Phones);
+        Assert.Equal(PronunciationSource.Lexicon, pronouncer.Pronounce("tomato").Source);
+        Assert.Equal(PronunciationSource.Dictionary, pronouncer.Pronounce("don\u2019t").Source);
+        Assert.Equal(shipped.Dictionary.First("don't"), pronouncer.Pronounce("DON'T").Phones);
+        Assert.Equal(PronunciationSource.Model, pronouncer.Pronounce("zorblat").Source);
+        // A hyphenated word the dictionary lacks is said from its parts.
+        var compound = pronouncer.Pronounce("x-ray-tomato");
+        Assert.Equal([.. shipped.Dictionary.First("x")!, .. shipped.Dictionary.First("ray")!, "T", "AH", "M", "AA", "T", "OW"], compound.Phones);
+        Assert.Equal(PronunciationSource.Dictionary, compound.Source);
+        Assert.Equal(PronunciationSource.Dictionary, pronouncer.Pronounce("x-ray").Source);
+    }
+
+    [Fact]
+    public void Bad_lexicon_line_names_file_line_and_phone()
+    {
+        using var dir = new TempFolder();
+        var path = dir.Combine("names.lex");
+        File.WriteAllText(path, "ruiz R UW IY Z\n\nnguyen N W IH1 N\n");
+        var e = Assert.Throws<InvalidDataException>(() => UserLexicon.Load(path));
+        Assert.Contains($"{path}:3", e.Message);
+        Assert.Contains("'IH1'", e.Message);
+        var s = Assert.Throws<SettingsException>(() => StepBackends.CreatePronouncer(new NodeSettings { PhonemesLexicon = path }));
+        Assert.Equal("Phonemes:Lexicon", s.Setting);
+        Assert.Contains($"{path}:3", s.Message);
+    }
+}
