@@ -12,7 +12,7 @@ namespace NiusTv.Steps.Compose;
 /// speech starts. Before the first frame (the title card and its fade) the first frame is shown, and after the
 /// last one (the video's closing moments) the last: the presenter holds still rather than the slot popping
 /// empty.</summary>
-internal sealed class AnchorVideo : IAsyncDisposable
+public sealed class AnchorVideo : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly Stream _stdout;

@@ -50,8 +50,16 @@ public sealed class PhonemesStep : IStoryStep
         var aligner = Select(request);
         _lastBackend = aligner.Name;
 
-        var track = await aligner.AlignAsync(request, _pronouncer, ct);
-        Check(track, aligner.Name);
+        PhoneTrack track;
+        try { track = await aligner.AlignAsync(request, _pronouncer, ct); }
+        catch (StepFailure e) when (!e.Transient && aligner.Name != SynthesizerAligner.AlignerName)
+        {
+            // The audio and the script do not fit (a forced aligner's permanent failure). Retrying cannot help and the
+            // audio may still be worth publishing, so the phones are estimated and the timeline says why.
+            track = EstimatedAlignment.Spread(request, _pronouncer);
+            _lastBackend = $"{EstimatedAlignment.AlignerName} ({aligner.Name}: {Shorten(e.Message)})";
+        }
+        Check(track, track.Aligner);
         var path = Path.Combine(input.Workspace, PhoneTrack.FileName);
         var temp = path + $".{Guid.NewGuid():N}.tmp";
         try
@@ -66,6 +74,8 @@ public sealed class PhonemesStep : IStoryStep
         progress.Report(1);
         return new StepOutput(new Dictionary<string, string> { [ArtifactName] = PhoneTrack.FileName });
     }
+
+    private static string Shorten(string message) => message.Length <= 160 ? message : message[..157] + "...";
 
     private IAligner Select(AlignmentRequest request)
     {

@@ -98,9 +98,9 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
     public async Task Retry_from_an_unknown_step_names_the_steps_and_an_unknown_story_is_said_so()
     {
         await PublishAndFinishAsync("ferry-steps");
-        var r = await _node.CliAsync("story", "retry", "ferry-steps", "--from", "render");
+        var r = await _node.CliAsync("story", "retry", "ferry-steps", "--from", "paint");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("has no step 'render'; its steps are: init, speech, phonemes, compose, publish", r.Stderr);
+        Assert.Contains("has no step 'paint'; its steps are: init, speech, phonemes, landmarks, render, compose, publish", r.Stderr);
         var unknown = await _node.CliAsync("story", "retry", "no-such-story");
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("no story 'no-such-story'", unknown.Stderr);

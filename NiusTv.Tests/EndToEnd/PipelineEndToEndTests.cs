@@ -82,7 +82,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         Assert.Equal(25, probe.Video.FrameRate);
 
         var steps = story.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
-        Assert.Equal(["init", "speech", "phonemes", "compose", "publish"], steps.Keys);
+        Assert.Equal(["init", "speech", "phonemes", "landmarks", "render", "compose", "publish"], steps.Keys);
         var workspace = Path.Combine(_node.Data, "workspaces", "harbour-reopens", "r1");
         var wav = WaveFile.Read(Path.Combine(workspace, steps["speech"].GetProperty("artifacts").GetProperty("speech.wav").GetString()!));
         // The phonemes step timed the story's words from Festival's own phones (the node's default, auto).

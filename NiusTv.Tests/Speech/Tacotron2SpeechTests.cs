@@ -94,9 +94,14 @@ public sealed class Tacotron2SpeechTests : IDisposable
         Assert.Equal(22050, wav.SampleRate);
         Assert.Equal("tacotron2", timings.Backend);
         // The gate never fires: every sentence is exactly maxSteps frames of 256 samples; sentences are 0.25 s apart,
-        // paragraphs 0.6 s. Paragraph 0 has 2 sentences ("Dr." and "a.m." do not end one), paragraph 1 has 3.
+        // paragraphs 0.6 s. The sentences are those of the normalized text the speech step hands on ("Dr." became
+        // "doctor", "9 a.m." "nine a m"): the voice splits what it is given.
+        var spoken = SpeechStep.SpokenParagraphs(story);
+        var counts = spoken.Select(p => Sentences.Split(p, 180).Count).ToArray();
+        Assert.DoesNotContain(spoken, p => p.Any(char.IsDigit));
+        Assert.Contains("doctor", spoken[0], StringComparison.OrdinalIgnoreCase);
         int frame = maxSteps * 256, pause = (int)Math.Round(0.25 * 22050), gap = (int)Math.Round(0.6 * 22050);
-        int p0 = 2 * frame + pause, p1 = 3 * frame + 2 * pause;
+        int p0 = counts[0] * frame + (counts[0] - 1) * pause, p1 = counts[1] * frame + (counts[1] - 1) * pause;
         Assert.Equal(p0 + gap + p1, wav.Samples.Length);
         Assert.Equal(2, timings.Paragraphs.Count);
         Assert.Equal((0, 0.0, (double)p0 / 22050), (timings.Paragraphs[0].Index, timings.Paragraphs[0].Start, timings.Paragraphs[0].End), new SpanComparer());
