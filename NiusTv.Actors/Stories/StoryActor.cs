@@ -30,6 +30,17 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
 {
     public const string TypeName = "story";
 
+    /// <summary>The message the shard stops a story with (passivation and hand-off). A command rather than a
+    /// PoisonPill: it waits behind the commands that persistence stashed while an event was being written, so a
+    /// publish that arrived just before the stop is still answered, never dropped.</summary>
+    /// <param name="HandOff">the shard is moving or the node is leaving: remember-entities restarts the stories in
+    /// flight where the shard lands, so nothing needs waking.</param>
+    public sealed record Stop(bool HandOff)
+    {
+        public static readonly Stop Passivation = new(false);
+        public static readonly Stop ForHandOff = new(true);
+    }
+
     private sealed record Resume;
     private sealed record RetryDue;
     private sealed record WorkspaceChecked(int Revision, string? Step, string? Damage);
@@ -40,6 +51,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, double> _progress = new();
     private StoryState _state;
+    private bool _passivating;
 
     public StoryActor(string storyId, StoryRuntimeSettings settings, IActorRef pools)
     {
@@ -66,6 +78,8 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
                 Passivate();
             }
         });
+        Command<Stop>(OnStop);
+        Command<StoryCommands.Wake>(_ => { });
         Command<Resume>(_ => OnResume());
         Command<WorkspaceChecked>(OnWorkspaceChecked);
         Command<RetryDue>(_ => Advance());
@@ -74,10 +88,10 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
             if (p.Revision == _state.Revision) _progress[p.Step] = p.Fraction;
         });
         Command<StepSucceeded>(s =>
-            PersistThen(_state.StepSucceeded(s.Step, s.Attempt, s.Backend, s.Artifacts, DateTimeOffset.UtcNow), Advance));
+            PersistThen(_state.StepSucceeded(s.Revision, s.Step, s.Attempt, s.Backend, s.Artifacts, DateTimeOffset.UtcNow), Advance));
         Command<StepPoolProtocol.StepFailed>(f =>
         {
-            var events = _state.StepFailedWith(f.Step, f.Attempt, f.Backend, f.Reason, f.Transient, _settings.Retry, DateTimeOffset.UtcNow);
+            var events = _state.StepFailedWith(f.Revision, f.Step, f.Attempt, f.Backend, f.Reason, f.Transient, _settings.Retry, DateTimeOffset.UtcNow);
             if (events.Count > 0) _log.Warning("story {0} r{1}: {2} attempt {3} failed ({4}): {5}", _state.Id, _state.Revision,
                 f.Step, f.Attempt, f.Transient ? "transient" : "permanent", f.Reason);
             PersistThen(events, Advance);
@@ -244,8 +258,29 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>A finished story needs no memory; passivating also drops it from the remembered entities, so a
-    /// restarted node wakes only the stories still in flight.</summary>
-    private void Passivate() => Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+    /// restarted node wakes only the stories still in flight. Commands that reach the shard meanwhile are buffered
+    /// there and start the story again once it has stopped.</summary>
+    private void Passivate()
+    {
+        if (_passivating) return;
+        _passivating = true;
+        Context.Parent.Tell(new Passivate(Stop.Passivation));
+    }
+
+    private void OnStop(Stop stop)
+    {
+        // A publish or retry that was already in the mailbox when the shard was asked to passivate us made the story
+        // active again. Stopping is not ours to refuse, so ask the shard to start us again right after: recovery
+        // then resumes the new work instead of leaving it running with nobody to drive it.
+        if (!stop.HandOff && _state.IsActive && ((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider
+            && ClusterSharding.Get(Context.System).ShardTypeNames.Contains(TypeName))
+        {
+            // The running step would answer a stopped actor; the woken one runs it again as after a restart.
+            _pools.Tell(new CancelStory(_state.Id));
+            ClusterSharding.Get(Context.System).ShardRegion(TypeName).Tell(new StoryCommands.Wake(_state.Id));
+        }
+        Context.Stop(Self);
+    }
 }
 
 /// <summary>Routes story messages to shards by story id.</summary>
@@ -291,7 +326,7 @@ public static class StoryActorHosting
                 .WithStateStoreMode(StateStoreMode.Persistence)
                 .WithPassivateIdleAfter(TimeSpan.FromMinutes(30));
             var region = await sharding.StartAsync(StoryActor.TypeName, id => StoryActor.Create(id, settings, pools),
-                shardingSettings, extractor, new StoryAllocationStrategy(system, affinity), PoisonPill.Instance);
+                shardingSettings, extractor, new StoryAllocationStrategy(system, affinity), StoryActor.Stop.ForHandOff);
             registry.Register<StoryActor>(region);
             system.ActorOf(NodeLoadReporter.Create(region, settings.WorkspaceRoot, affinity.ReportInterval), "node-load");
         });

@@ -30,6 +30,11 @@ public static class StoryCommands
 
     /// <param name="Error">why the retry was refused; null when it was persisted.</param>
     public sealed record RetryResult(string StoryId, int Revision, bool Retried, string? FromStep, string State, string? Error);
+
+    /// <summary>Starts the story's actor if it is not running; no reply. A story that was told to stop while a
+    /// command queued behind the stop made it active again sends this through the region to itself, so the shard
+    /// starts it again at once and the work continues.</summary>
+    public sealed record Wake(string StoryId) : IStoryMessage;
 }
 
 public static class StoryQueries

@@ -151,15 +151,17 @@ public sealed record StoryState(
         };
     }
 
-    public IReadOnlyList<IStoryEvent> StepSucceeded(string step, int attempt, string backend, IReadOnlyList<ArtifactRecord> artifacts, DateTimeOffset now) =>
-        IsCurrentAttempt(step, attempt) ? [new StepCompleted(Id, Revision, step, attempt, backend, artifacts, now)] : [];
+    /// <summary>A step's result counts only for the attempt it answers: the same step and attempt number of an
+    /// earlier revision (a quick republish restarts the numbering) or a late reply of a retried attempt is ignored.</summary>
+    public IReadOnlyList<IStoryEvent> StepSucceeded(int revision, string step, int attempt, string backend, IReadOnlyList<ArtifactRecord> artifacts, DateTimeOffset now) =>
+        IsCurrentAttempt(revision, step, attempt) ? [new StepCompleted(Id, Revision, step, attempt, backend, artifacts, now)] : [];
 
     /// <summary>A transient failure is retried with backoff while attempts remain; a permanent one, or the last
     /// attempt, fails the story with the step's own sentence.</summary>
-    public IReadOnlyList<IStoryEvent> StepFailedWith(string step, int attempt, string backend, string reason, bool transient,
+    public IReadOnlyList<IStoryEvent> StepFailedWith(int revision, string step, int attempt, string backend, string reason, bool transient,
         RetryPolicy policy, DateTimeOffset now)
     {
-        if (!IsCurrentAttempt(step, attempt)) return [];
+        if (!IsCurrentAttempt(revision, step, attempt)) return [];
         var delay = transient ? policy.DelayAfter(attempt) : null;
         var failed = new StepFailed(Id, Revision, step, attempt, backend, reason, transient, now + delay, now);
         if (delay is not null) return [failed];
@@ -173,7 +175,7 @@ public sealed record StoryState(
     {
         var running = Steps.FirstOrDefault(s => s.Status == StepStatus.Running);
         if (!IsActive || running is null) return [];
-        return StepFailedWith(running.Name, running.Attempts, running.Backend ?? "", InterruptedReason, true,
+        return StepFailedWith(Revision, running.Name, running.Attempts, running.Backend ?? "", InterruptedReason, true,
             policy with { BaseDelay = TimeSpan.Zero }, now);
     }
 
@@ -196,8 +198,8 @@ public sealed record StoryState(
 
     private static bool IsInterruption(StepFailed f) => f.Reason == InterruptedReason;
 
-    private bool IsCurrentAttempt(string step, int attempt) =>
-        IsActive && Step(step) is { Status: StepStatus.Running } r && r.Attempts == attempt;
+    private bool IsCurrentAttempt(int revision, string step, int attempt) =>
+        IsActive && revision == Revision && Step(step) is { Status: StepStatus.Running } r && r.Attempts == attempt;
 
     private StoryState WithStep(string name, Func<StepRecord, StepRecord> change) =>
         this with { Steps = Steps.Select(s => s.Name == name ? change(s) : s).ToImmutableList() };

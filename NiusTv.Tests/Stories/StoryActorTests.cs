@@ -20,11 +20,14 @@ public sealed class ScriptedStep(string name, string outDir) : IStoryStep
     public string Backend => "scripted";
     public int Calls => _calls;
     public Func<int, Task>? Before { get; set; }
+    /// <summary>Runs before <see cref="Before"/> with what the step was given, for behaviour that depends on the story.</summary>
+    public Func<StepInput, Task>? Inspect { get; set; }
     private int _calls;
 
     public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
     {
         var call = Interlocked.Increment(ref _calls);
+        if (Inspect is { } inspect) await inspect(input);
         if (Before is { } before) await before(call);
         progress.Report(0.5);
         if (name == "publish")
@@ -134,6 +137,31 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
         var view = await WaitFor(story, "city-budget", v => v.Revision == 2 && v.State == "completed");
         Assert.Equal("City approves budget after all", view.Title);
         Assert.Equal(2, (await Catalog.EventsAsync("city-budget")).OfType<Completed>().Count());
+    }
+
+    [Fact]
+    public async Task A_hundred_back_to_back_republishes_never_fail_a_revision_with_the_old_revisions_cancellation()
+    {
+        // Every step takes a moment and honours cancellation, so each republish abandons work that is still running:
+        // the old revision's "cancelled" reply carries the same step and attempt number as the new revision's.
+        foreach (var step in _steps.Values) step.Before = _ => Task.Delay(5);
+        var story = StartStory("republish");
+        var revisions = new List<int>();
+        for (var i = 1; i <= 100; i++)
+        {
+            var reply = await story.Ask<StoryCommands.PublishResult>(
+                new StoryCommands.Publish(Sample("republish") with { Title = $"Version {i}" }), TimeSpan.FromSeconds(10));
+            revisions.Add(reply.Revision);
+        }
+        Assert.Equal(Enumerable.Range(1, 100), revisions);
+        var view = await WaitFor(story, "republish", v => v.Revision == 100 && v.State is "completed" or "failed");
+        Assert.Equal(("completed", (string?)null, "Version 100"), (view.State, view.Error, view.Title));
+
+        var events = await Catalog.EventsAsync("republish");
+        Assert.Equal(100, events.OfType<Accepted>().Count());
+        Assert.Empty(events.OfType<StepFailed>());
+        Assert.Empty(events.OfType<Failed>());
+        Assert.All(events.OfType<StepCompleted>(), c => Assert.Equal(1, c.Attempt));
     }
 
     [Fact]

@@ -59,7 +59,7 @@ public sealed class StoryStateTests
             var artifacts = step == "publish"
                 ? new[] { new ArtifactRecord("video", "/out/videos/city-budget.mp4", "", 0), new ArtifactRecord("poster", "/out/videos/city-budget.jpg", "", 0) }
                 : Artifact(step + ".out");
-            var done = s.StepSucceeded(step, 1, "test", artifacts, T0);
+            var done = s.StepSucceeded(s.Revision, step, 1, "test", artifacts, T0);
             events.Add(start);
             events.AddRange(done);
             s = Fold(s, done);
@@ -76,7 +76,7 @@ public sealed class StoryStateTests
     {
         var s = Accepted();
         s = s.Apply(s.Advance("n1", T0)!);
-        var f1 = s.StepFailedWith("init", 1, "local", "disk busy", true, Retry, T0);
+        var f1 = s.StepFailedWith(s.Revision, "init", 1, "local", "disk busy", true, Retry, T0);
         var failed = Assert.IsType<StepFailed>(Assert.Single(f1));
         Assert.Equal(T0.AddSeconds(2), failed.RetryAt);
         s = Fold(s, f1);
@@ -85,10 +85,10 @@ public sealed class StoryStateTests
         var retry = Assert.IsType<StepStarted>(s.Advance("n1", T0.AddSeconds(2)));
         Assert.Equal(2, retry.Attempt);
         s = s.Apply(retry);
-        var f2 = Assert.IsType<StepFailed>(Assert.Single(s.StepFailedWith("init", 2, "local", "disk busy", true, Retry, T0.AddSeconds(2))));
+        var f2 = Assert.IsType<StepFailed>(Assert.Single(s.StepFailedWith(s.Revision, "init", 2, "local", "disk busy", true, Retry, T0.AddSeconds(2))));
         Assert.Equal(T0.AddSeconds(2 + 4), f2.RetryAt);
         s = s.Apply(f2).Apply(s.Apply(f2).Advance("n1", T0.AddSeconds(6))!);
-        var last = s.StepFailedWith("init", 3, "local", "disk busy", true, Retry, T0.AddSeconds(7));
+        var last = s.StepFailedWith(s.Revision, "init", 3, "local", "disk busy", true, Retry, T0.AddSeconds(7));
         Assert.Collection(last, e => Assert.IsType<StepFailed>(e), e => Assert.Contains("init failed 3 times; last error: disk busy", ((Failed)e).Reason));
         s = Fold(s, last);
         Assert.Equal(StoryStatus.Failed, s.Status);
@@ -101,7 +101,7 @@ public sealed class StoryStateTests
     {
         var s = Accepted();
         s = s.Apply(s.Advance("n1", T0)!);
-        var events = s.StepFailedWith("init", 1, "local", "images[0]: 'images/x.jpg' was not found", false, Retry, T0);
+        var events = s.StepFailedWith(s.Revision, "init", 1, "local", "images[0]: 'images/x.jpg' was not found", false, Retry, T0);
         s = Fold(s, events);
         Assert.Equal(StoryStatus.Failed, s.Status);
         Assert.Equal("images[0]: 'images/x.jpg' was not found", s.Error);
@@ -109,15 +109,30 @@ public sealed class StoryStateTests
     }
 
     [Fact]
+    public void The_old_revisions_reply_for_the_same_step_and_attempt_does_not_count_for_the_new_revision()
+    {
+        var s = Accepted();
+        s = s.Apply(s.Advance("n1", T0)!); // r1 init attempt 1 runs
+        s = Fold(s, s.Accept(Sample("New text."), Pipeline, T0));
+        s = s.Apply(s.Advance("n1", T0)!); // r2 init attempt 1 runs: same step, same attempt number
+        Assert.Equal((2, StepStatus.Running, 1), (s.Revision, s.Step("init")!.Status, s.Step("init")!.Attempts));
+
+        Assert.Empty(s.StepFailedWith(1, "init", 1, "local", "cancelled", false, Retry, T0));
+        Assert.Empty(s.StepSucceeded(1, "init", 1, "local", Artifact("images.json"), T0));
+        var mine = Assert.Single(s.StepSucceeded(2, "init", 1, "local", Artifact("images.json"), T0));
+        Assert.Equal(2, mine.Revision);
+    }
+
+    [Fact]
     public void A_result_from_an_older_attempt_or_revision_is_ignored()
     {
         var s = Accepted();
         s = s.Apply(s.Advance("n1", T0)!);
-        Assert.Empty(s.StepSucceeded("init", 2, "x", Artifact("a"), T0));
-        Assert.Empty(s.StepSucceeded("speech", 1, "x", Artifact("a"), T0));
+        Assert.Empty(s.StepSucceeded(s.Revision, "init", 2, "x", Artifact("a"), T0));
+        Assert.Empty(s.StepSucceeded(s.Revision, "speech", 1, "x", Artifact("a"), T0));
         var s2 = Fold(s, s.Accept(Sample("New text."), Pipeline, T0));
         Assert.Equal(2, s2.Revision);
-        Assert.Empty(s2.StepSucceeded("init", 1, "x", Artifact("a"), T0)); // revision 2 has not started init
+        Assert.Empty(s2.StepSucceeded(s2.Revision, "init", 1, "x", Artifact("a"), T0)); // revision 2 has not started init
         var stale = new StepCompleted("city-budget", 1, "init", 1, "x", Artifact("a"), T0);
         Assert.Equal(StepStatus.Pending, s2.Apply(stale).Step("init")!.Status);
     }
@@ -127,7 +142,7 @@ public sealed class StoryStateTests
     {
         var s = Accepted();
         s = s.Apply(s.Advance("n1", T0)!);
-        s = Fold(s, s.StepSucceeded("init", 1, "local", Artifact("images.json"), T0));
+        s = Fold(s, s.StepSucceeded(s.Revision, "init", 1, "local", Artifact("images.json"), T0));
         s = s.Apply(s.Advance("n1", T0)!); // speech running when the node dies
         var events = s.Interrupted(Retry, T0.AddSeconds(5));
         var failed = Assert.IsType<StepFailed>(Assert.Single(events));
@@ -147,7 +162,7 @@ public sealed class StoryStateTests
         foreach (var step in new[] { "init", "speech" })
         {
             s = s.Apply(s.Advance("n1", T0)!);
-            s = Fold(s, s.StepSucceeded(step, 1, "b", Artifact(step + ".out"), T0));
+            s = Fold(s, s.StepSucceeded(s.Revision, step, 1, "b", Artifact(step + ".out"), T0));
         }
         s = s.Apply(new ResultsLost("city-budget", 1, "speech", "speech.out is missing", "n2", T0));
         Assert.Equal(StepStatus.Completed, s.Step("init")!.Status);
@@ -175,7 +190,7 @@ public sealed class StoryStateTests
         foreach (var step in Pipeline)
         {
             var start = (StepStarted)s.Advance("n1", T0)!;
-            s = Fold(s.Apply(start), s.Apply(start).StepSucceeded(step, start.Attempt, "test", Artifact(step + ".out"), T0));
+            s = Fold(s.Apply(start), s.Apply(start).StepSucceeded(start.Revision, step, start.Attempt, "test", Artifact(step + ".out"), T0));
         }
         return s.Apply(s.Advance("n1", T0)!);
     }
@@ -206,7 +221,7 @@ public sealed class StoryStateTests
         var s = Accepted();
         var init = (StepStarted)s.Advance("n1", T0)!;
         s = s.Apply(init);
-        s = Fold(s, s.StepFailedWith("init", 1, "test", "images[0] missing", false, Retry, T0));
+        s = Fold(s, s.StepFailedWith(s.Revision, "init", 1, "test", "images[0] missing", false, Retry, T0));
         Assert.Equal(StoryStatus.Failed, s.Status);
 
         Assert.Equal("init", s.Retry(null, "operator", T0).FromStep);
@@ -228,7 +243,7 @@ public sealed class StoryStateTests
         s = s.Apply(init);
         s = Fold(s, s.Retry("init", "operator", T0).Events);
         Assert.Equal("abandoned", s.Step("init")!.History[^1].Outcome);
-        Assert.Empty(s.StepSucceeded("init", 1, "test", Artifact("late"), T0));
+        Assert.Empty(s.StepSucceeded(s.Revision, "init", 1, "test", Artifact("late"), T0));
     }
 
     [Theory]

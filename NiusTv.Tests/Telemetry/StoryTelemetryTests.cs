@@ -39,9 +39,9 @@ public sealed class StoryTelemetryTests
         }
         Persist(state.Accept(story, ["init", "speech"], T0));
         Persist([new StepStarted(id, 1, "init", 1, "10.0.0.7:4053", T0)]);
-        Persist(state.StepFailedWith("init", 1, "skia", "disk full", true, policy, T0.AddSeconds(2)));
+        Persist(state.StepFailedWith(state.Revision, "init", 1, "skia", "disk full", true, policy, T0.AddSeconds(2)));
         Persist([new StepStarted(id, 1, "init", 2, "10.0.0.7:4053", T0.AddSeconds(3))]);
-        Persist(state.StepSucceeded("init", 2, "skia", [], T0.AddSeconds(5)));
+        Persist(state.StepSucceeded(state.Revision, "init", 2, "skia", [], T0.AddSeconds(5)));
         Persist([new StepStarted(id, 1, "speech", 1, "10.0.0.8:4053", T0.AddSeconds(5))]);
         Persist(state.Retry("speech", "operator", T0.AddSeconds(6)).Events);
 
