@@ -120,14 +120,34 @@ public sealed class IngestActor : ReceiveActor, IWithTimers
         var room = _settings.MaxOutstanding - _outstanding.Count;
         if (_pulling || room <= 0 || _stopping.IsCancellationRequested) return;
         _pulling = true;
-        var ct = _stopping.Token;
+        var pubsub = _pubsub;
+        var subscription = _settings.Subscription;
+        var guard = _settings.EffectivePullGuard;
+        var stopping = _stopping.Token;
+        var log = _log;
         async Task<object> Run()
         {
-            // Bounded long poll: an idle subscription costs one request every few seconds, and a stop ends it at once.
-            using var poll = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            poll.CancelAfter(TimeSpan.FromSeconds(10));
-            try { return new Pulled(await _pubsub.PullAsync(_settings.Subscription, room, poll.Token)); }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return new Pulled([]); }
+            // A long poll that only the server ends: it answers the moment a message arrives, or after a while with
+            // nothing (the emulator after about 90 s). Cancelling it here would not end it there: the server would
+            // deliver the next messages into the abandoned request, where they wait out their ack deadline (the
+            // intake stalled for minutes that way). So it is not cancelled, not even at stop; what it brings after
+            // the actor stopped is handed straight back. The guard only catches a connection that died silently.
+            using var lost = new CancellationTokenSource(guard);
+            try
+            {
+                var messages = await pubsub.PullAsync(subscription, room, lost.Token);
+                if (!stopping.IsCancellationRequested) return new Pulled(messages);
+                if (messages.Count > 0)
+                {
+                    log.Info("ingest: stopped while pulling; nacking {0} message(s) that arrived", messages.Count);
+                    await pubsub.ModifyAckDeadlineAsync(subscription, messages.Select(m => m.AckId).ToList(), 0, CancellationToken.None);
+                }
+                return new Pulled([]);
+            }
+            catch (OperationCanceledException) when (lost.IsCancellationRequested)
+            {
+                return new PullFailed(new TimeoutException($"the pull got no answer in {guard.TotalSeconds:0} s"));
+            }
             catch (Exception e) { return new PullFailed(e); }
         }
         Run().PipeTo(Self);

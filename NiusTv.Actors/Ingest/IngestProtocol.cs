@@ -6,6 +6,8 @@ namespace NiusTv.Actors.Ingest;
 /// <param name="HandOverTimeout">how long the StoryActor may take to persist; past it the message is nacked.</param>
 /// <param name="HandOverDelay">test hook only (Ingest:HandOverDelaySeconds): waits between pull and hand-over so a
 /// test can kill the node while a message is pulled but not yet persisted. Zero in production.</param>
+/// <param name="PullGuard">how long a pull may go unanswered before its connection is taken for dead; far longer
+/// than any server holds a long poll, because a pull given up while the server still holds it swallows messages.</param>
 public sealed record IngestSettings(
     string Subscription = Steps.Cloud.PubSubNames.WorkersSubscription,
     string Topic = Steps.Cloud.PubSubNames.StoriesTopic,
@@ -13,8 +15,11 @@ public sealed record IngestSettings(
     int MaxOutstanding = 4,
     int AckDeadlineSeconds = 30,
     TimeSpan HandOverTimeout = default,
-    TimeSpan HandOverDelay = default)
+    TimeSpan HandOverDelay = default,
+    TimeSpan PullGuard = default)
 {
+    public TimeSpan EffectivePullGuard => PullGuard > TimeSpan.Zero ? PullGuard : TimeSpan.FromMinutes(5);
+
     public TimeSpan EffectiveHandOverTimeout => HandOverTimeout > TimeSpan.Zero ? HandOverTimeout : TimeSpan.FromSeconds(20);
 }
 

@@ -218,6 +218,31 @@ public sealed class IngestActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
         Assert.Equal(8L, done.Received);
     }
 
+    [Fact]
+    public async Task A_story_published_after_an_idle_spell_is_accepted_within_seconds_even_past_the_servers_own_end_of_a_poll()
+    {
+        // 12 s outlasts the 10 s after which the node used to give up a long poll (the server kept the abandoned
+        // request and delivered the next story into it, so it sat until its ack deadline); 95 s outlasts the
+        // emulator's own end of a long poll (about 90 s), after which the node must have asked again.
+        var ct = new CancellationTokenSource(TimeSpan.FromSeconds(180)).Token;
+        using var pubsub = _emulator.Client("ingest-idle");
+        await pubsub.EnsureTopicAsync(PubSubNames.StoriesTopic, ct);
+        await pubsub.EnsureSubscriptionAsync(PubSubNames.WorkersSubscription, PubSubNames.StoriesTopic, 30, ct);
+        var ingest = Sys.ActorOf(IngestActor.Create(pubsub, Region(), new IngestSettings()));
+        await WaitForStats(ingest, _ => true);
+        var accepted = 0;
+        foreach (var idle in new[] { 12, 95 })
+        {
+            await Task.Delay(TimeSpan.FromSeconds(idle), ct);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await pubsub.PublishAsync(PubSubNames.StoriesTopic, [Message(StoryJson($"idle-{idle}"))], ct);
+            accepted++;
+            await WaitForStats(ingest, s => s.Accepted == accepted, seconds: 5);
+            Output!.WriteLine($"after {idle} s idle: accepted {clock.ElapsedMilliseconds} ms after publish");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"after {idle} s idle the story took {clock.Elapsed.TotalSeconds:0.0} s");
+        }
+    }
+
     /// <summary>The figure the issue asks for: how fast one node accepts (persists, then acknowledges) a backlog.</summary>
     [Fact]
     public async Task A_backlog_of_one_hundred_is_accepted_once_each_and_the_rate_is_reported()

@@ -1,91 +1,24 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using NiusTv.Steps.Cloud;
 using Xunit;
 
 namespace NiusTv.Tests.Ingest;
 
-/// <summary>The real Pub/Sub emulator (`gcloud beta emulators pubsub start`) on a free loopback port, started once
-/// for the tests that share it and killed with its Java child at the end. A missing emulator fails those tests with
-/// a sentence saying what to install: skipping would hide that ingest went untested.</summary>
+/// <summary>The real Pub/Sub emulator, started once for the tests that share it. A missing emulator fails those
+/// tests with a sentence saying what to install: skipping would hide that ingest went untested.</summary>
 public sealed class PubSubEmulator : IAsyncLifetime
 {
-    private Process? _process;
-    private readonly System.Text.StringBuilder _log = new();
+    private PubSubEmulatorProcess? _process;
 
-    public string HostPort { get; private set; } = "";
+    public string HostPort => _process?.HostPort ?? "";
 
     /// <summary>A client for a project of its own, so tests sharing the emulator never see each other's messages.</summary>
-    public PubSubRestClient Client(string project) => new(new Uri($"http://{HostPort}/"), project, _ => Task.FromResult<string?>(null));
+    public PubSubRestClient Client(string project) => _process!.Client(project);
 
-    public async ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync() => _process = await PubSubEmulatorProcess.StartAsync();
+
+    public async ValueTask DisposeAsync()
     {
-        if (!File.Exists("/usr/bin/gcloud") && FindOnPath("gcloud") is null)
-            throw new InvalidOperationException("the Pub/Sub emulator is needed: install google-cloud-cli and google-cloud-cli-pubsub-emulator (gcloud beta emulators pubsub)");
-        for (var attempt = 0; ; attempt++)
-        {
-            // Another process can take the port between our probe and the emulator's bind: try a few.
-            var port = FreePort();
-            HostPort = $"127.0.0.1:{port}";
-            var psi = new ProcessStartInfo("gcloud")
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            };
-            foreach (var a in new[] { "beta", "emulators", "pubsub", "start", $"--host-port={HostPort}", "--project=demo", "--quiet" })
-                psi.ArgumentList.Add(a);
-            _process = Process.Start(psi)!;
-            _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-            _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-            if (await WaitReadyAsync(TimeSpan.FromSeconds(30))) return;
-            Kill();
-            if (attempt == 2)
-                throw new InvalidOperationException($"the Pub/Sub emulator did not answer on {HostPort} within 30 s:\n{_log}");
-        }
-    }
-
-    private async Task<bool> WaitReadyAsync(TimeSpan timeout)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline && !_process!.HasExited)
-        {
-            try
-            {
-                if ((await http.GetStringAsync($"http://{HostPort}/")).Trim() == "Ok") return true;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-            await Task.Delay(200);
-        }
-        return false;
-    }
-
-    private void Kill()
-    {
-        try { if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true); }
-        catch (InvalidOperationException) { }
-        _process?.WaitForExit(5000);
-        _process?.Dispose();
-        _process = null;
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        Kill();
-        return ValueTask.CompletedTask;
-    }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        if (_process is not null) await _process.DisposeAsync();
     }
 }
 
