@@ -17,8 +17,12 @@ namespace NiusTv.Actors.Stories;
 /// <summary>Node-wide settings every StoryActor of this node shares.</summary>
 /// <param name="WorkspaceRoot">Node-local folder holding one workspace per story revision.</param>
 /// <param name="Pipeline">Step names in order, as new revisions will run them.</param>
-public sealed record StoryRuntimeSettings(string WorkspaceRoot, IReadOnlyList<string> Pipeline, RetryPolicy Retry)
+/// <param name="Keep">how long workspaces stay on this node; null: <see cref="WorkspaceRetention.Default"/>.</param>
+public sealed record StoryRuntimeSettings(string WorkspaceRoot, IReadOnlyList<string> Pipeline, RetryPolicy Retry,
+    WorkspaceRetention? Keep = null)
 {
+    public WorkspaceRetention Retention => Keep ?? WorkspaceRetention.Default;
+
     public static readonly IReadOnlyList<string> DefaultPipeline = ["init", "speech", "phonemes", "landmarks", "render", "compose", "publish"];
 
     public string WorkspaceOf(string storyId, int revision) => Path.Combine(WorkspaceRoot, storyId, $"r{revision}");
@@ -80,6 +84,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         });
         Command<Stop>(OnStop);
         Command<StoryCommands.Wake>(_ => { });
+        Command<StoryCommands.CleanWorkspace>(_ => OnCleanWorkspace());
         Command<Resume>(_ => OnResume());
         Command<WorkspaceChecked>(OnWorkspaceChecked);
         Command<RetryDue>(_ => Advance());
@@ -128,6 +133,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         PersistThen(events, () =>
         {
             _log.Info("story {0} accepted as revision {1}", _state.Id, _state.Revision);
+            RemoveWorkspaces(_settings.Retention.Decide(_state, RevisionsOnDisk(), DateTimeOffset.UtcNow)); // the abandoned revisions
             replyTo.Tell(new StoryCommands.PublishResult(_state.Id, _state.Revision, true, StoryView.StateName(_state.Status)));
             Advance();
         });
@@ -204,6 +210,47 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         }
         _log.Warning("story {0} r{1}: results of {2} are gone ({3}); running again from {2}", _state.Id, _state.Revision, check.Step, check.Damage);
         PersistThen([new StoryEvents.ResultsLost(_state.Id, _state.Revision, check.Step, check.Damage!, _node, DateTimeOffset.UtcNow)], Advance);
+    }
+
+    private string StoryFolder => Path.Combine(_settings.WorkspaceRoot, _state.Id);
+
+    private IReadOnlyList<int> RevisionsOnDisk() => WorkspaceRetention.RevisionsOnDisk(StoryFolder);
+
+    /// <summary>The janitor's request: remove what the retention policy says is past its time, journal it when it
+    /// was the current revision's results, and go back to sleep if the story is finished.</summary>
+    private void OnCleanWorkspace()
+    {
+        var plan = _settings.Retention.Decide(_state, RevisionsOnDisk(), DateTimeOffset.UtcNow);
+        var removed = RemoveWorkspaces(plan);
+        if (plan.CurrentRevision && removed)
+        {
+            _log.Info("story {0} r{1}: workspace {2}", _state.Id, _state.Revision, plan.Reason);
+            PersistThen([new StoryEvents.ResultsCleaned(_state.Id, _state.Revision, plan.Reason!, _node, DateTimeOffset.UtcNow)], () =>
+            {
+                if (!_state.IsActive) Passivate();
+            });
+        }
+        else if (!_state.IsActive) Passivate();
+    }
+
+    /// <summary>Deleting is done here, in the actor, so no step of this story can start while its folder goes. A
+    /// workspace is a handful of files: unlinking them takes milliseconds even for a long story.</summary>
+    private bool RemoveWorkspaces(WorkspaceRetention.Plan plan)
+    {
+        var all = true;
+        foreach (var revision in plan.Remove)
+        {
+            var folder = _settings.WorkspaceOf(_state.Id, revision);
+            try { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                all = false;
+                _log.Warning("story {0}: could not remove the workspace {1}: {2}", _state.Id, folder, e.Message);
+            }
+        }
+        try { if (plan.Remove.Count > 0 && Directory.Exists(StoryFolder) && !Directory.EnumerateFileSystemEntries(StoryFolder).Any()) Directory.Delete(StoryFolder); }
+        catch (IOException) { } // a step of a new revision created it again meanwhile
+        return all;
     }
 
     private void Advance()
@@ -329,6 +376,7 @@ public static class StoryActorHosting
                 shardingSettings, extractor, new StoryAllocationStrategy(system, affinity), StoryActor.Stop.ForHandOff);
             registry.Register<StoryActor>(region);
             system.ActorOf(NodeLoadReporter.Create(region, settings.WorkspaceRoot, affinity.ReportInterval), "node-load");
+            system.ActorOf(WorkspaceJanitor.Create(settings.WorkspaceRoot, region, settings.Retention), "workspace-janitor");
         });
     }
 }

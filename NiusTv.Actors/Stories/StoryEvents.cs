@@ -40,6 +40,10 @@ public static class StoryEvents
     public sealed record ResultsLost(string StoryId, int Revision, string Step, string Reason, string Node,
         DateTimeOffset At) : IStoryEvent;
 
+    /// <summary>The workspace of this revision was removed by the node's retention policy (the video stays published).
+    /// The story's results are still in the journal for people to read; a retry rebuilds them from <c>init</c>.</summary>
+    public sealed record ResultsCleaned(string StoryId, int Revision, string Reason, string Node, DateTimeOffset At) : IStoryEvent;
+
     public sealed record Completed(string StoryId, int Revision, string Video, string Poster, DateTimeOffset At) : IStoryEvent;
 
     public sealed record Failed(string StoryId, int Revision, string Step, string Reason, DateTimeOffset At) : IStoryEvent;

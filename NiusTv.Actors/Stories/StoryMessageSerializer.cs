@@ -25,6 +25,7 @@ public sealed class StoryMessageSerializer(ExtendedActorSystem system) : Seriali
         (typeof(StoryCommands.Retry), "story.retry"),
         (typeof(StoryCommands.RetryResult), "story.retry-result"),
         (typeof(StoryCommands.Wake), "story.wake"),
+        (typeof(StoryCommands.CleanWorkspace), "story.clean-workspace"),
         (typeof(StoryQueries.GetStory), "story.get"),
         (typeof(StoryQueries.StoryNotFound), "story.not-found"),
         (typeof(StoryView), "story.view"),

@@ -35,6 +35,9 @@ public static class StoryCommands
     /// command queued behind the stop made it active again sends this through the region to itself, so the shard
     /// starts it again at once and the work continues.</summary>
     public sealed record Wake(string StoryId) : IStoryMessage;
+
+    /// <summary>From the node's workspace janitor: remove what the retention policy says is past its time. No reply.</summary>
+    public sealed record CleanWorkspace(string StoryId) : IStoryMessage;
 }
 
 public static class StoryQueries

@@ -82,7 +82,8 @@ public sealed record StoryState(
     string? Video,
     string? Poster,
     DateTimeOffset? AcceptedAt,
-    DateTimeOffset? FinishedAt)
+    DateTimeOffset? FinishedAt,
+    DateTimeOffset? ResultsCleanedAt = null)
 {
     public static StoryState Empty(string id) => new(id, 0, null, null, StoryStatus.None, [], null, null, null, null, null);
 
@@ -105,7 +106,7 @@ public sealed record StoryState(
         {
             Revision = a.Revision, Story = StoryParser.Parse(a.StoryJson).Story, ContentHash = a.ContentHash,
             Status = StoryStatus.Accepted, Steps = [.. a.Pipeline.Select(StepRecord.Pending)],
-            Error = null, Video = null, Poster = null, AcceptedAt = a.At, FinishedAt = null,
+            Error = null, Video = null, Poster = null, AcceptedAt = a.At, FinishedAt = null, ResultsCleanedAt = null,
         },
         _ when e.Revision != Revision => this, // a late event of a superseded revision changes nothing
         StepStarted s => WithStep(s.Step, r => r.Start(s.Attempt, s.Node, s.At)) with { Status = StoryStatus.Running },
@@ -116,8 +117,9 @@ public sealed record StoryState(
         Failed f => this with { Status = StoryStatus.Failed, Error = f.Reason, FinishedAt = f.At },
         RetryRequested r => ResetFrom(r.FromStep, "abandoned", r.Reason, r.At) with
         {
-            Status = StoryStatus.Running, Error = null, Video = null, Poster = null, FinishedAt = null,
+            Status = StoryStatus.Running, Error = null, Video = null, Poster = null, FinishedAt = null, ResultsCleanedAt = null,
         },
+        ResultsCleaned c => this with { ResultsCleanedAt = c.At },
         Cancelled c => AbandonRunning(c.Reason, c.At) with { Status = StoryStatus.Cancelled, Error = null, FinishedAt = c.At },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown story event"),
     };

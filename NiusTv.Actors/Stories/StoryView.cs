@@ -15,13 +15,19 @@ public sealed record StoryView(
     DateTimeOffset? AcceptedAt,
     DateTimeOffset? FinishedAt,
     double? DurationSeconds,
-    IReadOnlyList<StepView> Steps)
+    IReadOnlyList<StepView> Steps,
+    DateTimeOffset? ResultsCleanedAt = null)
 {
+    /// <summary>Said plainly for people: the step results listed below were removed from the node's disk.</summary>
+    public string? Workspace => ResultsCleanedAt is { } at
+        ? $"cleaned at {at:yyyy-MM-dd HH:mm:ss}Z by the retention policy; the video stays published, and a retry rebuilds the results from init"
+        : null;
+
     public static StoryView From(StoryState s, IReadOnlyDictionary<string, double>? progress = null) => new(
         s.Id, s.Revision, StateName(s.Status), s.Story?.Title,
         s.Story?.Priority.ToString().ToLowerInvariant(), s.Error, s.Video, s.Poster, s.AcceptedAt, s.FinishedAt,
         s.AcceptedAt is { } a && s.FinishedAt is { } f ? Math.Round((f - a).TotalSeconds, 3) : null,
-        s.Steps.Select(r => StepView.From(r, progress?.GetValueOrDefault(r.Name))).ToList());
+        s.Steps.Select(r => StepView.From(r, progress?.GetValueOrDefault(r.Name))).ToList(), s.ResultsCleanedAt);
 
     public static string StateName(StoryStatus status) => status switch
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using NiusTv.Steps.Tools;
 using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Cluster;
@@ -50,6 +51,9 @@ public static class NodeHost
 
         Directory.CreateDirectory(settings.DataPath);
         Directory.CreateDirectory(settings.WorkspaceRoot);
+        // Before any step runs: children of this process die with it, and a node killed earlier leaves nothing behind.
+        OrphanGuard.Start();
+        var leftovers = OrphanGuard.RemoveLeftovers(settings.WorkspaceRoot);
         var (journalKind, journalConnection) = settings.JournalTarget;
         if (journalKind == "sqlite") PrepareSqlite(journalConnection);
         // Steps are built before the actor system; the client queues their requests until the router is attached.
@@ -81,7 +85,7 @@ public static class NodeHost
         builder.Services.AddSingleton(backends.Models);
         builder.Services.AddSingleton<Newsroom.Drafts>();
         builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot, StoryRuntimeSettings.DefaultPipeline,
-            new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds))));
+            new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds)), settings.Retention));
         var poolSizes = StepPoolSizes.ForThisMachine();
         builder.Services.AddSingleton(new StepPoolSizes(poolSizes.Sizes.Concat(settings.PoolSizes)
             .GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value)));
@@ -164,6 +168,8 @@ public static class NodeHost
         var app = builder.Build();
         var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("NiusTv.Node");
         foreach (var note in backends.StartupNotes) startup.LogInformation("{Note}", note);
+        if (leftovers.Count > 0)
+            startup.LogInformation("removed {Count} leftover(s) of an earlier run: {Paths}", leftovers.Count, string.Join(", ", leftovers.Take(10)));
         StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());
         ComponentMetrics.Export(app.Services.GetRequiredService<ActorSystem>(), app.Services.GetRequiredService<ActorRegistry>());
         app.MapAdminApi(settings.AdminToken);

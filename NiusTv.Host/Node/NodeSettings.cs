@@ -1,3 +1,4 @@
+using NiusTv.Actors.Stories;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using NiusTv.Actors.Scaling;
@@ -54,6 +55,8 @@ public sealed record NodeSettings
     public int RetryMaxAttempts { get; init; } = 4;
     public double RetryBaseDelaySeconds { get; init; } = 2;
     public double RetryMaxDelaySeconds { get; init; } = 60;
+    /// <summary>Workspace:KeepCompletedFor, Workspace:KeepFailedFor, Workspace:SweepEvery.</summary>
+    public WorkspaceRetention Retention { get; init; } = WorkspaceRetention.Default;
     public IReadOnlyDictionary<string, int> PoolSizes { get; init; } = new Dictionary<string, int>();
     /// <summary>Google Cloud project to ingest from (`--pubsub`); null: stories come only through the admin endpoint.</summary>
     public string? PubSubProject { get; init; }
@@ -188,6 +191,11 @@ public sealed record NodeSettings
             RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),
             RetryBaseDelaySeconds = Double(config, "Retry:BaseDelaySeconds", d.RetryBaseDelaySeconds),
             RetryMaxDelaySeconds = Double(config, "Retry:MaxDelaySeconds", d.RetryMaxDelaySeconds),
+            Retention = new WorkspaceRetention(
+                Duration(config, "Workspace:KeepCompletedFor", d.Retention.KeepCompletedFor),
+                Duration(config, "Workspace:KeepFailedFor", d.Retention.KeepFailedFor),
+                Duration(config, "Workspace:SweepEvery", d.Retention.SweepEvery) is var sweep && sweep >= TimeSpan.FromSeconds(1) ? sweep
+                    : throw new SettingsException("Workspace:SweepEvery", "at least 1 second")),
             PoolSizes = pools,
             PubSubProject = node["PubSub"] ?? d.PubSubProject,
             StorageEndpoint = config["Storage:Endpoint"] ?? d.StorageEndpoint,
@@ -260,6 +268,20 @@ public sealed record NodeSettings
         var items = section.GetChildren().Select(x => x.Value!).Where(v => !string.IsNullOrEmpty(v)).ToList();
         if (items.Count > 0) return items;
         return section.Value is { Length: > 0 } csv ? csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+    }
+
+    /// <summary>A span as "6h", "90m", "45s", "3d" or "hh:mm:ss"; never negative.</summary>
+    private static TimeSpan Duration(IConfiguration c, string key, TimeSpan fallback)
+    {
+        if (c[key] is not { Length: > 0 } v) return fallback;
+        var text = v.Trim();
+        var units = new Dictionary<char, double> { ['s'] = 1, ['m'] = 60, ['h'] = 3600, ['d'] = 86400 };
+        TimeSpan? span = text.Length > 1 && units.TryGetValue(char.ToLowerInvariant(text[^1]), out var unit)
+            && double.TryParse(text[..^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            ? TimeSpan.FromSeconds(n * unit)
+            : TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : null;
+        return span is { } ok && ok >= TimeSpan.Zero ? ok
+            : throw new SettingsException(key, $"'{v}' is not a duration: give e.g. 6h, 90m, 3d or 06:00:00");
     }
 
     private static int Int(IConfiguration c, string key, int fallback) => c[key] is not { } v ? fallback

@@ -66,7 +66,7 @@ public sealed class PocketsphinxAligner : IAligner
         var script = Script(request, pronouncer);
         if (script.Count == 0) throw StepFailure.Permanent("there is nothing to align: every paragraph is empty");
 
-        var dir = Directory.CreateTempSubdirectory("niustv-pocketsphinx-");
+        var dir = OrphanGuard.CreateTempFolder("pocketsphinx");
         try
         {
             var audio = await Resample(request.Wav, dir.FullName, ct);

@@ -48,7 +48,7 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
             .Where(p => p.Text.Length > 0).ToList();
         if (texts.Count == 0) throw StepFailure.Permanent("there is no text to speak: every paragraph is empty");
 
-        var dir = Directory.CreateTempSubdirectory("niustv-festival-");
+        var dir = OrphanGuard.CreateTempFolder("festival");
         try
         {
             var script = new StringBuilder();

@@ -80,6 +80,9 @@ public static partial class StoryParser
     [GeneratedRegex("^[a-z0-9-]{1,64}$")]
     private static partial Regex IdPattern();
 
+    /// <summary>Whether <paramref name="id"/> is a story id (lowercase letters, digits and '-', 1–64 chars).</summary>
+    public static bool IsValidId(string id) => IdPattern().IsMatch(id);
+
     [GeneratedRegex("^[a-z0-9_:.-]{1,64}$")]
     private static partial Regex NamePattern();
 

@@ -64,6 +64,7 @@ public sealed class ExternalTool
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        OrphanGuard.TagChild(psi);
         return Process.Start(psi) ?? throw StepFailure.Retryable($"could not start '{Program}'");
     }
 

@@ -171,6 +171,15 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public static bool Finished(JsonElement s) => s.GetProperty("state").GetString() is "completed" or "failed" or "cancelled";
 
+    public int Pid => _process.Id;
+
+    /// <summary>SIGKILL to the node alone, as `kill -9 PID` does: its children are not signalled.</summary>
+    public void KillNodeOnly()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit();
+    }
+
     public void Kill()
     {
         _process.Kill(entireProcessTree: true);

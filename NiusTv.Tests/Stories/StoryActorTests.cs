@@ -54,8 +54,10 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
         _steps = Pipeline.ToDictionary(n => n, n => new ScriptedStep(n, Path.Combine(_dir, "out")));
     }
 
+    private WorkspaceRetention? _keep;
+
     private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"), Pipeline,
-        new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)));
+        new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)), _keep);
 
     protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
     {
@@ -162,6 +164,45 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
         Assert.Empty(events.OfType<StepFailed>());
         Assert.Empty(events.OfType<Failed>());
         Assert.All(events.OfType<StepCompleted>(), c => Assert.Equal(1, c.Attempt));
+    }
+
+    [Fact]
+    public async Task A_new_revision_removes_the_abandoned_revisions_workspace_at_once()
+    {
+        var story = StartStory("city-budget");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample()), TimeSpan.FromSeconds(10));
+        await WaitFor(story, "city-budget", v => v.State == "completed");
+        Assert.True(Directory.Exists(Settings.WorkspaceOf("city-budget", 1)));
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample() with { Title = "Budget, revised" }), TimeSpan.FromSeconds(10));
+        Assert.False(Directory.Exists(Settings.WorkspaceOf("city-budget", 1)));
+        await WaitFor(story, "city-budget", v => v.Revision == 2 && v.State == "completed");
+        Assert.True(Directory.Exists(Settings.WorkspaceOf("city-budget", 2)));
+    }
+
+    [Fact]
+    public async Task A_workspace_past_its_time_is_removed_journaled_shown_and_a_retry_rebuilds_it_from_init()
+    {
+        _keep = new WorkspaceRetention(TimeSpan.Zero, TimeSpan.FromDays(3), TimeSpan.FromMinutes(10));
+        var story = StartStory("old-news");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("old-news")), TimeSpan.FromSeconds(10));
+        await WaitFor(story, "old-news", v => v.State == "completed");
+        var workspace = Settings.WorkspaceOf("old-news", 1);
+        Assert.NotEmpty(Directory.GetFiles(workspace));
+
+        story.Tell(new StoryCommands.CleanWorkspace("old-news"));
+        var cleaned = await WaitFor(story, "old-news", v => v.ResultsCleanedAt is not null);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "workspaces", "old-news")));
+        Assert.Equal("completed", cleaned.State);
+        Assert.StartsWith("cleaned at ", cleaned.Workspace);
+        var journaled = Assert.Single((await Catalog.EventsAsync("old-news")).OfType<ResultsCleaned>());
+        Assert.StartsWith("removed by the retention policy: completed", journaled.Reason);
+
+        var retry = await story.Ask<StoryCommands.RetryResult>(new StoryCommands.Retry("old-news", "compose", "operator"), TimeSpan.FromSeconds(10));
+        Assert.True(retry.Retried);
+        var rebuilt = await WaitFor(story, "old-news", v => v.State == "completed" && v.ResultsCleanedAt is null);
+        Assert.Equal(2, _steps["init"].Calls); // the results compose needs were gone, so the story began again at init
+        Assert.NotEmpty(Directory.GetFiles(workspace));
+        Assert.Null(rebuilt.Workspace);
     }
 
     [Fact]

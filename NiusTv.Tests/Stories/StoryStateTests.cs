@@ -195,6 +195,46 @@ public sealed class StoryStateTests
         return s.Apply(s.Advance("n1", T0)!);
     }
 
+    private static readonly WorkspaceRetention Keep = new(TimeSpan.FromHours(6), TimeSpan.FromDays(3), TimeSpan.FromMinutes(10));
+
+    [Fact]
+    public void Retention_removes_abandoned_revisions_at_once_and_the_current_one_only_after_its_time()
+    {
+        var running = Fold(Accepted(), Accepted().Accept(Sample("New text."), Pipeline, T0));
+        running = running.Apply(running.Advance("n1", T0)!);
+        var plan = Keep.Decide(running, [1, 2], T0.AddDays(30));
+        Assert.Equal([1], plan.Remove);
+        Assert.False(plan.CurrentRevision); // a running revision is never removed
+
+        var completed = CompletedRun(); // finished at T0
+        Assert.Empty(Keep.Decide(completed, [1], T0.AddHours(5.9)).Remove);
+        var due = Keep.Decide(completed, [1], T0.AddHours(6));
+        Assert.Equal([1], due.Remove);
+        Assert.True(due.CurrentRevision);
+        Assert.Equal("removed by the retention policy: completed 6 h ago, kept for 6 h", due.Reason);
+
+        var failed = Accepted();
+        failed = failed.Apply(failed.Advance("n1", T0)!);
+        failed = Fold(failed, failed.StepFailedWith(1, "init", 1, "test", "images[0] missing", false, Retry, T0));
+        Assert.Empty(Keep.Decide(failed, [1], T0.AddDays(1)).Remove); // kept longer, for a retry from the failed step
+        Assert.Equal([1], Keep.Decide(failed, [1], T0.AddDays(3)).Remove);
+        Assert.Empty(Keep.Decide(StoryState.Empty("nobody"), [1, 2], T0.AddDays(30)).Remove);
+    }
+
+    [Fact]
+    public void Cleaned_results_are_recorded_and_a_retry_of_the_cleaned_story_starts_at_init_with_the_mark_gone()
+    {
+        var s = CompletedRun();
+        s = s.Apply(new ResultsCleaned("city-budget", 1, "removed by the retention policy", "n1", T0.AddHours(6)));
+        Assert.Equal(T0.AddHours(6), s.ResultsCleanedAt);
+        Assert.Equal(StoryStatus.Completed, s.Status);
+        Assert.NotNull(StoryView.From(s).Workspace);
+
+        s = Fold(s, s.Retry(null, "operator", T0.AddHours(7)).Events);
+        Assert.Null(s.ResultsCleanedAt);
+        Assert.Equal(("init", 2), (((StepStarted)s.Advance("n1", T0.AddHours(7))!).Step, ((StepStarted)s.Advance("n1", T0.AddHours(7))!).Attempt));
+    }
+
     [Fact]
     public void A_retry_of_a_completed_story_resets_that_step_and_later_ones_and_keeps_their_timeline()
     {

@@ -1,0 +1,40 @@
+using Akka.Actor;
+using Akka.Event;
+
+namespace NiusTv.Actors.Stories;
+
+/// <summary>Enforces the workspace retention on one node: every <see cref="WorkspaceRetention.SweepEvery"/> it asks
+/// each story that has a workspace here to clean what is past its time. The story decides and deletes (it alone
+/// knows its state, and journals the removal), so the janitor wakes only stories that still hold disk.</summary>
+public sealed class WorkspaceJanitor : ReceiveActor, IWithTimers
+{
+    private sealed record Sweep;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private readonly WorkspaceRetention _retention;
+
+    public WorkspaceJanitor(string workspaceRoot, IActorRef stories, WorkspaceRetention retention)
+    {
+        _retention = retention;
+        var log = Context.GetLogger();
+        Receive<Sweep>(_ =>
+        {
+            if (!Directory.Exists(workspaceRoot)) return;
+            var ids = Directory.GetDirectories(workspaceRoot).Select(Path.GetFileName).OfType<string>()
+                .Where(Steps.Stories.StoryParser.IsValidId).ToList();
+            if (ids.Count > 0) log.Debug("workspace sweep: {0} stories hold a workspace", ids.Count);
+            foreach (var id in ids) stories.Tell(new StoryCommands.CleanWorkspace(id));
+        });
+    }
+
+    protected override void PreStart()
+    {
+        // The first sweep soon after start: a node that was down for a day has catching up to do.
+        Timers.StartSingleTimer("first", new Sweep(), TimeSpan.FromSeconds(Math.Min(30, _retention.SweepEvery.TotalSeconds)));
+        Timers.StartPeriodicTimer("sweep", new Sweep(), _retention.SweepEvery);
+    }
+
+    public static Props Create(string workspaceRoot, IActorRef stories, WorkspaceRetention retention) =>
+        Props.Create(() => new WorkspaceJanitor(workspaceRoot, stories, retention));
+}
