@@ -56,6 +56,8 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, double> _progress = new();
     private StoryState _state;
     private bool _passivating;
+    /// <summary>Who is waiting for the write in progress to be confirmed (a publish, cancel or retry).</summary>
+    private IActorRef? _awaitingWrite;
 
     public StoryActor(string storyId, StoryRuntimeSettings settings, IActorRef pools)
     {
@@ -130,8 +132,10 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         Timers.CancelAll();
         _progress.Clear();
         var replyTo = Sender;
+        _awaitingWrite = replyTo;
         PersistThen(events, () =>
         {
+            _awaitingWrite = null;
             _log.Info("story {0} accepted as revision {1}", _state.Id, _state.Revision);
             RemoveWorkspaces(_settings.Retention.Decide(_state, RevisionsOnDisk(), DateTimeOffset.UtcNow)); // the abandoned revisions
             replyTo.Tell(new StoryCommands.PublishResult(_state.Id, _state.Revision, true, StoryView.StateName(_state.Status)));
@@ -150,8 +154,10 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         }
         _pools.Tell(new CancelStory(_state.Id));
         Timers.CancelAll();
+        _awaitingWrite = replyTo;
         PersistThen(events, () =>
         {
+            _awaitingWrite = null;
             replyTo.Tell(new StoryCommands.CancelResult(_state.Id, true, StoryView.StateName(_state.Status)));
             Passivate();
         });
@@ -172,8 +178,10 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         if (_state.IsActive) _pools.Tell(new CancelStory(_state.Id));
         Timers.CancelAll();
         _progress.Clear();
+        _awaitingWrite = replyTo;
         PersistThen(decision.Events, () =>
         {
+            _awaitingWrite = null;
             _log.Info("story {0} r{1}: retry from {2} ({3})", _state.Id, _state.Revision, decision.FromStep, retry.Reason);
             replyTo.Tell(new StoryCommands.RetryResult(_state.Id, _state.Revision, true, decision.FromStep, StoryView.StateName(_state.Status), null));
             OnResume();
@@ -302,6 +310,28 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
             Context.System.EventStream.Publish(new StoryEventPersisted(e, before, _state, _node));
             if (ReferenceEquals(e, last)) after();
         });
+    }
+
+    /// <summary>The journal refused the write (disk full, database down): whoever waits for it hears so now, with the
+    /// cause, instead of timing out; nothing of it was applied. The node's journal watch is told, so readiness turns
+    /// unready until a write succeeds. Akka then stops this actor; the next command starts it from the journal.</summary>
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        var reason = $"the journal could not store story {_state.Id}'s {@event.GetType().Name} event: {cause.GetBaseException().Message}";
+        _log.Error(cause, "story {0}: {1}", _state.Id, reason);
+        _awaitingWrite?.Tell(new Status.Failure(new JournalUnavailableException(reason, cause)));
+        _awaitingWrite = null;
+        Context.System.EventStream.Publish(new StoryJournalFailed(_state.Id, reason, DateTimeOffset.UtcNow));
+        _pools.Tell(new CancelStory(_state.Id)); // its result would have no actor to go to
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        var reason = $"the journal rejected story {_state.Id}'s {@event.GetType().Name} event: {cause.GetBaseException().Message}";
+        _awaitingWrite?.Tell(new Status.Failure(new JournalUnavailableException(reason, cause)));
+        _awaitingWrite = null;
+        base.OnPersistRejected(cause, @event, sequenceNr);
     }
 
     /// <summary>A finished story needs no memory; passivating also drops it from the remembered entities, so a

@@ -29,6 +29,7 @@ public sealed class StoryEventSerializer : SerializerWithStringManifest
         (typeof(Cancelled), "story.cancelled.v1"),
         (typeof(RetryRequested), "story.retry-requested.v1"),
         (typeof(ResultsCleaned), "story.results-cleaned.v1"),
+        (typeof(JournalProbeWritten), "journal.probe-written.v1"),
     ];
 
     private static readonly Dictionary<Type, string> ManifestByType = Table.ToDictionary(t => t.Type, t => t.Manifest);
