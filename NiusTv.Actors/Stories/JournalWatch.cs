@@ -21,6 +21,12 @@ public static class JournalWatchProtocol
         public static readonly GetJournalStatus Instance = new();
     }
 
+    /// <summary>Write a probe now and answer with the status it leads to (a publish that got no answer asks this).</summary>
+    public sealed record ProbeNow
+    {
+        public static readonly ProbeNow Instance = new();
+    }
+
     /// <param name="Writable">false from a failed write until a write succeeds again.</param>
     /// <param name="Problem">why not, in a sentence; null when writable.</param>
     public sealed record JournalStatus(bool Writable, DateTimeOffset? LastWrite, string? Problem, DateTimeOffset? Since);
@@ -40,6 +46,7 @@ public sealed class JournalWatch : ReceiveActor, IWithTimers
     private readonly TimeSpan _timeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _probe;
+    private readonly List<IActorRef> _awaitingProbe = [];
     private DateTimeOffset? _lastWrite;
     private string? _problem;
     private DateTimeOffset? _since;
@@ -59,6 +66,11 @@ public sealed class JournalWatch : ReceiveActor, IWithTimers
             Self.Tell(new Probe());
         });
         Receive<Probe>(_ => StartProbe());
+        Receive<JournalWatchProtocol.ProbeNow>(_ =>
+        {
+            _awaitingProbe.Add(Sender);
+            StartProbe();
+        });
         Receive<ProbeResult>(r =>
         {
             if (!Equals(r.Probe, _probe)) return;
@@ -67,6 +79,9 @@ public sealed class JournalWatch : ReceiveActor, IWithTimers
             Timers.Cancel("probe-timeout");
             if (r.Problem is null) Healthy();
             else Unhealthy(r.Problem);
+            var status = new JournalWatchProtocol.JournalStatus(_problem is null, _lastWrite, _problem, _since);
+            foreach (var waiting in _awaitingProbe) waiting.Tell(status);
+            _awaitingProbe.Clear();
         });
         Receive<Terminated>(t =>
         {

@@ -122,6 +122,13 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
 
     private void OnPublish(StoryCommands.Publish publish)
     {
+        if (publish.NotAfter is { } deadline && DateTimeOffset.UtcNow > deadline)
+        {
+            _log.Warning("story {0}: a publish arrived {1:0.0} s after its sender stopped waiting; not applied (the sender was told so)",
+                _state.Id, (DateTimeOffset.UtcNow - deadline).TotalSeconds);
+            if (!_state.IsKnown) Passivate();
+            return;
+        }
         var events = _state.Accept(publish.Story, _settings.Pipeline, DateTimeOffset.UtcNow);
         if (events.Count == 0)
         {

@@ -13,7 +13,10 @@ public static class StoryCommands
     /// <summary>Accept a validated story. Replied to with <see cref="PublishResult"/> only after the revision is
     /// persisted — the point after which ingest may acknowledge its message.</summary>
     /// <remarks>One constructor only: it crosses nodes through the JSON serializer, which cannot choose between two.</remarks>
-    public sealed record Publish(Story Story) : IStoryMessage
+    /// <param name="NotAfter">when the sender stops waiting (the admin endpoint answers 503 then): a publish that
+    /// reaches the story later, say after the shard held it through a journal outage, is not applied, so what was
+    /// refused stays refused. Null for Pub/Sub, where a late apply is the redelivery the message gets anyway.</param>
+    public sealed record Publish(Story Story, DateTimeOffset? NotAfter = null) : IStoryMessage
     {
         public string StoryId => Story.Id;
     }

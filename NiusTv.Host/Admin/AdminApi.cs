@@ -78,7 +78,7 @@ public static class AdminApi
             return Results.Ok(ScalerReport.From(await scaler.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), AskTimeout, ct)));
         });
 
-        api.MapPost("/stories", async (HttpRequest request, IRequiredActor<StoryActor> region, CancellationToken ct) =>
+        api.MapPost("/stories", async (HttpRequest request, IRequiredActor<StoryActor> region, ActorRegistry registry, CancellationToken ct) =>
         {
             if (request.ContentLength > MaxStoryBytes)
                 return Results.BadRequest(new ErrorBody($"the story is larger than {MaxStoryBytes} bytes"));
@@ -88,8 +88,7 @@ public static class AdminApi
             var parsed = StoryParser.Parse(body.ToArray());
             if (!parsed.IsValid)
                 return Results.BadRequest(new ErrorBody("the story is not valid: " + string.Join("; ", parsed.Errors), parsed.Errors));
-            var result = await region.ActorRef.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(parsed.Story!), AskTimeout, ct);
-            return Results.Ok(result);
+            return await PublishAsync(parsed.Story!, region.ActorRef, registry, ct);
         });
 
         api.MapGet("/stories", async (StoryCatalog catalog, string? state, DateTimeOffset? since, CancellationToken ct) =>
@@ -146,8 +145,47 @@ public static class AdminApi
         // Probes: liveness is the actor system alone (restart the pod only if it is gone); readiness adds cluster
         // membership and the journal (route no work to a node that cannot take it).
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = r => r.Tags.Contains(NodeHost.LiveTag) });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains(NodeHost.ReadyTag) });
+        app.MapHealthChecks("/health/ready", NodeHealth.ReadyOptions);
     }
+
+    /// <summary>Hands a valid story to its StoryActor and answers truthfully: accepted (with its revision), or a 503
+    /// naming the cause when the node's journal cannot write. A journal known to be down refuses before anything is
+    /// sent, and a publish carries the moment its sender stops waiting, so a refused story is never applied later.</summary>
+    public static async Task<IResult> PublishAsync(Story story, IActorRef region, ActorRegistry registry, CancellationToken ct)
+    {
+        if (await NodeHealth.JournalStatusAsync(registry, ct) is { Writable: false } down)
+            return Unavailable($"story {story.Id} was not accepted: this node's journal cannot write ({down.Problem}); nothing was stored, publish it again later");
+        try
+        {
+            var deadline = DateTimeOffset.UtcNow + PublishTimeout;
+            return Results.Ok(await region.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(story, deadline), PublishTimeout, ct));
+        }
+        catch (JournalUnavailableException e)
+        {
+            return Unavailable($"story {story.Id} was not accepted: {e.Message}; nothing was stored, publish it again later");
+        }
+        catch (AskTimeoutException)
+        {
+            // The story refuses the publish if it arrives after the deadline, so "not accepted" stays true. Why it
+            // got no answer is worth a write to find out: a journal that cannot write also stops the shard that
+            // starts a new story, before the story itself could say so.
+            var why = await ProbeJournalAsync(registry, ct) is { Writable: false } probed
+                ? $"this node's journal cannot write ({probed.Problem})"
+                : "the node was too busy to confirm it";
+            return Unavailable($"story {story.Id} was not accepted within {PublishTimeout.TotalSeconds:0} s and will not be: {why}; publish it again");
+        }
+    }
+
+    private static async Task<JournalWatchProtocol.JournalStatus?> ProbeJournalAsync(ActorRegistry registry, CancellationToken ct)
+    {
+        if (!registry.TryGet<JournalWatch>(out var watch)) return null;
+        try { return await watch.Ask<JournalWatchProtocol.JournalStatus>(JournalWatchProtocol.ProbeNow.Instance, TimeSpan.FromSeconds(12), ct); }
+        catch (AskTimeoutException) { return null; }
+    }
+
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
+    private static IResult Unavailable(string why) => Results.Json(new ErrorBody(why), statusCode: StatusCodes.Status503ServiceUnavailable);
 
     private static bool IsStoryId(string id) => id.Length is > 0 and <= 64 && id.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-');
 }

@@ -95,7 +95,7 @@ public static class NodeHost
         builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
 
         var seeds = settings.Discovery == "kubernetes" ? [] : settings.Seeds.Select(SeedAddress).ToArray();
-        builder.Services.AddHealthChecks();
+        builder.Services.AddHealthChecks().AddNodeHealth();
         var pubsub = settings.PubSubProject is { Length: > 0 } project ? PubSubRestClient.Create(project) : null;
         if (pubsub is not null) builder.Services.AddSingleton<IPubSub>(pubsub);
         var (nodePool, backlog) = ScalerInputs(settings, pubsub);

@@ -167,6 +167,18 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_publish_that_arrives_after_its_sender_stopped_waiting_is_not_applied()
+    {
+        var story = StartStory("too-late");
+        story.Tell(new StoryCommands.Publish(Sample("too-late"), DateTimeOffset.UtcNow.AddSeconds(-1)));
+        var onTime = await story.Ask<StoryCommands.PublishResult>(
+            new StoryCommands.Publish(Sample("too-late") with { Title = "On time" }, DateTimeOffset.UtcNow.AddSeconds(30)), TimeSpan.FromSeconds(10));
+        Assert.Equal((1, true), (onTime.Revision, onTime.IsNewRevision));
+        var accepted = Assert.Single((await Catalog.EventsAsync("too-late")).OfType<Accepted>());
+        Assert.Contains("On time", accepted.StoryJson);
+    }
+
+    [Fact]
     public async Task A_new_revision_removes_the_abandoned_revisions_workspace_at_once()
     {
         var story = StartStory("city-budget");
