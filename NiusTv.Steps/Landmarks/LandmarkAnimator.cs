@@ -24,6 +24,7 @@ public static class LandmarkAnimator
         if (fps < 1) throw new ArgumentOutOfRangeException(nameof(fps), fps, "fps must be at least 1");
         if (!double.IsFinite(duration) || duration < 0)
             throw new ArgumentOutOfRangeException(nameof(duration), duration, "duration must be a finite number of seconds, 0 or more");
+        if (presenter.Clip is { } clip) return Render.Footage.FootageAnimator.Animate(presenter, clip, phones, duration, fps);
         var face = new FaceAnimator(presenter.Face);
         var mouth = MouthTrajectory.FromPhones(phones, minClosure: 1.0 / fps);
         var idle = new IdleMotion(storyId);
