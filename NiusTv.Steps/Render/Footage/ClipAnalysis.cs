@@ -29,6 +29,9 @@ public sealed class ClipAnalysis
     public double[] Opening { get; }
     public double[] Width { get; }
     public float[][] Features { get; }
+    /// <summary>Per frame, how unlike the base frames it is in lighting and head size: added to its shape cost, so a
+    /// mouth from a frame lit or framed differently is taken only when nothing else fits.</summary>
+    public float[] ContextCost { get; }
     /// <summary>Usable frame numbers, the mouth search's candidates.</summary>
     public int[] Candidates { get; }
     public int BaseStart { get; }
@@ -73,7 +76,20 @@ public sealed class ClipAnalysis
         MedianFaceHeight = Percentile(faceHeights, 0.5);
         (BaseStart, BaseLength) = CalmStretch();
         ReferenceFrame = Enumerable.Range(BaseStart, BaseLength).MinBy(i => Opening[i]);
+        ContextCost = new float[n];
+        var baseFrames = Enumerable.Range(BaseStart, BaseLength).ToArray();
+        double br = baseFrames.Average(i => index.Colours[3 * i]), bg = baseFrames.Average(i => index.Colours[3 * i + 1]);
+        double bb = baseFrames.Average(i => index.Colours[3 * i + 2]);
+        double biod = Percentile(baseFrames.Select(i => EyeDistance(index.Faces[i]!)).ToList(), 0.5);
+        foreach (var i in Candidates)
+        {
+            double dr = (index.Colours[3 * i] - br) / 255, dg = (index.Colours[3 * i + 1] - bg) / 255, db = (index.Colours[3 * i + 2] - bb) / 255;
+            double scale = Math.Log(EyeDistance(index.Faces[i]!) / biod);
+            ContextCost[i] = (float)(ColourWeight * (dr * dr + dg * dg + db * db) + ScaleWeight * scale * scale);
+        }
     }
+
+    private const double ColourWeight = 8, ScaleWeight = 2;
 
     public bool HasFaces => Candidates.Length > 0;
 
@@ -218,10 +234,13 @@ public sealed class ClipAnalysis
 public static class FootageShape
 {
     public static readonly int[] Points = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 5, 6, 7, 8, 9, 10, 11];
-    public const int Length = 54;
+    /// <summary>The points' coordinates, then the three inner-lip gaps (61–67, 62–66, 63–65) and the mouth width.</summary>
+    public const int Length = 54 + 4;
 
-    /// <summary>How much each point counts: the inner lips (the opening a viewer reads) most, the chin least.</summary>
-    private static readonly float[] Weights = Points.Select(p => p is >= 60 and <= 67 ? 1.6f : p < 48 ? 0.6f : 1f).ToArray();
+    /// <summary>How much each point counts: the lips more than the chin; the gaps, what a viewer reads as the
+    /// opening, count most of all.</summary>
+    private static readonly float[] Weights = Points.Select(p => p < 48 ? 0.4f : 0.6f).ToArray();
+    private const float GapWeight = 3f, WidthWeight = 1f;
 
     public static float[] Feature(float[] f)
     {
@@ -236,6 +255,15 @@ public static class FootageShape
             v[2 * k] = (float)((dx * ex + dy * ey) / d * Weights[k]);
             v[2 * k + 1] = (float)((-dx * ey + dy * ex) / d * Weights[k]);
         }
+        // Gaps along the face's vertical (perpendicular to the eye line), width along it.
+        (int Upper, int Lower)[] gaps = [(61, 67), (62, 66), (63, 65)];
+        for (int g = 0; g < 3; g++)
+        {
+            double dx = f[2 * gaps[g].Lower] - f[2 * gaps[g].Upper], dy = f[2 * gaps[g].Lower + 1] - f[2 * gaps[g].Upper + 1];
+            v[54 + g] = (float)((-dx * ey + dy * ex) / d * GapWeight);
+        }
+        double wx = f[2 * 54] - f[2 * 48], wy = f[2 * 54 + 1] - f[2 * 48 + 1];
+        v[57] = (float)((wx * ex + wy * ey) / d * WidthWeight);
         return v;
     }
 

@@ -8,7 +8,7 @@ namespace NiusTv.Steps.Render.Footage;
 /// SHA-256), so stories never pay for detection.</summary>
 public sealed class ClipIndex
 {
-    private const string Magic = "NIUSCLIP1";
+    private const string Magic = "NIUSCLIP2";
 
     public required string ClipSha256 { get; init; }
     public required int Width { get; init; }
@@ -18,6 +18,9 @@ public sealed class ClipIndex
     public required double From { get; init; }
     /// <summary>68 × (x, y) per frame, or null where no face was found.</summary>
     public required float[]?[] Faces { get; init; }
+    /// <summary>Mean RGB of the lower face (mouth corners across, nose base to chin) per frame; zeros without a face.
+    /// Lighting and white balance drift over a clip: the mouth search prefers frames lit like the base frames.</summary>
+    public required float[] Colours { get; init; }
 
     public int Count => Faces.Length;
     public int FacesFound => Faces.Count(f => f is not null);
@@ -31,6 +34,7 @@ public sealed class ClipIndex
     {
         var total = Math.Max(1, (int)Math.Round(((to ?? info.Duration) - from) * info.Fps));
         var faces = new List<float[]?>(total);
+        var colours = new List<float>(total * 3);
         FaceBox? previous = null;
         byte[] crop = [];
         ClipVideo.Decode(clip, info, from, to, (i, rgb) =>
@@ -59,11 +63,33 @@ public sealed class ClipIndex
                 else previous = null;
             }
             faces.Add(found);
+            var (r, g, b) = found is null ? (0f, 0f, 0f) : LowerFaceColour(rgb, info.Width, info.Height, found);
+            colours.Add(r); colours.Add(g); colours.Add(b);
             if (i % 10 == 0) progress?.Report((i + 1, Math.Max(total, i + 1)));
             return true;
         }, ct);
         progress?.Report((faces.Count, faces.Count));
-        return new ClipIndex { ClipSha256 = sha256, Width = info.Width, Height = info.Height, Fps = info.Fps, From = from, Faces = faces.ToArray() };
+        return new ClipIndex
+        {
+            ClipSha256 = sha256, Width = info.Width, Height = info.Height, Fps = info.Fps, From = from, Faces = faces.ToArray(),
+            Colours = colours.ToArray(),
+        };
+    }
+
+    private static (float R, float G, float B) LowerFaceColour(byte[] rgb, int width, int height, float[] f)
+    {
+        int x0 = Math.Clamp((int)f[2 * 48], 0, width - 1), x1 = Math.Clamp((int)f[2 * 54], x0, width - 1);
+        int y0 = Math.Clamp((int)f[2 * 33 + 1], 0, height - 1), y1 = Math.Clamp((int)f[2 * 8 + 1], y0, height - 1);
+        double r = 0, g = 0, b = 0;
+        int n = 0;
+        for (int y = y0; y <= y1; y += 2)
+            for (int x = x0; x <= x1; x += 2)
+            {
+                int i = (y * width + x) * 3;
+                r += rgb[i]; g += rgb[i + 1]; b += rgb[i + 2];
+                n++;
+            }
+        return n == 0 ? (0, 0, 0) : ((float)(r / n), (float)(g / n), (float)(b / n));
     }
 
     private static FaceBox Shift(FaceBox b, int dx, int dy) => new(b.Left + dx, b.Top + dy, b.Right + dx, b.Bottom + dy);
@@ -97,6 +123,7 @@ public sealed class ClipIndex
                 w.Write(f is not null);
                 if (f is not null) foreach (var v in f) w.Write(v);
             }
+            foreach (var c in Colours) w.Write(c);
         }
         File.Move(temp, path, overwrite: true);
     }
@@ -119,7 +146,9 @@ public sealed class ClipIndex
                 for (int j = 0; j < 136; j++) f[j] = r.ReadSingle();
                 faces[i] = f;
             }
-            return new ClipIndex { ClipSha256 = sha256, Width = width, Height = height, Fps = fps, From = from, Faces = faces };
+            var colours = new float[faces.Length * 3];
+            for (int i = 0; i < colours.Length; i++) colours[i] = r.ReadSingle();
+            return new ClipIndex { ClipSha256 = sha256, Width = width, Height = height, Fps = fps, From = from, Faces = faces, Colours = colours };
         }
         catch (Exception e) when (e is EndOfStreamException or IOException or FormatException) { return null; }
     }

@@ -313,9 +313,9 @@ public sealed class FootageRenderer : IRenderer
                 }
                 if (maxX < 0) return;
 
-                // Colour match: the mouth frame may be lit a little differently; shift it by the mean difference
-                // in the feathered band, where both are seen.
-                double dr = 0, dg = 0, db = 0;
+                // Colour match: the mouth frame may be lit a little differently; scale each channel by the ratio
+                // of the means in the feathered band, where both are seen.
+                double br = 0, bg = 0, bb = 0, dr = 0, dg = 0, db = 0;
                 int count = 0;
                 fixed (byte* basePtr = baseRgb)
                 {
@@ -325,17 +325,16 @@ public sealed class FootageRenderer : IRenderer
                             int o = y * _w + x;
                             float al = alphaPtr[o];
                             if (al is <= 0.15f or >= 0.85f) continue;
-                            dr += basePtr[3 * o] - samplePtr[3 * o];
-                            dg += basePtr[3 * o + 1] - samplePtr[3 * o + 1];
-                            db += basePtr[3 * o + 2] - samplePtr[3 * o + 2];
+                            br += basePtr[3 * o]; bg += basePtr[3 * o + 1]; bb += basePtr[3 * o + 2];
+                            dr += samplePtr[3 * o]; dg += samplePtr[3 * o + 1]; db += samplePtr[3 * o + 2];
                             count++;
                         }
-                    float or = 0, og = 0, ob = 0;
+                    float or = 1, og = 1, ob = 1;
                     if (count > 20)
                     {
-                        or = Math.Clamp((float)(dr / count), -30, 30);
-                        og = Math.Clamp((float)(dg / count), -30, 30);
-                        ob = Math.Clamp((float)(db / count), -30, 30);
+                        or = Math.Clamp((float)((br + count) / (dr + count)), 0.8f, 1.25f);
+                        og = Math.Clamp((float)((bg + count) / (dg + count)), 0.8f, 1.25f);
+                        ob = Math.Clamp((float)((bb + count) / (db + count)), 0.8f, 1.25f);
                     }
                     fixed (byte* comp = _composite)
                     {
@@ -348,9 +347,9 @@ public sealed class FootageRenderer : IRenderer
                                 alphaPtr[o] = 0;
                                 if (al is > 0.35f and < 0.65f) _edge.Add(o);
                                 int i3 = 3 * o;
-                                comp[i3] = Blend(basePtr[i3], samplePtr[i3] + or, al);
-                                comp[i3 + 1] = Blend(basePtr[i3 + 1], samplePtr[i3 + 1] + og, al);
-                                comp[i3 + 2] = Blend(basePtr[i3 + 2], samplePtr[i3 + 2] + ob, al);
+                                comp[i3] = Blend(basePtr[i3], samplePtr[i3] * or, al);
+                                comp[i3 + 1] = Blend(basePtr[i3 + 1], samplePtr[i3 + 1] * og, al);
+                                comp[i3 + 2] = Blend(basePtr[i3 + 2], samplePtr[i3 + 2] * ob, al);
                             }
                     }
                 }

@@ -11,7 +11,7 @@ public static class MouthPlanner
     /// <summary>Best frames by shape per output frame.</summary>
     public const int TopK = 10;
     /// <summary>A cut costs this many times the median best data cost, plus the shape difference between the frames.</summary>
-    public const float JumpFactor = 1.5f;
+    public const float JumpFactor = 0.6f;
     private const int MaxStates = 30;
 
     /// <param name="targets">Per output frame, the target's <see cref="FootageShape.Feature(float[][])"/>.</param>
@@ -24,6 +24,7 @@ public static class MouthPlanner
         var candidates = analysis.Candidates;
         var features = analysis.Features;
         var usable = analysis.Usable;
+        var context = analysis.ContextCost;
 
         // Top-K by data cost for every frame.
         var top = new int[n][];
@@ -37,7 +38,7 @@ public static class MouthPlanner
             var t = targets[k];
             foreach (var c in candidates)
             {
-                var d = FootageShape.Distance(t, features[c]);
+                var d = FootageShape.Distance(t, features[c]) + context[c];
                 if (d >= costs[TopK - 1]) continue;
                 int j = TopK - 1;
                 while (j > 0 && costs[j - 1] > d) { costs[j] = costs[j - 1]; ids[j] = ids[j - 1]; j--; }
@@ -50,7 +51,8 @@ public static class MouthPlanner
         });
         var sortedBest = bestCosts.Order().ToArray();
         float jump = JumpFactor * Math.Max(1e-4f, sortedBest[sortedBest.Length / 2]);
-        int advance = Math.Max(1, (int)Math.Ceiling(clipStep));
+        int advance = Math.Max(2, (int)Math.Ceiling(clipStep));
+        float hold = 0.2f * jump;
 
         // Viterbi over states = candidate frames; the previous frame's best states also continue into their successors.
         var states = new List<int[]>(n);
@@ -79,13 +81,15 @@ public static class MouthPlanner
             var t = targets[k];
             for (int j = 0; j < cur.Length; j++)
             {
-                float data = FootageShape.Distance(t, features[cur[j]]);
+                float data = FootageShape.Distance(t, features[cur[j]]) + context[cur[j]];
                 float best = float.MaxValue;
                 int arg = 0;
                 for (int i = 0; i < prevStates.Length; i++)
                 {
                     int d = cur[j] - prevStates[i];
-                    float trans = d >= 0 && d <= advance ? 0f
+                    // Playing on costs nothing; holding a frame or skipping one a little (the clip's and the story's
+                    // frame rates differ, so some of both is natural, but a long hold is a frozen mouth).
+                    float trans = d == 1 ? 0f : d == 0 || d == 2 ? hold
                         : jump + 0.5f * FootageShape.Distance(features[cur[j]], features[prevStates[i]]);
                     float c = prevCost[i] + trans;
                     if (c < best) { best = c; arg = i; }
