@@ -33,7 +33,8 @@ public sealed class FranckFootageTests(FranckFootageTests.Rendered rendered) : I
             Presenter = FootageTestSupport.Library(root).Reference("franck");
             var (wav, phones) = await FootageTestSupport.Speak(FootageTestSupport.UntunedStory, Dir.Path, ct);
             Wav = wav;
-            Track = LandmarkAnimator.Animate(Presenter, phones, wav.Duration, 30, "bicycle-lane");
+            Track = LandmarkAnimator.Animate(Presenter, phones, wav.Duration, 30, "bicycle-lane",
+                LipSync.LoudnessEnvelope(wav, 30));
             Footage = await FootageTestSupport.RenderAnchor(Presenter, Track, Anchor, ct);
             Redetected = FootageTestSupport.Redetect(Anchor);
             AnchorFrames = RenderStepTests.DecodeFrames(Anchor, Footage.Width, Footage.Height);
@@ -69,7 +70,7 @@ public sealed class FranckFootageTests(FranckFootageTests.Rendered rendered) : I
         Say($"franck: re-detected inner-lip opening vs intended r = {r:0.000}");
         var analysis = rendered.Presenter.Clip!.Analysis;
         var chosen = rendered.Footage.Mouths.Select(m => analysis.Opening[m]).ToArray();
-        Say($"franck: chosen mouth frames' own opening vs intended r = {LipSync.Pearson(chosen, intended):0.000}; means intended {intended.Average():0.000} chosen {chosen.Average():0.000} seen {seen.Where(v => !double.IsNaN(v)).Average():0.000}; max intended {intended.Max():0.000} chosen {chosen.Max():0.000}");
+        Say($"franck: chosen mouth frames' own opening vs intended r = {LipSync.Pearson(chosen, intended):0.000}; means intended {intended.Average():0.000} chosen {chosen.Average():0.000} seen {seen.Where(v => !double.IsNaN(v)).Average():0.000}; max intended {intended.Max():0.000} chosen {chosen.Max():0.000}; seen vs chosen r = {FootageTestSupport.PearsonWhereBoth(seen, chosen):0.000}");
         Assert.True(r >= 0.8, $"re-detected opening follows the intended one with r = {r:0.000} only");
     }
 
@@ -79,7 +80,7 @@ public sealed class FranckFootageTests(FranckFootageTests.Rendered rendered) : I
         var seen = FootageTestSupport.Opening(rendered.Redetected).Select(v => double.IsNaN(v) ? 0 : v).ToArray();
         var loudness = LipSync.LoudnessEnvelope(rendered.Wav, 30, seen.Length);
         var score = LipSync.BestLag(seen, loudness);
-        Say($"franck: re-detected opening vs loudness r = {score.R:0.000} at lag 0, best lag {score.BestLag} (r = {score.BestR:0.000})");
+        Say($"franck: re-detected opening vs loudness r = {score.R:0.000} at lag 0, best lag {score.BestLag} (r = {score.BestR:0.000}); intended opening vs loudness r = {LipSync.Pearson(FootageTestSupport.Opening(rendered.Track), loudness):0.000}");
         Assert.True(score.BestR >= 0.6, $"opening and loudness correlate with r = {score.BestR:0.000} only");
         Assert.InRange(score.BestLag, -1, 1);
     }
