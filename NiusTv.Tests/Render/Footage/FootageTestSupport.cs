@@ -94,6 +94,34 @@ internal static class FootageTestSupport
             composites, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>A talking-face clip the tests make themselves: the default presenter's photo animated by the warp
+    /// renderer (head drift and blinks from <see cref="IdleMotion"/>), 3 s with the mouth closed, then 7 s of a
+    /// mouth that opens, spreads and rounds, written losslessly at 25 fps, 320×320.</summary>
+    public static async Task<string> SyntheticClip(string path, CancellationToken ct)
+    {
+        const int fps = 25, width = 320, height = 320, frames = 250;
+        var presenter = RenderTestSupport.DefaultPresenter();
+        var face = new FaceAnimator(presenter.Face);
+        var idle = new IdleMotion("synthetic-clip");
+        var track = new float[frames][][];
+        for (int k = 0; k < frames; k++)
+        {
+            double t = (double)k / fps, talk = Math.Max(0, t - 3);
+            var mouth = talk <= 0 ? MouthShape.Closed : new MouthShape(
+                0.5 + 0.5 * Math.Sin(2 * Math.PI * 1.7 * talk - Math.PI / 2), Math.Max(0, Math.Sin(2 * Math.PI * 0.31 * talk)),
+                Math.Max(0, -Math.Sin(2 * Math.PI * 0.31 * talk)), 0);
+            var points = Enumerable.Range(0, 68).Select(_ => new float[2]).ToArray();
+            face.Frame(mouth, idle.EyeClosure(t), idle.HeadPose(t), points);
+            track[k] = points;
+        }
+        var request = new RenderRequest("synthetic-clip", StoryPriority.Normal, presenter,
+            new LandmarkTrack(presenter.Name, fps, presenter.Width, presenter.Height, track), width, height);
+        await using var encoder = new AnchorEncoder(path, width, height, fps, new AnchorEncoding());
+        await new WarpRenderer().RenderAsync(request, f => encoder.WriteAsync(f, ct), new ProgressLog(), ct);
+        await encoder.CompleteAsync(ct);
+        return path;
+    }
+
     /// <summary>dlib on every frame of a rendered video (the presenter index builder reads any video).</summary>
     public static ClipIndex Redetect(string video) =>
         ClipIndex.Build(video, "", ClipVideo.Probe(video), 0, null, Detector, null, TestContext.Current.CancellationToken);
