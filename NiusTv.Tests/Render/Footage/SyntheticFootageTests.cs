@@ -55,6 +55,37 @@ public sealed class SyntheticFootageTests(SyntheticFootageTests.Clip clip) : ICl
     }
 
     [Fact]
+    public async Task The_landmarks_and_render_steps_draw_a_clip_presenter_from_its_footage_with_the_warp_renderer_configured()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempFolder();
+        var root = dir.Folder("presenters");
+        FootageTestSupport.Presenter(root, "synthetic", clip.Path);
+        var library = FootageTestSupport.Library(root);
+        var workspace = dir.Folder("ws");
+        var (_, phones) = await FootageTestSupport.Speak(["Good evening."], workspace, ct);
+        phones.Save(System.IO.Path.Combine(workspace, Steps.Phonemes.PhoneTrack.FileName));
+        var story = new Steps.Stories.Story("clip-story", "A clip story", ["Good evening."], [], "synthetic", "default",
+            Steps.Stories.StoryPriority.Normal, new Steps.Stories.StoryOutput(1024, 512, 30));
+        var landmarks = await new LandmarksStep(library).RunAsync(new StepInput(story, 1, workspace, new Dictionary<string, string>
+        {
+            [SpeechStep.WavFileName] = SpeechStep.WavFileName, ["phones"] = Steps.Phonemes.PhoneTrack.FileName,
+        }), new ProgressLog(), ct);
+        var track = LandmarkTrack.Load(System.IO.Path.Combine(workspace, landmarks.Artifacts["landmarks"]));
+        Assert.NotNull(track.ClipFrames);
+        Assert.Equal(320, track.PhotoWidth);
+        var render = new RenderStep(new Steps.Render.Warp.WarpRenderer(), library, null, clipRenderer: new FootageRenderer());
+        var output = await render.RunAsync(new StepInput(story, 1, workspace, new Dictionary<string, string>
+        {
+            [RenderStep.LandmarksArtifact] = LandmarkTrack.FileName,
+        }), new ProgressLog(), ct);
+        var probe = await Steps.Tools.MediaProbe.ProbeAsync(System.IO.Path.Combine(workspace, output.Artifacts[RenderStep.AnchorArtifact]), ct);
+        Assert.Equal((304, 406), (probe.Video!.Width!.Value, probe.Video.Height!.Value));
+        var frames = RenderStepTests.DecodeFrames(System.IO.Path.Combine(workspace, RenderStep.AnchorFile), 304, 406);
+        Assert.Equal(track.Frames.Length, frames.Count);
+    }
+
+    [Fact]
     public async Task A_keyed_clip_stands_in_front_of_its_backdrop_without_a_trace_of_the_screen()
     {
         var ct = TestContext.Current.CancellationToken;
