@@ -38,8 +38,12 @@ public sealed class FranckFootageTests(FranckFootageTests.Rendered rendered) : I
             Footage = await FootageTestSupport.RenderAnchor(Presenter, Track, Anchor, ct);
             Redetected = FootageTestSupport.Redetect(Anchor);
             AnchorFrames = RenderStepTests.DecodeFrames(Anchor, Footage.Width, Footage.Height);
-            FootageTestSupport.ContactSheet(Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots", "footage-contact.png"),
-                Presenter, Footage, AnchorFrames);
+            var results = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
+            FootageTestSupport.ContactSheet(Path.Combine(results, "footage-contact.png"), Presenter, Footage, AnchorFrames);
+            // The rendered segment with its speech, to watch: TestResults/screenshots/footage-franck.mp4.
+            await new Steps.Tools.ExternalTool("ffmpeg").RunAsync(["-v", "error", "-y", "-i", Anchor, "-i", Dir.Combine("speech.wav"),
+                "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", Path.Combine(results, "footage-franck.mp4")],
+                TimeSpan.FromMinutes(1), ct);
         }
 
         public ValueTask DisposeAsync()
