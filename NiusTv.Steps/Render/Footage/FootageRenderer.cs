@@ -89,6 +89,8 @@ public sealed class FootageRenderer : IRenderer
         private readonly bool _keyed;
         private readonly int _keyChannel;
         private readonly float _keyDominance, _keyHigh, _keyLow;
+        private readonly float[] _keyRgb = new float[3];
+        private readonly byte[] _matteRow;
 
         public int[] BaseFrames { get; }
         public int[] MouthFrames { get; }
@@ -111,6 +113,7 @@ public sealed class FootageRenderer : IRenderer
             _sample = new byte[_w * _h * 3];
             _alpha = new float[_w * _h];
             _matte = new byte[_w * _h];
+            _matteRow = new byte[Math.Max(_w, _h)];
             _pixels = GC.AllocateUninitializedArray<byte>(_sw * _sh * 4, pinned: true);
             _pixelMemory = _pixels;
             Decode(index, ct);
@@ -126,6 +129,7 @@ public sealed class FootageRenderer : IRenderer
             {
                 var (kr, kg, kb) = KeyColour(clip.Key!, _baseFrames[bases[0]]);
                 Span<int> k = [kr, kg, kb];
+                (_keyRgb[0], _keyRgb[1], _keyRgb[2]) = (kr, kg, kb);
                 _keyChannel = k[2] >= k[0] && k[2] >= k[1] ? 2 : k[1] >= k[0] ? 1 : 0;
                 int other = Math.Max(k[(_keyChannel + 1) % 3], k[(_keyChannel + 2) % 3]);
                 _keyDominance = Math.Max(20, k[_keyChannel] - other);
@@ -363,13 +367,16 @@ public sealed class FootageRenderer : IRenderer
         }
 
         /// <summary>The matte (255 = presenter) from how much the key's dominant channel exceeds the other two,
-        /// relative to the screen's own excess, then the spill removed: that channel is held to the larger of the
-        /// other two wherever the presenter shows.</summary>
+        /// relative to the screen's own excess. Edge pixels, part presenter and part screen, get the screen's share
+        /// taken out of their colour (so no light fringe is left), then the spill is removed: the key channel is
+        /// held to the larger of the other two wherever the presenter shows. The matte is smoothed by a 3×3 binomial
+        /// filter so the upscaled edge does not show steps.</summary>
         private unsafe void Key()
         {
             int c0 = _keyChannel, c1 = (c0 + 1) % 3, c2 = (c0 + 2) % 3;
             float invDom = 1 / _keyDominance, low = _keyLow, span = _keyHigh - _keyLow;
-            fixed (byte* comp = _composite, matte = _matte)
+            float k0 = _keyRgb[0], k1 = _keyRgb[1], k2 = _keyRgb[2];
+            fixed (byte* comp = _composite, matte = _matte, row = _matteRow)
             {
                 int n = _w * _h;
                 for (int i = 0; i < n; i++)
@@ -380,10 +387,32 @@ public sealed class FootageRenderer : IRenderer
                     float a = 1 - Math.Clamp((ratio - low) / span, 0, 1);
                     a = a * a * (3 - 2 * a);
                     matte[i] = (byte)(a * 255 + 0.5f);
+                    if (a is > 0.2f and < 0.98f)
+                    {
+                        float inv = 1 / a, screen = 1 - a;
+                        p[0] = Clamp((p[0] - screen * k0) * inv);
+                        p[1] = Clamp((p[1] - screen * k1) * inv);
+                        p[2] = Clamp((p[2] - screen * k2) * inv);
+                        other = Math.Max(p[c1], p[c2]);
+                    }
                     if (p[c0] > other) p[c0] = (byte)other;
+                }
+                // Separable [1 2 1] / 4 on the matte, rows then columns.
+                for (int y = 0; y < _h; y++)
+                {
+                    byte* m = matte + y * _w;
+                    for (int x = 0; x < _w; x++) row[x] = m[x];
+                    for (int x = 1; x < _w - 1; x++) m[x] = (byte)((row[x - 1] + 2 * row[x] + row[x + 1] + 2) >> 2);
+                }
+                for (int x = 0; x < _w; x++)
+                {
+                    for (int y = 0; y < _h; y++) row[y] = matte[y * _w + x];
+                    for (int y = 1; y < _h - 1; y++) matte[y * _w + x] = (byte)((row[y - 1] + 2 * row[y] + row[y + 1] + 2) >> 2);
                 }
             }
         }
+
+        private static byte Clamp(float v) => (byte)(v <= 0 ? 0 : v >= 255 ? 255 : v + 0.5f);
 
         /// <summary>The composite (and backdrop) into the slot, bilinearly, as BGRA.</summary>
         private unsafe void Frame()
