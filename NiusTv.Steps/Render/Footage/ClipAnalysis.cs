@@ -49,6 +49,7 @@ public sealed class ClipAnalysis
         Opening = new double[n];
         Width = new double[n];
         Features = new float[n][];
+        ContextCost = new float[n];
         var faceHeights = new List<double>();
         for (int i = 0; i < n; i++)
         {
@@ -76,7 +77,6 @@ public sealed class ClipAnalysis
         MedianFaceHeight = Percentile(faceHeights, 0.5);
         (BaseStart, BaseLength) = CalmStretch();
         ReferenceFrame = Enumerable.Range(BaseStart, BaseLength).MinBy(i => Opening[i]);
-        ContextCost = new float[n];
         var baseFrames = Enumerable.Range(BaseStart, BaseLength).ToArray();
         double br = baseFrames.Average(i => index.Colours[3 * i]), bg = baseFrames.Average(i => index.Colours[3 * i + 1]);
         double bb = baseFrames.Average(i => index.Colours[3 * i + 2]);

@@ -225,13 +225,13 @@ internal static class FootageTestSupport
         {
             int k = picks[c];
             using var output = Image(anchorFrames[k], cw, ch, bgra: true);
-            canvas.DrawImage(output, c * cw, 0);
+            canvas.DrawImage(output, SKRect.Create(c * cw, 0, cw, ch), new SKSamplingOptions(SKFilterMode.Nearest));
             using var b = Image(clipFrames[rendered.Bases[k]], clip.Info.Width, clip.Info.Height, bgra: false);
             canvas.DrawImage(b, SKRect.Create(c * cw, ch + 20, cw, sh), new SKSamplingOptions(SKFilterMode.Linear));
             using var m = Image(clipFrames[rendered.Mouths[k]], clip.Info.Width, clip.Info.Height, bgra: false);
             canvas.DrawImage(m, SKRect.Create(c * cw, ch + 40 + sh, cw, sh), new SKSamplingOptions(SKFilterMode.Linear));
-            canvas.DrawText($"out {k}  base {rendered.Bases[k]}", c * cw + 4, ch + 15, font, paint);
-            canvas.DrawText($"mouth {rendered.Mouths[k]}", c * cw + 4, ch + 35 + sh, font, paint);
+            canvas.DrawText($"out {k}  base {rendered.Bases[k]}", c * cw + 4, ch + 15, SKTextAlign.Left, font, paint);
+            canvas.DrawText($"mouth {rendered.Mouths[k]}", c * cw + 4, ch + 35 + sh, SKTextAlign.Left, font, paint);
         }
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         using var data = sheet.Encode(SKEncodedImageFormat.Png, 90);
