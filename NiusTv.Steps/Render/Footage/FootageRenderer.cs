@@ -248,24 +248,33 @@ public sealed class FootageRenderer : IRenderer
         {
             var baseRgb = _baseFrames[BaseFrames[k]];
             Buffer.BlockCopy(baseRgb, 0, _composite, 0, baseRgb.Length);
-            CompositeMouth(k, baseRgb);
+            CompositeMouth(k, MouthFrames[k], baseRgb, 1f);
+            // Where the mouth cuts to an unrelated part of the clip, half of the previous mouth stays for this one
+            // frame (both are warped to the same lips, so nothing doubles): the cut dissolves instead of popping.
+            if (k > 0 && MouthFrames[k] - MouthFrames[k - 1] is < 0 or > 2) CompositeMouth(k, MouthFrames[k - 1], _composite, 0.5f);
             if (_keyed) Key();
             Frame();
         }
 
-        private unsafe void CompositeMouth(int k, byte[] baseRgb)
+        /// <summary>Warps the lower face of clip frame <paramref name="m"/> onto the intended face of output frame
+        /// <paramref name="k"/> over <paramref name="baseRgb"/> (which may be the composite itself), into the
+        /// composite, with the mask scaled by <paramref name="strength"/>.</summary>
+        private unsafe void CompositeMouth(int k, int m, byte[] baseRgb, float strength)
         {
             var target = _track.Frames[k];
             Span<float> dstFace = stackalloc float[136];
             for (int i = 0; i < 68; i++) { dstFace[2 * i] = target[i][0]; dstFace[2 * i + 1] = target[i][1]; }
             Vertices(dstFace, _dst);
-            int m = MouthFrames[k];
             Vertices(_clip.Analysis.Index.Faces[m]!, _src);
             var crop = _mouthCrops[m];
 
             int minX = _w, minY = _h, maxX = -1, maxY = -1;
-            _edge.Clear();
-            _lastBase = baseRgb;
+            bool primary = strength >= 1;
+            if (primary)
+            {
+                _edge.Clear();
+                _lastBase = baseRgb;
+            }
             fixed (byte* samplePtr = _sample, cropPtr = crop.Rgb)
             fixed (float* alphaPtr = _alpha)
             {
@@ -297,7 +306,7 @@ public sealed class FootageRenderer : IRenderer
                             if (l0 < -1e-4f || l1 < -1e-4f || l2 < -1e-4f) continue;
                             float al = l0 * aa + l1 * ab + l2 * ac;
                             if (al <= 0) continue;
-                            al = al * al * (3 - 2 * al);
+                            al = al * al * (3 - 2 * al) * strength;
                             float sx = Math.Clamp(l0 * sax + l1 * sbx + l2 * scx, 0, cwMax);
                             float sy = Math.Clamp(l0 * say + l1 * sby + l2 * scy, 0, chMax);
                             int ix = (int)sx, iy = (int)sy;
@@ -349,7 +358,7 @@ public sealed class FootageRenderer : IRenderer
                                 float al = alphaPtr[o];
                                 if (al <= 0) continue;
                                 alphaPtr[o] = 0;
-                                if (al is > 0.35f and < 0.65f) _edge.Add(o);
+                                if (primary && al is > 0.35f and < 0.65f) _edge.Add(o);
                                 int i3 = 3 * o;
                                 comp[i3] = Blend(basePtr[i3], samplePtr[i3] * or, al);
                                 comp[i3 + 1] = Blend(basePtr[i3 + 1], samplePtr[i3 + 1] * og, al);
