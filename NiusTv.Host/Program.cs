@@ -27,6 +27,7 @@ public static class Program
             ModelVerbs.Models(),
             G2pVerbs.G2p(),
             G2pVerbs.Train(),
+            PresenterVerbs.Presenter(),
             ScalerVerbs.Scaler(),
             Manager.ClusterManagerVerb.Create(),
             Bench.BenchVerbs.Bench(),

@@ -30,8 +30,10 @@ public static class PresenterBench
     {
         var presenter = new Option<string>("--presenter") { Description = "presenter profile to measure", DefaultValueFactory = _ => "default" };
         var frames = new Option<int>("--frames") { Description = "frames rendered and encoded per size", DefaultValueFactory = _ => 300 };
-        var cmd = new Command("presenter", "landmark detection ms per reference frame; mouth synthesis, rendering (per renderer) and anchor.mkv encoding frames per second at the 1024x512 and 2048x1024 anchor slots")
-            { presenter, frames, CommonOptions.Json };
+        var clipOption = new Option<string?>("--clip") { Description = "talking clip for the footage renderer and the index build (default: the FGNet clip scripts/setup caches, when it is there)" };
+        var clipSeconds = new Option<double>("--clip-seconds") { Description = "seconds of the clip indexed (the build time is reported per minute of clip)", DefaultValueFactory = _ => 30 };
+        var cmd = new Command("presenter", "landmark detection ms per reference frame; mouth synthesis, rendering (per renderer) and anchor.mkv encoding frames per second at the 1024x512 and 2048x1024 anchor slots; with a clip, its index build time per minute of clip and the footage renderer's frames per second")
+            { presenter, frames, clipOption, clipSeconds, CommonOptions.Json };
         cmd.SetAction(async (r, ct) =>
         {
             var json = r.GetValue(CommonOptions.Json);
@@ -64,10 +66,14 @@ public static class PresenterBench
                     var output = $"{w}x{h}";
                     var (mouth, track) = MouthSynthesis(reference, output, sw, sh, n, fps);
                     Add(mouth);
-                    foreach (var renderer in renderers.Values.OrderBy(x => x.Name != "warp").ThenBy(x => x.Name, StringComparer.Ordinal))
+                    foreach (var renderer in renderers.Values.Where(x => x.Name != "footage" || reference.Clip is not null)
+                                 .OrderBy(x => x.Name != "warp").ThenBy(x => x.Name, StringComparer.Ordinal))
                         Add(await MeasureRenderer(renderer, reference, track, output, sw, sh, ct));
                     Add(await MeasureEncoding(reference, track, output, sw, sh, scratch.FullName, ct));
                 }
+                var clip = r.GetValue(clipOption) ?? DemoFranck.ClipPath;
+                if (File.Exists(clip)) await MeasureFootage(clip, r.GetValue(clipSeconds), settings, scratch.FullName, n, Add, ct);
+                else Add(new Stage("render footage", "-", 0, 0, 0, null, $"no clip: {clip} is missing (scripts/setup fetches it)"));
                 var report = new Report(Environment.MachineName, Environment.ProcessorCount, detection, stages);
                 if (json) Console.WriteLine(JsonSerializer.Serialize(report, NodeHost.Json));
                 else Print(report);
@@ -144,6 +150,47 @@ public static class PresenterBench
         var clock = Stopwatch.StartNew();
         await renderer.RenderAsync(request, _ => { count++; return ValueTask.CompletedTask; }, new Progress<double>(), ct);
         return new Stage($"render {renderer.Name}", output, sw, sh, count, Math.Round(count / clock.Elapsed.TotalSeconds, 1));
+    }
+
+    /// <summary>The clip presenter's costs: building its index (dlib on every frame of <paramref name="seconds"/> of
+    /// the clip, from a fresh cache) per minute of clip, and the footage renderer at both anchor slots: frames drawn
+    /// per second, with the one-off planning and decoding of the needed clip frames reported beside it.</summary>
+    private static async Task MeasureFootage(string clip, double seconds, NodeSettings settings, string scratch, int frames,
+        Action<Stage> add, CancellationToken ct)
+    {
+        var root = Directory.CreateDirectory(Path.Combine(scratch, "clip-presenters", "bench-clip")).FullName;
+        File.CreateSymbolicLink(Path.Combine(root, "clip" + Path.GetExtension(clip)), Path.GetFullPath(clip));
+        File.WriteAllText(Path.Combine(root, "presenter.json"), JsonSerializer.Serialize(new
+        {
+            name = "bench-clip", clip = "clip" + Path.GetExtension(clip), key = "blue", use = new { from = 0, to = seconds },
+        }));
+        var library = new PresenterLibrary(Path.GetDirectoryName(root)!, Path.Combine(scratch, "clip-cache"),
+            () => new DlibFaceLandmarkDetector(settings.LandmarkModel));
+        var clock = Stopwatch.StartNew();
+        PresenterReference reference;
+        try { reference = library.Reference("bench-clip"); }
+        catch (NiusTv.Steps.StepFailure e) { throw new CliException(e.Message); }
+        var indexSeconds = clock.Elapsed.TotalSeconds;
+        var index = reference.Clip!.Analysis.Index;
+        var clipMinutes = index.Count / index.Fps / 60;
+        add(new Stage("index clip", $"{index.Width}x{index.Height}", index.Width, index.Height, index.Count, Math.Round(index.Count / indexSeconds, 1),
+            $"{indexSeconds / clipMinutes:0.0} s per minute of clip ({indexSeconds:0.0} s for {index.Count / index.Fps:0} s)"));
+        var renderer = new NiusTv.Steps.Render.Footage.FootageRenderer();
+        foreach (var (w, h, fps) in Outputs)
+        {
+            var (sw, sh) = RenderStep.SlotSize(w, h);
+            var track = LandmarkAnimator.Animate(reference, Phones(frames, fps), (double)frames / fps, fps, "bench");
+            var request = new RenderRequest("bench", StoryPriority.Normal, reference, track, sw, sh);
+            clock.Restart();
+            using var session = renderer.Open(request, ct);
+            var prepare = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            for (int k = 0; k < track.Frames.Length; k++) session.Draw(k);
+            var draw = clock.Elapsed.TotalSeconds;
+            add(new Stage("render footage", $"{w}x{h}", sw, sh, track.Frames.Length, Math.Round(track.Frames.Length / draw, 1),
+                $"keyed; plan and decode {prepare:0.00} s once per story; {track.Frames.Length / (prepare + draw):0} fps with it"));
+        }
+        await Task.CompletedTask;
     }
 
     /// <summary>Frames per second through the anchor encoder alone (frames rendered beforehand, written from

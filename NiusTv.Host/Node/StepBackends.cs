@@ -60,7 +60,7 @@ public static class StepBackends
                 new SpeechStep(speech),
                 Phonemes(settings, pronouncer),
                 new LandmarksStep(presenters),
-                new RenderStep(Renderer(settings, renderers), presenters, admission),
+                new RenderStep(Renderer(settings, renderers), presenters, admission, clipRenderer: renderers["footage"]),
                 new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
                 new PublishStep(videos),
             ], models, notes, renderers, pronouncer);
@@ -103,6 +103,7 @@ public static class StepBackends
         renderers[warp.Name] = warp;
         var sketch = new SketchRenderer();
         renderers[sketch.Name] = sketch;
+        renderers["footage"] = new NiusTv.Steps.Render.Footage.FootageRenderer();
         if (settings.Pix2PixHDCheckpoint is { } path)
         {
             Pix2PixHDCheckpoint checkpoint;

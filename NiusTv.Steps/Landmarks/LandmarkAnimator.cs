@@ -19,11 +19,15 @@ public static class LandmarkAnimator
     /// <summary>Animates the presenter's face over <paramref name="duration"/> seconds of speech.</summary>
     /// <param name="storyId">Seeds blinks and head motion: the same story always gives the same frames.</param>
     /// <exception cref="InvalidDataException">The phone track holds a phone that is not a CMU phone or SIL.</exception>
-    public static LandmarkTrack Animate(PresenterReference presenter, PhoneTrack phones, double duration, int fps, string storyId)
+    /// <param name="loudness">For a clip presenter: the speech's loudness per output frame
+    /// (<see cref="LipSync.LoudnessEnvelope"/>), which scales its mouth's opening. Ignored for a photo presenter.</param>
+    public static LandmarkTrack Animate(PresenterReference presenter, PhoneTrack phones, double duration, int fps, string storyId,
+        double[]? loudness = null)
     {
         if (fps < 1) throw new ArgumentOutOfRangeException(nameof(fps), fps, "fps must be at least 1");
         if (!double.IsFinite(duration) || duration < 0)
             throw new ArgumentOutOfRangeException(nameof(duration), duration, "duration must be a finite number of seconds, 0 or more");
+        if (presenter.Clip is { } clip) return Render.Footage.FootageAnimator.Animate(presenter, clip, phones, duration, fps, loudness);
         var face = new FaceAnimator(presenter.Face);
         var mouth = MouthTrajectory.FromPhones(phones, minClosure: 1.0 / fps);
         var idle = new IdleMotion(storyId);

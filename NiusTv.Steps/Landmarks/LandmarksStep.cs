@@ -45,7 +45,14 @@ public sealed class LandmarksStep(IPresenterLibrary presenters) : IStoryStep
         catch (InvalidDataException e) { throw StepFailure.Retryable($"{SpeechStep.WavFileName}: {e.Message}", e); }
 
         LandmarkTrack track;
-        try { track = LandmarkAnimator.Animate(reference, phones, duration, story.Output.Fps, story.Id); }
+        // A clip presenter's mouth also follows the speech's loudness (the jaw opens wider on louder syllables).
+        double[]? loudness = null;
+        if (reference.Clip is not null)
+        {
+            try { loudness = LipSync.LoudnessEnvelope(WaveFile.Read(input.PathOf(SpeechStep.WavFileName)), story.Output.Fps); }
+            catch (InvalidDataException e) { throw StepFailure.Retryable($"{SpeechStep.WavFileName}: {e.Message}", e); }
+        }
+        try { track = LandmarkAnimator.Animate(reference, phones, duration, story.Output.Fps, story.Id, loudness); }
         catch (InvalidDataException e)
         {
             // Rerunning this step would read the same file again: only a fixed phonemes step can help.

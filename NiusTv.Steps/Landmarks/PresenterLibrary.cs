@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
+using NiusTv.Steps.Render.Footage;
 using SkiaSharp;
 
 namespace NiusTv.Steps.Landmarks;
@@ -41,16 +42,24 @@ public sealed class PresenterLibrary : IPresenterLibrary
         var problems = new List<string>();
         foreach (var name in Names)
         {
-            try { ReadManifest(name); }
+            try
+            {
+                var (manifest, media) = ReadManifest(name);
+                if (manifest.Clip is not null) CheckClip(name, manifest, media);
+            }
             catch (StepFailure e) { problems.Add(e.Message); }
         }
         if (problems.Count == 0 && Names.Count == 0) problems.Add($"the presenters folder {_root} holds no presenter (a folder with presenter.json)");
         return problems;
     }
 
-    public PresenterReference Reference(string name)
+    public PresenterReference Reference(string name) => Reference(name, null);
+
+    /// <summary>The presenter's reference; for a clip presenter whose index is not cached yet, the index is built
+    /// first (dlib on every frame), reporting frames done out of frames in the clip.</summary>
+    public PresenterReference Reference(string name, IProgress<(int Done, int Total)>? indexProgress)
     {
-        var lazy = _references.GetOrAdd(name, n => new Lazy<PresenterReference>(() => Load(n), LazyThreadSafetyMode.ExecutionAndPublication));
+        var lazy = _references.GetOrAdd(name, n => new Lazy<PresenterReference>(() => Load(n, indexProgress), LazyThreadSafetyMode.ExecutionAndPublication));
         try { return lazy.Value; }
         catch
         {
@@ -63,13 +72,18 @@ public sealed class PresenterLibrary : IPresenterLibrary
     /// <summary>Whether a cached reference exists for the presenter's current photo (for status views and tests).</summary>
     public bool IsCached(string name)
     {
-        var (manifest, photo) = ReadManifest(name);
-        return File.Exists(CachePath(manifest.Name, Sha256(photo)));
+        var (manifest, media) = ReadManifest(name);
+        return manifest.Clip is null ? File.Exists(CachePath(manifest.Name, Sha256(media)))
+            : File.Exists(ClipCachePath(manifest, Sha256(media)) + ".index");
     }
 
-    private PresenterReference Load(string name)
+    /// <summary>Whether the presenter is made from a clip (without loading it).</summary>
+    public bool IsClip(string name) => ReadManifest(name).Manifest.Clip is not null;
+
+    private PresenterReference Load(string name, IProgress<(int Done, int Total)>? indexProgress)
     {
         var (manifest, photo) = ReadManifest(name);
+        if (manifest.Clip is not null) return LoadClip(name, manifest, photo, indexProgress);
         var sha = Sha256(photo);
         var cache = CachePath(name, sha);
         if (File.Exists(cache))
@@ -110,21 +124,124 @@ public sealed class PresenterLibrary : IPresenterLibrary
         try { manifest = JsonSerializer.Deserialize<PresenterManifest>(File.ReadAllText(file), Json); }
         catch (JsonException e) { throw StepFailure.Permanent($"presenter '{name}': {file} is not valid JSON: {e.Message}"); }
         if (manifest is null) throw StepFailure.Permanent($"presenter '{name}': {file} is empty");
-        if (string.IsNullOrWhiteSpace(manifest.Photo))
-            throw StepFailure.Permanent($"presenter '{name}': {file} has no \"photo\"");
-        if (manifest.Photo.Contains('/') || manifest.Photo.Contains('\\') || manifest.Photo.Contains(".."))
-            throw StepFailure.Permanent($"presenter '{name}': \"photo\" in {file} must be a file name inside the presenter's folder, not '{manifest.Photo}'");
+        if (string.IsNullOrWhiteSpace(manifest.Photo) && string.IsNullOrWhiteSpace(manifest.Clip))
+            throw StepFailure.Permanent($"presenter '{name}': {file} has neither a \"photo\" nor a \"clip\"");
+        var field = string.IsNullOrWhiteSpace(manifest.Clip) ? "photo" : "clip";
+        var mediaName = field == "clip" ? manifest.Clip! : manifest.Photo!;
+        foreach (var (f, value) in new[] { (field, mediaName), ("backdrop", manifest.Backdrop) })
+            if (value is not null && (value.Contains('/') || value.Contains('\\') || value.Contains("..")))
+                throw StepFailure.Permanent($"presenter '{name}': \"{f}\" in {file} must be a file name inside the presenter's folder, not '{value}'");
         var framing = manifest.Framing ?? new PresenterFraming();
         if (framing.FaceHeight is <= 0.05 or > 1.5)
             throw StepFailure.Permanent($"presenter '{name}': \"framing.faceHeight\" in {file} must be between 0.05 and 1.5, not {framing.FaceHeight}");
         if (framing.FaceCentreY is < 0 or > 1)
             throw StepFailure.Permanent($"presenter '{name}': \"framing.faceCentreY\" in {file} must be between 0 and 1, not {framing.FaceCentreY}");
-        var photo = Path.Combine(folder, manifest.Photo);
-        if (!File.Exists(photo)) throw StepFailure.Permanent($"presenter '{name}': the photo {photo} named in {file} is missing");
+        var photo = Path.Combine(folder, mediaName);
+        if (!File.Exists(photo)) throw StepFailure.Permanent($"presenter '{name}': the {field} {photo} named in {file} is missing");
+        if (field == "clip")
+        {
+            if (manifest.Key is not null && ChromaKeySpec.TryParse(manifest.Key, manifest.KeyTolerance, out var keyError) is null)
+                throw StepFailure.Permanent($"presenter '{name}': \"key\" in {file}: {keyError}");
+            if (manifest.Backdrop is not null && !File.Exists(Path.Combine(folder, manifest.Backdrop)))
+                throw StepFailure.Permanent($"presenter '{name}': the backdrop {Path.Combine(folder, manifest.Backdrop)} named in {file} is missing");
+            if (manifest.Use is { } use && (use.From < 0 || use.To is { } to && to <= use.From))
+                throw StepFailure.Permanent($"presenter '{name}': \"use\" in {file} must have 0 ≤ from < to, not from {use.From} to {use.To}");
+        }
         return (manifest with { Name = name, Framing = framing }, photo);
     }
 
     private string CachePath(string name, string sha) => Path.Combine(_cacheDir, $"{name}-{sha[..16]}.json");
+
+    /// <summary>Index and reference frame of a clip, by its content and the range used (without the extension).</summary>
+    private string ClipCachePath(PresenterManifest manifest, string sha)
+    {
+        var use = manifest.Use ?? new ClipRange();
+        var range = FormattableString.Invariant($"{use.From:0.###}-{(use.To is { } t ? t.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "end")}");
+        return Path.Combine(_cacheDir, $"clip-{sha[..16]}-{range}");
+    }
+
+    private static ClipVideoInfo ProbeClip(string name, string clip)
+    {
+        try { return ClipVideo.Probe(clip); }
+        catch (InvalidDataException e)
+        {
+            throw StepFailure.Permanent($"presenter '{name}': the clip {clip} is not a video this node can decode ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Start-up check of a clip presenter: the clip must be a video ffprobe reads, and a cached index must
+    /// have found faces (the index itself is built on first use).</summary>
+    private void CheckClip(string name, PresenterManifest manifest, string clip)
+    {
+        ProbeClip(name, clip);
+        var index = ClipIndex.TryLoad(ClipCachePath(manifest, Sha256(clip)) + ".index", Sha256(clip));
+        if (index is not null) EnsureFaces(name, clip, new ClipAnalysis(index));
+    }
+
+    private static void EnsureFaces(string name, string clip, ClipAnalysis analysis)
+    {
+        if (analysis.Candidates.Length < Math.Min(25, analysis.Index.Count) || analysis.Candidates.Length == 0)
+            throw StepFailure.Permanent($"presenter '{name}': no usable face in the clip {clip} (a face in {analysis.Index.FacesFound} " +
+                $"of {analysis.Index.Count} frames); use a clip of a frontal, well-lit face that talks");
+    }
+
+    private PresenterReference LoadClip(string name, PresenterManifest manifest, string clip, IProgress<(int Done, int Total)>? progress)
+    {
+        var sha = Sha256(clip);
+        var info = ProbeClip(name, clip);
+        var cache = ClipCachePath(manifest, sha);
+        var use = manifest.Use ?? new ClipRange();
+        var index = ClipIndex.TryLoad(cache + ".index", sha);
+        if (index is null)
+        {
+            try { index = ClipIndex.Build(clip, sha, info, use.From, use.To, _detector.Value, progress); }
+            catch (InvalidDataException e)
+            {
+                throw StepFailure.Permanent($"presenter '{name}': the clip {clip} is not a video this node can decode ({e.Message})", e);
+            }
+            var analysisFirst = new ClipAnalysis(index);
+            EnsureFaces(name, clip, analysisFirst);
+            Directory.CreateDirectory(_cacheDir);
+            index.Save(cache + ".index");
+        }
+        var analysis = new ClipAnalysis(index);
+        EnsureFaces(name, clip, analysis);
+        var still = cache + ".png";
+        if (!File.Exists(still)) SaveStill(clip, info, index.From + analysis.ReferenceFrame / index.Fps, still);
+        var f = index.Faces[analysis.ReferenceFrame]!;
+        var points = new float[68][];
+        for (int i = 0; i < 68; i++) points[i] = [f[2 * i], f[2 * i + 1]];
+        var box = new FaceBox((int)points.Min(p => p[0]), (int)points.Min(p => p[1]), (int)Math.Ceiling(points.Max(p => p[0])),
+            (int)Math.Ceiling(points.Max(p => p[1])));
+        var folder = Path.GetDirectoryName(clip)!;
+        var key = manifest.Key is null ? null : ChromaKeySpec.TryParse(manifest.Key, manifest.KeyTolerance, out _);
+        var backdrop = manifest.Backdrop is null ? null : Path.Combine(folder, manifest.Backdrop);
+        return new PresenterReference(name, still, sha, index.Width, index.Height, new DetectedFace(box, points), manifest.Framing)
+        {
+            Clip = new ClipPresenter(clip, sha, info, analysis, key, backdrop),
+        };
+    }
+
+    /// <summary>The reference frame as a PNG, the "photo" of a clip presenter for renderers that draw a photo.</summary>
+    private static void SaveStill(string clip, ClipVideoInfo info, double at, string path)
+    {
+        byte[]? frame = null;
+        ClipVideo.Decode(clip, info, at, null, (_, rgb) => { frame = rgb.ToArray(); return false; });
+        if (frame is null) return;
+        using var bitmap = new SKBitmap(new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        unsafe
+        {
+            var dst = (byte*)bitmap.GetPixels();
+            for (int i = 0, j = 0; i < frame.Length; i += 3, j += 4)
+            {
+                dst[j] = frame[i]; dst[j + 1] = frame[i + 1]; dst[j + 2] = frame[i + 2]; dst[j + 3] = 255;
+            }
+        }
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
+        using (var stream = File.Create(temp)) data.SaveTo(stream);
+        File.Move(temp, path, overwrite: true);
+    }
 
     private static string Sha256(string path)
     {

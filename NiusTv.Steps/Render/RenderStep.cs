@@ -18,10 +18,14 @@ public sealed class RenderStep : IStoryStep
     private readonly IPresenterLibrary _presenters;
     private readonly IGpuAdmission? _admission;
     private readonly AnchorEncoding _encoding;
+    private readonly IRenderer? _clipRenderer;
 
     /// <param name="admission">Needed only when <paramref name="renderer"/> needs the GPU.</param>
-    public RenderStep(IRenderer renderer, IPresenterLibrary presenters, IGpuAdmission? admission, AnchorEncoding? encoding = null)
+    /// <param name="clipRenderer">The renderer for presenters made from a clip (<c>footage</c>); null: the one renderer for all.</param>
+    public RenderStep(IRenderer renderer, IPresenterLibrary presenters, IGpuAdmission? admission, AnchorEncoding? encoding = null,
+        IRenderer? clipRenderer = null)
     {
+        _clipRenderer = clipRenderer;
         if (renderer.NeedsGpu && admission is null)
             throw new ArgumentException($"the '{renderer.Name}' renderer needs the GPU, so it needs a GPU admission", nameof(admission));
         _renderer = renderer;
@@ -58,12 +62,14 @@ public sealed class RenderStep : IStoryStep
         var presenter = _presenters.Reference(story.Presenter);
         var (width, height) = SlotSize(story.Output.Width, story.Output.Height);
         var request = new RenderRequest(story.Id, story.Priority, presenter, track, width, height);
+        // A clip presenter is drawn from its own footage; a photo presenter by the configured renderer.
+        var renderer = presenter.Clip is not null && _clipRenderer is not null ? _clipRenderer : _renderer;
 
         var anchorPath = Path.Combine(input.Workspace, AnchorFile);
         var partial = Path.Combine(input.Workspace, $"anchor.{Guid.NewGuid():N}.part.mkv");
         try
         {
-            await RenderAndEncode(request, partial, progress, ct);
+            await RenderAndEncode(renderer, request, partial, progress, ct);
             File.Move(partial, anchorPath, overwrite: true);
         }
         finally
@@ -75,16 +81,16 @@ public sealed class RenderStep : IStoryStep
         return new StepOutput(new Dictionary<string, string> { [AnchorArtifact] = AnchorFile });
     }
 
-    private async Task RenderAndEncode(RenderRequest request, string output, IProgress<double> progress, CancellationToken ct)
+    private async Task RenderAndEncode(IRenderer renderer, RenderRequest request, string output, IProgress<double> progress, CancellationToken ct)
     {
         await using var encoder = new AnchorEncoder(output, request.Width, request.Height, request.Track.Fps, _encoding);
         // The renderer reports its own progress; the last few percent are ffmpeg finishing.
         var scaled = new Progress(progress, 0.97);
         // A renderer that needs the GPU renders under a grant (released before ffmpeg finishes the file).
-        if (_admission is null) await _renderer.RenderAsync(request, frame => encoder.WriteAsync(frame, ct), scaled, ct);
-        else await _renderer.RenderAdmittedAsync(_admission, request, frame => encoder.WriteAsync(frame, ct), scaled, ct);
+        if (_admission is null) await renderer.RenderAsync(request, frame => encoder.WriteAsync(frame, ct), scaled, ct);
+        else await renderer.RenderAdmittedAsync(_admission, request, frame => encoder.WriteAsync(frame, ct), scaled, ct);
         if (encoder.Frames != request.Track.Frames.Length)
-            throw StepFailure.Retryable($"the '{_renderer.Name}' renderer gave {encoder.Frames} frames for {request.Track.Frames.Length} landmark frames");
+            throw StepFailure.Retryable($"the '{renderer.Name}' renderer gave {encoder.Frames} frames for {request.Track.Frames.Length} landmark frames");
         await encoder.CompleteAsync(ct);
     }
 

@@ -25,6 +25,15 @@ public sealed class SlotFraming
         Scale = (float)(presenter.Framing.FaceHeight * height / box.Height);
         OffsetX = width / 2f - Scale * (box.Left + box.Right) / 2f;
         OffsetY = (float)(presenter.Framing.FaceCentreY * height) - Scale * (box.Top + box.Bottom) / 2f;
+        if (presenter.Clip is not null)
+        {
+            // Footage has no edge to extend past: the clip always covers the whole slot, the face as near its
+            // framing as that allows (a head-and-shoulders clip sits on the slot's bottom edge).
+            Scale = Math.Max(Scale, Math.Max((float)width / presenter.Width, (float)height / presenter.Height));
+            OffsetX = Math.Clamp(width / 2f - Scale * (box.Left + box.Right) / 2f, width - Scale * presenter.Width, 0);
+            OffsetY = Math.Clamp((float)(presenter.Framing.FaceCentreY * height) - Scale * (box.Top + box.Bottom) / 2f,
+                height - Scale * presenter.Height, 0);
+        }
     }
 
     /// <summary>Photo pixels → slot pixels.</summary>

@@ -14,12 +14,13 @@ namespace NiusTv.Tests.Render;
 public class RenderWiringTests
 {
     [Fact]
-    public void Without_a_checkpoint_the_node_has_the_warp_and_sketch_renderers_and_warp_is_the_default()
+    public void Without_a_checkpoint_the_node_has_the_warp_sketch_and_footage_renderers_and_warp_is_the_default()
     {
         using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
         var renderers = StepBackends.Renderers(new NodeSettings(), models);
         Assert.Empty(models.Models);
-        Assert.Equal(["sketch", "warp"], renderers.Keys.Order());
+        Assert.Equal(["footage", "sketch", "warp"], renderers.Keys.Order());
+        Assert.False(renderers["footage"].NeedsGpu);
         Assert.False(renderers["sketch"].NeedsGpu);
         Assert.False(renderers["warp"].NeedsGpu);
         Assert.Equal("warp", StepBackends.Renderer(new NodeSettings(), renderers).Name);
@@ -84,7 +85,7 @@ public class RenderWiringTests
         await app.StartAsync(ct);
         try
         {
-            Assert.Equal(["pix2pixhd", "sketch", "warp"], app.Services.GetServices<IRenderer>().Select(r => r.Name).Order());
+            Assert.Equal(["footage", "pix2pixhd", "sketch", "warp"], app.Services.GetServices<IRenderer>().Select(r => r.Name).Order());
             var admission = app.Services.GetRequiredService<IGpuAdmission>();
             await using (var grant = await admission.AcquireAsync("wired", StoryPriority.Breaking, ct).WaitAsync(TimeSpan.FromSeconds(30), ct))
             {
