@@ -45,13 +45,14 @@ public static partial class OrphanGuard
     // Reads until the node's end of the pipe closes, then kills every tagged process (twice: a child may have been
     // forking while the first sweep ran). Grandchildren inherit the environment, so they go too.
     private const string WatchdogScript = """
+        exec >/dev/null 2>&1
         tag="$1"
         while read -r _; do :; done
         for sweep in 1 2; do
           for env in /proc/[0-9]*/environ; do
             pid=${env#/proc/}; pid=${pid%/environ}
             [ "$pid" = "$$" ] && continue
-            if tr '\0' '\n' < "$env" 2>/dev/null | grep -qxF "NIUSTV_NODE_PROCESS=$tag"; then kill -KILL "$pid" 2>/dev/null; fi
+            if { tr '\0' '\n' < "$env"; } 2>/dev/null | grep -qxF "NIUSTV_NODE_PROCESS=$tag"; then kill -KILL "$pid" 2>/dev/null; fi
           done
           sleep 0.2
         done
