@@ -21,6 +21,8 @@ public static class ImageInspector
     public static InspectedImage Inspect(string file, ImageLimits limits)
     {
         using var codec = SKCodec.Create(file, out var createResult);
+        if (codec is null && createResult == SKCodecResult.IncompleteInput)
+            throw new ImageRejectedException("cannot be decoded: the file is truncated before the end of its header");
         if (codec is null)
             throw new ImageRejectedException($"is not a JPEG, PNG or WebP image (its content is not a recognised image format: {createResult})");
 
