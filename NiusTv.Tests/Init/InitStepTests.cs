@@ -227,7 +227,8 @@ public sealed class InitStepTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_assets, "images"));
         TestFiles.MakeFifo(Path.Combine(_assets, "images", "pipe.jpg"));
 
-        var run = Fails(Input(new StoryImage("images/pipe.jpg", null, 0)));
+        // On a thread of its own: a blocking open() would otherwise hang the test itself, not fail it.
+        var run = Task.Run(() => Fails(Input(new StoryImage("images/pipe.jpg", null, 0))));
         var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10)));
         Assert.True(finished == run, "init waited on the FIFO");
         var failure = await run;
