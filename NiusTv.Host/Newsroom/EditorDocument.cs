@@ -24,11 +24,12 @@ public sealed record EditorDocument(string Id, string Title, IReadOnlyList<strin
         string Str(JsonElement o, string name, string fallback) =>
             o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : fallback;
         int Int(JsonElement o, string name, int fallback) =>
-            o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.TryGetInt32(out var i) ? i : fallback;
+            o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : fallback;
         var paragraphs = e.TryGetProperty("paragraphs", out var ps) && ps.ValueKind == JsonValueKind.Array
             ? ps.EnumerateArray().Select(p => p.ValueKind == JsonValueKind.String ? p.GetString()! : "").ToList() : [""];
         var images = e.TryGetProperty("images", out var ims) && ims.ValueKind == JsonValueKind.Array
             ? ims.EnumerateArray().Select(i => new EditorImage(Str(i, "uri", ""), Str(i, "caption", ""), Int(i, "paragraph", 0))).ToList() : [];
+        // A draft is whatever the editor (or a script) saved: any member may have any type, and none may break the page.
         var output = e.TryGetProperty("output", out var o) ? o : default;
         var d = Empty;
         return new EditorDocument(Str(e, "id", ""), Str(e, "title", ""), paragraphs.Count == 0 ? [""] : paragraphs, images,

@@ -1,7 +1,6 @@
-using Microsoft.AspNetCore.Http.Features;
 using NiusTv.Host.Node;
 using NiusTv.Steps.Init;
-using SkiaSharp;
+using NiusTv.Host.Admin;
 
 namespace NiusTv.Host.Newsroom;
 
@@ -24,9 +23,14 @@ public static class ImageUploads
                 return Results.BadRequest(new { error = $"'{storyId}' is not a story id (lowercase letters, digits and '-', 1 to 64)" });
             if (NodeSettings.IsGcs(settings.Assets))
                 return Results.BadRequest(new { error = $"the assets are in {settings.Assets}; uploads from the newsroom need a local --assets folder" });
+            // The body is the image's bytes. A form or text body is what another site's page can send without
+            // asking first; the newsroom sends the file's own type (or none), the CLI and scripts image/* or octet-stream.
+            if (ctx.Request.HasFormContentType || ctx.Request.ContentType?.StartsWith("text/", StringComparison.OrdinalIgnoreCase) == true)
+                return Results.Json(new { error = $"send the image's bytes as the body (Content-Type image/… or application/octet-stream), not '{ctx.Request.ContentType}'" },
+                    statusCode: StatusCodes.Status415UnsupportedMediaType);
             if (ctx.Request.ContentLength > MaxBytes) return TooLarge();
-            // Kestrel's own limit (30 MB) is below the pipeline's 50 MB; this endpoint counts the bytes itself.
-            if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxBytes + (1 << 20);
+            // Kestrel's limit for this node (2 MB) is below the pipeline's 50 MB; this endpoint counts the bytes itself.
+            AdminSurface.RaiseBodyLimit(ctx, MaxBytes + (1 << 20));
 
             var folder = Path.Combine(settings.AssetsLocation, "uploads", storyId);
             Directory.CreateDirectory(folder);
@@ -49,23 +53,24 @@ public static class ImageUploads
                 var ext = Sniff(temp);
                 if (ext is null)
                     return Results.BadRequest(new { error = "the file is not a JPEG, PNG or WebP image (judged by its content, not its name)" });
-                using (var codec = SKCodec.Create(temp))
+                // The same check as init, whole decode included: what the editor is told was accepted, init accepts.
+                InspectedImage image;
+                try { image = ImageInspector.Inspect(temp, ImageLimits.Default); }
+                catch (ImageRejectedException e)
                 {
-                    // Right magic bytes on a broken file would only fail later, in init, minutes after the editor left.
-                    if (codec is null || codec.Info.Width <= 0)
-                        return Results.BadRequest(new { error = $"the file starts like a {ext.ToUpperInvariant()} image but cannot be decoded" });
-                    string name;
-                    // Numbers count images of the story whatever their type (1.jpg, 2.png): one lock for the node,
-                    // since two uploads of one story can arrive at once.
-                    lock (NameLock)
-                    {
-                        var i = 1;
-                        while (Directory.EnumerateFiles(folder, $"{i}.*").Any()) i++;
-                        name = $"{i}.{ext}";
-                        File.Move(temp, Path.Combine(folder, name), overwrite: false);
-                    }
-                    return Results.Ok(new Uploaded($"uploads/{storyId}/{name}", ext, codec.Info.Width, codec.Info.Height, total));
+                    return Results.BadRequest(new { error = $"the upload {e.Message}" });
                 }
+                string name;
+                // Numbers count images of the story whatever their type (1.jpg, 2.png): one lock for the node,
+                // since two uploads of one story can arrive at once.
+                lock (NameLock)
+                {
+                    var i = 1;
+                    while (Directory.EnumerateFiles(folder, $"{i}.*").Any()) i++;
+                    name = $"{i}.{image.Extension}";
+                    File.Move(temp, Path.Combine(folder, name), overwrite: false);
+                }
+                return Results.Ok(new Uploaded($"uploads/{storyId}/{name}", image.Extension, image.Width, image.Height, total));
             }
             finally
             {

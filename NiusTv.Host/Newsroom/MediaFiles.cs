@@ -26,8 +26,11 @@ public static class MediaFiles
             var type = ImageUploads.ContentTypeOf(uri);
             if (type is null || NodeSettings.IsGcs(settings.Assets)) return Results.NotFound();
             // The store's own containment rules decide what is servable: nothing outside the assets root.
+            // A FIFO, device, empty file or symbolic link loop is refused by the store before anything is opened:
+            // a 404 that names the problem, never a request that hangs or a 500.
             try { return Results.Stream(await new LocalFolderAssetStore(settings.AssetsLocation).OpenReadAsync(uri, ct), type); }
-            catch (Exception e) when (e is AssetRejectedException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+            catch (AssetRejectedException e) { return Results.NotFound(new { error = e.Message }); }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
             {
                 return Results.NotFound();
             }

@@ -1,10 +1,10 @@
-using System.Security.Cryptography;
-using System.Text;
+using Microsoft.AspNetCore.Antiforgery;
+using NiusTv.Host.Admin;
 
 namespace NiusTv.Host.Newsroom;
 
 /// <summary>The newsroom's side of the admin token rule: a node bound beyond loopback demands the token, and a
-/// browser proves it once through the login form, which turns it into an HttpOnly cookie.</summary>
+/// browser proves it once through the login form, which gives it a signed ticket in an HttpOnly cookie.</summary>
 public static class NewsroomAuth
 {
     public const string CookieName = "nius_admin";
@@ -20,19 +20,35 @@ public static class NewsroomAuth
 
     public static void MapNewsroomLogin(this WebApplication app, string? token)
     {
-        app.MapGet(LoginPath, () => NewsroomPages.Html(NewsroomPages.Login(error: null)));
-        app.MapPost(LoginPath, async (HttpContext ctx) =>
+        app.MapGet(LoginPath, (HttpContext ctx, IAntiforgery antiforgery) => LoginPage(ctx, antiforgery, error: null));
+        app.MapPost(LoginPath, async (HttpContext ctx, IAntiforgery antiforgery, FailedTokenLimiter limiter) =>
         {
-            var form = await ctx.Request.ReadFormAsync();
-            var given = form["token"].ToString();
-            if (string.IsNullOrEmpty(token) || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(token)))
-                return NewsroomPages.Html(NewsroomPages.Login(string.IsNullOrEmpty(token)
-                    ? "this node has no admin token: the newsroom is open without logging in" : "that is not this node's admin token"), 401);
-            ctx.Response.Cookies.Append(CookieName, given, new CookieOptions
+            if (!ctx.Request.HasFormContentType) return LoginPage(ctx, antiforgery, "the login is a form post", 400);
+            // The form carries an antiforgery token, so no other site can log a browser in (to an account it chose).
+            try { await antiforgery.ValidateRequestAsync(ctx); }
+            catch (AntiforgeryValidationException)
             {
-                HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", Secure = ctx.Request.IsHttps,
-            });
+                return LoginPage(ctx, antiforgery, "the login form had expired or came from another page; log in again", 400);
+            }
+            if (string.IsNullOrEmpty(token))
+                return LoginPage(ctx, antiforgery, "this node has no admin token: the newsroom is open without logging in", 401);
+            if (limiter.IsLockedOut(ctx)) return TooMany(limiter);
+            var form = await ctx.Request.ReadFormAsync();
+            if (!AdminSurface.TokenMatches(form["token"].ToString(), token))
+                return limiter.CountFailure(ctx) ? LoginPage(ctx, antiforgery, "that is not this node's admin token", 401) : TooMany(limiter);
+            // The cookie holds a ticket signed and encrypted with this node's Data Protection keys, not the token:
+            // a stolen cookie expires and never reveals the secret the CLI and probes use.
+            await AdminSurface.SignInAsync(ctx);
             return Results.Redirect("/newsroom");
-        }).DisableAntiforgery();
+        }).DisableAntiforgery(); // validated above, with a page that says what went wrong instead of a bare 400
+    }
+
+    private static IResult TooMany(FailedTokenLimiter limiter) => NewsroomPages.Html(NewsroomPages.Login(
+        $"too many wrong tokens from this address; try again in {(int)limiter.Window.TotalSeconds} s", null), 429);
+
+    private static IResult LoginPage(HttpContext ctx, IAntiforgery antiforgery, string? error, int status = 200)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(ctx);
+        return NewsroomPages.Html(NewsroomPages.Login(error, (tokens.FormFieldName, tokens.RequestToken!)), status);
     }
 }

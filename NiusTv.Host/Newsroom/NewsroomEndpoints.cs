@@ -67,11 +67,19 @@ public static class NewsroomEndpoints
         {
             if (!IsStoryId(id)) return Results.BadRequest(new AdminApi.ErrorBody($"'{id}' is not a story id (lowercase letters, digits and '-', 1 to 64)",
                 [new("id", "must be 1 to 64 lowercase letters, digits or '-'")]));
-            if (request.ContentLength > Drafts.MaxBytes) return Results.BadRequest(new AdminApi.ErrorBody($"the draft is larger than {Drafts.MaxBytes} bytes"));
+            if (AdminSurface.RequireJson(request, "the draft") is { } wrongType) return wrongType;
+            // Counted while it arrives, chunked or not; nothing past the limit is read.
+            if (await AdminSurface.ReadCappedAsync(request, Drafts.MaxBytes, ct) is not { } body)
+                return Results.BadRequest(new AdminApi.ErrorBody($"the draft is larger than {Drafts.MaxBytes} bytes"));
+            if (!System.Text.Unicode.Utf8.IsValid(body))
+                return Results.BadRequest(new AdminApi.ErrorBody("the draft is not valid UTF-8"));
             JsonElement doc;
-            try { doc = (await JsonDocument.ParseAsync(request.Body, cancellationToken: ct)).RootElement.Clone(); }
+            try { doc = JsonDocument.Parse(body).RootElement.Clone(); }
             catch (JsonException e) { return Results.BadRequest(new AdminApi.ErrorBody("the draft is not JSON: " + e.Message)); }
             if (doc.ValueKind != JsonValueKind.Object) return Results.BadRequest(new AdminApi.ErrorBody("a draft is a JSON object"));
+            var errors = Drafts.TextProblems(doc);
+            if (errors.Count > 0)
+                return Results.BadRequest(new AdminApi.ErrorBody("the draft holds text that cannot be kept: " + string.Join("; ", errors), errors));
             d.Save(id, doc);
             return Results.Ok(new { id, saved = true });
         });

@@ -23,9 +23,9 @@ public static class NewsroomPages
         <main>{{main}}</main><script src="/newsroom/static/newsroom.js"></script></body></html>
         """;
 
-    public static string Login(string? error) => Layout("Log in", $"""
+    public static string Login(string? error, (string Name, string Value)? antiforgery) => Layout("Log in", $"""
         <h1>Log in</h1><p>This node is reachable from other machines, so the newsroom needs its admin token.</p>
-        <form method="post" action="{NewsroomAuth.LoginPath}" class="login">
+        <form method="post" action="{NewsroomAuth.LoginPath}" class="login">{(antiforgery is { } af ? $"<input type=\"hidden\" name=\"{E(af.Name)}\" value=\"{E(af.Value)}\">" : "")}
         <label>Admin token <input type="password" name="token" autocomplete="current-password" required></label>
         {(error is null ? "" : $"<p class=\"error\">{E(error)}</p>")}<button type="submit">Log in</button></form>
         """, "login");

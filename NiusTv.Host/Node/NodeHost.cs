@@ -45,6 +45,11 @@ public static class NodeHost
     public static WebApplication Build(NodeSettings settings, LogLevel logLevel = LogLevel.Information, string? hocon = null)
     {
         var admin = settings.AdminEndPoint;
+        // An empty or blank token would be a lock anyone opens with an empty Authorization header; so would "no token"
+        // set by accident through an empty variable. Either is a mistake to say at start, not a mode.
+        if (settings.AdminToken is { } configuredToken && string.IsNullOrWhiteSpace(configuredToken))
+            throw new SettingsException("Node:AdminToken", "the admin token is empty or only whitespace; set a real secret " +
+                "(Node:AdminToken or NIUSTV__Node__AdminToken), or leave it unset on a 127.0.0.1 endpoint");
         if (!IPAddress.IsLoopback(admin.Address) && string.IsNullOrEmpty(settings.AdminToken))
             throw new SettingsException("--admin", $"the admin endpoint would listen on {admin}, which is reachable from other machines; " +
                 "set an admin token (Node:AdminToken or NIUSTV__Node__AdminToken) or bind it to 127.0.0.1");
@@ -72,6 +77,7 @@ public static class NodeHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.WebHost.UseKestrel(k => k.Listen(admin));
+        builder.AddAdminSurface(settings);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
@@ -172,6 +178,7 @@ public static class NodeHost
             startup.LogInformation("removed {Count} leftover(s) of an earlier run: {Paths}", leftovers.Count, string.Join(", ", leftovers.Take(10)));
         StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());
         ComponentMetrics.Export(app.Services.GetRequiredService<ActorSystem>(), app.Services.GetRequiredService<ActorRegistry>());
+        app.UseAdminSurface();
         app.MapAdminApi(settings.AdminToken);
         Newsroom.NewsroomEndpoints.MapNewsroom(app, settings.AdminToken);
         return app;

@@ -17,6 +17,9 @@ public sealed record NodeSettings
     public string Out { get; init; } = "out";
     public string Admin { get; init; } = "127.0.0.1:9110";
     public string? AdminToken { get; init; }
+    /// <summary>Node:AdminHosts: more names the admin endpoint answers to (a Kubernetes Service, a proxy), beside
+    /// the --admin host and the addresses it binds; "*.example.org" allowed. Any other Host header gets 400.</summary>
+    public IReadOnlyList<string> AdminHosts { get; init; } = [];
     /// <summary>OTLP endpoint for story traces (Telemetry:OtlpEndpoint). Without it, traces are exported only when
     /// the standard OTEL_EXPORTER_OTLP_ENDPOINT is set, and the exporter reads that (and its siblings) itself.</summary>
     public string? OtlpEndpoint { get; init; }
@@ -169,6 +172,7 @@ public sealed record NodeSettings
             Out = node["Out"] ?? d.Out,
             Admin = node["Admin"] ?? d.Admin,
             AdminToken = node["AdminToken"] ?? d.AdminToken,
+            AdminHosts = List(node, "AdminHosts") ?? d.AdminHosts,
             OtlpEndpoint = config["Telemetry:OtlpEndpoint"] ?? d.OtlpEndpoint,
             Journal = node["Journal"] ?? d.Journal,
             Hostname = node["Hostname"] ?? d.Hostname,

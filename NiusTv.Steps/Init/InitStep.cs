@@ -1,5 +1,4 @@
 using NiusTv.Steps.Storage;
-using SkiaSharp;
 
 namespace NiusTv.Steps.Init;
 
@@ -129,38 +128,22 @@ public sealed class InitStep : IStoryStep
         }
     }
 
-    /// <summary>Format from the bytes (never the file name), size from the header, then a full decode: a
-    /// truncated upload often has an intact header and only shows itself when the pixels run out.</summary>
+    /// <summary>The shared check (<see cref="ImageInspector"/>), its refusals named after the story's image.</summary>
     private (string Format, string Extension, int Width, int Height) Inspect(string file, string label)
     {
-        using var codec = SKCodec.Create(file, out var createResult);
-        if (codec is null)
-            throw StepFailure.Permanent($"{label} is not a JPEG, PNG or WebP image (its content is not a recognised image format: {createResult})");
-
-        var (format, extension) = codec.EncodedFormat switch
+        try
         {
-            SKEncodedImageFormat.Jpeg => ("jpeg", "jpg"),
-            SKEncodedImageFormat.Png => ("png", "png"),
-            SKEncodedImageFormat.Webp => ("webp", "webp"),
-            var other => throw StepFailure.Permanent(
-                $"{label} is a {other.ToString().ToUpperInvariant()} image; only JPEG, PNG and WebP are accepted"),
-        };
-
-        var (width, height) = (codec.Info.Width, codec.Info.Height);
-        if (width > _limits.MaxSide || height > _limits.MaxSide)
-            throw StepFailure.Permanent($"{label} is {width}×{height} pixels; neither side may exceed {_limits.MaxSide}");
-
-        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
-        using var bitmap = new SKBitmap();
-        if (!bitmap.TryAllocPixels(info))
-            throw StepFailure.Retryable($"{label}: not enough memory to decode {width}×{height} pixels");
-        var result = codec.GetPixels(info, bitmap.GetPixels());
-        if (result != SKCodecResult.Success)
-        {
-            var why = result == SKCodecResult.IncompleteInput ? "the file is truncated" : $"the image data is corrupt ({result})";
-            throw StepFailure.Permanent($"{label} ({format}) cannot be decoded: {why}");
+            var image = ImageInspector.Inspect(file, _limits);
+            return (image.Format, image.Extension, image.Width, image.Height);
         }
-        return (format, extension, width, height);
+        catch (ImageRejectedException ex) when (ex.OutOfMemory)
+        {
+            throw StepFailure.Retryable($"{label} {ex.Message}", ex);
+        }
+        catch (ImageRejectedException ex)
+        {
+            throw StepFailure.Permanent($"{label} {ex.Message}", ex);
+        }
     }
 
     private static void Guard(string what, Action action)

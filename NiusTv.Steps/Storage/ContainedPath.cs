@@ -30,7 +30,13 @@ internal sealed class ContainedPath
         if (!IsUnder(lexical, _root))
             throw new AssetRejectedException($"'{relative}' leads outside {_root}");
 
-        var real = RealPath(lexical);
+        string real;
+        try { real = RealPath(lexical); }
+        catch (SymlinkLoopException)
+        {
+            // A cycle never resolves however often it is asked: a permanent, named refusal, not an I/O error to retry.
+            throw new AssetRejectedException($"'{relative}' is a symbolic link loop (more than {MaxLinkHops} links deep)");
+        }
         if (!IsUnder(real, _realRoot))
             throw new AssetRejectedException($"'{relative}' leads outside {_root} through a symbolic link (to {real})");
         return real;
@@ -65,7 +71,7 @@ internal sealed class ContainedPath
                 }
                 if (info.LinkTarget is { } target)
                 {
-                    if (++hops > MaxLinkHops) throw new IOException($"too many levels of symbolic links at {next}");
+                    if (++hops > MaxLinkHops) throw new SymlinkLoopException($"too many levels of symbolic links at {next}");
                     var resolved = Path.IsPathRooted(target) ? target : Path.Combine(current, target);
                     current = Walk(Path.GetFullPath(resolved));
                 }
@@ -75,3 +81,6 @@ internal sealed class ContainedPath
         }
     }
 }
+
+/// <summary>A chain of symbolic links longer than the kernel follows: a cycle, or as good as one.</summary>
+internal sealed class SymlinkLoopException(string message) : IOException(message);

@@ -21,7 +21,13 @@ public sealed class LocalFolderAssetStore : IAssetStore
     public Task<Stream> OpenReadAsync(string uri, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        Stream stream = new FileStream(Resolve(uri), new FileStreamOptions
+        var path = Resolve(uri);
+        // Opening a FIFO for reading blocks until a writer comes, which may be never; devices and sockets are no
+        // better. They all report a size of 0, as does an empty file, which is no image either: refuse them all by
+        // the size, before anything is opened, so the caller gets an answer at once instead of a hang.
+        if (new FileInfo(path) is { Exists: true, Length: 0 })
+            throw new AssetRejectedException($"'{uri}' is empty or is not a regular file (a FIFO, socket or device); an asset must be a regular file with content");
+        Stream stream = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.Open,
             Access = FileAccess.Read,

@@ -47,7 +47,13 @@ public static partial class StoryParser
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 return Fail(new StoryError("", $"the story must be a JSON object, not {KindName(root.ValueKind)}"));
-            return new Reader().Read(root);
+            try { return new Reader().Read(root); }
+            // String values are read through ReadString, which names the field; a property name is the one place
+            // left where a lone surrogate escape can still surface.
+            catch (InvalidOperationException ex)
+            {
+                return Fail(new StoryError("", $"the story holds text that is not valid Unicode (a lone surrogate escape such as \\ud800): {ex.Message}"));
+            }
         }
     }
 
@@ -152,10 +158,22 @@ public static partial class StoryParser
             return false;
         }
 
+        /// <summary>The string's value, or null with an error naming the field when its escapes do not make valid
+        /// Unicode (a lone surrogate such as \ud800, which no text can hold).</summary>
+        private string? ReadString(JsonElement el, string field)
+        {
+            try { return el.GetString()!; }
+            catch (InvalidOperationException)
+            {
+                Error(field, "is not valid Unicode text: it holds a lone surrogate escape (such as \\ud800) without its pair");
+                return null;
+            }
+        }
+
         private string? ReadId(JsonElement el)
         {
             if (!Expect(el, JsonValueKind.String, "id", "a string")) return null;
-            var id = el.GetString()!;
+            if (ReadString(el, "id") is not { } id) return null;
             if (id.Length == 0) Error("id", "must not be empty");
             else if (id.Length > MaxNameChars) Error("id", $"is {id.Length} characters long; the limit is {MaxNameChars}");
             else if (!IdPattern().IsMatch(id))
@@ -167,7 +185,8 @@ public static partial class StoryParser
         private string? ReadTitle(JsonElement el)
         {
             if (!Expect(el, JsonValueKind.String, "title", "a string")) return null;
-            var title = el.GetString()!.Trim();
+            if (ReadString(el, "title") is not { } raw) return null;
+            var title = raw.Trim();
             if (title.Length == 0) Error("title", "must not be empty or blank");
             else if (title.Length > MaxTitleChars) Error("title", $"is {title.Length} characters long; the limit is {MaxTitleChars}");
             // A title is shown on one line (lower third, listings); a line break or control character there is a paste accident.
@@ -189,8 +208,10 @@ public static partial class StoryParser
             {
                 var field = $"paragraphs[{index++}]";
                 if (!Expect(item, JsonValueKind.String, field, "a string")) { ok = false; continue; }
-                var text = item.GetString()!.Trim();
+                if (ReadString(item, field) is not { } raw) { ok = false; continue; }
+                var text = raw.Trim();
                 if (text.Length == 0) { Error(field, "must not be empty or blank"); ok = false; continue; }
+                if (ControlCharacterProblem(text) is { } control) { Error(field, control); ok = false; continue; }
                 result.Add(text);
             }
             if (index > 0) count = index;
@@ -226,9 +247,8 @@ public static partial class StoryParser
 
                 string? uri = null;
                 if (!props.TryGetValue("uri", out var uriEl)) Error($"{field}.uri", "is required (a path relative to the asset root, or gs://bucket/path)");
-                else if (Expect(uriEl, JsonValueKind.String, $"{field}.uri", "a string"))
+                else if (Expect(uriEl, JsonValueKind.String, $"{field}.uri", "a string") && ReadString(uriEl, $"{field}.uri") is { } value)
                 {
-                    var value = uriEl.GetString()!;
                     if (AssetUri.Problem(value) is { } problem) Error($"{field}.uri", $"'{Shorten(value)}' {problem}");
                     else uri = value;
                 }
@@ -242,11 +262,17 @@ public static partial class StoryParser
                         Error($"{field}.caption", $"must be a string or null, not {KindName(capEl.ValueKind)}");
                         captionOk = false;
                     }
+                    else if (ReadString(capEl, $"{field}.caption") is not { } rawCaption) captionOk = false;
                     else
                     {
                         // Blank and absent captions mean the same thing; one spelling keeps the canonical form unique.
-                        caption = capEl.GetString()!.Trim();
+                        caption = rawCaption.Trim();
                         if (caption.Length == 0) caption = null;
+                        else if (ControlCharacterProblem(caption) is { } control)
+                        {
+                            Error($"{field}.caption", control);
+                            captionOk = false;
+                        }
                         else if (caption.Length > MaxTitleChars)
                         {
                             Error($"{field}.caption", $"is {caption.Length} characters long; the limit is {MaxTitleChars}");
@@ -278,7 +304,7 @@ public static partial class StoryParser
         private string? ReadName(JsonElement el, string field)
         {
             if (!Expect(el, JsonValueKind.String, field, "a string")) return null;
-            var name = el.GetString()!;
+            if (ReadString(el, field) is not { } name) return null;
             if (NamePattern().IsMatch(name)) return name;
             Error(field, $"'{Shorten(name)}' must be 1–{MaxNameChars} characters of a-z, 0-9, '-', '_', ':' and '.'");
             return null;
@@ -287,12 +313,13 @@ public static partial class StoryParser
         private StoryPriority ReadPriority(JsonElement el)
         {
             if (!Expect(el, JsonValueKind.String, "priority", "a string (\"normal\" or \"breaking\")")) return default;
-            switch (el.GetString())
+            if (ReadString(el, "priority") is not { } priority) return default;
+            switch (priority)
             {
                 case "normal": return StoryPriority.Normal;
                 case "breaking": return StoryPriority.Breaking;
                 default:
-                    Error("priority", $"'{Shorten(el.GetString()!)}' is not a priority; use \"normal\" or \"breaking\"");
+                    Error("priority", $"'{Shorten(priority)}' is not a priority; use \"normal\" or \"breaking\"");
                     return default;
             }
         }

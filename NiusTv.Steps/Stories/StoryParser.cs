@@ -20,5 +20,28 @@ public static partial class StoryParser
 
     public static StoryParseResult Parse(string json) => ParseCore(json);
 
-    public static StoryParseResult Parse(ReadOnlySpan<byte> utf8Json) => ParseCore(System.Text.Encoding.UTF8.GetString(utf8Json));
+    /// <summary>Bytes that are not valid UTF-8 are refused: decoding them leniently would store U+FFFD in their place
+    /// and speak or show a text the editor never wrote.</summary>
+    public static StoryParseResult Parse(ReadOnlySpan<byte> utf8Json)
+    {
+        string json;
+        try { json = StrictUtf8.GetString(utf8Json); }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            return new StoryParseResult(null, [new StoryError("", $"the story is not valid UTF-8 (at byte {e.Index})")]);
+        }
+        return ParseCore(json);
+    }
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Why a piece of story text cannot be taken, or null: control characters other than newline and tab
+    /// are invisible on the page and make speech or captions misbehave.</summary>
+    public static string? ControlCharacterProblem(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+            if (char.IsControl(text[i]) && text[i] is not '\n' and not '\t')
+                return $"holds the control character U+{(int)text[i]:X4} at position {i + 1}; only newline and tab are allowed";
+        return null;
+    }
 }

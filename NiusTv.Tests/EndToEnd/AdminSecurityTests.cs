@@ -69,6 +69,134 @@ public sealed class AdminSecurityTests : IAsyncDisposable
         Assert.DoesNotContain("   at ", r.Stderr);
     }
 
+    private static StringContent JsonBody(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task A_page_of_another_site_cannot_publish_cancel_upload_or_stop_the_default_node()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "assets"));
+        await using var node = await NodeProcess.StartAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Path.Combine(_dir, "assets"));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{node.Admin}/") };
+        var story = """{"id":"evil-story","title":"Evil","paragraphs":["Published by another site."]}""";
+
+        async Task<HttpStatusCode> Send(string method, string path, HttpContent? content, params (string Name, string Value)[] headers)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = content };
+            foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        var requests = new (string Method, string Path, Func<HttpContent?> Body)[]
+        {
+            ("POST", "api/stories", () => JsonBody(story)),
+            ("POST", "api/stories/evil-story/cancel", () => null),
+            ("POST", "api/stories/evil-story/retry", () => null),
+            ("PUT", "api/drafts/evil-story", () => JsonBody(story)),
+            ("DELETE", "api/drafts/evil-story", () => null),
+            ("POST", "api/uploads/evil-story", () => new ByteArrayContent([0xFF, 0xD8, 0xFF])),
+            ("POST", "api/cluster/leave", () => null),
+            ("POST", "api/cluster/down-unreachable", () => null),
+        };
+        foreach (var (method, path, body) in requests)
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, await Send(method, path, body(), ("Origin", "https://evil.example")));
+            Assert.Equal(HttpStatusCode.Forbidden, await Send(method, path, body(), ("Origin", "null")));
+            Assert.Equal(HttpStatusCode.Forbidden, await Send(method, path, body(), ("Referer", "https://evil.example/page.html")));
+            Assert.Equal(HttpStatusCode.Forbidden, await Send(method, path, body(), ("Sec-Fetch-Site", "cross-site")));
+            // DNS rebinding: the attacker's name pointing at 127.0.0.1.
+            Assert.Equal(HttpStatusCode.BadRequest, await Send(method, path, body(), ("Host", "attacker.example")));
+        }
+        Assert.Equal(HttpStatusCode.BadRequest, await Send("GET", "api/stories", null, ("Host", "attacker.example")));
+        // What a form or a no-preflight fetch of another site can send is not a story.
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, await Send("POST", "api/stories", new StringContent(story)));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, await Send("PUT", "api/drafts/evil-story", new StringContent(story)));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, await Send("POST", "api/uploads/evil-story",
+            new FormUrlEncodedContent([new("a", "b")])));
+
+        // Nothing changed: no story, no draft, the node is still up.
+        var list = await node.CliAsync("stories", "--json");
+        Assert.True(list.ExitCode == 0, list.Stderr);
+        Assert.Empty(list.Json.EnumerateArray());
+        Assert.False(Directory.Exists(Path.Combine(_dir, "data", "drafts")));
+        Assert.Equal("up", (await node.CliAsync("cluster", "show", "--json")).Json.GetProperty("members")[0].GetProperty("status").GetString());
+
+        // The newsroom's own pages (same origin) and the CLI (no Origin) still publish; localhost names this node too.
+        var port = node.Admin.Split(':')[1];
+        Assert.Equal(HttpStatusCode.OK, await Send("POST", "api/stories", JsonBody(story), ("Origin", $"http://{node.Admin}"),
+            ("Sec-Fetch-Site", "same-origin")));
+        Assert.Equal(HttpStatusCode.OK, await Send("GET", "api/stories", null, ("Host", $"localhost:{port}")));
+        var file = Path.Combine(_dir, "mine.json");
+        await File.WriteAllTextAsync(file, """{"id":"cli-story","title":"CLI","paragraphs":["Published by the operator."]}""");
+        var published = await node.CliAsync("publish", file);
+        Assert.True(published.ExitCode == 0, published.Stderr);
+        var cancelled = await node.CliAsync("story", "cancel", "cli-story", "--yes");
+        Assert.True(cancelled.ExitCode == 0, cancelled.Stderr);
+    }
+
+    [Fact]
+    public async Task Every_route_family_answers_with_the_security_headers()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "assets"));
+        await using var node = await NodeProcess.StartAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Path.Combine(_dir, "assets"));
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://{node.Admin}/") };
+        var routes = new[] { "", "newsroom", "newsroom/new", "newsroom/login", "newsroom/static/newsroom.js", "newsroom/static/newsroom.css",
+            "newsroom/assets/none.png", "videos/none.mp4", "api/stories", "api/node", "api/cluster", "api/drafts", "api/log", "metrics",
+            "healthz", "health/live", "health/ready", "no/such/route" };
+        foreach (var route in routes)
+        {
+            using var response = await http.GetAsync(route);
+            Headers(response, route);
+        }
+        using var refused = new HttpRequestMessage(HttpMethod.Post, "api/stories") { Content = JsonBody("{}") };
+        refused.Headers.TryAddWithoutValidation("Origin", "https://evil.example");
+        Headers(await http.SendAsync(refused), "a refused cross-site request");
+
+        static void Headers(HttpResponseMessage r, string route)
+        {
+            string Get(string name) => r.Headers.TryGetValues(name, out var v) ? string.Join(",", v) : "";
+            var csp = Get("Content-Security-Policy");
+            Assert.True(csp.Contains("script-src 'self'") && !csp.Contains("script-src 'self' 'unsafe-inline'") && csp.Contains("frame-ancestors 'none'"),
+                $"/{route}: Content-Security-Policy '{csp}'");
+            Assert.True(Get("X-Content-Type-Options") == "nosniff", $"/{route}: X-Content-Type-Options");
+            Assert.True(Get("X-Frame-Options") == "DENY", $"/{route}: X-Frame-Options");
+            Assert.True(Get("Referrer-Policy") is "same-origin" or "no-referrer", $"/{route}: Referrer-Policy");
+        }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public async Task A_blank_admin_token_is_refused_at_start(string token)
+    {
+        var r = await Nius.RunAsync(["node", "--data", Path.Combine(_dir, "data"), "--admin", $"127.0.0.1:{Nius.FreePort()}"], TimeSpan.FromSeconds(60),
+            environment: new Dictionary<string, string> { ["NIUSTV__Node__AdminToken"] = token });
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("the admin token is empty or only whitespace", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Wrong_tokens_are_rate_limited_per_client_and_the_lockout_holds_even_for_the_right_one()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "assets"));
+        await using var node = await NodeProcess.StartConfiguredAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Path.Combine(_dir, "assets"),
+            null, "rate-limited-token", null);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{node.Admin}/") };
+        async Task<HttpStatusCode> Try(string token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "api/stories");
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.OK, await Try("rate-limited-token"));
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 60; i++) answers.Add(await Try($"guess-{i}"));
+        Assert.Equal(30, answers.Count(a => a == HttpStatusCode.Unauthorized));
+        Assert.Equal(30, answers.Count(a => a == HttpStatusCode.TooManyRequests));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await Try("rate-limited-token"));
+    }
+
     public ValueTask DisposeAsync()
     {
         try { Directory.Delete(_dir, true); } catch (IOException) { }

@@ -222,6 +222,34 @@ public sealed class InitStepTests : IDisposable
     }
 
     [Fact]
+    public async Task A_fifo_under_the_assets_is_a_permanent_named_failure_without_waiting_for_a_writer()
+    {
+        Directory.CreateDirectory(Path.Combine(_assets, "images"));
+        TestFiles.MakeFifo(Path.Combine(_assets, "images", "pipe.jpg"));
+
+        // On a thread of its own: a blocking open() would otherwise hang the test itself, not fail it.
+        var run = Task.Run(() => Fails(Input(new StoryImage("images/pipe.jpg", null, 0))));
+        var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10)));
+        Assert.True(finished == run, "init waited on the FIFO");
+        var failure = await run;
+        Assert.False(failure.Transient);
+        Assert.Contains("images[0]: 'images/pipe.jpg'", failure.Message);
+        Assert.Contains("not a regular file", failure.Message);
+    }
+
+    [Fact]
+    public async Task A_symlink_loop_under_the_assets_is_a_permanent_named_failure()
+    {
+        File.CreateSymbolicLink(Path.Combine(_assets, "a.png"), Path.Combine(_assets, "b.png"));
+        File.CreateSymbolicLink(Path.Combine(_assets, "b.png"), Path.Combine(_assets, "a.png"));
+
+        var failure = await Fails(Input(new StoryImage("a.png", null, 0)));
+        Assert.False(failure.Transient);
+        Assert.Contains("images[0]", failure.Message);
+        Assert.Contains("symbolic link loop", failure.Message);
+    }
+
+    [Fact]
     public async Task Store_io_errors_are_retryable()
     {
         var failure = await Assert.ThrowsAsync<StepFailure>(() =>
@@ -244,5 +272,16 @@ public sealed class InitStepTests : IDisposable
         public string Describe => "a store that is down";
         public Task<AssetInfo?> StatAsync(string uri, CancellationToken ct) => throw new IOException("connection reset");
         public Task<Stream> OpenReadAsync(string uri, CancellationToken ct) => throw new IOException("connection reset");
+    }
+}
+
+internal static class TestFiles
+{
+    /// <summary>A named pipe, made with mkfifo(1): .NET has no API for one.</summary>
+    public static void MakeFifo(string path)
+    {
+        using var p = System.Diagnostics.Process.Start("mkfifo", [path])!;
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
     }
 }

@@ -157,6 +157,177 @@ public sealed class NewsroomHttpTests : IAsyncLifetime
         Assert.Equal("Accepted", change.GetProperty("event").GetString());
     }
 
+    private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
+    private static async Task<JsonElement> Error(HttpResponseMessage r) => JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    [Fact]
+    public async Task A_lone_surrogate_bad_utf8_or_control_character_is_a_400_naming_the_field_and_stores_nothing()
+    {
+        var surrogate = await _http.PostAsync("/api/stories", Json("""{"id":"bad-text","title":"bad \ud800 x","paragraphs":["One."]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, surrogate.StatusCode);
+        Assert.Equal("title", (await Error(surrogate)).GetProperty("errors")[0].GetProperty("field").GetString());
+
+        var control = await _http.PostAsync("/api/stories", Json("""{"id":"bad-text","title":"T","paragraphs":["ring \u0007 ring"]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, control.StatusCode);
+        Assert.Equal("paragraphs[0]", (await Error(control)).GetProperty("errors")[0].GetProperty("field").GetString());
+
+        var bytes = new List<byte>("{\"id\":\"bad-text\",\"title\":\"caf\",\"paragraphs\":[\"One.\"]}"u8.ToArray());
+        bytes.Insert(bytes.IndexOf((byte)'f') + 1, 0xE9); // Latin-1 é: not UTF-8
+        var latin1 = new ByteArrayContent(bytes.ToArray());
+        latin1.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var invalid = await _http.PostAsync("/api/stories", latin1);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Contains("not valid UTF-8", await invalid.Content.ReadAsStringAsync());
+
+        var draftLatin1 = new ByteArrayContent(bytes.ToArray());
+        draftLatin1.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        Assert.Equal(HttpStatusCode.BadRequest, (await _http.PutAsync("/api/drafts/bad-text", draftLatin1)).StatusCode);
+        var draftSurrogate = await _http.PutAsync("/api/drafts/bad-text", Json("""{"id":"bad-text","title":"T","paragraphs":["x \udc00"]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, draftSurrogate.StatusCode);
+        Assert.Equal("paragraphs[0]", (await Error(draftSurrogate)).GetProperty("errors")[0].GetProperty("field").GetString());
+        var draftControl = await _http.PutAsync("/api/drafts/bad-text", Json("""{"id":"bad-text","title":"esc \u001b[2J"}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, draftControl.StatusCode);
+        Assert.Equal("title", (await Error(draftControl)).GetProperty("errors")[0].GetProperty("field").GetString());
+
+        Assert.Equal("[]", (await _http.GetStringAsync("/api/stories")).Trim());
+        Assert.False(Directory.Exists(Path.Combine(_dir, "data", "drafts")) && Directory.EnumerateFiles(Path.Combine(_dir, "data", "drafts")).Any());
+    }
+
+    /// <summary>A body with no Content-Length, sent in chunks that never end until the server stops reading.</summary>
+    private sealed class EndlessChunks(long bytes) : HttpContent
+    {
+        public long Sent;
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            var chunk = System.Text.Encoding.ASCII.GetBytes("{\"id\":\"big\",\"title\":\"" + new string('x', 64 * 1024 - 25));
+            await stream.WriteAsync(chunk);
+            Sent += chunk.Length;
+            var filler = System.Text.Encoding.ASCII.GetBytes(new string('x', 64 * 1024));
+            while (Sent < bytes)
+            {
+                await stream.WriteAsync(filler);
+                Sent += filler.Length;
+            }
+            await stream.WriteAsync("\"}"u8.ToArray());
+        }
+
+        protected override bool TryComputeLength(out long length) { length = -1; return false; }
+    }
+
+    [Fact]
+    public async Task A_chunked_body_over_the_limit_is_refused_while_it_is_read()
+    {
+        foreach (var (method, path, what) in new[] { ("PUT", "/api/drafts/big", "draft"), ("POST", "/api/stories", "story") })
+        {
+            var body = new EndlessChunks(5L << 20);
+            body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = body };
+            request.Headers.TransferEncodingChunked = true;
+            HttpResponseMessage? response = null;
+            try { response = await _http.SendAsync(request); }
+            catch (HttpRequestException) { } // the server may close the connection on the rest of the body: refused too
+            if (response is not null)
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+                Assert.Contains($"the {what} is larger than", await response.Content.ReadAsStringAsync());
+            }
+        }
+        Assert.False(File.Exists(Path.Combine(_dir, "data", "drafts", "big.json")), "a 5 MB chunked draft got past the 1 MB limit");
+        Assert.Equal("[]", (await _http.GetStringAsync("/api/stories")).Trim());
+    }
+
+    [Fact]
+    public async Task A_draft_whose_image_paragraph_is_a_string_still_opens_in_the_editor()
+    {
+        var draft = """{"id":"odd-draft","title":"Odd","paragraphs":["One."],"images":[{"uri":"a.png","caption":"c","paragraph":"first"}],"output":{"width":"wide"}}""";
+        Assert.Equal(HttpStatusCode.OK, (await _http.PutAsync("/api/drafts/odd-draft", Json(draft))).StatusCode);
+        var page = await _http.GetAsync("/newsroom/stories/odd-draft/edit");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Odd", await page.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Twenty_parallel_saves_of_one_draft_all_succeed_and_leave_one_whole_draft()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            var saves = Enumerable.Range(0, 20).Select(i => _http.PutAsync("/api/drafts/busy",
+                Json($$"""{"id":"busy","title":"Save {{i}}","paragraphs":["{{new string('w', 20_000)}}"]}"""))).ToList();
+            var statuses = (await Task.WhenAll(saves)).Select(r => r.StatusCode).ToList();
+            Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+        }
+        var folder = Path.Combine(_dir, "data", "drafts");
+        Assert.Equal(["busy.json"], Directory.GetFiles(folder).Select(Path.GetFileName).ToArray());
+        Assert.StartsWith("Save ", JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "busy.json"))).RootElement.GetProperty("title").GetString());
+    }
+
+    /// <summary>A PNG whose header claims <paramref name="w"/>×<paramref name="h"/>: enough for a decoder to read the
+    /// size without 1.6 GB of pixels behind it.</summary>
+    private static byte[] PngHeader(int w, int h)
+    {
+        static byte[] Chunk(string type, byte[] data)
+        {
+            var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+            return [.. BigEndian((uint)data.Length), .. typed, .. BigEndian(Crc32(typed))];
+        }
+        var ihdr = BigEndian((uint)w).Concat(BigEndian((uint)h)).Concat(new byte[] { 8, 0, 0, 0, 0 }).ToArray();
+        using var z = new MemoryStream();
+        using (var zs = new System.IO.Compression.ZLibStream(z, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            zs.Write(new byte[w + 1]); // one row
+        return [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, .. Chunk("IHDR", ihdr), .. Chunk("IDAT", z.ToArray()), .. Chunk("IEND", [])];
+    }
+
+    private static byte[] BigEndian(uint v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
+
+    private static uint Crc32(byte[] data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+        }
+        return ~crc;
+    }
+
+    [Fact]
+    public async Task Uploads_are_decoded_whole_with_the_init_limits()
+    {
+        var huge = await _http.PostAsync("/api/uploads/limits", new ByteArrayContent(PngHeader(20000, 20000)));
+        Assert.Equal(HttpStatusCode.BadRequest, huge.StatusCode);
+        Assert.Contains("20000×20000 pixels; neither side may exceed 12000", (await Error(huge)).GetProperty("error").GetString());
+
+        using var bitmap = new SKBitmap(400, 300);
+        using (var canvas = new SKCanvas(bitmap)) canvas.Clear(SKColors.Orange);
+        var jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90).ToArray();
+        var truncated = await _http.PostAsync("/api/uploads/limits", new ByteArrayContent(jpeg[..(jpeg.Length / 2)]));
+        Assert.Equal(HttpStatusCode.BadRequest, truncated.StatusCode);
+        Assert.Contains("truncated", (await Error(truncated)).GetProperty("error").GetString());
+
+        Assert.False(Directory.Exists(Path.Combine(Assets, "uploads", "limits")) && Directory.EnumerateFiles(Path.Combine(Assets, "uploads", "limits")).Any());
+        Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync("/api/uploads/limits", new ByteArrayContent(jpeg))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_fifo_or_symlink_loop_under_the_assets_is_a_named_404_at_once()
+    {
+        var folder = Path.Combine(Assets, "uploads", "traps");
+        Directory.CreateDirectory(folder);
+        NiusTv.Tests.Init.TestFiles.MakeFifo(Path.Combine(folder, "pipe.jpg"));
+        File.CreateSymbolicLink(Path.Combine(folder, "a.png"), Path.Combine(folder, "b.png"));
+        File.CreateSymbolicLink(Path.Combine(folder, "b.png"), Path.Combine(folder, "a.png"));
+        using var quick = new HttpClient { BaseAddress = _http.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+
+        var fifo = await quick.GetAsync("/newsroom/assets/uploads/traps/pipe.jpg");
+        Assert.Equal(HttpStatusCode.NotFound, fifo.StatusCode);
+        Assert.Contains("not a regular file", await fifo.Content.ReadAsStringAsync());
+        var loop = await quick.GetAsync("/newsroom/assets/uploads/traps/a.png");
+        Assert.Equal(HttpStatusCode.NotFound, loop.StatusCode);
+        Assert.Contains("symbolic link loop", await loop.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task Node_prints_the_newsroom_address()
     {
@@ -200,13 +371,32 @@ public sealed class NewsroomTokenTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/stories")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/newsroom/login")).StatusCode);
 
-        var wrong = await http.PostAsync("/newsroom/login", new FormUrlEncodedContent([new("token", "guess")]));
-        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
-        Assert.Empty(cookies.GetCookies(http.BaseAddress!));
+        // The form carries an antiforgery token; a post without it (another site's form) is refused before the token is looked at.
+        var form = await (await http.GetAsync("/newsroom/login")).Content.ReadAsStringAsync();
+        var antiforgery = System.Text.RegularExpressions.Regex.Match(form, "name=\"__antiforgery\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(antiforgery);
+        var forged = await http.PostAsync("/newsroom/login", new FormUrlEncodedContent([new("token", "s3cret-newsroom")]));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.DoesNotContain(cookies.GetCookies(http.BaseAddress!), c => c.Name == "nius_admin");
 
-        var login = await http.PostAsync("/newsroom/login", new FormUrlEncodedContent([new("token", "s3cret-newsroom")]));
+        var wrong = await http.PostAsync("/newsroom/login", new FormUrlEncodedContent([new("token", "guess"), new("__antiforgery", antiforgery)]));
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.DoesNotContain(cookies.GetCookies(http.BaseAddress!), c => c.Name == "nius_admin");
+
+        var login = await http.PostAsync("/newsroom/login", new FormUrlEncodedContent([new("token", "s3cret-newsroom"), new("__antiforgery", antiforgery)]));
         Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
-        Assert.Contains(login.Headers.GetValues("Set-Cookie"), c => c.Contains("httponly", StringComparison.OrdinalIgnoreCase));
+        var setCookie = Assert.Single(login.Headers.GetValues("Set-Cookie"), c => c.StartsWith("nius_admin=", StringComparison.Ordinal));
+        Assert.Contains("httponly", setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("secure", setCookie.Replace("httponly", "", StringComparison.OrdinalIgnoreCase), StringComparison.OrdinalIgnoreCase); // plain http
+        // The cookie is a signed, encrypted ticket, not the token: it reveals nothing, and a forged one is worthless.
+        var ticket = cookies.GetCookies(http.BaseAddress!)["nius_admin"]!.Value;
+        Assert.DoesNotContain("s3cret-newsroom", Uri.UnescapeDataString(ticket));
+        using (var forgedCookie = new HttpClient { BaseAddress = http.BaseAddress })
+        {
+            forgedCookie.DefaultRequestHeaders.Add("Cookie", "nius_admin=s3cret-newsroom");
+            Assert.Equal(HttpStatusCode.Unauthorized, (await forgedCookie.GetAsync("/api/stories")).StatusCode);
+        }
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/newsroom")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/stories")).StatusCode);
     }

@@ -320,4 +320,56 @@ public class StoryParserTests
         Assert.True(result.Errors.Count <= 101);
         Assert.Contains("more error", result.Errors[^1].Message);
     }
+
+    [Theory]
+    [InlineData("""{"id":"a","title":"bad \ud800 x","paragraphs":["One."]}""", "title")]
+    [InlineData("""{"id":"a","title":"T","paragraphs":["fine", "bad \udc00 x"]}""", "paragraphs[1]")]
+    [InlineData("""{"id":"a","title":"T","paragraphs":["One."],"images":[{"uri":"a.png","caption":"x \ud83d"}]}""", "images[0].caption")]
+    [InlineData("""{"id":"a","title":"T","paragraphs":["One."],"presenter":"\ud800"}""", "presenter")]
+    public void A_lone_surrogate_escape_is_an_error_naming_its_field(string json, string field)
+    {
+        var result = StoryParser.Parse(json);
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(field, error.Field);
+        Assert.Contains("lone surrogate", error.Message);
+        Assert.Equal(result.Errors, StoryParser.Parse(System.Text.Encoding.UTF8.GetBytes(json)).Errors);
+    }
+
+    [Fact]
+    public void A_lone_surrogate_in_a_property_name_is_an_error_not_an_exception()
+    {
+        var result = StoryParser.Parse("""{"id":"a","title":"T","paragraphs":["One."],"\ud800":1}""");
+        Assert.False(result.IsValid);
+        Assert.Contains("not valid Unicode", Assert.Single(result.Errors).Message);
+    }
+
+    [Fact]
+    public void Bytes_that_are_not_utf8_are_refused_instead_of_becoming_replacement_characters()
+    {
+        var bytes = "{\"id\":\"a\",\"title\":\"caf\u00e9\",\"paragraphs\":[\"One.\"]}"u8.ToArray().ToList();
+        var at = bytes.IndexOf((byte)'f') + 1;
+        bytes.Insert(at, 0xFF); // a byte no UTF-8 text holds
+        var result = StoryParser.Parse(bytes.ToArray());
+        Assert.Null(result.Story);
+        Assert.Contains("not valid UTF-8", Assert.Single(result.Errors).Message);
+    }
+
+    [Theory]
+    [InlineData("""{"id":"a","title":"T","paragraphs":["bell \u0007 here"]}""", "paragraphs[0]", "U+0007")]
+    [InlineData("""{"id":"a","title":"T","paragraphs":["nul \u0000 here"]}""", "paragraphs[0]", "U+0000")]
+    [InlineData("""{"id":"a","title":"T","paragraphs":["One."],"images":[{"uri":"a.png","caption":"esc \u001b[31m"}]}""", "images[0].caption", "U+001B")]
+    [InlineData("""{"id":"a","title":"T \u0085 x","paragraphs":["One."]}""", "title", "control")]
+    public void Control_characters_other_than_newline_and_tab_are_refused_in_every_text_field(string json, string field, string named)
+    {
+        var error = Assert.Single(StoryParser.Parse(json).Errors);
+        Assert.Equal(field, error.Field);
+        Assert.Contains(named, error.Message);
+    }
+
+    [Fact]
+    public void Newline_and_tab_stay_allowed_in_paragraphs()
+    {
+        var result = StoryParser.Parse("""{"id":"a","title":"T","paragraphs":["Line one\nline\ttwo."]}""");
+        Assert.True(result.IsValid, string.Join("; ", result.Errors));
+    }
 }
