@@ -172,12 +172,14 @@ public sealed class IngestActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>The same validation as `nius publish`, plus the envelope's schema version.</summary>
-    private static (Story? Story, string? Reason) Validate(ReceivedMessage m)
+    private (Story? Story, string? Reason) Validate(ReceivedMessage m)
     {
         if (m.Attributes.TryGetValue("schemaVersion", out var version) && version != Story.SchemaVersion.ToString())
             return (null, $"attributes.schemaVersion: version '{version}' is not supported (this node reads {Story.SchemaVersion})");
         var parsed = StoryParser.Parse(m.Data);
-        return parsed.IsValid ? (parsed.Story, null) : (null, string.Join("; ", parsed.Errors.Take(10)));
+        if (!parsed.IsValid) return (null, string.Join("; ", parsed.Errors.Take(10)));
+        var refused = _settings.NodeCheck?.Invoke(parsed.Story!) ?? [];
+        return refused.Count == 0 ? (parsed.Story, null) : (null, string.Join("; ", refused));
     }
 
     private void HandOver(string ackId, Story story)

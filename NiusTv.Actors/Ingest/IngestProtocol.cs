@@ -8,6 +8,8 @@ namespace NiusTv.Actors.Ingest;
 /// test can kill the node while a message is pulled but not yet persisted. Zero in production.</param>
 /// <param name="PullGuard">how long a pull may go unanswered before its connection is taken for dead; far longer
 /// than any server holds a long poll, because a pull given up while the server still holds it swallows messages.</param>
+/// <param name="NodeCheck">what this node can do for a story (its presenters and voices); a story it refuses is
+/// dead-lettered with the reason, like an invalid one.</param>
 public sealed record IngestSettings(
     string Subscription = Steps.Cloud.PubSubNames.WorkersSubscription,
     string Topic = Steps.Cloud.PubSubNames.StoriesTopic,
@@ -16,7 +18,8 @@ public sealed record IngestSettings(
     int AckDeadlineSeconds = 30,
     TimeSpan HandOverTimeout = default,
     TimeSpan HandOverDelay = default,
-    TimeSpan PullGuard = default)
+    TimeSpan PullGuard = default,
+    Func<Steps.Stories.Story, IReadOnlyList<Steps.Stories.StoryError>>? NodeCheck = null)
 {
     public TimeSpan EffectivePullGuard => PullGuard > TimeSpan.Zero ? PullGuard : TimeSpan.FromMinutes(5);
 

@@ -77,7 +77,7 @@ public static class AdminApi
             return Results.Ok(ScalerReport.From(await scaler.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), AskTimeout, ct)));
         });
 
-        api.MapPost("/stories", async (HttpRequest request, IRequiredActor<StoryActor> region, ActorRegistry registry, CancellationToken ct) =>
+        api.MapPost("/stories", async (HttpRequest request, IRequiredActor<StoryActor> region, ActorRegistry registry, StoryChoices choices, CancellationToken ct) =>
         {
             if (AdminSurface.RequireJson(request, "the story") is { } wrongType) return wrongType;
             // Counted while it arrives: a chunked body has no Content-Length to refuse it by up front.
@@ -86,6 +86,8 @@ public static class AdminApi
             var parsed = StoryParser.Parse(body);
             if (!parsed.IsValid)
                 return Results.BadRequest(new ErrorBody("the story is not valid: " + string.Join("; ", parsed.Errors), parsed.Errors));
+            if (choices.Check(parsed.Story!) is { Count: > 0 } refused)
+                return Results.BadRequest(new ErrorBody("the story is not valid here: " + string.Join("; ", refused), refused));
             return await PublishAsync(parsed.Story!, region.ActorRef, registry, ct);
         });
 

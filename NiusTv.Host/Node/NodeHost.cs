@@ -89,6 +89,7 @@ public static class NodeHost
         builder.Services.AddSingleton(logRing);
         builder.Services.AddSingleton<ComponentRegistry>();
         builder.Services.AddSingleton(backends.Models);
+        builder.Services.AddSingleton(backends.Choices);
         builder.Services.AddSingleton<Newsroom.Drafts>();
         builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot, StoryRuntimeSettings.DefaultPipeline,
             new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds)), settings.Retention));
@@ -159,7 +160,7 @@ public static class NodeHost
             }
             // Ingest feeds workers; a node without the worker role has no local region to feed.
             if (pubsub is not null && settings.Roles.Contains("worker"))
-                akka.AddIngest(pubsub, new IngestSettings(MaxOutstanding: settings.IngestMaxOutstanding,
+                akka.AddIngest(pubsub, new IngestSettings(NodeCheck: backends.Choices.Check, MaxOutstanding: settings.IngestMaxOutstanding,
                     AckDeadlineSeconds: settings.IngestAckDeadlineSeconds, HandOverDelay: TimeSpan.FromSeconds(settings.IngestHandOverDelaySeconds)));
         });
 

@@ -1,3 +1,4 @@
+using NiusTv.Steps.Stories;
 using NiusTv.Steps;
 using NiusTv.Steps.Compose;
 using NiusTv.Steps.Init;
@@ -18,7 +19,7 @@ namespace NiusTv.Host.Node;
 /// <summary>What a node runs: its steps, the models they share, and what the choice of backends is worth telling the
 /// operator once at start-up.</summary>
 public sealed record NodeBackends(IReadOnlyList<IStoryStep> Steps, ModelRegistry Models, IReadOnlyList<string> StartupNotes,
-    IReadOnlyDictionary<string, IRenderer> Renderers, IPronouncer Pronouncer);
+    IReadOnlyDictionary<string, IRenderer> Renderers, IPronouncer Pronouncer, StoryChoices Choices);
 
 /// <summary>The one place that picks a backend for each step from the node's settings. Actors never see this:
 /// they get <see cref="IStoryStep"/>s. Models are loaded here, once per node, before the node joins its cluster: a bad
@@ -54,16 +55,17 @@ public static class StepBackends
             var renderers = Renderers(settings, models);
             // One library for the landmarks and render steps: each presenter's face is detected once per node.
             var presenters = Presenters(settings);
+            var speechStep = new SpeechStep(speech);
             return new NodeBackends(
             [
                 new InitStep(assets),
-                new SpeechStep(speech),
+                speechStep,
                 Phonemes(settings, pronouncer),
                 new LandmarksStep(presenters),
                 new RenderStep(Renderer(settings, renderers), presenters, admission, clipRenderer: renderers["footage"]),
                 new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
                 new PublishStep(videos),
-            ], models, notes, renderers, pronouncer);
+            ], models, notes, renderers, pronouncer, new StoryChoices(() => presenters.Names, () => speechStep.AvailableVoices));
         }
         catch
         {

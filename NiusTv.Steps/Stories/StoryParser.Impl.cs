@@ -10,6 +10,12 @@ public static partial class StoryParser
     internal const int MaxNameChars = 64;
     // Words bound what is spoken; characters bound what a 5,000-word limit cannot (one endless "word").
     internal const int MaxParagraphChars = 100_000;
+    // Bounds that keep a story's speech time proportional to its length: Festival spent 2,010 s on one 99,000-letter
+    // "word", and a timeout was retried as transient. News text has no word over ~30 letters nor sentence over a
+    // few hundred characters; the limits leave room for URLs and long quotes.
+    internal const int MaxWordChars = 64;
+    internal const int MaxSentenceChars = 1_000;
+    internal const int MaxCharsPerParagraph = 10_000;
     // A hostile document (a million blank paragraphs) must not turn into a million-line reply.
     internal const int MaxErrors = 100;
 
@@ -85,6 +91,9 @@ public static partial class StoryParser
 
     [GeneratedRegex("^[a-z0-9-]{1,64}$")]
     private static partial Regex IdPattern();
+
+    [GeneratedRegex(@"(?<=[.!?…])\s+")]
+    private static partial Regex SentenceEnd();
 
     /// <summary>Whether <paramref name="id"/> is a story id (lowercase letters, digits and '-', 1–64 chars).</summary>
     public static bool IsValidId(string id) => IdPattern().IsMatch(id);
@@ -212,6 +221,7 @@ public static partial class StoryParser
                 var text = raw.Trim();
                 if (text.Length == 0) { Error(field, "must not be empty or blank"); ok = false; continue; }
                 if (ControlCharacterProblem(text) is { } control) { Error(field, control); ok = false; continue; }
+                if (SpeakableProblem(text) is { } speakable) { Error(field, speakable); ok = false; continue; }
                 result.Add(text);
             }
             if (index > 0) count = index;
@@ -361,6 +371,29 @@ public static partial class StoryParser
                 : $"{raw} is out of range");
             return null;
         }
+
+        /// <summary>The first bound a paragraph breaks, as a sentence naming the word or sentence; null when none.</summary>
+        private static string? SpeakableProblem(string text)
+        {
+            if (text.Length > MaxCharsPerParagraph)
+                return $"is {text.Length} characters long; the limit is {MaxCharsPerParagraph} per paragraph: split it into several paragraphs";
+            var words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            for (var i = 0; i < words.Length; i++)
+            {
+                var word = words[i].Trim(WordPunctuation); // "(hello)," is a five-letter word
+                if (word.Length > MaxWordChars)
+                    return $"word {i + 1} ('{Shorten(word, 24)}') is {word.Length} characters long; the limit is {MaxWordChars}";
+            }
+            var sentences = SentenceEnd().Split(text);
+            for (var i = 0; i < sentences.Length; i++)
+                if (sentences[i].Length > MaxSentenceChars)
+                    return $"sentence {i + 1} ('{Shorten(sentences[i], 40)}') is {sentences[i].Length} characters long; the limit is {MaxSentenceChars}: break it up";
+            return null;
+        }
+
+        private static readonly char[] WordPunctuation = ".,;:!?\"'()[]{}…–—-«»“”‘’".ToCharArray();
+
+        private static string Shorten(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
 
         private static string Shorten(string s) => s.Length <= 80 ? s : s[..77] + "…";
     }

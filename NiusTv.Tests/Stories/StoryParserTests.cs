@@ -34,6 +34,14 @@ public class StoryParserTests
     }
 
     private static JsonObject Image(JsonObject doc, int i) => doc["images"]![i]!.AsObject();
+
+    /// <summary>A paragraph of <paramref name="words"/> copies of <paramref name="word"/> in ten-word sentences, as
+    /// prose comes (the per-sentence and per-paragraph bounds apply as well as the story's word count).</summary>
+    private static string Prose(int words, string word = "word") =>
+        string.Join(' ', Enumerable.Range(0, (words + 9) / 10).Select(i =>
+            string.Join(' ', Enumerable.Repeat(word, Math.Min(10, words - i * 10))) + "."));
+
+    private static JsonArray Paragraphs(params string[] paragraphs) => new(paragraphs.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray());
     private static JsonObject Output(JsonObject doc) => doc["output"]!.AsObject();
 
     [Fact]
@@ -131,11 +139,10 @@ public class StoryParserTests
     [Fact]
     public void Limits_themselves_are_allowed()
     {
-        var words = string.Join(' ', Enumerable.Repeat("word", StoryParser.MaxWords));
         var result = StoryParser.Parse(With(d =>
         {
             d["id"] = new string('a', 64);
-            d["paragraphs"] = new JsonArray(words);
+            d["paragraphs"] = Paragraphs([.. Enumerable.Repeat(Prose(StoryParser.MaxWords / 5), 5)]);
             d["images"] = new JsonArray();
             d["output"] = new JsonObject { ["width"] = 3840, ["height"] = 2160, ["fps"] = 1 };
         }));
@@ -226,8 +233,7 @@ public class StoryParserTests
         { "empty paragraphs", With(d => d["paragraphs"] = new JsonArray()), "paragraphs" },
         { "blank paragraph", With(d => d["paragraphs"]![0] = " \t "), "paragraphs[0]" },
         { "empty paragraph", With(d => d["paragraphs"]![1] = ""), "paragraphs[1]" },
-        { "5001 words", With(d => d["paragraphs"] = new JsonArray(
-            string.Join(' ', Enumerable.Repeat("word", 3000)), string.Join(' ', Enumerable.Repeat("word", 2001)))), "paragraphs" },
+        { "5001 words", With(d => d["paragraphs"] = Paragraphs([.. Enumerable.Repeat(Prose(1000), 5), "Over."])), "paragraphs" },
 
         // Names and priority.
         { "unknown priority", With(d => d["priority"] = "urgent"), "priority" },
@@ -264,6 +270,26 @@ public class StoryParserTests
         Assert.Null(result.Story);
         Assert.Contains(result.Errors, e => e.Field == field);
         Assert.All(result.Errors, e => Assert.False(string.IsNullOrWhiteSpace(e.Message)));
+    }
+
+    [Fact]
+    public void Text_that_would_hold_the_speech_step_for_hours_is_refused_at_publish_naming_the_paragraph_and_the_word_or_sentence()
+    {
+        var longWord = StoryParser.Parse(With(d => d["paragraphs"]![1] = "Libraries get " + new string('a', 99_000) + " hours."));
+        var error = Assert.Single(longWord.Errors);
+        Assert.Equal("paragraphs[1]", error.Field);
+        Assert.Contains("characters long; the limit is 10000 per paragraph", error.Message);
+        var word = StoryParser.Parse(With(d => d["paragraphs"]![1] = "Libraries get " + new string('a', 65) + " hours."));
+        Assert.Equal("paragraphs[1]: word 3 ('aaaaaaaaaaaaaaaaaaaaaaa…') is 65 characters long; the limit is 64", Assert.Single(word.Errors).ToString());
+        var sentence = StoryParser.Parse(With(d => d["paragraphs"]![0] = "Short one. " + string.Join(" and ", Enumerable.Repeat("the council met", 80)) + "."));
+        var sentenceError = Assert.Single(sentence.Errors);
+        Assert.Equal("paragraphs[0]", sentenceError.Field);
+        Assert.StartsWith("sentence 2 ('the council met and the council met and…') is 1", sentenceError.Message);
+        Assert.EndsWith("the limit is 1000: break it up", sentenceError.Message);
+        // What news prose looks like passes: 64-letter tokens, a long but ordinary paragraph.
+        var prose = StoryParser.Parse(With(d => d["paragraphs"]![0] = "See " + new string('x', 64) + ". " +
+            string.Join(' ', Enumerable.Repeat("The council approved the budget on Tuesday.", 200))));
+        Assert.True(prose.IsValid, string.Join("; ", prose.Errors));
     }
 
     [Fact]
@@ -305,7 +331,7 @@ public class StoryParserTests
         Assert.Contains("'http:'", Message(With(d => Image(d, 0)["uri"] = "http://x/a.jpg")));
         Assert.Contains("absolute", Message(With(d => Image(d, 0)["uri"] = "/a.jpg")));
         Assert.Contains("backslash", Message(With(d => Image(d, 0)["uri"] = "a\\b.jpg")));
-        Assert.Contains("5001 words", Message(With(d => d["paragraphs"] = new JsonArray(string.Join(' ', Enumerable.Repeat("w", 5000)), "Over."))));
+        Assert.Contains("5001 words", Message(With(d => d["paragraphs"] = Paragraphs(Prose(2500, "w"), Prose(2500, "w"), "Over."))));
         Assert.Contains("'author'", Message(With(d => d["author"] = "me")));
         Assert.Contains("even", Message(With(d => Output(d)["width"] = 1023)));
     }
