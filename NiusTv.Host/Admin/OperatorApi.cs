@@ -1,3 +1,5 @@
+using NiusTv.Actors.Sharding;
+using Akka.DistributedData;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
@@ -11,7 +13,10 @@ public static class OperatorApi
 {
     private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(10);
 
-    public sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles, bool Reachable);
+    /// <param name="FreeDiskBytes">free space for workspaces, as the worker last reported it; null for a node that
+    /// runs no stories or has not reported yet.</param>
+    public sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles, bool Reachable,
+        long? FreeDiskBytes = null, DateTimeOffset? ReportedAt = null);
 
     public sealed record ClusterView(string Self, string? Leader, IReadOnlyList<MemberView> Members, IReadOnlyList<string> Unreachable);
 
@@ -34,7 +39,7 @@ public static class OperatorApi
 
     public static void MapOperatorApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/cluster", (ActorSystem system) => Results.Ok(ClusterState(system)));
+        api.MapGet("/cluster", async (ActorSystem system, CancellationToken ct) => Results.Ok(await ClusterStateAsync(system, ct)));
 
         api.MapPost("/cluster/leave", (ActorSystem system) =>
         {
@@ -110,15 +115,32 @@ public static class OperatorApi
                 $"no component '{name}'; known: {string.Join(", ", components.Names)}")));
     }
 
-    public static ClusterView ClusterState(ActorSystem system)
+    public static async Task<ClusterView> ClusterStateAsync(ActorSystem system, CancellationToken ct)
     {
         var cluster = Cluster.Get(system);
         var state = cluster.State;
         var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
+        var loads = await NodeLoadsAsync(system, ct);
         return new ClusterView(cluster.SelfAddress.ToString(), state.Leader?.ToString(),
-            state.Members.Select(m => new MemberView(m.Address.ToString(), m.Status.ToString().ToLowerInvariant(), m.Roles.Order().ToList(),
-                !unreachable.Contains(m.Address))).ToList(),
+            state.Members.Select(m =>
+            {
+                var load = loads.GetValueOrDefault(NodeLoadKeys.NodeKey(m.Address));
+                return new MemberView(m.Address.ToString(), m.Status.ToString().ToLowerInvariant(), m.Roles.Order().ToList(),
+                    !unreachable.Contains(m.Address), load?.FreeDiskBytes, load?.At);
+            }).ToList(),
             unreachable.Select(a => a.ToString()).Order().ToList());
+    }
+
+    /// <summary>What each worker last reported of itself (DistributedData, read locally: no round trip).</summary>
+    private static async Task<IReadOnlyDictionary<string, NodeLoad>> NodeLoadsAsync(ActorSystem system, CancellationToken ct)
+    {
+        try
+        {
+            var reply = await DistributedData.Get(system).Replicator.Ask<IGetResponse>(
+                Dsl.Get(NodeLoadKeys.Loads, ReadLocal.Instance), TimeSpan.FromSeconds(2), ct);
+            return reply is GetSuccess ok ? ok.Get(NodeLoadKeys.Loads).Entries : new Dictionary<string, NodeLoad>();
+        }
+        catch (AskTimeoutException) { return new Dictionary<string, NodeLoad>(); }
     }
 
     private static string HostPort(Address a) => $"{a.Host}:{a.Port}";

@@ -144,11 +144,13 @@ public static class OperatorVerbs
     private static void PrintCluster(JsonElement b)
     {
         Console.WriteLine($"self {Str(b, "self")}   leader {Str(b, "leader")}");
-        var table = new Table().AddColumns("address", "status", "roles", "reachable");
+        var table = new Table().AddColumns("address", "status", "roles", "reachable", "free disk");
         foreach (var m in b.GetProperty("members").EnumerateArray())
             table.AddRow(Markup.Escape(Str(m, "address")), Markup.Escape(Str(m, "status")),
                 Markup.Escape(string.Join(",", m.GetProperty("roles").EnumerateArray().Select(x => x.GetString()))),
-                m.GetProperty("reachable").GetBoolean() ? "yes" : "[red]no[/]");
+                m.GetProperty("reachable").GetBoolean() ? "yes" : "[red]no[/]",
+                m.TryGetProperty("freeDiskBytes", out var free) && free.ValueKind == JsonValueKind.Number
+                    ? $"{free.GetInt64() / (1024.0 * 1024 * 1024):0.0} GiB" : "-");
         AnsiConsole.Write(table);
     }
 

@@ -127,6 +127,13 @@ public sealed class OperatorConsoleTests : IAsyncLifetime
         Assert.Equal((self, "up", true), (member.GetProperty("address").GetString(), member.GetProperty("status").GetString(), member.GetProperty("reachable").GetBoolean()));
         Assert.Contains("worker", member.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
         Assert.Empty(cluster.GetProperty("unreachable").EnumerateArray());
+        // The worker's free workspace disk, as it reported it (every second): what an operator watches as it fills.
+        var free = member.GetProperty("freeDiskBytes").GetInt64();
+        var actual = new DriveInfo(_node.Data).AvailableFreeSpace;
+        Assert.InRange(free, actual / 2, actual * 2);
+        var table = await _node.CliAsync("cluster", "show");
+        Assert.Contains("free disk", table.Stdout);
+        Assert.Contains("GiB", table.Stdout);
 
         var regions = Assert.Single((await JsonOf("cluster", "sharding", "regions")).EnumerateArray());
         Assert.Equal("story", regions.GetProperty("type").GetString());
