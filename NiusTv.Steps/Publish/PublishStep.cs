@@ -24,10 +24,10 @@ public sealed class PublishStep : IStoryStep
         }
 
         var id = input.Story.Id;
-        // Poster first: whoever notices a new video (a listing, a feed) can then count on its poster being there.
-        var posterAt = await PutAsync(poster, $"videos/{id}.jpg", "image/jpeg", ct);
-        progress.Report(0.2);
-        var videoAt = await PutAsync(video, $"videos/{id}.mp4", "video/mp4", ct);
+        // Both or neither: a poster without its video (or an old video under a new poster) is worse than a retry.
+        // The video goes first where the store cannot do both at once, being the one a full store refuses.
+        var placed = await PutAllAsync([(video, $"videos/{id}.mp4", "video/mp4"), (poster, $"videos/{id}.jpg", "image/jpeg")], ct);
+        var (videoAt, posterAt) = (placed[0], placed[1]);
         progress.Report(1.0);
 
         return new StepOutput(new Dictionary<string, string>(StringComparer.Ordinal)
@@ -37,25 +37,26 @@ public sealed class PublishStep : IStoryStep
         });
     }
 
-    private async Task<string> PutAsync(string localFile, string objectName, string contentType, CancellationToken ct)
+    private async Task<IReadOnlyList<string>> PutAllAsync(IReadOnlyList<(string, string, string)> files, CancellationToken ct)
     {
+        var objectName = string.Join(" and ", files.Select(f => $"'{f.Item2}'"));
         try
         {
-            return await _store.PutAsync(localFile, objectName, contentType, ct);
+            return await _store.PutAllAsync(files, ct);
         }
         catch (AssetRejectedException ex)
         {
-            throw StepFailure.Permanent($"the output store ({_store.Describe}) refused '{objectName}': {ex.Message}", ex);
+            throw StepFailure.Permanent($"the output store ({_store.Describe}) refused {objectName}: {ex.Message}", ex);
         }
         catch (IOException ex)
         {
-            throw StepFailure.Retryable($"writing '{objectName}' to the output store ({_store.Describe}) failed: {ex.Message}", ex);
+            throw StepFailure.Retryable($"writing {objectName} to the output store ({_store.Describe}) failed: {ex.Message}", ex);
         }
         catch (UnauthorizedAccessException ex)
         {
             // The video itself is fine; an output folder with the wrong permissions is fixed by operators, and
             // the story should go out once it is, not be failed for good.
-            throw StepFailure.Retryable($"writing '{objectName}' to the output store ({_store.Describe}) was denied: {ex.Message}", ex);
+            throw StepFailure.Retryable($"writing {objectName} to the output store ({_store.Describe}) was denied: {ex.Message}", ex);
         }
     }
 }

@@ -15,4 +15,14 @@ public interface IVideoStore
     Task<string> PutAsync(string localFile, string objectName, string contentType, CancellationToken ct);
 
     Task<bool> ExistsAsync(string objectName, CancellationToken ct);
+
+    /// <summary>Publishes several files together: where the store can, all of them or none (a video and its poster).
+    /// Returns where each now lives, in order. The default puts them one after the other, first to last, so the
+    /// caller puts the one most likely to fail (the biggest) first.</summary>
+    async Task<IReadOnlyList<string>> PutAllAsync(IReadOnlyList<(string LocalFile, string ObjectName, string ContentType)> files, CancellationToken ct)
+    {
+        var placed = new List<string>();
+        foreach (var (file, name, type) in files) placed.Add(await PutAsync(file, name, type, ct));
+        return placed;
+    }
 }

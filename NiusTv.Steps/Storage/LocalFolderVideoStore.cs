@@ -46,6 +46,41 @@ public sealed class LocalFolderVideoStore : IVideoStore
         }
     }
 
+    /// <summary>All or none: every file is copied in full (and flushed) under a temporary name beside its target
+    /// first, which is where a full disk fails; only then are they renamed into place, which needs no space.</summary>
+    public async Task<IReadOnlyList<string>> PutAllAsync(IReadOnlyList<(string LocalFile, string ObjectName, string ContentType)> files, CancellationToken ct)
+    {
+        var staged = new List<(string Temp, string Target)>();
+        try
+        {
+            foreach (var (file, name, _) in files)
+            {
+                var target = _paths.Resolve(name);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
+                staged.Add((temp, target));
+                await CopyFlushedAsync(file, temp, ct);
+            }
+            foreach (var (temp, target) in staged) File.Move(temp, target, overwrite: true);
+            return staged.Select(s => s.Target).ToList();
+        }
+        catch
+        {
+            foreach (var (temp, _) in staged) TryDelete(temp);
+            throw;
+        }
+    }
+
+    private static async Task CopyFlushedAsync(string from, string to, CancellationToken ct)
+    {
+        await using var source = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.Read, CopyBufferBytes,
+            FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using var destination = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferBytes,
+            FileOptions.Asynchronous);
+        await source.CopyToAsync(destination, CopyBufferBytes, ct);
+        destination.Flush(flushToDisk: true);
+    }
+
     public Task<bool> ExistsAsync(string objectName, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();

@@ -13,7 +13,7 @@ namespace NiusTv.Tests.EndToEnd;
 public sealed class JournalOutageEndToEndTests : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-outage-e2e-").FullName;
-    private string? _mount;
+    private SmallDisk? _disk;
 
     private static StringContent Story(string id) => new(JsonSerializer.Serialize(new
     {
@@ -23,12 +23,10 @@ public sealed class JournalOutageEndToEndTests : IAsyncDisposable
     [Fact]
     public async Task A_full_journal_disk_gives_503_with_the_cause_unready_health_and_no_late_acceptance()
     {
-        _mount = Path.Combine(_dir, "journal");
-        Directory.CreateDirectory(_mount);
-        Run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", _mount);
+        _disk = new SmallDisk(Path.Combine(_dir, "journal"), 4);
         Directory.CreateDirectory(Path.Combine(_dir, "assets"));
         await using var node = await NodeProcess.StartAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Path.Combine(_dir, "assets"),
-            null, "--journal", "sqlite:" + Path.Combine(_mount, "nius.db"));
+            null, "--journal", "sqlite:" + Path.Combine(_disk.Path, "nius.db"));
         using var http = new HttpClient { BaseAddress = new Uri($"http://{node.Admin}/"), Timeout = TimeSpan.FromSeconds(60) };
 
         var ready = await http.GetAsync("health/ready");
@@ -39,8 +37,7 @@ public sealed class JournalOutageEndToEndTests : IAsyncDisposable
         Assert.True(checks["workspace-disk"].GetProperty("data").GetProperty("freeBytes").GetInt64() > 0);
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("api/stories", Story("before-full"))).StatusCode);
 
-        var filler = Path.Combine(_mount, "filler");
-        FillUp(filler);
+        var filler = _disk.FillUp();
         var clock = Stopwatch.StartNew();
         var refused = await http.PostAsync("api/stories", Story("while-full"));
         var refusedBody = await refused.Content.ReadAsStringAsync();
@@ -75,33 +72,9 @@ public sealed class JournalOutageEndToEndTests : IAsyncDisposable
         Assert.Equal(1, JsonDocument.Parse(acceptedBody).RootElement.GetProperty("revision").GetInt32());
     }
 
-    private static void FillUp(string file)
-    {
-        var block = new byte[64 * 1024];
-        try
-        {
-            using var stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1);
-            while (true) stream.Write(block);
-        }
-        catch (IOException) { } // no space left: the point
-    }
-
-    private static void Run(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({p.ExitCode}): {stderr}. " +
-                "This test needs to mount a small tmpfs (root, as the CI runs).");
-    }
-
     public ValueTask DisposeAsync()
     {
-        if (_mount is not null)
-            try { Run("umount", "-l", _mount); } catch (InvalidOperationException) { }
+        _disk?.Dispose();
         try { Directory.Delete(_dir, true); } catch (IOException) { }
         return ValueTask.CompletedTask;
     }

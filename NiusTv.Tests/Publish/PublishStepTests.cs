@@ -141,4 +141,21 @@ public sealed class PublishStepTests : IDisposable
         Assert.False(failure.Transient);
         Assert.Empty(Directory.GetFiles(elsewhere));
     }
+
+    [Fact]
+    public async Task A_full_output_store_publishes_neither_the_video_nor_the_poster_and_keeps_the_earlier_pair()
+    {
+        using var disk = new SmallDisk(_temp.Combine("small-out"), 2);
+        var step = new PublishStep(new LocalFolderVideoStore(disk.Path));
+        await step.RunAsync(Input([1, 2, 3], [9]), new ProgressLog(), CancellationToken.None);
+
+        var tooBig = new byte[3 * 1024 * 1024]; // a bigger revision than the store has room for
+        var failure = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(Input(tooBig, [7, 7]), new ProgressLog(), CancellationToken.None));
+        Assert.True(failure.Transient);
+        Assert.Contains("'videos/harbour-fire.mp4' and 'videos/harbour-fire.jpg'", failure.Message);
+        // The earlier revision's pair is untouched: no new poster beside an old video, and no temp files left.
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(Path.Combine(disk.Path, "videos", "harbour-fire.mp4")));
+        Assert.Equal([9], File.ReadAllBytes(Path.Combine(disk.Path, "videos", "harbour-fire.jpg")));
+        Assert.Equal(["harbour-fire.jpg", "harbour-fire.mp4"], Directory.GetFiles(disk.Path, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order());
+    }
 }

@@ -16,13 +16,13 @@ public sealed class JournalOutageTests : Akka.Hosting.TestKit.TestKit, IDisposab
     private static readonly string[] Pipeline = ["init", "publish"];
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-outage-").FullName;
     private readonly string _journalDir;
+    private readonly SmallDisk _disk;
     private readonly Dictionary<string, ScriptedStep> _steps;
 
     public JournalOutageTests(ITestOutputHelper output) : base("journal-outage-tests", output)
     {
-        _journalDir = Path.Combine(_dir, "journal");
-        Directory.CreateDirectory(_journalDir);
-        Run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", _journalDir);
+        _disk = new SmallDisk(Path.Combine(_dir, "journal"), 4);
+        _journalDir = _disk.Path;
         _steps = Pipeline.ToDictionary(n => n, n => new ScriptedStep(n, Path.Combine(_dir, "out")));
     }
 
@@ -45,13 +45,19 @@ public sealed class JournalOutageTests : Akka.Hosting.TestKit.TestKit, IDisposab
     [Fact]
     public async Task A_full_journal_disk_refuses_publishes_at_once_with_the_cause_and_recovers_when_space_returns()
     {
+        // The TestKit is disposed asynchronously, which skips IDisposable: the mount goes with the test itself.
+        try { await RefusesAndRecovers(); }
+        finally { _disk.Dispose(); }
+    }
+
+    private async Task RefusesAndRecovers()
+    {
         var catalog = new StoryCatalog(Sys, StoryPersistence.QueryPluginId);
         var first = Sys.ActorOf(StoryActor.Create("before-full", Settings, ActorRegistry.Get<StepPools>()));
         Assert.True((await first.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("before-full")), TimeSpan.FromSeconds(10))).IsNewRevision);
         Assert.True((await Status()).Writable);
 
-        var filler = Path.Combine(_journalDir, "filler");
-        FillUp(filler);
+        var filler = _disk.FillUp();
         var refused = Sys.ActorOf(StoryActor.Create("while-full", Settings, ActorRegistry.Get<StepPools>()));
         var clock = Stopwatch.StartNew();
         var e = await Assert.ThrowsAsync<JournalUnavailableException>(() =>
@@ -79,33 +85,9 @@ public sealed class JournalOutageTests : Akka.Hosting.TestKit.TestKit, IDisposab
         Assert.Single((await catalog.EventsAsync("while-full")).OfType<Accepted>());
     }
 
-    /// <summary>Writes until the filesystem has no room left (ENOSPC).</summary>
-    private static void FillUp(string file)
-    {
-        var block = new byte[64 * 1024];
-        try
-        {
-            using var stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1);
-            while (true) stream.Write(block);
-        }
-        catch (IOException) { } // no space left: the point
-    }
-
-    private static void Run(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({p.ExitCode}): {stderr}. " +
-                "This test needs to mount a small tmpfs (root, as the CI runs).");
-    }
-
     void IDisposable.Dispose()
     {
-        try { Run("umount", "-l", _journalDir); } catch (InvalidOperationException) { }
+        _disk.Dispose();
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 }
