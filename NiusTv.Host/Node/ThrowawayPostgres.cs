@@ -28,7 +28,20 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
         // PostgreSQL refuses to run as root: in CI containers the tests do, so the server runs as the postgres user.
         if (Environment.UserName == "root") Run("chown", ["-R", "postgres:postgres", _dir]);
         RunAsServerUser(Path.Combine(bin, "initdb"), ["-D", Data, "-U", User, "--auth=trust", "-E", "UTF8", "--no-sync"]);
-        RunAsServerUser(Path.Combine(bin, "pg_ctl"), ["-D", Data, "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60",
+        await ResumeAsync();
+    }
+
+    /// <summary>Stops the server, keeping its data: for tests of what a node does while its journal is down.</summary>
+    public void Stop()
+    {
+        RunAsServerUser(Path.Combine(FindBinaries(), "pg_ctl"), ["-D", Data, "-m", "fast", "-w", "stop"]);
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>Starts the server (again) on the same port and data.</summary>
+    public async Task ResumeAsync()
+    {
+        RunAsServerUser(Path.Combine(FindBinaries(), "pg_ctl"), ["-D", Data, "-l", Path.Combine(_dir, "server.log"), "-w", "-t", "60",
             "-o", $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start"]);
         await using var db = new NpgsqlConnection(ConnectionString("postgres"));
         await db.OpenAsync();

@@ -12,6 +12,10 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public Task<string> CreateDatabaseAsync() => _server.CreateDatabaseAsync();
 
+    public void Stop() => _server.Stop();
+
+    public Task ResumeAsync() => _server.ResumeAsync();
+
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
 

@@ -1,0 +1,88 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using NiusTv.Actors.Stories;
+using NiusTv.Steps.Stories;
+using NiusTv.Tests.Stories;
+using Xunit;
+using static NiusTv.Actors.Stories.StoryEvents;
+
+namespace NiusTv.Tests.Cluster;
+
+/// <summary>PostgreSQL stopped mid-run under a node: a publish is answered at once with the cause, the journal watch
+/// says the journal cannot write, the refused revision is never applied, and all of it recovers when the server is
+/// back.</summary>
+[Collection("cluster")]
+public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetime
+{
+    private static readonly string[] Pipeline = ["init", "publish"];
+    private readonly string _dir = Directory.CreateTempSubdirectory("nius-pg-outage-").FullName;
+    private IHost? _host;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await postgres.ResumeAsync(); } catch (InvalidOperationException) { } // already running
+        if (_host is not null)
+        {
+            await _host.StopAsync(TimeSpan.FromSeconds(10));
+            _host.Dispose();
+        }
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    private static Story Version(string title) => new("pg-story", title, ["A sentence."], [], "default", "default",
+        StoryPriority.Normal, StoryOutput.LocalDefault);
+
+    [Fact]
+    public async Task A_stopped_database_refuses_a_revision_with_the_cause_and_the_node_recovers_when_it_returns()
+    {
+        var journal = await postgres.CreateDatabaseAsync();
+        var steps = Pipeline.Select(n => new ScriptedStep(n, Path.Combine(_dir, "out"))).ToList();
+        _host = new HostBuilder().ConfigureServices(services => services.AddAkka("pg-outage", akka => akka
+            .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
+            .AddStoryPersistence(JournalKind.Postgres, journal)
+            .WithActors((system, registry) => registry.Register<StepPools>(system.ActorOf(
+                StepPools.Create(steps, new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 1))), "step-pools"))))).Build();
+        await _host.StartAsync();
+        var system = _host.Services.GetRequiredService<ActorSystem>();
+        var registry = ActorRegistry.For(system);
+        var settings = new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"), Pipeline, new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)));
+        var story = system.ActorOf(StoryActor.Create("pg-story", settings, registry.Get<StepPools>()));
+        async Task<JournalWatchProtocol.JournalStatus> Status() =>
+            await (await registry.GetAsync<JournalWatch>()).Ask<JournalWatchProtocol.JournalStatus>(JournalWatchProtocol.GetJournalStatus.Instance, TimeSpan.FromSeconds(5));
+
+        Assert.Equal(1, (await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version("First")), TimeSpan.FromSeconds(20))).Revision);
+        var catalog = new StoryCatalog(system, StoryPersistence.QueryPluginId);
+        await Until(async () => (await catalog.EventsAsync("pg-story")).OfType<Completed>().Any(), 30, "revision 1 completes");
+
+        postgres.Stop();
+        var e = await Assert.ThrowsAsync<JournalUnavailableException>(() =>
+            story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version("While down")), TimeSpan.FromSeconds(30)));
+        Assert.Contains("the journal could not store story pg-story", e.Message);
+        await Until(async () => !(await Status()).Writable, 20, "the journal watch knows the journal is down");
+
+        await postgres.ResumeAsync();
+        await Until(async () => (await Status()).Writable, 40, "the journal watch sees the journal writable again");
+        var again = system.ActorOf(StoryActor.Create("pg-story", settings, registry.Get<StepPools>()));
+        var second = await again.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version("After")), TimeSpan.FromSeconds(20));
+        Assert.Equal((2, true), (second.Revision, second.IsNewRevision));
+        var accepted = (await catalog.EventsAsync("pg-story")).OfType<Accepted>().ToList();
+        Assert.Equal([1, 2], accepted.Select(a => a.Revision));
+        Assert.DoesNotContain(accepted, a => a.StoryJson.Contains("While down"));
+    }
+
+    private static async Task Until(Func<Task<bool>> condition, int seconds, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            try { if (await condition()) return; }
+            catch (AskTimeoutException) { } // an actor busy with the outage answers late
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
+            await Task.Delay(200);
+        }
+    }
+}
