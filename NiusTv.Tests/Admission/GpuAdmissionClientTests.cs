@@ -29,7 +29,8 @@ public sealed class GpuAdmissionClientTests(ITestOutputHelper output) : Akka.Hos
         var (gpu, client) = Node();
         var first = await client.AcquireAsync("first", StoryPriority.Normal, Ct);
         var second = client.AcquireAsync("second", StoryPriority.Normal, Ct);
-        await Task.Delay(300, Ct);
+        // Queued behind the holder, as the slot itself reports: then it cannot have been granted.
+        await AwaitAssertAsync(async () => Assert.Equal(1, (await Slot(gpu)).Queued), TimeSpan.FromSeconds(3));
         Assert.False(second.IsCompleted);
         var slot = await Slot(gpu);
         Assert.StartsWith("first/", slot.Holder);
@@ -46,16 +47,18 @@ public sealed class GpuAdmissionClientTests(ITestOutputHelper output) : Akka.Hos
     [Fact]
     public async Task A_breaking_story_goes_before_a_normal_one_that_waited_longer()
     {
-        var (_, client) = Node();
+        var (gpu, client) = Node();
         var holder = await client.AcquireAsync("running", StoryPriority.Normal, Ct);
         var normal = client.AcquireAsync("normal", StoryPriority.Normal, Ct);
-        await Task.Delay(100, Ct);
+        await AwaitAssertAsync(async () => Assert.Equal(1, (await Slot(gpu)).Queued), TimeSpan.FromSeconds(3));
         var breaking = client.AcquireAsync("breaking", StoryPriority.Breaking, Ct);
-        await Task.Delay(100, Ct);
+        await AwaitAssertAsync(async () => Assert.Equal(2, (await Slot(gpu)).Queued), TimeSpan.FromSeconds(3));
 
         await holder.DisposeAsync();
         var next = await breaking.WaitAsync(TimeSpan.FromSeconds(3), Ct);
-        await Task.Delay(200, Ct);
+        var slot = await Slot(gpu);
+        Assert.Equal(1, slot.Queued); // the normal one still waits, behind the breaking holder
+        Assert.StartsWith("breaking/", slot.Holder);
         Assert.False(normal.IsCompleted);
         await next.DisposeAsync();
         await using var last = await normal.WaitAsync(TimeSpan.FromSeconds(3), Ct);
