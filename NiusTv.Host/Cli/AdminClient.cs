@@ -19,8 +19,27 @@ public sealed class AdminClient : IDisposable
     public AdminClient(string admin, string? token, TimeSpan? timeout = null)
     {
         Admin = admin;
-        _http = new HttpClient { BaseAddress = new Uri($"http://{admin}/"), Timeout = timeout ?? TimeSpan.FromSeconds(60) };
+        _http = new HttpClient(Handler()) { BaseAddress = BaseAddress(admin), Timeout = timeout ?? TimeSpan.FromSeconds(60) };
         if (!string.IsNullOrEmpty(token)) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    /// <summary>HOST:PORT is plain HTTP, as before; https://HOST:PORT talks to a node started with --admin-cert.</summary>
+    public static Uri BaseAddress(string admin) =>
+        admin.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || admin.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+            ? new Uri(admin.TrimEnd('/') + "/") : new Uri($"http://{admin}/");
+
+    /// <summary>NIUSTV_ADMIN_CERT names the node's certificate file (PEM or DER) to trust exactly, for a self-signed
+    /// one; without it the system's trusted roots decide.</summary>
+    private static HttpMessageHandler Handler()
+    {
+        var handler = new HttpClientHandler();
+        if (Environment.GetEnvironmentVariable("NIUSTV_ADMIN_CERT") is { Length: > 0 } file)
+        {
+            var pinned = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(file);
+            handler.ServerCertificateCustomValidationCallback = (_, cert, _, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.None || (cert is not null && cert.RawDataMemory.Span.SequenceEqual(pinned.RawDataMemory.Span));
+        }
+        return handler;
     }
 
     public sealed record Response(HttpStatusCode Status, JsonElement Body)

@@ -11,7 +11,8 @@ public static class CommonOptions
     public static readonly Option<string?> Data = new("--data") { Description = "SQLite journal and node-local workspaces (default ./data)" };
     public static readonly Option<string?> Assets = new("--assets") { Description = "root that story image uris are relative to (default ./samples)" };
     public static readonly Option<string?> Out = new("--out") { Description = "where finished videos go: videos/<id>.mp4 and .jpg (default ./out)" };
-    public static readonly Option<string?> Admin = new("--admin") { Description = "admin endpoint HOST:PORT (default 127.0.0.1:9110)" };
+    public static readonly Option<string?> Admin = new("--admin") { Description = "admin endpoint HOST:PORT (default 127.0.0.1:9110); https://HOST:PORT for a node started with --admin-cert" };
+    public static readonly Option<string?> AdminCert = new("--admin-cert") { Description = "serve the admin endpoint over HTTPS with this certificate (.pfx, or PEM with Node:AdminCertKey)" };
     public static readonly Option<string?> Journal = new("--journal") { Description = "sqlite:PATH or postgres:CONNSTRING (default sqlite:<data>/nius.db)" };
     public static readonly Option<string?> Token = new("--token") { Description = "admin token (or NIUSTV_ADMIN_TOKEN)" };
     public static readonly Option<bool> Json = new("--json") { Description = "print JSON for scripts" };
@@ -21,7 +22,7 @@ public static class CommonOptions
 
     public static readonly Option<string?> PubSub = new("--pubsub") { Description = "Google Cloud project: ingest stories from Pub/Sub (honours PUBSUB_EMULATOR_HOST)" };
 
-    public static IEnumerable<Option> NodeOptions => [Config, Data, Assets, Out, Admin, Journal, Port, Seeds, Roles, PubSub];
+    public static IEnumerable<Option> NodeOptions => [Config, Data, Assets, Out, Admin, AdminCert, Journal, Port, Seeds, Roles, PubSub];
 
     /// <summary>Defaults, then appsettings.json, --config, NIUSTV__Section__Key variables, then the options given.</summary>
     public static NodeSettings NodeSettings(ParseResult r)
@@ -40,6 +41,7 @@ public static class CommonOptions
         Set("Node:Assets", r.GetValue(Assets));
         Set("Node:Out", r.GetValue(Out));
         Set("Node:Admin", r.GetValue(Admin));
+        Set("Node:AdminCert", r.GetValue(AdminCert));
         Set("Node:Journal", r.GetValue(Journal));
         Set("Node:Port", r.GetValue(Port)?.ToString());
         Set("Node:Roles", r.GetValue(Roles));

@@ -19,9 +19,9 @@ public static class NodeVerbs
             var settings = CommonOptions.NodeSettings(r);
             await using var app = NodeHost.Build(settings);
             await app.StartAsync(ct);
-            Console.WriteLine($"NiusTv node up: admin http://{settings.Admin}  data {settings.DataPath}  journal {settings.JournalTarget.Kind}  " +
+            Console.WriteLine($"NiusTv node up: admin {settings.AdminScheme}://{settings.Admin}  data {settings.DataPath}  journal {settings.JournalTarget.Kind}  " +
                               $"assets {settings.AssetsLocation}  out {settings.OutLocation}");
-            Console.WriteLine($"Newsroom: http://{settings.Admin}/newsroom");
+            Console.WriteLine($"Newsroom: {settings.AdminScheme}://{settings.Admin}/newsroom");
             await app.WaitForShutdownAsync(ct);
             return 0;
         });

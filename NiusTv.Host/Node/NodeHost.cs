@@ -76,7 +76,8 @@ public static class NodeHost
         builder.Logging.SetMinimumLevel(logLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
-        builder.WebHost.UseKestrel(k => k.Listen(admin));
+        var adminCert = settings.LoadAdminCertificate();
+        builder.WebHost.UseKestrel(k => k.Listen(admin, listen => { if (adminCert is not null) listen.UseHttps(adminCert); }));
         builder.AddAdminSurface(settings);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {

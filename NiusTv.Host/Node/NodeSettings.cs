@@ -20,6 +20,35 @@ public sealed record NodeSettings
     /// <summary>Node:AdminHosts: more names the admin endpoint answers to (a Kubernetes Service, a proxy), beside
     /// the --admin host and the addresses it binds; "*.example.org" allowed. Any other Host header gets 400.</summary>
     public IReadOnlyList<string> AdminHosts { get; init; } = [];
+    /// <summary>--admin-cert / Node:AdminCert: serve the admin endpoint over HTTPS with this certificate, a PKCS#12
+    /// file (.pfx/.p12, password in Node:AdminCertPassword) or a PEM certificate (key in Node:AdminCertKey, or in
+    /// the same file). Null: plain HTTP.</summary>
+    public string? AdminCert { get; init; }
+    public string? AdminCertKey { get; init; }
+    public string? AdminCertPassword { get; init; }
+
+    public string AdminScheme => string.IsNullOrEmpty(AdminCert) ? "http" : "https";
+
+    /// <summary>The admin certificate, or null without one; a file that is missing or unreadable stops the node.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? LoadAdminCertificate()
+    {
+        if (string.IsNullOrEmpty(AdminCert)) return null;
+        if (!File.Exists(AdminCert)) throw new SettingsException("--admin-cert", $"the certificate file '{AdminCert}' does not exist");
+        try
+        {
+            var ext = Path.GetExtension(AdminCert).ToLowerInvariant();
+            var cert = ext is ".pfx" or ".p12"
+                ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(AdminCert, AdminCertPassword)
+                : System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(AdminCert, AdminCertKey);
+            if (!cert.HasPrivateKey)
+                throw new SettingsException("--admin-cert", $"'{AdminCert}' holds no private key; give it in Node:AdminCertKey");
+            return cert;
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new SettingsException("--admin-cert", $"'{AdminCert}' cannot be read as a PKCS#12 (.pfx) or PEM certificate with its key: {e.Message}");
+        }
+    }
     /// <summary>OTLP endpoint for story traces (Telemetry:OtlpEndpoint). Without it, traces are exported only when
     /// the standard OTEL_EXPORTER_OTLP_ENDPOINT is set, and the exporter reads that (and its siblings) itself.</summary>
     public string? OtlpEndpoint { get; init; }
@@ -173,6 +202,9 @@ public sealed record NodeSettings
             Admin = node["Admin"] ?? d.Admin,
             AdminToken = node["AdminToken"] ?? d.AdminToken,
             AdminHosts = List(node, "AdminHosts") ?? d.AdminHosts,
+            AdminCert = Text(config, "Node:AdminCert") ?? d.AdminCert,
+            AdminCertKey = Text(config, "Node:AdminCertKey") ?? d.AdminCertKey,
+            AdminCertPassword = node["AdminCertPassword"] ?? d.AdminCertPassword,
             OtlpEndpoint = config["Telemetry:OtlpEndpoint"] ?? d.OtlpEndpoint,
             Journal = node["Journal"] ?? d.Journal,
             Hostname = node["Hostname"] ?? d.Hostname,

@@ -197,6 +197,65 @@ public sealed class AdminSecurityTests : IAsyncDisposable
         Assert.Equal(HttpStatusCode.TooManyRequests, await Try("rate-limited-token"));
     }
 
+    [Fact]
+    public async Task With_an_admin_certificate_the_endpoint_speaks_https_the_cookie_is_secure_and_the_cli_follows()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var pfx = Path.Combine(_dir, "admin.pfx");
+        var pem = Path.Combine(_dir, "admin.crt");
+        await File.WriteAllBytesAsync(pfx, cert.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx));
+        await File.WriteAllTextAsync(pem, cert.ExportCertificatePem());
+        Directory.CreateDirectory(Path.Combine(_dir, "assets"));
+
+        var admin = $"127.0.0.1:{Nius.FreePort()}";
+        using var process = Nius.Start(["node", "--data", Path.Combine(_dir, "data"), "--out", Path.Combine(_dir, "out"), "--assets",
+            Path.Combine(_dir, "assets"), "--admin", admin, "--admin-cert", pfx], environment: new Dictionary<string, string> { ["NIUSTV__Node__AdminToken"] = "tls-token" });
+        try
+        {
+            var cookies = new CookieContainer();
+            using var http = new HttpClient(new HttpClientHandler
+            {
+                CookieContainer = cookies, AllowAutoRedirect = false,
+                ServerCertificateCustomValidationCallback = (_, c, _, _) => c is not null && c.Thumbprint == cert.Thumbprint,
+            }) { BaseAddress = new Uri($"https://{admin}/"), Timeout = TimeSpan.FromSeconds(5) };
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (true)
+            {
+                using var probe = new HttpRequestMessage(HttpMethod.Get, "healthz");
+                probe.Headers.Authorization = new("Bearer", "tls-token");
+                try { if ((await http.SendAsync(probe)).IsSuccessStatusCode) break; }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+                Assert.False(process.HasExited, "the node stopped");
+                Assert.True(DateTime.UtcNow < deadline, "the node did not answer over HTTPS within 90 s");
+                await Task.Delay(500);
+            }
+
+            var form = await (await http.GetAsync("newsroom/login")).Content.ReadAsStringAsync();
+            var antiforgery = System.Text.RegularExpressions.Regex.Match(form, "name=\"__antiforgery\" value=\"([^\"]+)\"").Groups[1].Value;
+            var login = await http.PostAsync("newsroom/login", new FormUrlEncodedContent([new("token", "tls-token"), new("__antiforgery", antiforgery)]));
+            Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+            var setCookie = Assert.Single(login.Headers.GetValues("Set-Cookie"), c => c.StartsWith("nius_admin=", StringComparison.Ordinal));
+            Assert.Contains("; secure", setCookie, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("api/stories")).StatusCode);
+
+            var cli = await Nius.RunAsync(["stories", "--json", "--admin", $"https://{admin}", "--token", "tls-token"],
+                environment: new Dictionary<string, string> { ["NIUSTV_ADMIN_CERT"] = pem });
+            Assert.True(cli.ExitCode == 0, cli.Stderr);
+            Assert.Empty(cli.Json.EnumerateArray());
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         try { Directory.Delete(_dir, true); } catch (IOException) { }

@@ -153,7 +153,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
 
         // The node's own validation, for clients that skip the CLI's: 400 naming the field, nothing persisted.
         using var http = new HttpClient();
-        var response = await http.PostAsync($"http://{_node.Admin}/api/stories", new StringContent(json));
+        var response = await http.PostAsync($"http://{_node.Admin}/api/stories", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();
         if (field.Length > 0) Assert.Contains($"\"field\":\"{field}\"", body.Replace(" ", ""));
