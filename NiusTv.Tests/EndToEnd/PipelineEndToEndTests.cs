@@ -137,7 +137,9 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         { "tiny", """{"id":"tiny","title":"T","paragraphs":["One."],"output":{"width":100,"height":60,"fps":25}}""", "output.width" },
         { "huge", """{"id":"huge","title":"T","paragraphs":["One."],"output":{"width":4096,"height":2160,"fps":25}}""", "output.width" },
         { "fps", """{"id":"fps","title":"T","paragraphs":["One."],"output":{"width":640,"height":360,"fps":61}}""", "output.fps" },
-        { "too-long", "{\"id\":\"long\",\"title\":\"T\",\"paragraphs\":[\"" + string.Join(' ', Enumerable.Repeat("word", 5001)) + "\"]}", "paragraphs" },
+        // 5,001 words of prose: five paragraphs of 1,000 in ten-word sentences (each within the per-paragraph bounds), and one more.
+        { "too-long", "{\"id\":\"long\",\"title\":\"T\",\"paragraphs\":[" + string.Join(',', Enumerable.Repeat("\"" + string.Join(' ',
+            Enumerable.Repeat(string.Join(' ', Enumerable.Repeat("word", 10)) + ".", 100)) + "\"", 5)) + ",\"Over.\"]}", "paragraphs" },
     };
 
     [Theory]
