@@ -50,19 +50,16 @@ public static class NodeHealth
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
         {
-            var free = FreeBytes(settings.WorkspaceRoot);
+            long free;
+            // Measured as the node reports it to the allocation strategy; a folder that cannot be read has no room.
+            try { free = Actors.Sharding.NodeLoadReporter.FreeDisk(settings.WorkspaceRoot); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { free = 0; }
             var data = new Dictionary<string, object> { ["freeBytes"] = free, ["path"] = settings.WorkspaceRoot };
             var wanted = Actors.Sharding.StoryAffinitySettings.Default.MinFreeDiskBytes;
             return Task.FromResult(free >= wanted
                 ? HealthCheckResult.Healthy($"{Gib(free)} free for workspaces", data)
                 : HealthCheckResult.Unhealthy($"only {Gib(free)} free for workspaces; new stories need {Gib(wanted)}", data: data));
         }
-    }
-
-    public static long FreeBytes(string path)
-    {
-        try { return new DriveInfo(Path.GetFullPath(path)).AvailableFreeSpace; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return 0; }
     }
 
     private static string Gib(long bytes) => $"{bytes / (1024.0 * 1024 * 1024):0.0} GiB";

@@ -56,33 +56,21 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetim
 
         Assert.Equal(1, (await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version("First")), TimeSpan.FromSeconds(20))).Revision);
         var catalog = new StoryCatalog(system, StoryPersistence.QueryPluginId);
-        await Until(async () => (await catalog.EventsAsync("pg-story")).OfType<Completed>().Any(), 30, "revision 1 completes");
+        await Eventually.Until(async () => (await catalog.EventsAsync("pg-story")).OfType<Completed>().Any(), 30, "revision 1 completes");
 
         postgres.Stop();
         var e = await Assert.ThrowsAsync<JournalUnavailableException>(() =>
             story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version("While down")), TimeSpan.FromSeconds(30)));
         Assert.Contains("the journal could not store story pg-story", e.Message);
-        await Until(async () => !(await Status()).Writable, 20, "the journal watch knows the journal is down");
+        await Eventually.Until(async () => !(await Status()).Writable, 20, "the journal watch knows the journal is down");
 
         await postgres.ResumeAsync();
-        await Until(async () => (await Status()).Writable, 40, "the journal watch sees the journal writable again");
+        await Eventually.Until(async () => (await Status()).Writable, 40, "the journal watch sees the journal writable again");
         var again = system.ActorOf(StoryActor.Create("pg-story", settings, registry.Get<StepPools>()));
         var second = await again.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version("After")), TimeSpan.FromSeconds(20));
         Assert.Equal((2, true), (second.Revision, second.IsNewRevision));
         var accepted = (await catalog.EventsAsync("pg-story")).OfType<Accepted>().ToList();
         Assert.Equal([1, 2], accepted.Select(a => a.Revision));
         Assert.DoesNotContain(accepted, a => a.StoryJson.Contains("While down"));
-    }
-
-    private static async Task Until(Func<Task<bool>> condition, int seconds, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            try { if (await condition()) return; }
-            catch (AskTimeoutException) { } // an actor busy with the outage answers late
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
-            await Task.Delay(200);
-        }
     }
 }

@@ -85,16 +85,6 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
 
     private static ActorSystem SystemOf(IHost host) => host.Services.GetRequiredService<ActorSystem>();
 
-    private static async Task Until(Func<Task<bool>> condition, int seconds, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
-            await Task.Delay(100);
-        }
-    }
-
     private static Story Sample(string id) => new(id, "Story " + id, ["A sentence for " + id + "."], [],
         "default", "default", StoryPriority.Normal, StoryOutput.LocalDefault);
 
@@ -106,12 +96,12 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         var nodes = new List<IHost>();
         for (var i = 0; i < 3; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
         var first = SystemOf(nodes[0]);
-        await Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(first).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), 30, "three nodes are up");
+        await Eventually.Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(first).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), 30, "three nodes are up");
 
         var region = await ActorRegistry.For(first).GetAsync<StoryActor>();
         // Members being up is not enough: the coordinator can only place shards on regions that have registered with
         // it, and on a busy machine that takes a few retries.
-        await Until(async () => (await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(3))).Regions.Count == 3,
+        await Eventually.Until(async () => (await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(3))).Regions.Count == 3,
             30, "three story regions are registered");
         var catalog = new StoryCatalog(first, StoryPersistence.QueryPluginId);
         var ids = Enumerable.Range(1, 12).Select(i => $"story-{i:00}").ToList();
@@ -122,7 +112,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         async Task<Dictionary<string, IReadOnlyList<IStoryEvent>>> Journal() =>
             (await Task.WhenAll(ids.Select(async id => (id, events: await catalog.EventsAsync(id))))).ToDictionary(x => x.id, x => x.events);
         var events = new Dictionary<string, IReadOnlyList<IStoryEvent>>();
-        await Until(async () => (events = await Journal()).Values.All(e => e.OfType<StepStarted>().Any()), 30, "every story has started");
+        await Eventually.Until(async () => (events = await Journal()).Values.All(e => e.OfType<StepStarted>().Any()), 30, "every story has started");
         var home = events.ToDictionary(kv => kv.Key, kv => kv.Value.OfType<StepStarted>().First().Node);
         var nodeNames = nodes.Select(n => StoryActor.NodeName(SystemOf(n))).ToList();
         output.WriteLine(string.Join(", ", home.Select(kv => $"{kv.Key}@{kv.Value}")));
@@ -132,7 +122,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         // node's disk) and at least one of them is still running.
         var victim = nodeNames[2];
         var victimStories = home.Where(kv => kv.Value == victim).Select(kv => kv.Key).ToList();
-        await Until(async () =>
+        await Eventually.Until(async () =>
         {
             events = await Journal();
             return victimStories.All(id => events[id].OfType<StepCompleted>().Any()) && victimStories.Any(id => !events[id].OfType<Completed>().Any());
@@ -141,7 +131,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         await SystemOf(nodes[2]).Terminate();
         output.WriteLine($"killed {victim} holding {string.Join(", ", interrupted)} in flight");
 
-        await Until(async () => (events = await Journal()).Values.All(e => e.OfType<Completed>().Any()), 120, "all twelve stories complete");
+        await Eventually.Until(async () => (events = await Journal()).Values.All(e => e.OfType<Completed>().Any()), 120, "all twelve stories complete");
         await Task.Delay(1000); // a doubled run would show up as a second Completed shortly after the first
         events = await Journal();
         Assert.All(ids, id => Assert.Single(events[id].OfType<Completed>()));
@@ -161,12 +151,12 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
         var nodes = new List<IHost>();
         for (var i = 0; i < 3; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
-        await Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(SystemOf(nodes[2])).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
+        await Eventually.Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(SystemOf(nodes[2])).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
             30, "three nodes are up");
         var proxy = await ActorRegistry.For(SystemOf(nodes[2])).GetAsync<ScalerActor>();
 
         // GPU slots are shared cluster-wide: any node sees every node's slot.
-        await Until(async () => (await GpuAdmissionHosting.ClusterSlotsAsync(SystemOf(nodes[2]), TimeSpan.FromSeconds(2))).Count == 3,
+        await Eventually.Until(async () => (await GpuAdmissionHosting.ClusterSlotsAsync(SystemOf(nodes[2]), TimeSpan.FromSeconds(2))).Count == 3,
             20, "every node's GPU slot is visible from the third node");
 
         // The singleton runs on the oldest scaler node: the first one started.
@@ -177,7 +167,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
 
         // One decision before the failover: a story waits, one node is wanted (logged only: no GKE here).
         _backlog.Waiting = 1;
-        await Until(async () =>
+        await Eventually.Until(async () =>
         {
             proxy.Tell(new ScalerProtocol.DecideNow());
             before = await proxy.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), TimeSpan.FromSeconds(10));
@@ -187,7 +177,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
 
         await SystemOf(nodes[0]).Terminate();
         ScalerProtocol.ScalingView? after = null;
-        await Until(async () =>
+        await Eventually.Until(async () =>
         {
             try { after = await proxy.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), TimeSpan.FromSeconds(1)); }
             catch (AskTimeoutException) { return false; } // between the old node's downing and the new singleton's start
@@ -202,7 +192,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         Assert.Equal(1, after.Target);
         Assert.Equal(before.Decisions.Count, after.Decisions.Count);
         _backlog.Waiting = 7;
-        await Until(async () =>
+        await Eventually.Until(async () =>
         {
             proxy.Tell(new ScalerProtocol.DecideNow());
             after = await proxy.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), TimeSpan.FromSeconds(10));

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using NiusTv.Actors.Sharding;
 using NiusTv.Actors.Stories;
 using NiusTv.Steps;
+using NiusTv.Tests.EndToEnd;
 using NiusTv.Steps.Stories;
 using Xunit;
 using static NiusTv.Actors.Stories.StoryEvents;
@@ -38,7 +39,7 @@ public sealed class StoryBurstTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task<ActorSystem> StartNode(Func<StepInput, Task>? init = null)
     {
         var steps = Pipeline.Select(n => new ScriptedStep(n, Path.Combine(_dir, "out")) { Inspect = n == "init" ? init : null }).ToList();
-        var port = FreePort();
+        var port = Nius.FreePort();
         _host = new HostBuilder().ConfigureServices(services =>
         {
             services.AddSingleton(new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"), Pipeline,
@@ -54,7 +55,7 @@ public sealed class StoryBurstTests(ITestOutputHelper output) : IAsyncLifetime
         }).Build();
         await _host.StartAsync();
         var system = _host.Services.GetRequiredService<ActorSystem>();
-        await Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(system).SelfMember.Status == MemberStatus.Up), 30, "the node is up");
+        await Eventually.Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(system).SelfMember.Status == MemberStatus.Up), 30, "the node is up");
         return system;
     }
 
@@ -78,7 +79,7 @@ public sealed class StoryBurstTests(ITestOutputHelper output) : IAsyncLifetime
                 region.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version(id, $"{round}.{i}")), TimeSpan.FromSeconds(20)))));
             answered.AddRange(replies);
             var last = replies.Max(r => r.Revision);
-            await Until(async () => (await catalog.EventsAsync(id)).OfType<Completed>().Any(c => c.Revision == last), 30,
+            await Eventually.Until(async () => (await catalog.EventsAsync(id)).OfType<Completed>().Any(c => c.Revision == last), 30,
                 $"round {round}: revision {last} completes");
         }
 
@@ -121,7 +122,7 @@ public sealed class StoryBurstTests(ITestOutputHelper output) : IAsyncLifetime
         {
             var bad = await region.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version(id, $"{round}")), TimeSpan.FromSeconds(20));
             Assert.Equal(2 * round - 1, bad.Revision);
-            await Until(async () => (await catalog.EventsAsync(id)).OfType<Completed>().Any(c => c.Revision == bad.Revision + 1), 30,
+            await Eventually.Until(async () => (await catalog.EventsAsync(id)).OfType<Completed>().Any(c => c.Revision == bad.Revision + 1), 30,
                 $"round {round}: revision {bad.Revision + 1} completes");
         }
         var good = await Task.WhenAll(injected);
@@ -133,22 +134,5 @@ public sealed class StoryBurstTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, 10).Select(r => 2 * r), events.OfType<Completed>().Select(c => c.Revision));
         var view = await region.Ask<StoryView>(new StoryQueries.GetStory(id), TimeSpan.FromSeconds(10));
         Assert.Equal((20, "completed"), (view.Revision, view.State));
-    }
-
-    private static async Task Until(Func<Task<bool>> condition, int seconds, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
-            await Task.Delay(50);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
