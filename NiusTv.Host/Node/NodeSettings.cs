@@ -84,6 +84,8 @@ public sealed record NodeSettings
     public string? PhonemesModel { get; init; }
     public double TitleCardSeconds { get; init; } = 2.0;
     public string X264Preset { get; init; } = "veryfast";
+    /// <summary>Output:Loudness, the integrated loudness (LUFS) every published video is normalized to.</summary>
+    public double OutputLoudness { get; init; } = -16;
     public int RetryMaxAttempts { get; init; } = 4;
     public double RetryBaseDelaySeconds { get; init; } = 2;
     public double RetryMaxDelaySeconds { get; init; } = 60;
@@ -224,6 +226,7 @@ public sealed record NodeSettings
             PhonemesModel = Text(config, "Phonemes:Model") ?? d.PhonemesModel,
             TitleCardSeconds = Double(config, "Compose:TitleCardSeconds", d.TitleCardSeconds),
             X264Preset = config["Compose:Preset"] ?? d.X264Preset,
+            OutputLoudness = TargetLoudness(config, "Output:Loudness", d.OutputLoudness),
             RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),
             RetryBaseDelaySeconds = Double(config, "Retry:BaseDelaySeconds", d.RetryBaseDelaySeconds),
             RetryMaxDelaySeconds = Double(config, "Retry:MaxDelaySeconds", d.RetryMaxDelaySeconds),
@@ -289,6 +292,20 @@ public sealed record NodeSettings
                 : throw new SettingsException("Speech:Tacotron2:MaxSentenceChars", "must be at least 20 characters"),
             Fp16 = Bool(c, "Models:Fp16", d.Fp16),
         };
+    }
+
+    public const double MinLoudness = -36, MaxLoudness = -10;
+
+    /// <summary>A target integrated loudness in LUFS: a number in [−36, −10]; "−16", "-23 LUFS" both read.</summary>
+    private static double TargetLoudness(IConfiguration c, string key, double fallback)
+    {
+        if (c[key] is not { } v) return fallback;
+        var text = v.Trim().Replace('\u2212', '-');
+        if (text.EndsWith("LUFS", StringComparison.OrdinalIgnoreCase)) text = text[..^4].TrimEnd();
+        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            && n >= MinLoudness && n <= MaxLoudness
+            ? n
+            : throw new SettingsException(key, $"'{v}' is not a target loudness: give integrated LUFS between {MinLoudness} and {MaxLoudness}, e.g. -16 (streaming) or -23 (EBU R128 broadcast)");
     }
 
     private static bool Bool(IConfiguration c, string key, bool fallback) => c[key] is not { } v ? fallback

@@ -63,7 +63,7 @@ public static class StepBackends
                 Phonemes(settings, pronouncer),
                 new LandmarksStep(presenters),
                 new RenderStep(Renderer(settings, renderers), presenters, admission, clipRenderer: renderers["footage"]),
-                new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset }),
+                new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset, LoudnessLufs = settings.OutputLoudness }),
                 new PublishStep(videos),
             ], models, notes, renderers, pronouncer, new StoryChoices(() => presenters.Names, () => speechStep.AvailableVoices));
         }

@@ -18,6 +18,13 @@ public sealed record ComposeOptions
 
     public int AudioBitrateKbps { get; init; } = 128;
 
+    /// <summary>Integrated loudness every video is normalized to (LUFS; Output:Loudness): −16 suits streaming and
+    /// social platforms, −23 is EBU R128 broadcast.</summary>
+    public double LoudnessLufs { get; init; } = -16;
+
+    /// <summary>Highest true peak allowed in the published audio (dBTP).</summary>
+    public double TruePeakCeilingDbtp { get; init; } = -1.5;
+
     public string FontPath { get; init; } = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
     public string BoldFontPath { get; init; } = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";

@@ -14,7 +14,8 @@ namespace NiusTv.Steps.Compose;
 /// Frames are drawn in-process with Skia into a reused pixel buffer and piped raw into one ffmpeg process
 /// that also muxes the speech, delayed by the title card. Nothing per frame touches the disk. When the render
 /// step left an anchor segment (<c>anchor.mkv</c>), a second ffmpeg process decodes it alongside and each of
-/// its frames is drawn into the layout's anchor slot at its time.</summary>
+/// its frames is drawn into the layout's anchor slot at its time. The speech is first brought to the configured
+/// loudness (<see cref="Loudness"/>), so every published video plays at the same level.</summary>
 public sealed class ComposeStep : IStoryStep
 {
     public const string VideoFile = "video.mp4";
@@ -66,9 +67,13 @@ public sealed class ComposeStep : IStoryStep
         var posterPath = Path.Combine(input.Workspace, PosterFile);
         var partial = Path.Combine(input.Workspace, $"video.{Guid.NewGuid():N}.part.mp4");
         var posterPartial = Path.Combine(input.Workspace, $"poster.{Guid.NewGuid():N}.part.jpg");
+        var loudPartial = Path.Combine(input.Workspace, $"speech.{Guid.NewGuid():N}.part.wav");
         try
         {
-            await EncodeAsync(renderer, width, height, fps, totalFrames, wavPath, wav, title, anchorPath, partial, progress, ct);
+            // Loudness first: two short passes over the audio alone, before the long video encode muxes the result.
+            await Loudness.NormalizeAsync(_options.Ffmpeg, wavPath, loudPartial, _options.LoudnessLufs, _options.TruePeakCeilingDbtp, ct);
+            var loudWav = WavInfo.Read(loudPartial);
+            await EncodeAsync(renderer, width, height, fps, totalFrames, loudPartial, loudWav, title, anchorPath, partial, progress, ct);
 
             var posterTime = PosterTime(segments, captions, title, videoEnd);
             if (anchorPath is null) WritePoster(renderer, width, height, posterTime, null, posterPartial);
@@ -84,6 +89,7 @@ public sealed class ComposeStep : IStoryStep
         {
             TryDelete(partial);
             TryDelete(posterPartial);
+            TryDelete(loudPartial);
         }
         progress.Report(1.0);
         return new StepOutput(new Dictionary<string, string> { [VideoFile] = VideoFile, [PosterFile] = PosterFile });

@@ -14,7 +14,7 @@ namespace NiusTv.Tests.Compose;
 internal sealed class SyntheticWorkspace : IDisposable
 {
     public string Dir { get; } = Path.Combine(Path.GetTempPath(), "nius-compose-test-" + Guid.NewGuid().ToString("N"));
-    public double WavSeconds { get; }
+    public double WavSeconds { get; private set; }
     public Story Story { get; }
 
     public static readonly string[] Paragraphs =
@@ -47,6 +47,13 @@ internal sealed class SyntheticWorkspace : IDisposable
         Story = new Story("test-story", title ?? "City to spend $5 million on schools and the harbour bridge by 2027",
             Paragraphs, images.Select(i => new StoryImage(i.Uri, i.Caption, i.Paragraph)).ToList(),
             "anna", "slt", StoryPriority.Normal, new StoryOutput(width, height, fps));
+    }
+
+    /// <summary>After speech.wav was replaced (real speech): timings spread over its length instead.</summary>
+    public void RetimeTo(double seconds)
+    {
+        WavSeconds = seconds;
+        BuildTimings(seconds).Save(Path.Combine(Dir, SpeechTimings.FileName));
     }
 
     public StepInput Input() => new(Story, 1, Dir, new Dictionary<string, string>
@@ -99,14 +106,14 @@ internal sealed class SyntheticWorkspace : IDisposable
         return new ImageManifestEntry(index, rel, $"https://example.org/{index}.{ext}", w, h, fmt, caption, paragraph);
     }
 
-    public static void WriteTone(string path, double seconds, int rate)
+    public static void WriteTone(string path, double seconds, int rate, double amplitude = 8000)
     {
         var samples = (int)Math.Round(seconds * rate);
         using var w = new BinaryWriter(File.Create(path));
         w.Write("RIFF"u8); w.Write(36 + samples * 2); w.Write("WAVE"u8);
         w.Write("fmt "u8); w.Write(16); w.Write((short)1); w.Write((short)1); w.Write(rate); w.Write(rate * 2); w.Write((short)2); w.Write((short)16);
         w.Write("data"u8); w.Write(samples * 2);
-        for (var n = 0; n < samples; n++) w.Write((short)(Math.Sin(2 * Math.PI * 440 * n / rate) * 8000));
+        for (var n = 0; n < samples; n++) w.Write((short)(Math.Sin(2 * Math.PI * 440 * n / rate) * amplitude));
     }
 
     public void Dispose()
