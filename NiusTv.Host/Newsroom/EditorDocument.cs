@@ -6,18 +6,22 @@ namespace NiusTv.Host.Newsroom;
 /// <summary>What the editor form shows: a story as an editor has it, which may be incomplete or invalid (a draft).
 /// Read leniently: a draft that no longer parses still opens, with what could be read.</summary>
 public sealed record EditorDocument(string Id, string Title, IReadOnlyList<string> Paragraphs, IReadOnlyList<EditorImage> Images,
-    string Presenter, string Voice, string Priority, int Width, int Height, int Fps)
+    string Presenter, string Voice, string Priority, int Width, int Height, int Fps, string Captions = "both")
 {
     public static readonly EditorDocument Empty = new("", "", [""], [], "default", "default", "normal",
         StoryOutput.LocalDefault.Width, StoryOutput.LocalDefault.Height, StoryOutput.LocalDefault.Fps);
 
     /// <summary>Output shapes an editor picks by name; any other size a story already has stays selectable.</summary>
     public static readonly IReadOnlyList<(string Name, int Width, int Height)> Shapes =
-        [("16:9 landscape", 1024, 576), ("9:16 portrait", 576, 1024), ("1:1 square", 720, 720)];
+        [("16:9 landscape", 1024, 576), ("9:16 portrait", 576, 1024), ("1:1 square", 720, 720), ("4:5 portrait", 720, 900)];
+
+    /// <summary>The story's <c>captions</c> choices, as the editor offers them.</summary>
+    public static readonly IReadOnlyList<(string Value, string Label)> CaptionChoices =
+        [("both", "in the picture and as files"), ("burned", "in the picture only"), ("sidecar", "as files only (WebVTT, SRT)"), ("none", "none")];
 
     public static EditorDocument From(Story s) => new(s.Id, s.Title, s.Paragraphs.ToList(),
         s.Images.Select(i => new EditorImage(i.Uri, i.Caption ?? "", i.Paragraph)).ToList(), s.Presenter, s.Voice,
-        s.Priority == StoryPriority.Breaking ? "breaking" : "normal", s.Output.Width, s.Output.Height, s.Output.Fps);
+        s.Priority == StoryPriority.Breaking ? "breaking" : "normal", s.Output.Width, s.Output.Height, s.Output.Fps, s.Captions.ToJsonName());
 
     public static EditorDocument From(JsonElement e)
     {
@@ -34,7 +38,7 @@ public sealed record EditorDocument(string Id, string Title, IReadOnlyList<strin
         var d = Empty;
         return new EditorDocument(Str(e, "id", ""), Str(e, "title", ""), paragraphs.Count == 0 ? [""] : paragraphs, images,
             Str(e, "presenter", d.Presenter), Str(e, "voice", d.Voice), Str(e, "priority", d.Priority),
-            Int(output, "width", d.Width), Int(output, "height", d.Height), Int(output, "fps", d.Fps));
+            Int(output, "width", d.Width), Int(output, "height", d.Height), Int(output, "fps", d.Fps), Str(e, "captions", d.Captions));
     }
 }
 

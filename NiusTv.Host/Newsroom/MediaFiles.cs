@@ -3,7 +3,7 @@ using NiusTv.Steps.Storage;
 
 namespace NiusTv.Host.Newsroom;
 
-/// <summary>Finished videos and posters from the local out folder, and story images from the local assets folder,
+/// <summary>Finished videos, posters and caption files (WebVTT for the player's track, SRT) from the local out folder, and story images from the local assets folder,
 /// for the page. Videos go out with range processing so the player can seek without loading the whole file.</summary>
 public static class MediaFiles
 {
@@ -13,7 +13,11 @@ public static class MediaFiles
         {
             var ext = Path.GetExtension(file);
             var id = Path.GetFileNameWithoutExtension(file);
-            var type = ext switch { ".mp4" => "video/mp4", ".jpg" => "image/jpeg", _ => null };
+            var type = ext switch
+            {
+                ".mp4" => "video/mp4", ".jpg" => "image/jpeg",
+                ".vtt" => "text/vtt; charset=utf-8", ".srt" => "application/x-subrip; charset=utf-8", _ => null,
+            };
             if (type is null || !NewsroomEndpoints.IsStoryId(id)) return Results.NotFound();
             if (NodeSettings.IsGcs(settings.Out))
                 return Results.NotFound(new { error = $"videos are in {settings.Out}; the node serves only a local --out folder" });

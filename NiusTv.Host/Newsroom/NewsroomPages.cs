@@ -84,11 +84,18 @@ public static class NewsroomPages
         return sb.ToString();
     }
 
+    /// <summary>The WebVTT captions as the player's track, when this revision published them (a story whose
+    /// <c>captions</c> are <c>burned</c> or <c>none</c> has none, and an older file must not be offered for it).</summary>
+    private static string CaptionTrack(StoryView v) =>
+        v.Steps.FirstOrDefault(s => s.Name == "publish") is { State: "completed" } publish && publish.Artifacts.ContainsKey("captions.vtt")
+            ? $"<track kind=\"captions\" srclang=\"en\" label=\"Captions\" src=\"/videos/{E(v.Id)}.vtt?r={v.Revision}\" default>"
+            : "";
+
     public static string Story(StoryView v, bool hasDraft)
     {
         var video = v.State == "completed" && v.Video is not null
             ? $"""
-              <figure class="watch"><video controls preload="metadata" poster="/videos/{E(v.Id)}.jpg?r={v.Revision}" src="/videos/{E(v.Id)}.mp4?r={v.Revision}"></video>
+              <figure class="watch"><video controls preload="metadata" poster="/videos/{E(v.Id)}.jpg?r={v.Revision}" src="/videos/{E(v.Id)}.mp4?r={v.Revision}">{CaptionTrack(v)}</video>
               <figcaption>The video shows revision {v.Revision}. <a href="/videos/{E(v.Id)}.mp4" download="{E(v.Id)}.mp4">Download the MP4</a></figcaption></figure>
               """
             : v.State is "failed" or "cancelled" ? $"<p class=\"error\">{E(v.Error ?? v.State)}</p>"
@@ -141,6 +148,8 @@ public static class NewsroomPages
             </select></label><input type="hidden" name="fps" value="{d.Fps}"><p class="error" data-error-for="output" hidden></p>
             <label>Priority <select name="priority" data-field="priority"><option value="normal"{(d.Priority == "breaking" ? "" : " selected")}>normal</option>
               <option value="breaking"{(d.Priority == "breaking" ? " selected" : "")}>breaking news</option></select></label><p class="error" data-error-for="priority" hidden></p>
+            <label>Captions <select name="captions" data-field="captions">{string.Concat(EditorDocument.CaptionChoices.Select(c =>
+                $"<option value=\"{c.Value}\"{(d.Captions == c.Value ? " selected" : "")}>{E(c.Label)}</option>"))}</select></label><p class="error" data-error-for="captions" hidden></p>
             <label>Presenter <input name="presenter" data-field="presenter" value="{E(d.Presenter)}"></label><p class="error" data-error-for="presenter" hidden></p>
             <label>Voice <input name="voice" data-field="voice" value="{E(d.Voice)}"></label><p class="error" data-error-for="voice" hidden></p>
             </fieldset>

@@ -14,6 +14,9 @@ public sealed class CaptionTrack
 
     private CaptionTrack(IReadOnlyList<CaptionCue> cues) => Cues = cues;
 
+    /// <summary>No burnt-in captions (a story whose <c>captions</c> are <c>sidecar</c> or <c>none</c>).</summary>
+    public static readonly CaptionTrack Empty = new([]);
+
     /// <param name="offset">Video time of the WAV's start (the title card length).</param>
     /// <param name="videoEnd">Video time at which the last line disappears.</param>
     public static CaptionTrack Build(Story story, SpeechTimings timings, Func<string, float> measure, float maxWidth,

@@ -5,6 +5,7 @@ using System.Text;
 using NiusTv.Steps.Init;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Speech;
+using NiusTv.Steps.Stories;
 using NiusTv.Steps.Tools;
 using SkiaSharp;
 
@@ -59,7 +60,9 @@ public sealed class ComposeStep : IStoryStep
 
         var layout = new StoryLayout(width, height);
         using var fonts = new ComposeFonts(_options, layout);
-        var captions = CaptionTrack.Build(story, timings, TextWrap.Measure(fonts.Caption), layout.CaptionMaxTextWidth, title, videoEnd);
+        var captions = story.Captions.Burns()
+            ? CaptionTrack.Build(story, timings, TextWrap.Measure(fonts.Caption), layout.CaptionMaxTextWidth, title, videoEnd)
+            : CaptionTrack.Empty;
         var segments = ImageSchedule.Build(story, manifest, timings, title, videoEnd);
         using var renderer = new FrameRenderer(layout, fonts, story, input.Workspace, segments, captions, title);
 
@@ -91,8 +94,12 @@ public sealed class ComposeStep : IStoryStep
             TryDelete(posterPartial);
             TryDelete(loudPartial);
         }
+        var artifacts = new Dictionary<string, string> { [VideoFile] = VideoFile, [PosterFile] = PosterFile };
+        if (story.Captions.HasSidecar())
+            foreach (var (name, file) in SidecarCaptions.Build(story, timings, title, videoEnd).WriteTo(input.Workspace))
+                artifacts[name] = file;
         progress.Report(1.0);
-        return new StepOutput(new Dictionary<string, string> { [VideoFile] = VideoFile, [PosterFile] = PosterFile });
+        return new StepOutput(artifacts);
     }
 
     private async Task EncodeAsync(FrameRenderer renderer, int width, int height, int fps, int totalFrames,

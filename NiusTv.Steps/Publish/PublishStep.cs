@@ -1,9 +1,11 @@
+using NiusTv.Steps.Compose;
 using NiusTv.Steps.Storage;
 
 namespace NiusTv.Steps.Publish;
 
 /// <summary>Last step: puts the composed video and its poster into the output store as
-/// <c>videos/&lt;id&gt;.mp4</c> and <c>videos/&lt;id&gt;.jpg</c>. A new revision of a story replaces both.</summary>
+/// <c>videos/&lt;id&gt;.mp4</c> and <c>videos/&lt;id&gt;.jpg</c>, with the caption files compose wrote beside them
+/// (<c>&lt;id&gt;.vtt</c>, <c>&lt;id&gt;.srt</c>, <c>&lt;id&gt;.words.json</c>). A new revision of a story replaces them.</summary>
 public sealed class PublishStep : IStoryStep
 {
     private readonly IVideoStore _store;
@@ -24,18 +26,35 @@ public sealed class PublishStep : IStoryStep
         }
 
         var id = input.Story.Id;
-        // Both or neither: a poster without its video (or an old video under a new poster) is worse than a retry.
-        // The video goes first where the store cannot do both at once, being the one a full store refuses.
-        var placed = await PutAllAsync([(video, $"videos/{id}.mp4", "video/mp4"), (poster, $"videos/{id}.jpg", "image/jpeg")], ct);
-        var (videoAt, posterAt) = (placed[0], placed[1]);
+        // All or none: a poster or captions without their video (or an old video under new captions) is worse than
+        // a retry. The video goes first where the store cannot do all at once, being the one a full store refuses.
+        var files = new List<(string, string, string)> { (video, $"videos/{id}.mp4", "video/mp4"), (poster, $"videos/{id}.jpg", "image/jpeg") };
+        var names = new List<string> { "video", "poster" };
+        foreach (var (artifact, suffix, type, name) in Sidecars)
+        {
+            // Listed only when the story asked for caption files (captions "sidecar" or "both").
+            if (!input.Artifacts.ContainsKey(artifact)) continue;
+            var path = input.PathOf(artifact);
+            if (!File.Exists(path))
+                throw StepFailure.Permanent($"the artifact '{artifact}' is listed but {path} does not exist; the story must be composed again");
+            files.Add((path, $"videos/{id}{suffix}", type));
+            names.Add(name);
+        }
+        var placed = await PutAllAsync(files, ct);
         progress.Report(1.0);
 
-        return new StepOutput(new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["video"] = videoAt,
-            ["poster"] = posterAt,
-        });
+        var output = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var n = 0; n < names.Count; n++) output[names[n]] = placed[n];
+        return new StepOutput(output);
     }
+
+    /// <summary>Caption files beside the video: compose artifact, object name suffix, content type, published artifact name.</summary>
+    private static readonly (string Artifact, string Suffix, string ContentType, string Name)[] Sidecars =
+    [
+        (SidecarCaptions.VttFile, ".vtt", "text/vtt; charset=utf-8", "captions.vtt"),
+        (SidecarCaptions.SrtFile, ".srt", "application/x-subrip; charset=utf-8", "captions.srt"),
+        (SidecarCaptions.WordsFile, ".words.json", "application/json; charset=utf-8", "words.json"),
+    ];
 
     private async Task<IReadOnlyList<string>> PutAllAsync(IReadOnlyList<(string, string, string)> files, CancellationToken ct)
     {

@@ -14,7 +14,8 @@ public sealed record Story(
     string Presenter,
     string Voice,
     StoryPriority Priority,
-    StoryOutput Output)
+    StoryOutput Output,
+    StoryCaptions Captions = StoryCaptions.Both)
 {
     public const int SchemaVersion = 1;
 
@@ -23,7 +24,10 @@ public sealed record Story(
     public string ToCanonicalJson() => JsonSerializer.Serialize(
         new CanonicalStory(Id, Title, Paragraphs, Images.Select(i => new CanonicalImage(i.Uri, i.Caption, i.Paragraph)).ToList(),
             Presenter, Voice, Priority == StoryPriority.Breaking ? "breaking" : "normal",
-            new CanonicalOutput(Output.Width, Output.Height, Output.Fps)),
+            new CanonicalOutput(Output.Width, Output.Height, Output.Fps),
+            // Written only when it differs from the default, so every story published before the field existed
+            // keeps its canonical bytes (and hash): re-publishing it is still a no-op, not a new revision.
+            Captions == StoryCaptions.Both ? null : Captions.ToJsonName()),
         CanonicalJson.Options);
 
     /// <summary>SHA-256 (hex) of the canonical JSON.</summary>
@@ -32,7 +36,8 @@ public sealed record Story(
     public int WordCount => Paragraphs.Sum(p => p.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length);
 
     private sealed record CanonicalStory(string id, string title, IReadOnlyList<string> paragraphs, IReadOnlyList<CanonicalImage> images,
-        string presenter, string voice, string priority, CanonicalOutput output);
+        string presenter, string voice, string priority, CanonicalOutput output,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? captions);
     private sealed record CanonicalImage(string uri, string? caption, int paragraph);
     private sealed record CanonicalOutput(int width, int height, int fps);
 
@@ -49,6 +54,24 @@ public sealed record Story(
 public sealed record StoryImage(string Uri, string? Caption, int Paragraph);
 
 public enum StoryPriority { Normal, Breaking }
+
+/// <summary>How the story's captions are delivered (<c>captions</c>): drawn into the picture, published as WebVTT/SRT
+/// files (and word timings) beside the video, both (the default), or not at all.</summary>
+public enum StoryCaptions { Both, Burned, Sidecar, None }
+
+public static class StoryCaptionsExtensions
+{
+    public static string ToJsonName(this StoryCaptions c) => c switch
+    {
+        StoryCaptions.Burned => "burned",
+        StoryCaptions.Sidecar => "sidecar",
+        StoryCaptions.None => "none",
+        _ => "both",
+    };
+
+    public static bool Burns(this StoryCaptions c) => c is StoryCaptions.Both or StoryCaptions.Burned;
+    public static bool HasSidecar(this StoryCaptions c) => c is StoryCaptions.Both or StoryCaptions.Sidecar;
+}
 
 public sealed record StoryOutput(int Width, int Height, int Fps)
 {

@@ -19,7 +19,7 @@ public static partial class StoryParser
     // A hostile document (a million blank paragraphs) must not turn into a million-line reply.
     internal const int MaxErrors = 100;
 
-    private static readonly string[] TopLevel = ["id", "title", "paragraphs", "images", "presenter", "voice", "priority", "output"];
+    private static readonly string[] TopLevel = ["id", "title", "paragraphs", "images", "presenter", "voice", "priority", "output", "captions"];
     private static readonly string[] ImageProps = ["uri", "caption", "paragraph"];
     private static readonly string[] OutputProps = ["width", "height", "fps"];
 
@@ -127,13 +127,14 @@ public static partial class StoryParser
             var voice = props.TryGetValue("voice", out var voiceEl) ? ReadName(voiceEl, "voice") : "default";
             var priority = props.TryGetValue("priority", out var prioEl) ? ReadPriority(prioEl) : StoryPriority.Normal;
             var output = props.TryGetValue("output", out var outEl) ? ReadOutput(outEl) : StoryOutput.LocalDefault;
+            var captions = props.TryGetValue("captions", out var capEl) ? ReadCaptions(capEl) : StoryCaptions.Both;
 
             if (_dropped > 0)
                 _errors.Add(new StoryError("", $"{_dropped} more error(s) not listed; fix the ones above first"));
             if (_errors.Count > 0) return new StoryParseResult(null, _errors);
 
             return new StoryParseResult(
-                new Story(id!, title!, paragraphs!, images!, presenter!, voice!, priority, output!), []);
+                new Story(id!, title!, paragraphs!, images!, presenter!, voice!, priority, output!, captions), []);
         }
 
         private T? Missing<T>(string field, string expected) where T : class
@@ -330,6 +331,23 @@ public static partial class StoryParser
                 case "breaking": return StoryPriority.Breaking;
                 default:
                     Error("priority", $"'{Shorten(priority)}' is not a priority; use \"normal\" or \"breaking\"");
+                    return default;
+            }
+        }
+
+        private StoryCaptions ReadCaptions(JsonElement el)
+        {
+            const string choices = "\"burned\", \"sidecar\", \"both\" or \"none\"";
+            if (!Expect(el, JsonValueKind.String, "captions", $"a string ({choices})")) return default;
+            if (ReadString(el, "captions") is not { } value) return default;
+            switch (value)
+            {
+                case "both": return StoryCaptions.Both;
+                case "burned": return StoryCaptions.Burned;
+                case "sidecar": return StoryCaptions.Sidecar;
+                case "none": return StoryCaptions.None;
+                default:
+                    Error("captions", $"'{Shorten(value)}' is not a way to deliver captions; use {choices}");
                     return default;
             }
         }

@@ -15,7 +15,10 @@ internal sealed class SyntheticWorkspace : IDisposable
 {
     public string Dir { get; } = Path.Combine(Path.GetTempPath(), "nius-compose-test-" + Guid.NewGuid().ToString("N"));
     public double WavSeconds { get; private set; }
-    public Story Story { get; }
+    public Story Story { get; private set; }
+
+    /// <summary>Another story over the same workspace (a different captions choice, say).</summary>
+    public void SetStory(Story story) => Story = story;
 
     public static readonly string[] Paragraphs =
     [

@@ -399,3 +399,46 @@ public class StoryParserTests
         Assert.True(result.IsValid, string.Join("; ", result.Errors));
     }
 }
+
+public sealed class StoryCaptionsFieldTests
+{
+    private const string Minimal = """{"id":"a","title":"T","paragraphs":["One two three."]}""";
+
+    private static string WithCaptions(string json) => Minimal[..^1] + ",\"captions\":" + json + "}";
+
+    [Theory]
+    [InlineData("\"both\"", StoryCaptions.Both)]
+    [InlineData("\"burned\"", StoryCaptions.Burned)]
+    [InlineData("\"sidecar\"", StoryCaptions.Sidecar)]
+    [InlineData("\"none\"", StoryCaptions.None)]
+    public void Captions_takes_its_four_choices_and_keeps_them_through_the_canonical_form(string json, StoryCaptions expected)
+    {
+        var story = StoryParser.Parse(WithCaptions(json)).Story!;
+        Assert.Equal(expected, story.Captions);
+        Assert.Equal(expected, StoryParser.Parse(story.ToCanonicalJson()).Story!.Captions);
+    }
+
+    [Fact]
+    public void A_story_without_captions_means_both_and_keeps_the_canonical_bytes_it_had_before_the_field_existed()
+    {
+        var story = StoryParser.Parse(Minimal).Story!;
+        Assert.Equal(StoryCaptions.Both, story.Captions);
+        Assert.DoesNotContain("captions", story.ToCanonicalJson());
+        Assert.Equal(story.ContentHash(), StoryParser.Parse(WithCaptions("\"both\"")).Story!.ContentHash());
+        Assert.NotEqual(story.ContentHash(), StoryParser.Parse(WithCaptions("\"none\"")).Story!.ContentHash());
+    }
+
+    [Theory]
+    [InlineData("\"subtitles\"", "'subtitles' is not a way to deliver captions")]
+    [InlineData("\"Both\"", "'Both' is not a way to deliver captions")]
+    [InlineData("true", "must be a string")]
+    [InlineData("null", "must be a string")]
+    public void A_bad_captions_value_is_an_error_naming_the_field(string json, string message)
+    {
+        var result = StoryParser.Parse(WithCaptions(json));
+        Assert.False(result.IsValid);
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("captions", error.Field);
+        Assert.Contains(message, error.Message);
+    }
+}

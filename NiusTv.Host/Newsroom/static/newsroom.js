@@ -111,6 +111,7 @@ function editor() {
       presenter: form.elements.presenter.value,
       voice: form.elements.voice.value,
       priority: form.elements.priority.value,
+      captions: form.elements.captions.value,
       output: { width, height, fps: Number(form.elements.fps.value) },
     };
   }
@@ -138,7 +139,7 @@ function editor() {
   function showErrors(errors) {
     for (const { field, message } of errors) {
       const [slot, control] = placeFor(field || "");
-      const text = field && !/^(title|id|priority|presenter|voice)$/.test(field) ? `${field}: ${message}` : message;
+      const text = field && !/^(title|id|priority|presenter|voice|captions)$/.test(field) ? `${field}: ${message}` : message;
       slot.textContent = slot.hidden ? text : slot.textContent + "; " + text;
       slot.hidden = false;
       if (control) control.classList.add("invalid");
