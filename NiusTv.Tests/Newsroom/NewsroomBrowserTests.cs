@@ -124,6 +124,24 @@ public sealed class NewsroomBrowserTests : IAsyncLifetime
         Assert.True(played[0] >= 2, $"readyState {played[0]}");
         Assert.True(played[2] > played[1], $"currentTime did not advance: {played[1]} → {played[2]}");
         await page.EvaluateAsync("() => document.querySelector('video').pause()");
+
+        // The captions published beside the video (captions defaults to "both") are the player's track: the browser
+        // loads and parses the WebVTT itself, and its cues hold the story's words.
+        Assert.Equal("/videos/harbour-ferry.vtt?r=1", await page.GetAttributeAsync("video track[kind=captions]", "src"));
+        var track = await page.EvaluateAsync<string[]>("""
+            async () => {
+              const el = document.querySelector("video track");
+              el.track.mode = "showing";
+              if (el.readyState !== 2) await new Promise((ok, fail) => { el.addEventListener("load", ok); el.addEventListener("error", () => fail(new Error("the track did not load"))); });
+              const cues = [...el.track.cues];
+              return [String(el.readyState), String(cues.length), cues.map(c => c.text).join(" "), String(cues[0].startTime), String(cues[cues.length - 1].endTime)];
+            }
+            """);
+        Assert.Equal("2", track[0]);
+        Assert.True(int.Parse(track[1]) >= 2, $"{track[1]} cues");
+        Assert.Contains("The harbour ferry returns to service", track[2].Replace('\n', ' '));
+        Assert.Contains("seven in the morning.", track[2].Replace('\n', ' '));
+        Assert.True(double.Parse(track[4], System.Globalization.CultureInfo.InvariantCulture) <= played[3] + 0.001, $"the last cue ends at {track[4]} s, after the video ({played[3]} s)");
         Assert.Equal("harbour-ferry.mp4", await page.GetAttributeAsync("figure.watch a[download]", "download"));
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "story-watch.png"), FullPage = true });
 
@@ -147,6 +165,7 @@ public sealed class NewsroomBrowserTests : IAsyncLifetime
         // Revise: the editor opens the published story; publishing again makes revision 2.
         await page.GotoAsync(root + "/newsroom/stories/harbour-ferry/edit");
         Assert.Equal("Harbour ferry back in service", await page.InputValueAsync("input[name=title]"));
+        Assert.Equal("both", await page.InputValueAsync("select[name=captions]"));
         Assert.Contains("Publishing again makes revision 2", await page.InnerTextAsync("main"));
         Assert.Contains("arrives with the talking-anchor issue", await page.InnerTextAsync("#pronunciations"));
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "editor.png"), FullPage = true });
