@@ -38,6 +38,7 @@ internal sealed class FrameRenderer : IDisposable
     private readonly SKSamplingOptions _sampling = new(SKFilterMode.Linear, SKMipmapMode.None);
     private readonly Dictionary<int, string> _imageCaptionText = new();
     private float _lowerThirdCaptionX, _lowerThirdCaptionBaseline, _lowerThirdCaptionWidth;
+    private SKFont? _lowerThirdCaptionFont;
 
     public FrameRenderer(StoryLayout layout, ComposeFonts fonts, Story story, string workspace,
         IReadOnlyList<ImageSegment> segments, CaptionTrack captions, double titleSeconds)
@@ -171,8 +172,8 @@ internal sealed class FrameRenderer : IDisposable
         var caption = seg.Image.Caption;
         if (string.IsNullOrWhiteSpace(caption) || _lowerThirdCaptionWidth <= 0) return;
         if (!_imageCaptionText.TryGetValue(seg.Ordinal, out var text))
-            _imageCaptionText[seg.Ordinal] = text = TextWrap.Ellipsize(caption.Trim(), _lowerThirdCaptionWidth, TextWrap.Measure(_fonts.LowerThirdCaption));
-        canvas.DrawText(text, _lowerThirdCaptionX, _lowerThirdCaptionBaseline, SKTextAlign.Left, _fonts.LowerThirdCaption, _greyPaint);
+            _imageCaptionText[seg.Ordinal] = text = TextWrap.Ellipsize(caption.Trim(), _lowerThirdCaptionWidth, TextWrap.Measure(_lowerThirdCaptionFont ?? _fonts.LowerThirdCaption));
+        canvas.DrawText(text, _lowerThirdCaptionX, _lowerThirdCaptionBaseline, SKTextAlign.Left, _lowerThirdCaptionFont ?? _fonts.LowerThirdCaption, _greyPaint);
     }
 
     private void DrawCaptionLine(SKCanvas canvas, double t)
@@ -247,47 +248,109 @@ internal sealed class FrameRenderer : IDisposable
     private void DrawLowerThird(SKCanvas canvas)
     {
         var band = _layout.LowerThird;
-        var stripe = Math.Max(1f, _layout.Unit * 0.006f);
+        var stripe = _layout.LowerThirdStripe;
         using var fill = new SKPaint { Color = BandColor };
         canvas.DrawRect(SKRect.Create(band.Left, band.Top, band.Width, band.Height), fill);
         using var accent = new SKPaint { Color = Accent, IsAntialias = true };
         canvas.DrawRect(SKRect.Create(band.Left, band.Top, band.Width, stripe), accent);
 
-        // The channel tag: a red block on the left, as wide as its text needs.
-        var tagFont = _fonts.Tag;
-        var tagPad = _layout.Margin;
-        var tagWidth = Math.Min(band.Width * 0.25f, tagFont.MeasureText("NIUS TV") + 2 * tagPad);
         var inner = SKRect.Create(band.Left, band.Top + stripe, band.Width, band.Height - stripe);
-        var showTag = tagWidth >= tagFont.MeasureText("NIUS TV") + tagPad;
-        var textLeft = inner.Left + _layout.Margin;
-        if (showTag)
+        // Text stays inside the safe area sideways: 5% of the width from either edge.
+        var insetX = Math.Max(_layout.Margin, _layout.SafeArea.Left);
+        float textLeft, textTop, textBottom;
+        if (_layout.LowerThirdStacked)
         {
-            canvas.DrawRect(SKRect.Create(inner.Left, inner.Top, tagWidth, inner.Height), accent);
-            canvas.DrawText("NIUS TV", inner.Left + tagWidth / 2, CentredBaseline(tagFont, inner.Top, inner.Bottom), SKTextAlign.Center, tagFont, _textPaint);
-            textLeft = inner.Left + tagWidth + _layout.Margin;
+            // The channel tag as a small label over the title, which gets the whole safe width for its two lines.
+            using var tagFont = ComposeFonts.Make(_fonts.Bold, _layout.LowerThirdTagFontSize);
+            tagFont.GetFontMetrics(out var gm);
+            var pad = _layout.Margin * 0.6f;
+            var tagRect = SKRect.Create(insetX, inner.Top + _layout.Margin * 0.5f, tagFont.MeasureText("NIUS TV") + 2 * pad, (gm.Descent - gm.Ascent) * 1.3f);
+            canvas.DrawRect(tagRect, accent);
+            canvas.DrawText("NIUS TV", tagRect.MidX, CentredBaseline(tagFont, tagRect.Top, tagRect.Bottom), SKTextAlign.Center, tagFont, _textPaint);
+            textLeft = insetX;
+            textTop = tagRect.Bottom + _layout.Margin * 0.4f;
+            textBottom = inner.Bottom - _layout.Margin * 0.5f;
         }
-        var textWidth = Math.Max(0, inner.Right - _layout.Margin - textLeft);
+        else
+        {
+            // The channel tag: a red block on the left, as wide as its text needs.
+            var tagFont = _fonts.Tag;
+            var tagPad = _layout.Margin;
+            var tagWidth = Math.Min(band.Width * 0.25f, tagFont.MeasureText("NIUS TV") + 2 * tagPad);
+            textLeft = inner.Left + insetX;
+            if (tagWidth >= tagFont.MeasureText("NIUS TV") + tagPad)
+            {
+                canvas.DrawRect(SKRect.Create(inner.Left, inner.Top, tagWidth, inner.Height), accent);
+                canvas.DrawText("NIUS TV", inner.Left + tagWidth / 2, CentredBaseline(tagFont, inner.Top, inner.Bottom), SKTextAlign.Center, tagFont, _textPaint);
+                textLeft = Math.Max(textLeft, inner.Left + tagWidth + _layout.Margin);
+            }
+            textTop = inner.Top + _layout.Margin * 0.25f;
+            textBottom = inner.Bottom - _layout.Margin * 0.25f;
+        }
+        var textWidth = Math.Max(1f, inner.Right - insetX - textLeft);
 
-        var titleFont = _fonts.LowerThirdTitle;
         var captionFont = _fonts.LowerThirdCaption;
-        titleFont.GetFontMetrics(out var tm);
         captionFont.GetFontMetrics(out var cm);
-        var titleH = tm.Descent - tm.Ascent;
         var captionH = cm.Descent - cm.Ascent;
         var anyCaption = _segments.Any(s => !string.IsNullOrWhiteSpace(s.Image.Caption));
-        var blockH = anyCaption ? titleH + captionH * 1.1f : titleH;
-        var top = inner.MidY - blockH / 2;
-        // A long title first gets a little smaller (down to 75%) and only then an ellipsis: narrow portrait
-        // outputs would otherwise cut most titles after a few words.
-        var fullTitle = _story.Title.Trim();
-        var shrink = Math.Clamp(textWidth / Math.Max(1f, titleFont.MeasureText(fullTitle)), 0.75f, 1f);
-        using var fittedFont = ComposeFonts.Make(_fonts.Bold, titleFont.Size * shrink);
-        var title = TextWrap.Ellipsize(fullTitle, textWidth, TextWrap.Measure(fittedFont));
-        var titleBaseline = top + (titleH - (tm.Descent - tm.Ascent) * shrink) / 2 - tm.Ascent * shrink;
-        canvas.DrawText(title, textLeft, titleBaseline, SKTextAlign.Left, fittedFont, _textPaint);
-        _lowerThirdCaptionX = textLeft;
-        _lowerThirdCaptionBaseline = top + titleH + captionH * 0.1f - cm.Ascent;
-        _lowerThirdCaptionWidth = textWidth;
+        var captionLine = anyCaption ? captionH * 1.1f : 0;
+
+        var (titleFont, lines) = FitTitle(_story.Title.Trim(), textWidth, Math.Max(1f, textBottom - textTop - captionLine));
+        using (titleFont)
+        {
+            // The picture's caption line never outsizes a title that had to shrink.
+            if (titleFont.Size < captionFont.Size)
+            {
+                _lowerThirdCaptionFont = ComposeFonts.Make(_fonts.Regular, titleFont.Size);
+                captionFont = _lowerThirdCaptionFont;
+                captionFont.GetFontMetrics(out cm);
+                captionH = cm.Descent - cm.Ascent;
+                captionLine = anyCaption ? captionH * 1.1f : 0;
+            }
+            titleFont.GetFontMetrics(out var tm);
+            var lineH = titleFont.Spacing;
+            var blockH = lines.Count * lineH + captionLine;
+            var top = textTop + Math.Max(0, (textBottom - textTop - blockH) / 2);
+            var baseline = top + (lineH - (tm.Descent - tm.Ascent)) / 2 - tm.Ascent;
+            foreach (var line in lines)
+            {
+                canvas.DrawText(line, textLeft, baseline, SKTextAlign.Left, titleFont, _textPaint);
+                baseline += lineH;
+            }
+            _lowerThirdCaptionX = textLeft;
+            _lowerThirdCaptionBaseline = top + lines.Count * lineH + captionH * 0.1f - cm.Ascent;
+            _lowerThirdCaptionWidth = textWidth;
+        }
+    }
+
+    /// <summary>The lower-third title as large as fits <paramref name="width"/>×<paramref name="height"/>: one line at
+    /// the layout's title size if it can, else wrapped onto two lines, shrinking down to the minimum legible size.
+    /// A title that still does not fit (only the longest titles on the narrowest outputs) keeps shrinking rather than
+    /// being cut; only below 5 px, where nothing is legible anyway, is the last line shortened with an ellipsis.</summary>
+    internal (SKFont Font, IReadOnlyList<string> Lines) FitTitle(string title, float width, float height)
+    {
+        var size = _layout.LowerThirdTitleFontSize;
+        const float floor = 5f;
+        while (true)
+        {
+            var font = ComposeFonts.Make(_fonts.Bold, size);
+            var lines = TextWrap.Wrap(title, width, TextWrap.Measure(font));
+            var fits = lines.Count * font.Spacing <= height + 0.5f && lines.All(l => font.MeasureText(l) <= width);
+            // Two lines while the size is legible; below the minimum a third line is better than a smaller font.
+            var maxLines = size > _layout.LowerThirdTitleMinFontSize + 0.01f ? 2 : 3;
+            if (fits && lines.Count <= maxLines) return (font, lines);
+            if (size <= floor)
+            {
+                var kept = lines.Take(Math.Max(1, (int)(height / font.Spacing))).ToList();
+                if (kept.Count < lines.Count)
+                    kept[^1] = TextWrap.Ellipsize(string.Join(" ", lines.Skip(kept.Count - 1)), width, TextWrap.Measure(font));
+                return (font, kept);
+            }
+            font.Dispose();
+            var next = size * 0.96f;
+            // Stop once at the minimum itself, so the two-line rule is tried there before going smaller.
+            size = size > _layout.LowerThirdTitleMinFontSize && next < _layout.LowerThirdTitleMinFontSize ? _layout.LowerThirdTitleMinFontSize : Math.Max(floor, next);
+        }
     }
 
     /// <summary>The title, as large as fits: wrapped to the card's width, shrunk until the lines fit its
@@ -355,6 +418,7 @@ internal sealed class FrameRenderer : IDisposable
         _imagePaint.Dispose();
         _textPaint.Dispose();
         _greyPaint.Dispose();
+        _lowerThirdCaptionFont?.Dispose();
         _boxPaint.Dispose();
         _layerPaint.Dispose();
         _panelClip.Dispose();

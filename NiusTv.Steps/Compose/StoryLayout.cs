@@ -43,6 +43,23 @@ public sealed class StoryLayout
 
     public float CaptionFontSize { get; }
     public float LowerThirdTitleFontSize { get; }
+
+    /// <summary>Smallest the lower-third title shrinks to (about 1/40 of the short side) after wrapping onto two lines.</summary>
+    public float LowerThirdTitleMinFontSize { get; }
+
+    /// <summary>True on outputs narrower than 3:2 (portrait, 4:5, square): the channel tag sits above the title as
+    /// a label instead of beside it, so the title has the whole width for its two lines.</summary>
+    public bool LowerThirdStacked { get; }
+
+    /// <summary>The stacked layout's tag label text size.</summary>
+    public float LowerThirdTagFontSize { get; }
+
+    /// <summary>Height of the accent stripe along the top of the lower third.</summary>
+    public float LowerThirdStripe { get; }
+
+    /// <summary>The title-safe area: the frame less 5% on every side (EBU R 95's graphics-safe area). Caption
+    /// boxes stay inside it, and so does the lower third's text horizontally.</summary>
+    public SKRectI SafeArea { get; }
     public float LowerThirdCaptionFontSize { get; }
 
     /// <summary>Largest title card font size; the title shrinks from this until it fits.</summary>
@@ -70,7 +87,19 @@ public sealed class StoryLayout
         TitleCardMaxFontSize = MathF.Max(8f, Unit * 0.11f);
         TitleCardMinFontSize = MathF.Max(5f, Unit * 0.04f);
 
-        var lowerThirdHeight = (int)MathF.Ceiling(LowerThirdTitleFontSize * 1.35f + LowerThirdCaptionFontSize * 1.35f + Margin * 2.2f);
+        LowerThirdTitleMinFontSize = MathF.Max(5f, Unit * 0.024f);
+        LowerThirdStacked = width < height * 1.5f;
+        LowerThirdTagFontSize = LowerThirdCaptionFontSize * 0.9f;
+        LowerThirdStripe = MathF.Max(1f, Unit * 0.006f);
+        int insetX = (int)MathF.Ceiling(width * 0.05f), insetY = (int)MathF.Ceiling(height * 0.05f);
+        SafeArea = new SKRectI(insetX, insetY, width - insetX, height - insetY);
+
+        // Landscape: tag beside one title line and the image caption (a two-line title shrinks into the same
+        // band). Stacked: the tag label, then room for two title lines at 80% of the title size, then the caption.
+        var lowerThirdHeight = LowerThirdStacked
+            ? (int)MathF.Ceiling(LowerThirdStripe + Margin * 0.5f + LowerThirdTagFontSize * 1.5f + Margin * 0.4f
+                + 2 * 0.8f * LowerThirdTitleFontSize * 1.2f + LowerThirdCaptionFontSize * 1.35f + Margin * 0.8f)
+            : (int)MathF.Ceiling(LowerThirdTitleFontSize * 1.35f + LowerThirdCaptionFontSize * 1.35f + Margin * 2.2f);
         lowerThirdHeight = Math.Min(lowerThirdHeight, height / 3);
         LowerThird = new SKRectI(0, height - lowerThirdHeight, width, height);
         var aboveLowerThird = height - lowerThirdHeight;
@@ -96,7 +125,9 @@ public sealed class StoryLayout
         CaptionBand = new SKRectI(ImageArea.Left + Margin, Math.Max(ImageArea.Top, bandBottom - bandHeight), ImageArea.Right - Margin, bandBottom);
         // About 42 characters at most, the usual subtitle limit: on very wide outputs a line across the whole
         // picture would be too long to read in the time it is shown.
-        CaptionMaxTextWidth = MathF.Max(1f, MathF.Min(CaptionBand.Width - 2 * CaptionPadding, CaptionFontSize * 24f));
+        // And never so wide that its box leaves the safe area: the box is centred on the band.
+        var safeHalf = MathF.Min(CaptionBand.MidX - SafeArea.Left, SafeArea.Right - CaptionBand.MidX);
+        CaptionMaxTextWidth = MathF.Max(1f, MathF.Min(MathF.Min(CaptionBand.Width - 2 * CaptionPadding, CaptionFontSize * 24f), 2 * (safeHalf - CaptionPadding)));
 
         var titleInsetX = (int)MathF.Round(width * 0.08f);
         var titleInsetY = (int)MathF.Round(height * 0.18f);

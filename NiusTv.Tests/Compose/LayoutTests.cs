@@ -39,6 +39,40 @@ public sealed class LayoutTests
         }
     }
 
+    [Theory]
+    [InlineData(1024, 512)]
+    [InlineData(1024, 576)]
+    [InlineData(1920, 1080)]
+    [InlineData(576, 1024)]
+    [InlineData(1080, 1920)]
+    [InlineData(720, 720)]
+    [InlineData(720, 900)]
+    [InlineData(1080, 1350)]
+    [InlineData(320, 180)]
+    public void The_widest_caption_box_stays_inside_the_safe_area(int w, int h)
+    {
+        var l = new StoryLayout(w, h);
+        Assert.Equal(new SKRectI((int)Math.Ceiling(w * 0.05), (int)Math.Ceiling(h * 0.05), w - (int)Math.Ceiling(w * 0.05), h - (int)Math.Ceiling(h * 0.05)), l.SafeArea);
+        var half = l.CaptionMaxTextWidth / 2 + l.CaptionPadding;
+        var box = new SKRect(l.CaptionBand.MidX - half, l.CaptionBand.Top, l.CaptionBand.MidX + half, l.CaptionBand.Bottom);
+        Assert.True(box.Left >= l.SafeArea.Left - 0.01f && box.Right <= l.SafeArea.Right + 0.01f, $"{w}x{h}: caption box {box} leaves the safe area {l.SafeArea}");
+        Assert.True(box.Top >= l.SafeArea.Top && box.Bottom <= l.SafeArea.Bottom, $"{w}x{h}: caption band {box} leaves the safe area {l.SafeArea}");
+        // Still room for a real line of text.
+        Assert.True(l.CaptionMaxTextWidth >= l.CaptionFontSize * 8, $"{w}x{h}: captions only {l.CaptionMaxTextWidth} wide");
+    }
+
+    [Fact]
+    public void Outputs_narrower_than_3_to_2_stack_the_tag_over_a_full_width_title()
+    {
+        Assert.False(new StoryLayout(1024, 576).LowerThirdStacked);
+        Assert.False(new StoryLayout(1024, 512).LowerThirdStacked);
+        Assert.True(new StoryLayout(576, 1024).LowerThirdStacked);
+        Assert.True(new StoryLayout(720, 720).LowerThirdStacked);
+        Assert.True(new StoryLayout(720, 900).LowerThirdStacked);
+        // The landscape band (and with it the presenter slot the render step draws at) is as before.
+        Assert.Equal((304, 406), (new StoryLayout(1024, 512).AnchorSlot.Width, new StoryLayout(1024, 512).AnchorSlot.Height));
+    }
+
     [Fact]
     public void Presenter_slot_is_a_side_column_on_landscape_and_a_band_on_portrait()
     {
