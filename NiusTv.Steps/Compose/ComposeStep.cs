@@ -96,8 +96,13 @@ public sealed class ComposeStep : IStoryStep
         }
         var artifacts = new Dictionary<string, string> { [VideoFile] = VideoFile, [PosterFile] = PosterFile };
         if (story.Captions.HasSidecar())
-            foreach (var (name, file) in SidecarCaptions.Build(story, timings, title, videoEnd).WriteTo(input.Workspace))
+        {
+            // Cues end within the audio as encoded: AAC ends on a whole frame and may stop a fraction of a
+            // millisecond short of the last video frame.
+            var audioEnd = (await MediaProbe.ProbeAsync(videoPath, ct)).Audio?.Duration is { } d && d > 0 ? Math.Min(d, videoEnd) : videoEnd;
+            foreach (var (name, file) in SidecarCaptions.Build(story, timings, title, audioEnd).WriteTo(input.Workspace))
                 artifacts[name] = file;
+        }
         progress.Report(1.0);
         return new StepOutput(artifacts);
     }

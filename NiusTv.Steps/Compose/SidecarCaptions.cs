@@ -43,7 +43,7 @@ public sealed class SidecarCaptions
     {
         var words = new List<TimedCaptionWord>();
         var raw = new List<(List<string> Lines, double Start, double SpokenEnd)>();
-        double Clamp(double t) => Math.Clamp(t, offset, videoEnd);
+        double Clamp(double t) => Math.Clamp(t, offset, Math.Floor(videoEnd * 1000 + 1e-6) / 1000);
         for (var p = 0; p < story.Paragraphs.Count; p++)
         {
             var tokens = TextWrap.Tokenize(story.Paragraphs[p]);
@@ -70,7 +70,8 @@ public sealed class SidecarCaptions
         }
 
         var cues = new List<SidecarCue>(raw.Count);
-        var endMs = Ms(videoEnd);
+        // Down, not to the nearest: a cue must not end even a fraction after the audio.
+        var endMs = (long)Math.Floor(videoEnd * 1000 + 1e-6);
         var floor = Ms(offset);
         List<string>? carried = null;
         for (var n = 0; n < raw.Count; n++)
