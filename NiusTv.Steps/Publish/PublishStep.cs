@@ -41,6 +41,10 @@ public sealed class PublishStep : IStoryStep
             names.Add(name);
         }
         var placed = await PutAllAsync(files, ct);
+        // A revision without caption files (captions "burned" or "none") must not leave the last revision's beside
+        // its video: they would caption a text that is no longer there.
+        foreach (var (artifact, suffix, _, _) in Sidecars)
+            if (!input.Artifacts.ContainsKey(artifact)) await DeleteAsync($"videos/{id}{suffix}", ct);
         progress.Report(1.0);
 
         var output = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -55,6 +59,15 @@ public sealed class PublishStep : IStoryStep
         (SidecarCaptions.SrtFile, ".srt", "application/x-subrip; charset=utf-8", "captions.srt"),
         (SidecarCaptions.WordsFile, ".words.json", "application/json; charset=utf-8", "words.json"),
     ];
+
+    private async Task DeleteAsync(string objectName, CancellationToken ct)
+    {
+        try { await _store.DeleteAsync(objectName, ct); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw StepFailure.Retryable($"removing the earlier revision's '{objectName}' from the output store ({_store.Describe}) failed: {ex.Message}", ex);
+        }
+    }
 
     private async Task<IReadOnlyList<string>> PutAllAsync(IReadOnlyList<(string, string, string)> files, CancellationToken ct)
     {

@@ -154,6 +154,22 @@ public sealed class GcsVideoStore(StorageClient client, string bucket, string pr
                 source, new UploadObjectOptions { ChunkSize = UploadObjectOptions.MinimumChunkSize * 32 }, ct);
         }, _retry, ct);
 
+    public async Task DeleteAsync(string objectName, CancellationToken ct)
+    {
+        var name = ObjectName(objectName);
+        try
+        {
+            await GcsClients.RetryAsync(async () => { await client.DeleteObjectAsync(bucket, name, cancellationToken: ct); return true; }, _retry, ct);
+        }
+        catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound) { }
+        catch (GoogleApiException e) when (e.HttpStatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            throw new UnauthorizedAccessException($"gs://{bucket}/{name}: {e.Message}", e);
+        }
+        catch (GoogleApiException e) { throw new IOException($"gs://{bucket}/{name}: {e.Message}", e); }
+        catch (HttpRequestException e) { throw new IOException($"gs://{bucket}/{name}: {e.Message}", e); }
+    }
+
     public async Task<bool> ExistsAsync(string objectName, CancellationToken ct)
     {
         var name = ObjectName(objectName);

@@ -16,6 +16,10 @@ public interface IVideoStore
 
     Task<bool> ExistsAsync(string objectName, CancellationToken ct);
 
+    /// <summary>Removes <paramref name="objectName"/> if it is there (a caption file a new revision no longer has);
+    /// an object that is not there is no error.</summary>
+    Task DeleteAsync(string objectName, CancellationToken ct);
+
     /// <summary>Publishes several files together: where the store can, all of them or none (a video and its poster).
     /// Returns where each now lives, in order. The default puts them one after the other, first to last, so the
     /// caller puts the one most likely to fail (the biggest) first.</summary>

@@ -81,6 +81,14 @@ public sealed class LocalFolderVideoStore : IVideoStore
         destination.Flush(flushToDisk: true);
     }
 
+    public Task DeleteAsync(string objectName, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var path = _paths.Resolve(objectName);
+        if (File.Exists(path)) File.Delete(path);
+        return Task.CompletedTask;
+    }
+
     public Task<bool> ExistsAsync(string objectName, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();

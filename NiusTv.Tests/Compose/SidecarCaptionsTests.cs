@@ -220,6 +220,22 @@ public sealed class SidecarCaptionsTests
     }
 
     [Fact]
+    public async Task A_revision_without_caption_files_removes_the_earlier_revisions_from_the_store()
+    {
+        var (ws, output) = await Compose(StoryCaptions.Both);
+        using var _ = ws;
+        using var temp = new TempFolder();
+        var step = new PublishStep(new LocalFolderVideoStore(temp.Path));
+        await step.RunAsync(new StepInput(ws.Story, 1, ws.Dir, output.Artifacts), new Progress<double>(), Ct);
+        Assert.True(File.Exists(Path.Combine(temp.Path, "videos", "test-story.vtt")));
+
+        var burnedOnly = output.Artifacts.Where(a => a.Key is ComposeStep.VideoFile or ComposeStep.PosterFile).ToDictionary();
+        var published = await step.RunAsync(new StepInput(ws.Story with { Captions = StoryCaptions.Burned }, 2, ws.Dir, burnedOnly), new Progress<double>(), Ct);
+        Assert.Equal(["test-story.jpg", "test-story.mp4"], Directory.GetFiles(Path.Combine(temp.Path, "videos")).Select(Path.GetFileName).Order());
+        Assert.Equal(["poster", "video"], published.Artifacts.Keys.Order());
+    }
+
+    [Fact]
     public async Task Publish_puts_the_caption_files_beside_the_video_in_Cloud_Storage_with_their_content_types()
     {
         var (ws, output) = await Compose(StoryCaptions.Sidecar);
@@ -240,5 +256,13 @@ public sealed class SidecarCaptionsTests
         Assert.StartsWith("application/json", words!.ContentType);
         ParseVtt(System.Text.Encoding.UTF8.GetString(vtt.Data));
         ParseSrt(System.Text.Encoding.UTF8.GetString(srt.Data));
+
+        // The next revision has no caption files: the store no longer offers the old ones.
+        var burnedOnly = output.Artifacts.Where(a => a.Key is ComposeStep.VideoFile or ComposeStep.PosterFile).ToDictionary();
+        await new PublishStep(store).RunAsync(new StepInput(ws.Story with { Captions = StoryCaptions.None }, 2, ws.Dir, burnedOnly), new Progress<double>(), Ct);
+        Assert.Null(server.Get("out-bucket", "nius/videos/test-story.vtt"));
+        Assert.Null(server.Get("out-bucket", "nius/videos/test-story.srt"));
+        Assert.Null(server.Get("out-bucket", "nius/videos/test-story.words.json"));
+        Assert.NotNull(server.Get("out-bucket", "nius/videos/test-story.mp4"));
     }
 }

@@ -92,6 +92,13 @@ public sealed class FakeGcsServer : IAsyncDisposable
             await Json(ctx, 200, Resource(bucket, name, o));
             return;
         }
+        if (ctx.Request.Method == "DELETE" && parts is ["storage", "v1", "b", var db, "o", var dencoded])
+        {
+            var name = Uri.UnescapeDataString(dencoded);
+            if (!_objects.TryRemove((db, name), out _)) { await Error(ctx, 404, $"No such object: {db}/{name}"); return; }
+            ctx.Response.StatusCode = 204;
+            return;
+        }
         if (ctx.Request.Method == "POST" && parts is ["upload", "storage", "v1", "b", var ub, "o"] && query["uploadType"] == "resumable")
         {
             var meta = await JsonDocument.ParseAsync(body);

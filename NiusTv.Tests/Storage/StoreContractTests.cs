@@ -63,6 +63,23 @@ public abstract class StoreContractTests
         }
         finally { File.Delete(file); }
     }
+
+    [Fact]
+    public async Task Delete_removes_a_published_object_and_a_missing_one_is_no_error()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "WEBVTT\n\n");
+            await Videos.PutAsync(file, "videos/y.vtt", "text/vtt", Ct);
+            Assert.True(await Videos.ExistsAsync("videos/y.vtt", Ct));
+            await Videos.DeleteAsync("videos/y.vtt", Ct);
+            Assert.False(await Videos.ExistsAsync("videos/y.vtt", Ct));
+            Assert.Null(StoredVideo("videos/y.vtt"));
+            await Videos.DeleteAsync("videos/y.vtt", Ct);
+        }
+        finally { File.Delete(file); }
+    }
 }
 
 public sealed class LocalFolderStoreContractTests : StoreContractTests, IDisposable
