@@ -6,7 +6,7 @@ using Xunit;
 namespace NiusTv.Tests.Compose;
 
 /// <summary>Titles that fit every shape, read back by real OCR (Debian's tesseract-ocr) from a frame of the
-/// composed MP4: the lower third of a 120-character title in 16:9, 9:16, 1:1 and 4:5. The last word being read
+/// composed MP4: the lower third of a 120-character title in 16:9, 9:16, 1:1, 4:5 and 2:1 (the local default). The last word being read
 /// is what proves the title was not cut ("Harbour expansion clears fi…" was today's 9:16).</summary>
 public sealed class TitleOcrTests
 {
@@ -18,6 +18,7 @@ public sealed class TitleOcrTests
     public static string Frames { get; } = Path.Combine(AppContext.BaseDirectory, "TestResults", "title-frames");
 
     [Theory]
+    [InlineData(1024, 512, "2x1")]
     [InlineData(1024, 576, "16x9")]
     [InlineData(576, 1024, "9x16")]
     [InlineData(720, 720, "1x1")]
