@@ -95,6 +95,18 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         Assert.InRange(probe.Video.Duration!.Value, wav.Duration + titleCard - 0.25, wav.Duration + titleCard + 0.25);
         Assert.All(steps.Values, s => Assert.Equal(1, s.GetProperty("attempts").GetInt32()));
 
+        // At the default Output:Loudness after the whole pipeline (Festival speaks at about -25 LUFS), and with the
+        // captions (default "both") published beside the video as WebVTT, SRT and word timings.
+        var loudness = NiusTv.Tests.Compose.LoudnessTests.Measure(video);
+        Assert.InRange(loudness.Integrated, -17.0, -15.0);
+        Assert.True(loudness.TruePeak <= -1.5, $"true peak {loudness.TruePeak} dBTP");
+        var vtt = NiusTv.Tests.Compose.SidecarCaptionsTests.ParseVtt(await File.ReadAllTextAsync(Path.Combine(_node.Out, "videos", "harbour-reopens.vtt")));
+        var srt = NiusTv.Tests.Compose.SidecarCaptionsTests.ParseSrt(await File.ReadAllTextAsync(Path.Combine(_node.Out, "videos", "harbour-reopens.srt")));
+        Assert.Equal(vtt.Count, srt.Count);
+        Assert.True(vtt[0].Start >= titleCard && vtt[^1].End <= probe.Audio.Duration!.Value, $"cues {vtt[0].Start}–{vtt[^1].End} s, audio {probe.Audio.Duration} s");
+        Assert.Equal("The city harbour reopened on Monday", string.Join(" ", vtt[0].Lines)[.."The city harbour reopened on Monday".Length]);
+        Assert.True(File.Exists(Path.Combine(_node.Out, "videos", "harbour-reopens.words.json")));
+
         // Publishing the same file again changes nothing; `nius stories` lists it once.
         var again = await _node.CliAsync("publish", file);
         Assert.Contains("unchanged harbour-reopens", again.Stdout);
@@ -132,6 +144,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         { "file-uri", """{"id":"file","title":"T","paragraphs":["One."],"images":[{"uri":"file:///a.jpg","paragraph":0}]}""", "images[0].uri" },
         { "paragraph-range", """{"id":"range","title":"T","paragraphs":["One."],"images":[{"uri":"images/wide.jpg","paragraph":3}]}""", "images[0].paragraph" },
         { "priority", """{"id":"prio","title":"T","paragraphs":["One."],"priority":"urgent"}""", "priority" },
+        { "captions", """{"id":"capt","title":"T","paragraphs":["One."],"captions":"subtitles"}""", "captions" },
         { "empty-paragraphs", """{"id":"empty","title":"T","paragraphs":[]}""", "paragraphs" },
         { "odd-size", """{"id":"odd","title":"T","paragraphs":["One."],"output":{"width":641,"height":360,"fps":25}}""", "output.width" },
         { "tiny", """{"id":"tiny","title":"T","paragraphs":["One."],"output":{"width":100,"height":60,"fps":25}}""", "output.width" },
