@@ -1,3 +1,4 @@
+using System.Text.Json;
 using NiusTv.Actors.Scaling;
 using Akka.Actor;
 using Akka.Cluster;
@@ -20,6 +21,14 @@ public static class AdminApi
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     public sealed record ErrorBody(string Error, IReadOnlyList<StoryError>? Errors = null);
+
+    /// <summary>One newsroom dictionary entry as the API and <c>nius pronunciations --json</c> show it: the phones are
+    /// what a respelling turned into, for the editor to confirm.</summary>
+    public sealed record PronunciationView(string Word, string Key, string Pronunciation, IReadOnlyList<string> Phones)
+    {
+        public static IReadOnlyList<PronunciationView> Of(NiusTv.Steps.Phonemes.PronunciationSet set) =>
+            set.Entries.Select(e => new PronunciationView(e.Word, e.Key, e.Spelling, e.Phones)).ToList();
+    }
 
     public static void MapAdminApi(this WebApplication app, string? token)
     {
@@ -89,6 +98,50 @@ public static class AdminApi
             if (choices.Check(parsed.Story!) is { Count: > 0 } refused)
                 return Results.BadRequest(new ErrorBody("the story is not valid here: " + string.Join("; ", refused), refused));
             return await PublishAsync(parsed.Story!, region.ActorRef, registry, ct);
+        });
+
+        // The voices this node speaks with; a story's "voice" (or its presenter's) picks one by name.
+        api.MapGet("/voices", (NiusTv.Steps.Speech.SpeechStep speech) => Results.Ok(speech.Voices));
+
+        // The newsroom-wide pronunciation dictionary (<data>/pronunciations.json): every story says these words so,
+        // unless its own "pronunciations" say otherwise.
+        api.MapGet("/pronunciations", (NiusTv.Steps.Phonemes.PronunciationDictionary dictionary) =>
+        {
+            try { return Results.Ok(PronunciationView.Of(dictionary.Load())); }
+            catch (InvalidDataException e) { return Results.Problem(e.Message, statusCode: 500); }
+        });
+
+        api.MapPut("/pronunciations/{word}", async (string word, HttpRequest request, NiusTv.Steps.Phonemes.PronunciationDictionary dictionary, CancellationToken ct) =>
+        {
+            if (AdminSurface.RequireJson(request, "the pronunciation") is { } wrongType) return wrongType;
+            if (await AdminSurface.ReadCappedAsync(request, 4096, ct) is not { } body)
+                return Results.BadRequest(new ErrorBody("the pronunciation is larger than 4096 bytes"));
+            string? spelling;
+            try
+            {
+                using var doc = JsonDocument.Parse(body);
+                spelling = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("pronunciation", out var p)
+                    && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+            }
+            catch (JsonException e) { return Results.BadRequest(new ErrorBody($"the body is not JSON: {e.Message}")); }
+            if (spelling is null)
+                return Results.BadRequest(new ErrorBody("expected {\"pronunciation\": \"R UW IY S\"} (CMU phones or a respelling such as \"roo-EES\")"));
+            try
+            {
+                if (dictionary.Set(word, spelling) is { Count: > 0 } errors)
+                    return Results.BadRequest(new ErrorBody("the pronunciation is not valid: " + string.Join("; ", errors), errors));
+                return Results.Ok(PronunciationView.Of(dictionary.Load()).First(e => e.Key == NiusTv.Steps.Phonemes.PronunciationSet.KeyOf(word)));
+            }
+            catch (InvalidDataException e) { return Results.Problem(e.Message, statusCode: 500); }
+        });
+
+        api.MapDelete("/pronunciations/{word}", (string word, NiusTv.Steps.Phonemes.PronunciationDictionary dictionary) =>
+        {
+            try
+            {
+                return dictionary.Remove(word) ? Results.NoContent() : Results.NotFound(new ErrorBody($"the newsroom dictionary has no '{word}'"));
+            }
+            catch (InvalidDataException e) { return Results.Problem(e.Message, statusCode: 500); }
         });
 
         api.MapGet("/stories", async (StoryCatalog catalog, string? state, DateTimeOffset? since, CancellationToken ct) =>

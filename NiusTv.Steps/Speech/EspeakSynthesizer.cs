@@ -18,16 +18,20 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
 
     public string Name => BackendName;
 
+    /// <summary>espeak-ng's en-us voice is a male formant voice.</summary>
+    public VoiceInfo Voice => new(BackendName, "en-US", "male", BackendName);
+
     public bool IsAvailable => EspeakLibrary.TryInitialize(out _);
 
     public Task<SpeechResult> SynthesizeAsync(IReadOnlyList<string> paragraphs, string wavPath, CancellationToken ct,
-        IProgress<double>? progress = null)
+        IProgress<double>? progress = null, Phonemes.PronunciationSet? pronunciations = null)
     {
         // The library call blocks for the whole synthesis, so it runs off the caller's thread.
-        return Task.Run(() => Synthesize(paragraphs, wavPath, ct, progress), ct);
+        return Task.Run(() => Synthesize(paragraphs, wavPath, ct, progress, pronunciations ?? Phonemes.PronunciationSet.Empty), ct);
     }
 
-    private SpeechResult Synthesize(IReadOnlyList<string> paragraphs, string wavPath, CancellationToken ct, IProgress<double>? progress)
+    private SpeechResult Synthesize(IReadOnlyList<string> paragraphs, string wavPath, CancellationToken ct, IProgress<double>? progress,
+        Phonemes.PronunciationSet pronunciations)
     {
         var clock = Stopwatch.StartNew();
         var texts = paragraphs.Select((p, i) => (Index: i, Text: SpeechAssembly.StripControl(p)))
@@ -40,8 +44,12 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
         for (int n = 0; n < texts.Count; n++)
         {
             var (index, text) = texts[n];
-            var capture = EspeakLibrary.Speak(text, _voice, ct);
-            result.Add(ToParagraph(index, text, capture, rate));
+            // Words with an editor's pronunciation go in as phonemes ([[r'u:'i:s]]); the word events then point at
+            // those, and the words they stand for are put back in order.
+            var replaced = new List<string>();
+            var said = pronunciations.Substitute(text, Phonemes.PronunciationSet.ToEspeak, replaced);
+            var capture = EspeakLibrary.Speak(said, _voice, ct);
+            result.Add(ToParagraph(index, said, capture, rate, new Queue<string>(replaced)));
             progress?.Report(0.95 * (n + 1) / texts.Count);
         }
         var timings = SpeechAssembly.Assemble(BackendName, rate, result, wavPath);
@@ -49,7 +57,7 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
         return new SpeechResult(timings, wavPath, clock.Elapsed);
     }
 
-    private static ParagraphSpeech ToParagraph(int index, string text, EspeakLibrary.Capture capture, int rate)
+    private static ParagraphSpeech ToParagraph(int index, string text, EspeakLibrary.Capture capture, int rate, Queue<string> replaced)
     {
         var samples = capture.Samples.ToArray();
         double length = (double)samples.Length / rate;
@@ -67,7 +75,8 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
             var e = events[i];
             if (e.Type == EspeakLibrary.EventWord)
             {
-                words.Add(WordAt(text, codePointStarts, e.TextPosition, e.Length));
+                var word = WordAt(text, codePointStarts, e.TextPosition, e.Length);
+                words.Add(word.StartsWith("[[", StringComparison.Ordinal) && replaced.Count > 0 ? replaced.Dequeue().ToLowerInvariant() : word);
                 currentWord = words.Count - 1;
             }
             else if (e.Type == EspeakLibrary.EventPhoneme)

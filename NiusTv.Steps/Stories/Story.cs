@@ -14,7 +14,8 @@ public sealed record Story(
     string Presenter,
     string Voice,
     StoryPriority Priority,
-    StoryOutput Output)
+    StoryOutput Output,
+    IReadOnlyDictionary<string, string>? Pronunciations = null)
 {
     public const int SchemaVersion = 1;
 
@@ -23,8 +24,14 @@ public sealed record Story(
     public string ToCanonicalJson() => JsonSerializer.Serialize(
         new CanonicalStory(Id, Title, Paragraphs, Images.Select(i => new CanonicalImage(i.Uri, i.Caption, i.Paragraph)).ToList(),
             Presenter, Voice, Priority == StoryPriority.Breaking ? "breaking" : "normal",
-            new CanonicalOutput(Output.Width, Output.Height, Output.Fps)),
+            new CanonicalOutput(Output.Width, Output.Height, Output.Fps),
+            // Absent when empty, so a story without pronunciations keeps the bytes (and hash) it always had.
+            Pronunciations is { Count: > 0 } p ? new SortedDictionary<string, string>(p.ToDictionary(), StringComparer.Ordinal) : null),
         CanonicalJson.Options);
+
+    /// <summary>The story's own pronunciations, checked (the parser accepted them).</summary>
+    public Phonemes.PronunciationSet PronunciationSet() =>
+        Pronunciations is { Count: > 0 } p ? Phonemes.PronunciationSet.Parse(p, "pronunciations").Set : Phonemes.PronunciationSet.Empty;
 
     /// <summary>SHA-256 (hex) of the canonical JSON.</summary>
     public string ContentHash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ToCanonicalJson())));
@@ -32,7 +39,8 @@ public sealed record Story(
     public int WordCount => Paragraphs.Sum(p => p.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length);
 
     private sealed record CanonicalStory(string id, string title, IReadOnlyList<string> paragraphs, IReadOnlyList<CanonicalImage> images,
-        string presenter, string voice, string priority, CanonicalOutput output);
+        string presenter, string voice, string priority, CanonicalOutput output,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? pronunciations);
     private sealed record CanonicalImage(string uri, string? caption, int paragraph);
     private sealed record CanonicalOutput(int width, int height, int fps);
 
