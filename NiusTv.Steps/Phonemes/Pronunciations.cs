@@ -181,12 +181,14 @@ public static partial class PronunciationSpelling
     }
 
     /// <summary>Phones when the text is upper case tokens (with stress digits) and either several of them or one CMU
-    /// phone; anything else ("roo-EES", "NAY") is a respelling.</summary>
+    /// phone, or lower case tokens that are all CMU phones ("r uw iy s"); anything else ("roo-EES", "NAY") is a
+    /// respelling.</summary>
     public static bool IsPhones(string text)
     {
         var tokens = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        if (!tokens.All(t => PhoneToken().IsMatch(t))) return false;
-        return tokens.Length > 1 || CmuPhones.All.Contains(tokens[0].TrimEnd('0', '1', '2'));
+        if (tokens.All(t => PhoneToken().IsMatch(t)))
+            return tokens.Length > 1 || CmuPhones.All.Contains(tokens[0].TrimEnd('0', '1', '2'));
+        return tokens.Length > 1 && tokens.All(t => CmuPhones.All.Contains(t.TrimEnd('0', '1', '2').ToUpperInvariant()));
     }
 
     [GeneratedRegex(@"^[A-Z]+[0-2]?$")]
@@ -196,7 +198,7 @@ public static partial class PronunciationSpelling
     {
         problem = null;
         var phones = new List<string>();
-        foreach (var token in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var token in text.ToUpperInvariant().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
         {
             var plain = token.TrimEnd('0', '1', '2');
             if (!CmuPhones.All.Contains(plain))
