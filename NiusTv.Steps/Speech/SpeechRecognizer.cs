@@ -81,9 +81,9 @@ public sealed class SpeechRecognizer(string program = "pocketsphinx_continuous",
     }
 
     /// <summary>The words a script is heard as: the speech step's normalized text, split as the dictionary spells
-    /// words (<see cref="ScriptWords"/>), apostrophes kept.</summary>
+    /// words (<see cref="ScriptWords"/>), apostrophes kept, in ASCII as the voices read them ("café" is "cafe").</summary>
     public static IReadOnlyList<string> ReferenceWords(IEnumerable<string> spokenParagraphs) =>
-        spokenParagraphs.SelectMany(ScriptWords.Split).ToList();
+        spokenParagraphs.Select(SpeechText.ToAscii).SelectMany(ScriptWords.Split).ToList();
 }
 
 /// <param name="Words">Words in the reference.</param>
