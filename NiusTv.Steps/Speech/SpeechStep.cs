@@ -100,6 +100,17 @@ public sealed class SpeechStep : IStoryStep
         });
     }
 
+    /// <summary>Speaks one short text (a word to listen to in the newsroom) with a voice (or the default), with the
+    /// newsroom dictionary under <paramref name="entries"/>, as a story would say it.</summary>
+    public async Task<SpeechResult> SpeakAsync(string text, string? voice, PronunciationSet entries, string wavPath, CancellationToken ct)
+    {
+        var backend = Select(voice);
+        PronunciationSet newsroom;
+        try { newsroom = _newsroom(); }
+        catch (InvalidDataException) { newsroom = PronunciationSet.Empty; }
+        return await backend.SynthesizeAsync([TextNormalizer.Normalize(text)], wavPath, ct, null, entries.Over(newsroom));
+    }
+
     /// <summary>The story's own pronunciations over the newsroom dictionary's. A newsroom file damaged by hand stops
     /// the story with the reason (retryable: fixing the file lets it go on).</summary>
     public PronunciationSet Pronunciations(Stories.Story story)
