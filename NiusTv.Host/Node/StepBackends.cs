@@ -57,7 +57,9 @@ public static class StepBackends
             // One library for the landmarks and render steps: each presenter's face is detected once per node.
             var presenters = Presenters(settings);
             var dictionary = PronunciationDictionary.InDataFolder(settings.DataPath);
-            var speechStep = new SpeechStep(speech, dictionary.Load, presenters.VoiceOf);
+            // The node's user lexicon under the newsroom dictionary: Festival and the other voices say what the mouth shows.
+            var lexicon = pronouncer.Lexicon.ToPronunciations();
+            var speechStep = new SpeechStep(speech, () => dictionary.Load().Over(lexicon), presenters.VoiceOf);
             return new NodeBackends(
             [
                 new InitStep(assets),

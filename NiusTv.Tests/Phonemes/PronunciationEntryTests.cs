@@ -146,4 +146,16 @@ public sealed class PronunciationEntryTests : IDisposable
         Assert.Equal(["W", "IH", "N"], pronouncer.Pronounce("nguyen").Phones);
         Assert.Equal(PronunciationSource.Dictionary, pronouncer.Pronounce("doctor").Source);
     }
+
+    [Fact]
+    public void The_nodes_user_lexicon_becomes_entries_the_voices_say_under_the_newsrooms()
+    {
+        var lexicon = UserLexicon.Parse(new StringReader("ruiz R UW IY Z\nkyiv K IY V\n"), "names.lex").ToPronunciations();
+        var newsroom = PronunciationSet.Parse([new("Ruiz", "R UW IY S")], "p").Set;
+
+        var said = newsroom.Over(lexicon);
+
+        Assert.Equal(["R", "UW1", "IY1", "S"], said.Find("ruiz")!.Phones);
+        Assert.Equal(["K", "IY1", "V"], said.Find("Kyiv")!.Phones);
+    }
 }
