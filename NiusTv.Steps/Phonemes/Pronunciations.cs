@@ -39,7 +39,23 @@ public sealed partial class PronunciationSet
     /// <summary>The entries ordered by key.</summary>
     public IReadOnlyList<PronunciationEntry> Entries => _entries.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value).ToList();
 
-    public PronunciationEntry? Find(string word) => KeyOf(word) is { Length: > 0 } key ? _entries.GetValueOrDefault(key) : null;
+    /// <summary>The entry for a word, or for its possessive ("Ruiz's" from "Ruiz": the entry's phones and the ending
+    /// English gives them, IH Z after a sibilant, S after another voiceless consonant, Z otherwise).</summary>
+    public PronunciationEntry? Find(string word)
+    {
+        var key = KeyOf(word).Replace('\u2019', '\'');
+        if (key.Length == 0) return null;
+        if (_entries.TryGetValue(key, out var entry)) return entry;
+        return key.EndsWith("'s", StringComparison.Ordinal) && _entries.TryGetValue(key[..^2], out var stem) ? Possessive(stem) : null;
+    }
+
+    /// <summary>The possessive form of an entry (for Festival, which looks "ruiz's" up as a word of its own).</summary>
+    public static PronunciationEntry Possessive(PronunciationEntry entry)
+    {
+        var last = entry.Phones[^1];
+        string[] ending = last is "S" or "Z" or "SH" or "ZH" or "CH" or "JH" ? ["IH0", "Z"] : last is "P" or "T" or "K" or "F" or "TH" ? ["S"] : ["Z"];
+        return new PronunciationEntry(entry.Word + "'s", entry.Spelling + " +'s", [.. entry.Phones, .. ending]);
+    }
 
     /// <summary>ASCII (accents dropped, as every voice reads the text), lowercase, typographic apostrophes made plain.</summary>
     public static string KeyOf(string word) => SpeechText.ToAscii(word.Trim()).Trim().ToLowerInvariant();

@@ -76,7 +76,12 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
             // selects its lexicon), syllabified and stressed by Festival itself.
             script.AppendLine("(define (niustv_lexicon)");
             foreach (var entry in pronunciations?.Entries ?? [])
+            {
                 script.AppendLine("  " + Phonemes.PronunciationSet.ToFestival(entry));
+                // Festival looks "Ruiz's" up as a word of its own.
+                if (!entry.Key.EndsWith("'s", StringComparison.Ordinal))
+                    script.AppendLine("  " + Phonemes.PronunciationSet.ToFestival(Phonemes.PronunciationSet.Possessive(entry)));
+            }
             script.AppendLine("  t)");
             script.AppendLine($$"""
                 (define (niustv_say idx txt wav)

@@ -100,6 +100,9 @@ public sealed class PronunciationEntryTests : IDisposable
         var said = set.Substitute("RUIZ met Ruízes, Ruíz and o\u2019neill.", e => $"<{e.Key}>");
 
         Assert.Equal("<ruiz> met Ruízes, <ruiz> and <o'neill>.", said);
+        Assert.Equal(["R", "UW1", "IY1", "S", "IH0", "Z"], set.Find("Ruiz\u2019s")!.Phones);
+        Assert.Equal(["OW1", "N", "IY1", "L", "Z"], set.Find("O'Neill's")!.Phones);
+        Assert.Null(set.Find("Ruizes"));
     }
 
     [Fact]

@@ -125,6 +125,19 @@ public sealed class PronunciationSpeechTests : IDisposable
         Assert.Equal(NguyenEntry, PhonesOf(track, "nguyen"));
     }
 
+    [Theory]
+    [InlineData("slt", "auto")]
+    [InlineData("espeak-ng", "pocketsphinx")]
+    public async Task A_possessive_is_said_from_the_entry_of_its_word(string voice, string aligner)
+    {
+        var story = new Story("names", "Names", ["Doctor Ruiz's plan passed."], [], "default", voice, StoryPriority.Normal, StoryOutput.LocalDefault,
+            new Dictionary<string, string> { ["Ruiz"] = "roo-EES" });
+
+        var (_, track) = await SpeakAndAlign(new SpeechStep(SpeechStep.DefaultBackends()), story, aligner, "possessive");
+
+        Assert.Equal(["R", "UW", "IY", "S", "IH", "Z"], PhonesOf(track, "ruiz's"));
+    }
+
     [Fact]
     public void Tacotron2_reads_an_entry_as_arpabet_in_braces()
     {
