@@ -167,7 +167,7 @@ public static class AdminApi
                 : Results.Ok(PronunciationView.Of(set)[0]);
         });
 
-        api.MapGet("/speak", async (string word, string? pronunciation, string? voice, NiusTv.Steps.Speech.SpeechStep speech, CancellationToken ct) =>
+        api.MapGet("/speak", async (string word, string? pronunciation, string? voice, string? presenter, NiusTv.Steps.Speech.SpeechStep speech, CancellationToken ct) =>
         {
             if (NiusTv.Steps.Phonemes.PronunciationSet.WordProblem(word) is { } problem) return Results.BadRequest(new ErrorBody($"word: {problem}"));
             var entries = NiusTv.Steps.Phonemes.PronunciationSet.Empty;
@@ -181,7 +181,7 @@ public static class AdminApi
             try
             {
                 var wav = Path.Combine(dir.FullName, "word.wav");
-                try { await speech.SpeakAsync(word, voice, entries, wav, ct); }
+                try { await speech.SpeakAsync(word, voice, presenter, entries, wav, ct); }
                 catch (NiusTv.Steps.StepFailure e) { return Results.BadRequest(new ErrorBody(e.Message)); }
                 return Results.File(await File.ReadAllBytesAsync(wav, ct), "audio/wav");
             }

@@ -73,6 +73,8 @@ public sealed class SpeechStep : IStoryStep
         var suffix = $".{Guid.NewGuid():N}.tmp";
         var wavTemp = wavPath + suffix;
         var timingsTemp = timingsPath + suffix;
+        var pronunciationsPath = Path.Combine(input.Workspace, PronunciationsFileName);
+        var pronunciationsTemp = pronunciationsPath + suffix;
         try
         {
             // Every backend gets the newsreader's words, so that "2019" is "twenty nineteen" whoever speaks it and
@@ -81,8 +83,9 @@ public sealed class SpeechStep : IStoryStep
             var pronunciations = Pronunciations(input.Story);
             var result = await backend.SynthesizeAsync(spoken, wavTemp, ct, progress, pronunciations);
             result.Timings.Save(timingsTemp);
-            await File.WriteAllTextAsync(Path.Combine(input.Workspace, PronunciationsFileName), pronunciations.ToJson(), ct);
-            // The WAV goes last: its presence under the final name means both files are complete.
+            await File.WriteAllTextAsync(pronunciationsTemp, pronunciations.ToJson(), ct);
+            // The WAV goes last: its presence under the final name means the other files are complete.
+            File.Move(pronunciationsTemp, pronunciationsPath, overwrite: true);
             File.Move(timingsTemp, timingsPath, overwrite: true);
             File.Move(wavTemp, wavPath, overwrite: true);
         }
@@ -90,6 +93,7 @@ public sealed class SpeechStep : IStoryStep
         {
             TryDelete(wavTemp);
             TryDelete(timingsTemp);
+            TryDelete(pronunciationsTemp);
         }
         progress.Report(1);
         return new StepOutput(new Dictionary<string, string>
@@ -100,11 +104,12 @@ public sealed class SpeechStep : IStoryStep
         });
     }
 
-    /// <summary>Speaks one short text (a word to listen to in the newsroom) with a voice (or the default), with the
-    /// newsroom dictionary under <paramref name="entries"/>, as a story would say it.</summary>
-    public async Task<SpeechResult> SpeakAsync(string text, string? voice, PronunciationSet entries, string wavPath, CancellationToken ct)
+    /// <summary>Speaks one short text (a word to listen to in the newsroom) with the voice a story with this voice and
+    /// presenter gets, with the newsroom dictionary under <paramref name="entries"/>, as the story would say it.</summary>
+    public async Task<SpeechResult> SpeakAsync(string text, string? voice, string? presenter, PronunciationSet entries, string wavPath, CancellationToken ct)
     {
-        var backend = Select(voice);
+        var backend = Select(string.IsNullOrWhiteSpace(voice) || voice.Equals(DefaultVoice, StringComparison.OrdinalIgnoreCase)
+            ? (presenter is { Length: > 0 } ? _presenterVoice(presenter) : null) ?? DefaultVoice : voice);
         PronunciationSet newsroom;
         try { newsroom = _newsroom(); }
         catch (InvalidDataException) { newsroom = PronunciationSet.Empty; }

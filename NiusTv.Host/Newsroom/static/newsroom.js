@@ -183,7 +183,7 @@ function editor() {
   async function listen(row) {
     const entry = rowEntry(row);
     if (!entry.word) { rowError(row, "type the word first"); return; }
-    const query = new URLSearchParams({ word: entry.word, voice: form.elements.voice.value });
+    const query = new URLSearchParams({ word: entry.word, voice: form.elements.voice.value, presenter: form.elements.presenter.value });
     if (entry.pronunciation) query.set("pronunciation", entry.pronunciation);
     // Played straight from the node (the page's media policy allows only its own origin); when the node refuses, the
     // same address answers with the reason.
