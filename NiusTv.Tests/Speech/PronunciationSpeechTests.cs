@@ -65,7 +65,7 @@ public sealed class PronunciationSpeechTests : IDisposable
     public async Task A_story_entry_changes_what_festival_says_and_the_aligned_phones_of_the_word_equal_it(string voice)
     {
         var speech = new SpeechStep(SpeechStep.DefaultBackends());
-        Assert.Contains(speech.Voices, v => v.Name == voice);
+        Assert.True(speech.Voices.Any(v => v.Name == voice), $"the Festival voice '{voice}' must be installed (scripts/setup: festvox-us-slt-hts, festvox-kallpc16k)");
 
         var (withWav, withTrack) = await SpeakAndAlign(speech, StoryOf(voice, Entries), "auto", "with");
         var (withoutWav, withoutTrack) = await SpeakAndAlign(speech, StoryOf(voice, null), "auto", "without");

@@ -22,6 +22,7 @@ public sealed class VoiceTests : IDisposable
     public void The_female_hts_voice_and_the_male_diphone_voice_are_offered_with_language_gender_and_backend()
     {
         var speech = new SpeechStep(SpeechStep.DefaultBackends());
+        Assert.True(FestivalVoice.Known.All(v => Directory.Exists(v.Directory)), "scripts/setup installs festvox-us-slt-hts and festvox-kallpc16k");
 
         Assert.Equal(new VoiceInfo("slt", "en-US", "female", "festival"), speech.Voices[0]);
         Assert.Contains(new VoiceInfo("kal", "en-US", "male", "festival"), speech.Voices);
