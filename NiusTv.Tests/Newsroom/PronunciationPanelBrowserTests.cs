@@ -112,6 +112,17 @@ public sealed class PronunciationPanelBrowserTests : IAsyncLifetime
         var track = PhoneTrack.Load(Path.Combine(_dir, "data", "workspaces", id, $"r{story.GetProperty("revision").GetInt32()}", PhoneTrack.FileName));
         var ruiz = track.Words.Select((w, i) => (w, i)).Single(x => x.w.Text == "ruiz").i;
         Assert.Equal(["R", "UW", "IY", "S"], track.Phones.Where(p => p.Word == ruiz).Select(p => p.Phone));
+
+        // And the audio says it so: a decode offered the entry's and Festival's own pronunciation hears the entry.
+        var workspace = Path.Combine(_dir, "data", "workspaces", id, $"r{story.GetProperty("revision").GetInt32()}");
+        var zorblatt = track.Words.Select((w, i) => (w, i)).Single(x => x.w.Text == "zorblatt").i;
+        string[] plain = ["doctor", "ana", "met", "mayor", "on", "tuesday"];
+        var lines = File.ReadLines(CmuDictionary.DebianPath).Select(l => l.Split(' ', 2)).Where(f => plain.Contains(f[0])).Select(f => $"{f[0]} {f[1]}")
+            .Concat(["ruiz_entry R UW IY S", "ruiz_festival R UW W IY Z", "ruiz_dictionary R UW IY Z",
+                "zorblatt " + string.Join(' ', track.Phones.Where(p => p.Word == zorblatt).Select(p => p.Phone))]);
+        var heard = await new NiusTv.Steps.Speech.SpeechRecognizer().DecodeAsync(Path.Combine(workspace, "speech.wav"), TestContext.Current.CancellationToken,
+            "#JSGF V1.0;\ngrammar names;\npublic <s> = [doctor] [ana] ( ruiz_entry | ruiz_festival | ruiz_dictionary ) [met] [mayor] [zorblatt] [on] [tuesday];\n", lines);
+        Assert.True(heard.Contains("ruiz_entry"), $"heard: {string.Join(' ', heard)}");
         Assert.True(consoleErrors.Count == 0, string.Join(" | ", consoleErrors));
     }
 }
