@@ -24,6 +24,8 @@ public static class Program
             StoryVerbs.Story(),
             StoryVerbs.Ingest(),
             GpuVerbs.Gpu(),
+            SpeechVerbs.Voices(),
+            SpeechVerbs.Pronunciations(),
             ModelVerbs.Models(),
             G2pVerbs.G2p(),
             G2pVerbs.Train(),

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using NiusTv.Actors.Scaling;
 using Akka.Actor;
 using Akka.Cluster;
@@ -20,6 +21,26 @@ public static class AdminApi
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     public sealed record ErrorBody(string Error, IReadOnlyList<StoryError>? Errors = null);
+
+    private static (string? Word, string? Spelling) WordAndSpelling(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            string? Str(string name) => doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var v)
+                && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            return (Str("word"), Str("pronunciation"));
+        }
+        catch (JsonException) { return (null, null); }
+    }
+
+    /// <summary>One newsroom dictionary entry as the API and <c>nius pronunciations --json</c> show it: the phones are
+    /// what a respelling turned into, for the editor to confirm.</summary>
+    public sealed record PronunciationView(string Word, string Key, string Pronunciation, IReadOnlyList<string> Phones)
+    {
+        public static IReadOnlyList<PronunciationView> Of(NiusTv.Steps.Phonemes.PronunciationSet set) =>
+            set.Entries.Select(e => new PronunciationView(e.Word, e.Key, e.Spelling, e.Phones)).ToList();
+    }
 
     public static void MapAdminApi(this WebApplication app, string? token)
     {
@@ -89,6 +110,103 @@ public static class AdminApi
             if (choices.Check(parsed.Story!) is { Count: > 0 } refused)
                 return Results.BadRequest(new ErrorBody("the story is not valid here: " + string.Join("; ", refused), refused));
             return await PublishAsync(parsed.Story!, region.ActorRef, registry, ct);
+        });
+
+        // The voices this node speaks with; a story's "voice" (or its presenter's) picks one by name.
+        api.MapGet("/voices", (NiusTv.Steps.Speech.SpeechStep speech) => Results.Ok(speech.Voices));
+
+        // The newsroom-wide pronunciation dictionary (<data>/pronunciations.json): every story says these words so,
+        // unless its own "pronunciations" say otherwise.
+        api.MapGet("/pronunciations", (NiusTv.Steps.Phonemes.PronunciationDictionary dictionary) =>
+        {
+            try { return Results.Ok(PronunciationView.Of(dictionary.Load())); }
+            catch (InvalidDataException e) { return Results.Problem(e.Message, statusCode: 500); }
+        });
+
+        api.MapPut("/pronunciations/{word}", async (string word, HttpRequest request, NiusTv.Steps.Phonemes.PronunciationDictionary dictionary, CancellationToken ct) =>
+        {
+            if (AdminSurface.RequireJson(request, "the pronunciation") is { } wrongType) return wrongType;
+            if (await AdminSurface.ReadCappedAsync(request, 4096, ct) is not { } body)
+                return Results.BadRequest(new ErrorBody("the pronunciation is larger than 4096 bytes"));
+            string? spelling;
+            try
+            {
+                using var doc = JsonDocument.Parse(body);
+                spelling = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("pronunciation", out var p)
+                    && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+            }
+            catch (JsonException e) { return Results.BadRequest(new ErrorBody($"the body is not JSON: {e.Message}")); }
+            if (spelling is null)
+                return Results.BadRequest(new ErrorBody("expected {\"pronunciation\": \"R UW IY S\"} (CMU phones or a respelling such as \"roo-EES\")"));
+            try
+            {
+                if (dictionary.Set(word, spelling) is { Count: > 0 } errors)
+                    return Results.BadRequest(new ErrorBody("the pronunciation is not valid: " + string.Join("; ", errors), errors));
+                return Results.Ok(PronunciationView.Of(dictionary.Load()).First(e => e.Key == NiusTv.Steps.Phonemes.PronunciationSet.KeyOf(word)));
+            }
+            catch (InvalidDataException e) { return Results.Problem(e.Message, statusCode: 500); }
+        });
+
+        api.MapDelete("/pronunciations/{word}", (string word, NiusTv.Steps.Phonemes.PronunciationDictionary dictionary) =>
+        {
+            try
+            {
+                return dictionary.Remove(word) ? Results.NoContent() : Results.NotFound(new ErrorBody($"the newsroom dictionary has no '{word}'"));
+            }
+            catch (InvalidDataException e) { return Results.Problem(e.Message, statusCode: 500); }
+        });
+
+        // The newsroom's pronunciation panel: what a spelling turns into, how it sounds, which words need a look.
+        api.MapPost("/pronunciations/preview", async (HttpRequest request, CancellationToken ct) =>
+        {
+            if (AdminSurface.RequireJson(request, "the pronunciation") is { } wrongType) return wrongType;
+            if (await AdminSurface.ReadCappedAsync(request, 4096, ct) is not { } body) return Results.BadRequest(new ErrorBody("the request is larger than 4096 bytes"));
+            var (word, spelling) = WordAndSpelling(body);
+            var (set, errors) = NiusTv.Steps.Phonemes.PronunciationSet.Parse([new(word ?? "", spelling ?? "")], "pronunciations");
+            return errors.Count > 0 ? Results.BadRequest(new ErrorBody("the pronunciation is not valid: " + string.Join("; ", errors), errors))
+                : Results.Ok(PronunciationView.Of(set)[0]);
+        });
+
+        api.MapGet("/speak", async (string word, string? pronunciation, string? voice, string? presenter, NiusTv.Steps.Speech.SpeechStep speech, CancellationToken ct) =>
+        {
+            if (NiusTv.Steps.Phonemes.PronunciationSet.WordProblem(word) is { } problem) return Results.BadRequest(new ErrorBody($"word: {problem}"));
+            var entries = NiusTv.Steps.Phonemes.PronunciationSet.Empty;
+            if (!string.IsNullOrWhiteSpace(pronunciation))
+            {
+                var (set, errors) = NiusTv.Steps.Phonemes.PronunciationSet.Parse([new(word, pronunciation)], "pronunciations");
+                if (errors.Count > 0) return Results.BadRequest(new ErrorBody("the pronunciation is not valid: " + string.Join("; ", errors), errors));
+                entries = set;
+            }
+            var dir = Directory.CreateTempSubdirectory("nius-speak-");
+            try
+            {
+                var wav = Path.Combine(dir.FullName, "word.wav");
+                try { await speech.SpeakAsync(word, voice, presenter, entries, wav, ct); }
+                catch (NiusTv.Steps.StepFailure e) { return Results.BadRequest(new ErrorBody(e.Message)); }
+                return Results.File(await File.ReadAllBytesAsync(wav, ct), "audio/wav");
+            }
+            finally { try { dir.Delete(true); } catch (IOException) { } }
+        });
+
+        api.MapPost("/pronunciations/unusual", async (HttpRequest request, NiusTv.Steps.Phonemes.IPronouncer pronouncer, NiusTv.Steps.Speech.SpeechStep speech, CancellationToken ct) =>
+        {
+            if (AdminSurface.RequireJson(request, "the paragraphs") is { } wrongType) return wrongType;
+            if (await AdminSurface.ReadCappedAsync(request, MaxStoryBytes, ct) is not { } body) return Results.BadRequest(new ErrorBody($"the request is larger than {MaxStoryBytes} bytes"));
+            List<string> paragraphs;
+            try
+            {
+                using var doc = JsonDocument.Parse(body);
+                paragraphs = doc.RootElement.TryGetProperty("paragraphs", out var ps) && ps.ValueKind == JsonValueKind.Array
+                    ? ps.EnumerateArray().Where(p => p.ValueKind == JsonValueKind.String).Select(p => p.GetString()!).ToList() : [];
+            }
+            catch (JsonException e) { return Results.BadRequest(new ErrorBody($"the body is not JSON: {e.Message}")); }
+            // The words as they are spoken (numbers and abbreviations expanded), each once; those neither the lexicon nor
+            // the CMU dictionary has are guessed by the g2p model, and those are the ones an editor should hear.
+            var words = paragraphs.Select(NiusTv.Steps.Speech.Normalization.TextNormalizer.Normalize).Select(NiusTv.Steps.Speech.SpeechText.ToAscii)
+                .SelectMany(NiusTv.Steps.Phonemes.ScriptWords.Split).Where(w => w.Any(char.IsLetter)).Distinct().Take(2000).ToList();
+            var unusual = words.Select(pronouncer.Pronounce).Where(p => p.Source == NiusTv.Steps.Phonemes.PronunciationSource.Model)
+                .Select(p => new { word = p.Word, phones = p.Phones, source = "model" }).ToList();
+            return Results.Ok(unusual);
         });
 
         api.MapGet("/stories", async (StoryCatalog catalog, string? state, DateTimeOffset? since, CancellationToken ct) =>

@@ -13,13 +13,14 @@ public static class BenchVerbs
 {
     public static Command Bench()
     {
-        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models, bench render, bench presenter, bench g2p, bench ingest");
+        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models, bench render, bench presenter, bench g2p, bench speech, bench ingest");
         bench.Add(Pipeline());
         bench.Add(ClusterBench.Command());
         bench.Add(ModelBench.Command());
         bench.Add(RenderBench.Command());
         bench.Add(PresenterBench.Command());
         bench.Add(G2pBench.Command());
+        bench.Add(SpeechBench.Command());
         bench.Add(IngestBench.Command());
         return bench;
     }

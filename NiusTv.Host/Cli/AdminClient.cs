@@ -53,6 +53,11 @@ public sealed class AdminClient : IDisposable
     public Task<Response> PostAsync(string path, string? json, CancellationToken ct = default) =>
         SendAsync(HttpMethod.Post, path, json is null ? null : new StringContent(json, Encoding.UTF8, "application/json"), ct);
 
+    public Task<Response> PutAsync(string path, string json, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Put, path, new StringContent(json, Encoding.UTF8, "application/json"), ct);
+
+    public Task<Response> DeleteAsync(string path, CancellationToken ct = default) => SendAsync(HttpMethod.Delete, path, null, ct);
+
     private async Task<Response> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
     {
         try

@@ -6,8 +6,11 @@ namespace NiusTv.Host.Newsroom;
 /// <summary>What the editor form shows: a story as an editor has it, which may be incomplete or invalid (a draft).
 /// Read leniently: a draft that no longer parses still opens, with what could be read.</summary>
 public sealed record EditorDocument(string Id, string Title, IReadOnlyList<string> Paragraphs, IReadOnlyList<EditorImage> Images,
-    string Presenter, string Voice, string Priority, int Width, int Height, int Fps, string Captions = "both")
+    string Presenter, string Voice, string Priority, int Width, int Height, int Fps, string Captions = "both",
+    IReadOnlyList<EditorPronunciation>? Pronunciations = null)
 {
+    public IReadOnlyList<EditorPronunciation> Entries => Pronunciations ?? [];
+
     public static readonly EditorDocument Empty = new("", "", [""], [], "default", "default", "normal",
         StoryOutput.LocalDefault.Width, StoryOutput.LocalDefault.Height, StoryOutput.LocalDefault.Fps);
 
@@ -21,7 +24,8 @@ public sealed record EditorDocument(string Id, string Title, IReadOnlyList<strin
 
     public static EditorDocument From(Story s) => new(s.Id, s.Title, s.Paragraphs.ToList(),
         s.Images.Select(i => new EditorImage(i.Uri, i.Caption ?? "", i.Paragraph)).ToList(), s.Presenter, s.Voice,
-        s.Priority == StoryPriority.Breaking ? "breaking" : "normal", s.Output.Width, s.Output.Height, s.Output.Fps, s.Captions.ToJsonName());
+        s.Priority == StoryPriority.Breaking ? "breaking" : "normal", s.Output.Width, s.Output.Height, s.Output.Fps, s.Captions.ToJsonName(),
+        (s.Pronunciations ?? new Dictionary<string, string>()).Select(p => new EditorPronunciation(p.Key, p.Value)).ToList());
 
     public static EditorDocument From(JsonElement e)
     {
@@ -38,8 +42,13 @@ public sealed record EditorDocument(string Id, string Title, IReadOnlyList<strin
         var d = Empty;
         return new EditorDocument(Str(e, "id", ""), Str(e, "title", ""), paragraphs.Count == 0 ? [""] : paragraphs, images,
             Str(e, "presenter", d.Presenter), Str(e, "voice", d.Voice), Str(e, "priority", d.Priority),
-            Int(output, "width", d.Width), Int(output, "height", d.Height), Int(output, "fps", d.Fps), Str(e, "captions", d.Captions));
+            Int(output, "width", d.Width), Int(output, "height", d.Height), Int(output, "fps", d.Fps), Str(e, "captions", d.Captions),
+            e.TryGetProperty("pronunciations", out var pr) && pr.ValueKind == JsonValueKind.Object
+                ? pr.EnumerateObject().Select(p => new EditorPronunciation(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : "")).ToList() : []);
     }
 }
 
 public sealed record EditorImage(string Uri, string Caption, int Paragraph);
+
+/// <summary>One row of the editor's pronunciation panel: a word and how to say it (CMU phones or a respelling).</summary>
+public sealed record EditorPronunciation(string Word, string Pronunciation);

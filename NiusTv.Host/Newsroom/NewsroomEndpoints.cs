@@ -36,7 +36,7 @@ public static class NewsroomEndpoints
             return NewsroomPages.Html(NewsroomPages.List(stories, drafts.List(), state));
         });
 
-        app.MapGet("/newsroom/new", () => NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.Empty, isNew: true, published: null, G2pAvailable(app))));
+        app.MapGet("/newsroom/new", () => NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.Empty, isNew: true, published: null, Voices(app))));
 
         app.MapGet("/newsroom/stories/{id}", async (string id, IRequiredActor<StoryActor> region, Drafts drafts, CancellationToken ct) =>
         {
@@ -53,10 +53,10 @@ public static class NewsroomEndpoints
             var view = await region.ActorRef.Ask<object>(new StoryQueries.GetStory(id), AskTimeout, ct) as StoryView;
             // A saved draft is newer work than the published revision: it wins.
             if (drafts.Get(id) is { } draft)
-                return NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.From(draft), isNew: view is null, view, G2pAvailable(app)));
+                return NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.From(draft), isNew: view is null, view, Voices(app)));
             var published = view is null ? null : (await catalog.ListAsync(ct)).FirstOrDefault(s => s.Id == id)?.Story;
             return published is null ? Results.NotFound()
-                : NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.From(published), isNew: false, view, G2pAvailable(app)));
+                : NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.From(published), isNew: false, view, Voices(app)));
         });
 
         var drafts = app.MapGroup("/api/drafts");
@@ -94,7 +94,8 @@ public static class NewsroomEndpoints
 
     /// <summary>The pronunciation editor needs the g2p chain of the talking-anchor issue, which no node has yet; the
     /// page says so rather than showing made-up phones.</summary>
-    private static bool G2pAvailable(WebApplication app) => false;
+    private static IReadOnlyList<NiusTv.Steps.Speech.VoiceInfo> Voices(WebApplication app) =>
+        app.Services.GetService<NiusTv.Steps.Speech.SpeechStep>()?.Voices ?? [];
 
     /// <summary>The page's script and style ship inside the executable, so a node needs no web root on disk.</summary>
     private static void MapStatic(WebApplication app)

@@ -113,7 +113,7 @@ public static class NewsroomPages
             """, "story");
     }
 
-    public static string Editor(EditorDocument d, bool isNew, StoryView? published, bool g2pAvailable)
+    public static string Editor(EditorDocument d, bool isNew, StoryView? published, IReadOnlyList<NiusTv.Steps.Speech.VoiceInfo> voices)
     {
         var sb = new StringBuilder();
         sb.Append($"<h1>{(isNew ? "New story" : "Edit " + E(d.Title))}</h1>");
@@ -151,13 +151,18 @@ public static class NewsroomPages
             <label>Captions <select name="captions" data-field="captions">{string.Concat(EditorDocument.CaptionChoices.Select(c =>
                 $"<option value=\"{c.Value}\"{(d.Captions == c.Value ? " selected" : "")}>{E(c.Label)}</option>"))}</select></label><p class="error" data-error-for="captions" hidden></p>
             <label>Presenter <input name="presenter" data-field="presenter" value="{E(d.Presenter)}"></label><p class="error" data-error-for="presenter" hidden></p>
-            <label>Voice <input name="voice" data-field="voice" value="{E(d.Voice)}"></label><p class="error" data-error-for="voice" hidden></p>
+            <label>Voice <select name="voice" data-field="voice">{VoiceOptions(d.Voice, voices)}</select></label><p class="error" data-error-for="voice" hidden></p>
             </fieldset>
             <fieldset><legend>Pronunciations</legend>
+            <p class="muted">How to say names and words the voice gets wrong: CMU phones (<code>R UW IY S</code>) or a respelling
+            (<code>roo-EES</code>, the stressed syllable in capitals). This story's entries win over the newsroom dictionary.</p>
+            <div id="pronunciations">
             """);
-        sb.Append(g2pAvailable ? "<div id=\"pronunciations\"></div>"
-            : "<p class=\"muted\" id=\"pronunciations\">Checking and correcting the phones of unusual words arrives with the talking-anchor issue (its g2p chain is not on this node yet). Until then the voice reads words as its own dictionary says.</p>");
+        foreach (var entry in d.Entries) sb.Append(PronunciationRow(entry));
         sb.Append("""
+            </div><p class="error" data-error-for="pronunciations" hidden></p>
+            <button type="button" data-action="add-pronunciation">Add a word</button>
+            <button type="button" data-action="check-words">Find unusual words</button> <span data-role="check-status" class="muted"></span>
             </fieldset>
             <div class="actions"><button type="button" data-action="save-draft">Save draft</button>
             <button type="button" class="primary" data-action="publish">Publish</button> <span data-role="status" class="muted"></span></div>
@@ -165,8 +170,31 @@ public static class NewsroomPages
             <template id="paragraph-row">
             """);
         sb.Append(ParagraphRow(-1, "")).Append("</template><template id=\"image-row\">").Append(ImageRow(-1, new EditorImage("", "", 0))).Append("</template>");
+        sb.Append("<template id=\"pronunciation-row\">").Append(PronunciationRow(new EditorPronunciation("", ""))).Append("</template>");
         return Layout(isNew ? "New story" : d.Title, sb.ToString(), "editor");
     }
+
+    /// <summary>"default" first (the presenter's voice, else the node's), then each voice the node has; a voice the story
+    /// names that the node lacks stays selectable, so publishing says why it is refused.</summary>
+    private static string VoiceOptions(string current, IReadOnlyList<NiusTv.Steps.Speech.VoiceInfo> voices)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"<option value=\"default\"{(current == "default" ? " selected" : "")}>default (the presenter's, else {(voices.Count > 0 ? E(voices[0].Name) : "none")})</option>");
+        foreach (var v in voices)
+            sb.Append($"<option value=\"{E(v.Name)}\"{(current.Equals(v.Name, StringComparison.OrdinalIgnoreCase) ? " selected" : "")}>{E(v.Name)} ({E(v.Gender)}, {E(v.Language)}, {E(v.Backend)})</option>");
+        if (current != "default" && !voices.Any(v => v.Name.Equals(current, StringComparison.OrdinalIgnoreCase)))
+            sb.Append($"<option value=\"{E(current)}\" selected>{E(current)}</option>");
+        return sb.ToString();
+    }
+
+    private static string PronunciationRow(EditorPronunciation p) => $"""
+        <div class="pronunciation row"><label>Word <input data-field="word" value="{E(p.Word)}"></label>
+        <label>Say it <input data-field="pronunciation" value="{E(p.Pronunciation)}" placeholder="R UW IY S or roo-EES"></label>
+        <span class="muted" data-role="phones"></span>
+        <button type="button" data-action="listen" title="Hear the word as the story's voice says it">Listen</button>
+        <button type="button" data-action="save-newsroom" title="Every story says it so">Save to newsroom</button>
+        <button type="button" data-action="remove" title="Remove this word">×</button><p class="error" data-error-slot hidden></p></div>
+        """;
 
     // Rows carry no index in their names: the script numbers them when it reads the form, as the story will.
     private static string ParagraphRow(int i, string text) => $"""

@@ -91,6 +91,8 @@ public static class NodeHost
         builder.Services.AddSingleton<ComponentRegistry>();
         builder.Services.AddSingleton(backends.Models);
         builder.Services.AddSingleton(backends.Choices);
+        builder.Services.AddSingleton(backends.Speech);
+        builder.Services.AddSingleton(backends.Dictionary);
         builder.Services.AddSingleton<Newsroom.Drafts>();
         builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot, StoryRuntimeSettings.DefaultPipeline,
             new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds)), settings.Retention));

@@ -19,7 +19,8 @@ namespace NiusTv.Host.Node;
 /// <summary>What a node runs: its steps, the models they share, and what the choice of backends is worth telling the
 /// operator once at start-up.</summary>
 public sealed record NodeBackends(IReadOnlyList<IStoryStep> Steps, ModelRegistry Models, IReadOnlyList<string> StartupNotes,
-    IReadOnlyDictionary<string, IRenderer> Renderers, IPronouncer Pronouncer, StoryChoices Choices);
+    IReadOnlyDictionary<string, IRenderer> Renderers, IPronouncer Pronouncer, StoryChoices Choices, SpeechStep Speech,
+    PronunciationDictionary Dictionary);
 
 /// <summary>The one place that picks a backend for each step from the node's settings. Actors never see this:
 /// they get <see cref="IStoryStep"/>s. Models are loaded here, once per node, before the node joins its cluster: a bad
@@ -55,7 +56,10 @@ public static class StepBackends
             var renderers = Renderers(settings, models);
             // One library for the landmarks and render steps: each presenter's face is detected once per node.
             var presenters = Presenters(settings);
-            var speechStep = new SpeechStep(speech);
+            var dictionary = PronunciationDictionary.InDataFolder(settings.DataPath);
+            // The node's user lexicon under the newsroom dictionary: Festival and the other voices say what the mouth shows.
+            var lexicon = pronouncer.Lexicon.ToPronunciations();
+            var speechStep = new SpeechStep(speech, () => dictionary.Load().Over(lexicon), presenters.VoiceOf);
             return new NodeBackends(
             [
                 new InitStep(assets),
@@ -65,7 +69,7 @@ public static class StepBackends
                 new RenderStep(Renderer(settings, renderers), presenters, admission, clipRenderer: renderers["footage"]),
                 new ComposeStep(new ComposeOptions { TitleCardSeconds = settings.TitleCardSeconds, Preset = settings.X264Preset, LoudnessLufs = settings.OutputLoudness }),
                 new PublishStep(videos),
-            ], models, notes, renderers, pronouncer, new StoryChoices(() => presenters.Names, () => speechStep.AvailableVoices));
+            ], models, notes, renderers, pronouncer, new StoryChoices(() => presenters.Names, () => speechStep.AvailableVoices, presenters.VoiceOf), speechStep, dictionary);
         }
         catch
         {
@@ -196,12 +200,14 @@ public static class StepBackends
         }
         else if (choice is "auto" or "")
             notes.Add("speech: no Tacotron2/WaveGlow checkpoints configured (Speech:Tacotron2:Checkpoint, Speech:WaveGlow:Checkpoint); speaking with Festival");
+        // Every Festival voice Debian installs (SLT first: the default), then espeak-ng; each is offered when installed.
+        IReadOnlyList<ISpeechSynthesizer> festival = [.. FestivalVoice.Known.Select(v => new FestivalSynthesizer(voice: v))];
         return choice switch
         {
             "tacotron2" => [neural!],
-            "festival" => [new FestivalSynthesizer()],
+            "festival" => festival,
             "espeak-ng" or "espeak" => [new EspeakSynthesizer()],
-            _ => neural is null ? [new FestivalSynthesizer(), new EspeakSynthesizer()] : [neural, new FestivalSynthesizer(), new EspeakSynthesizer()],
+            _ => neural is null ? [.. festival, new EspeakSynthesizer()] : [neural, .. festival, new EspeakSynthesizer()],
         };
     }
 }

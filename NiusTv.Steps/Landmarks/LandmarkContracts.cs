@@ -38,6 +38,8 @@ public sealed record PresenterManifest(string Name, string? Photo, PresenterFram
     public string? Backdrop { get; init; }
     /// <summary>The part of the clip to use, in seconds.</summary>
     public ClipRange? Use { get; init; }
+    /// <summary>The voice stories read by this presenter get when their <c>voice</c> is <c>default</c> (<c>nius voices</c>).</summary>
+    public string? Voice { get; init; }
 }
 
 /// <param name="To">End (s); null: the end of the clip.</param>

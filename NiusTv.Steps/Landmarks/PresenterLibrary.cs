@@ -55,6 +55,14 @@ public sealed class PresenterLibrary : IPresenterLibrary
 
     public PresenterReference Reference(string name) => Reference(name, null);
 
+    /// <summary>The presenter's own default voice (<c>"voice"</c> in presenter.json), or null: none, or no such presenter
+    /// (the publish check reports that one).</summary>
+    public string? VoiceOf(string name)
+    {
+        try { return Names.Contains(name, StringComparer.Ordinal) && ReadManifest(name).Manifest.Voice is { Length: > 0 } v ? v : null; }
+        catch (StepFailure) { return null; }
+    }
+
     /// <summary>The presenter's reference; for a clip presenter whose index is not cached yet, the index is built
     /// first (dlib on every frame), reporting frames done out of frames in the clip.</summary>
     public PresenterReference Reference(string name, IProgress<(int Done, int Total)>? indexProgress)

@@ -49,14 +49,17 @@ public sealed class PhonemesStep : IStoryStep
         var request = new AlignmentRequest(wav, timings, SpeechStep.SpokenParagraphs(input.Story));
         var aligner = Select(request);
         _lastBackend = aligner.Name;
+        // The editors' pronunciations the speech step said the story with, in front of the node's pronouncer: lips
+        // follow what was said even where the aligner gets phones from the pronouncer (espeak-ng, Tacotron2 audio).
+        var pronouncer = SpokenPronunciations(input) is { Count: > 0 } entries ? new PronouncerWithEntries(_pronouncer, entries) : _pronouncer;
 
         PhoneTrack track;
-        try { track = await aligner.AlignAsync(request, _pronouncer, ct); }
+        try { track = await aligner.AlignAsync(request, pronouncer, ct); }
         catch (StepFailure e) when (!e.Transient && aligner.Name != SynthesizerAligner.AlignerName)
         {
             // The audio and the script do not fit (a forced aligner's permanent failure). Retrying cannot help and the
             // audio may still be worth publishing, so the phones are estimated and the timeline says why.
-            track = EstimatedAlignment.Spread(request, _pronouncer);
+            track = EstimatedAlignment.Spread(request, pronouncer);
             _lastBackend = $"{EstimatedAlignment.AlignerName} ({aligner.Name}: {Shorten(e.Message)})";
         }
         Check(track, track.Aligner);
@@ -73,6 +76,18 @@ public sealed class PhonemesStep : IStoryStep
         }
         progress.Report(1);
         return new StepOutput(new Dictionary<string, string> { [ArtifactName] = PhoneTrack.FileName });
+    }
+
+    /// <summary>The speech step's <c>pronunciations.json</c>; empty for a workspace spoken before it existed.</summary>
+    private static PronunciationSet SpokenPronunciations(StepInput input)
+    {
+        if (!input.Artifacts.ContainsKey(SpeechStep.PronunciationsFileName)) return PronunciationSet.Empty;
+        var path = input.PathOf(SpeechStep.PronunciationsFileName);
+        try { return PronunciationSet.FromJson(File.ReadAllText(path)); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException or IOException)
+        {
+            throw StepFailure.Retryable($"{SpeechStep.PronunciationsFileName} in the workspace cannot be read ({e.Message}); run the speech step again", e);
+        }
     }
 
     private static string Shorten(string message) => message.Length <= 160 ? message : message[..157] + "...";

@@ -15,6 +15,12 @@ public sealed class UserLexicon
 
     public IReadOnlyList<string>? Find(string word) => entries.GetValueOrDefault(word);
 
+    /// <summary>The lexicon as pronunciation entries, so the node's lexicon is said by the voices too and not only
+    /// drawn by the mouth (the lowest layer, under the newsroom dictionary and the story's own entries).</summary>
+    public PronunciationSet ToPronunciations() =>
+        PronunciationSet.Parse(entries.Where(e => PronunciationSet.WordProblem(e.Key) is null)
+            .Select(e => new KeyValuePair<string, string>(e.Key, string.Join(' ', e.Value))), "Phonemes:Lexicon").Set;
+
     public static UserLexicon Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such lexicon file", path);

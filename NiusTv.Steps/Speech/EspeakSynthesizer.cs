@@ -18,16 +18,20 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
 
     public string Name => BackendName;
 
+    /// <summary>espeak-ng's en-us voice is a male formant voice.</summary>
+    public VoiceInfo Voice => new(BackendName, "en-US", "male", BackendName);
+
     public bool IsAvailable => EspeakLibrary.TryInitialize(out _);
 
     public Task<SpeechResult> SynthesizeAsync(IReadOnlyList<string> paragraphs, string wavPath, CancellationToken ct,
-        IProgress<double>? progress = null)
+        IProgress<double>? progress = null, Phonemes.PronunciationSet? pronunciations = null)
     {
         // The library call blocks for the whole synthesis, so it runs off the caller's thread.
-        return Task.Run(() => Synthesize(paragraphs, wavPath, ct, progress), ct);
+        return Task.Run(() => Synthesize(paragraphs, wavPath, ct, progress, pronunciations ?? Phonemes.PronunciationSet.Empty), ct);
     }
 
-    private SpeechResult Synthesize(IReadOnlyList<string> paragraphs, string wavPath, CancellationToken ct, IProgress<double>? progress)
+    private SpeechResult Synthesize(IReadOnlyList<string> paragraphs, string wavPath, CancellationToken ct, IProgress<double>? progress,
+        Phonemes.PronunciationSet pronunciations)
     {
         var clock = Stopwatch.StartNew();
         var texts = paragraphs.Select((p, i) => (Index: i, Text: SpeechAssembly.StripControl(p)))
@@ -40,8 +44,16 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
         for (int n = 0; n < texts.Count; n++)
         {
             var (index, text) = texts[n];
-            var capture = EspeakLibrary.Speak(text, _voice, ct);
-            result.Add(ToParagraph(index, text, capture, rate));
+            // Words with an editor's pronunciation go in as phonemes ([[r'u:'i:s]]); the word events then point at
+            // those, and the words they stand for are put back in order.
+            // Phoneme input is switched on only then, and brackets the story itself holds are split first, so a script
+            // cannot smuggle phonemes in.
+            var replaced = new List<string>();
+            var said = pronunciations.Count > 0
+                ? pronunciations.Substitute(text.Replace("[[", "[ [", StringComparison.Ordinal).Replace("]]", "] ]", StringComparison.Ordinal), Phonemes.PronunciationSet.ToEspeak, replaced)
+                : text;
+            var capture = EspeakLibrary.Speak(said, _voice, ct, phonemeInput: replaced.Count > 0);
+            result.Add(ToParagraph(index, said, capture, rate, new Queue<string>(replaced)));
             progress?.Report(0.95 * (n + 1) / texts.Count);
         }
         var timings = SpeechAssembly.Assemble(BackendName, rate, result, wavPath);
@@ -49,7 +61,7 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
         return new SpeechResult(timings, wavPath, clock.Elapsed);
     }
 
-    private static ParagraphSpeech ToParagraph(int index, string text, EspeakLibrary.Capture capture, int rate)
+    private static ParagraphSpeech ToParagraph(int index, string text, EspeakLibrary.Capture capture, int rate, Queue<string> replaced)
     {
         var samples = capture.Samples.ToArray();
         double length = (double)samples.Length / rate;
@@ -60,14 +72,34 @@ public sealed class EspeakSynthesizer : ISpeechSynthesizer
 
         var words = new List<string>();
         var phones = new List<LocalPhone>();
-        int currentWord = -1;
+        int currentWord = -1, currentSpan = -1;
+        var phonemeSpans = new List<(int Start, int End)>();
+        for (int open = text.IndexOf("[[", StringComparison.Ordinal); open >= 0; open = text.IndexOf("[[", open + 2, StringComparison.Ordinal))
+        {
+            var close = text.IndexOf("]]", open, StringComparison.Ordinal);
+            phonemeSpans.Add((open, close < 0 ? text.Length : close + 2));
+        }
         var events = capture.Events;
         for (int i = 0; i < events.Count; i++)
         {
             var e = events[i];
             if (e.Type == EspeakLibrary.EventWord)
             {
-                words.Add(WordAt(text, codePointStarts, e.TextPosition, e.Length));
+                // espeak reports several word events inside one [[phoneme input]] (at stress marks and long
+                // vowels): the first stands for the word it replaced, the others continue it.
+                var at = codePointStarts[Math.Clamp(e.TextPosition - 1, 0, codePointStarts.Count - 1)];
+                var span = phonemeSpans.FindIndex(sp => sp.Start <= at && at < sp.End);
+                if (span >= 0)
+                {
+                    if (span == currentSpan) continue;
+                    currentSpan = span;
+                    words.Add(replaced.Count > 0 ? replaced.Dequeue().ToLowerInvariant() : WordAt(text, codePointStarts, e.TextPosition, e.Length));
+                }
+                else
+                {
+                    currentSpan = -1;
+                    words.Add(WordAt(text, codePointStarts, e.TextPosition, e.Length));
+                }
                 currentWord = words.Count - 1;
             }
             else if (e.Type == EspeakLibrary.EventPhoneme)
@@ -117,6 +149,7 @@ internal static class EspeakLibrary
     private const int InitializeDontExit = 0x8000; // without it a missing data directory calls exit() and takes the node down
     private const int PosCharacter = 1;
     private const uint CharsUtf8 = 1;
+    private const uint Phonemes = 0x100;
     private const uint EndPause = 0x1000;
     public const int EventWord = 1;
     public const int EventPhoneme = 7;
@@ -204,7 +237,8 @@ internal static class EspeakLibrary
         }
     }
 
-    public static Capture Speak(string text, string voice, CancellationToken ct)
+    /// <param name="phonemeInput">Read <c>[[…]]</c> as espeak phoneme mnemonics (espeakPHONEMES).</param>
+    public static Capture Speak(string text, string voice, CancellationToken ct, bool phonemeInput = false)
     {
         lock (Gate)
         {
@@ -217,7 +251,7 @@ internal static class EspeakLibrary
             {
                 var bytes = Encoding.UTF8.GetBytes(text + "\0");
                 // ENDPAUSE: every paragraph ends with the pause a sentence end gets, like Festival's final pau.
-                int err = espeak_Synth(bytes, (nuint)bytes.Length, 0, PosCharacter, 0, CharsUtf8 | EndPause, IntPtr.Zero, IntPtr.Zero);
+                int err = espeak_Synth(bytes, (nuint)bytes.Length, 0, PosCharacter, 0, CharsUtf8 | EndPause | (phonemeInput ? Phonemes : 0), IntPtr.Zero, IntPtr.Zero);
                 if (err != 0) throw StepFailure.Retryable($"espeak_Synth failed with code {err}");
                 err = espeak_Synchronize();
                 if (err != 0) throw StepFailure.Retryable($"espeak_Synchronize failed with code {err}");

@@ -5,7 +5,19 @@ using NiusTv.Steps.Tools;
 
 namespace NiusTv.Steps.Speech;
 
-/// <summary>Festival with the CMU SLT HTS voice. The whole story is one <c>festival -b</c> run: starting
+/// <summary>A Festival voice: the Scheme command that selects it and the folder Debian installs it in.</summary>
+public sealed record FestivalVoice(string Name, string Command, string Directory, string Gender, string Package)
+{
+    /// <summary>US English female, HTS (festvox-us-slt-hts): the best voice Debian has, the default.</summary>
+    public static readonly FestivalVoice Slt = new("slt", "voice_cmu_us_slt_arctic_hts", "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts", "female", "festvox-us-slt-hts");
+
+    /// <summary>US English male, diphone, 16 kHz (festvox-kallpc16k).</summary>
+    public static readonly FestivalVoice Kal = new("kal", "voice_kal_diphone", "/usr/share/festival/voices/english/kal_diphone", "male", "festvox-kallpc16k");
+
+    public static readonly IReadOnlyList<FestivalVoice> Known = [Slt, Kal];
+}
+
+/// <summary>Festival with one of its voices (the CMU SLT HTS voice by default). The whole story is one <c>festival -b</c> run: starting
 /// Festival and loading the voice costs about 0.2 s, and the phone end times are printed from the very
 /// utterances whose waves are saved, so audio and timings cannot disagree (text2wave re-synthesizes per
 /// sentence and adds pauses, TOOLCHAIN.md §1).</summary>
@@ -20,14 +32,19 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
 
     private readonly ExternalTool _festival;
     private readonly string _voiceDirectory;
+    private readonly FestivalVoice _voice;
 
     /// <param name="program">The festival executable (name on PATH or a path).</param>
-    /// <param name="voiceDirectory">Where the SLT HTS voice is installed; without it Festival has no voice to select.</param>
-    public FestivalSynthesizer(string program = "festival", string voiceDirectory = DefaultVoiceDirectory)
+    /// <param name="voiceDirectory">Where the voice is installed; without it Festival has no voice to select.</param>
+    /// <param name="voice">The voice (default: SLT HTS).</param>
+    public FestivalSynthesizer(string program = "festival", string? voiceDirectory = null, FestivalVoice? voice = null)
     {
         _festival = new ExternalTool(program);
-        _voiceDirectory = voiceDirectory;
+        _voice = voice ?? FestivalVoice.Slt;
+        _voiceDirectory = voiceDirectory ?? _voice.Directory;
     }
+
+    public VoiceInfo Voice => new(_voice.Name, "en-US", _voice.Gender, BackendName);
 
     /// <summary>Time allowed for any story, on top of <see cref="TimeoutPerChar"/>. Festival runs at RTF 0.04
     /// on one idle core, about 3 ms per character of text; the defaults leave room for a busy node and the
@@ -41,7 +58,7 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
     public bool IsAvailable => _festival.IsAvailable && Directory.Exists(_voiceDirectory);
 
     public async Task<SpeechResult> SynthesizeAsync(IReadOnlyList<string> paragraphs, string wavPath, CancellationToken ct,
-        IProgress<double>? progress = null)
+        IProgress<double>? progress = null, Phonemes.PronunciationSet? pronunciations = null)
     {
         var clock = Stopwatch.StartNew();
         var texts = paragraphs.Select((p, i) => (Index: i, Text: ToFestivalText(p)))
@@ -55,9 +72,21 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
             // The voice is selected again for every paragraph so that no paragraph depends on settings an
             // earlier one left behind (measured: no cost, the model stays loaded). Flushing after each
             // paragraph lets the step report progress while Festival is still running.
+            // The editors' pronunciations are lexicon entries of this run only: added after the voice is selected (which
+            // selects its lexicon), syllabified and stressed by Festival itself.
+            script.AppendLine("(define (niustv_lexicon)");
+            foreach (var entry in pronunciations?.Entries ?? [])
+            {
+                script.AppendLine("  " + Phonemes.PronunciationSet.ToFestival(entry));
+                // Festival looks "Ruiz's" up as a word of its own.
+                if (!entry.Key.EndsWith("'s", StringComparison.Ordinal))
+                    script.AppendLine("  " + Phonemes.PronunciationSet.ToFestival(Phonemes.PronunciationSet.Possessive(entry)));
+            }
+            script.AppendLine("  t)");
             script.AppendLine($$"""
                 (define (niustv_say idx txt wav)
-                  (voice_cmu_us_slt_arctic_hts)
+                  ({{_voice.Command}})
+                  (niustv_lexicon)
                   (let ((u (eval (list 'Utterance 'Text txt))))
                     (utt.synth u)
                     (utt.save.wave u wav 'riff)
@@ -99,6 +128,9 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
             try { dir.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
+
+    /// <summary>How much longer than its last phone a paragraph's wave may be (a diphone voice's tail).</summary>
+    private const double MaxTrailingAudio = 0.1;
 
     private static string WavOf(string dir, int index) => Path.Combine(dir, $"p{index}.wav");
 
@@ -188,8 +220,9 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
         double length = wav.Duration;
         double lastEnd = segs[^1].End;
         // Festival prints the ends as floats with about 8 digits; the last end is the wave's length up to that
-        // rounding. A larger difference would mean the timings belong to other audio, so nothing can be trusted.
-        if (Math.Abs(lastEnd - length) > Math.Max(2.0 / wav.SampleRate, 0.001))
+        // rounding (HTS). A diphone voice's wave runs on past the last end by the final diphone's tail (kal: 22 ms);
+        // the last pause takes it. A larger difference would mean the timings belong to other audio.
+        if (lastEnd - length > Math.Max(2.0 / wav.SampleRate, 0.001) || length - lastEnd > MaxTrailingAudio)
             throw StepFailure.Retryable($"festival's timings for paragraph {index} end at {lastEnd:0.000} s but its audio lasts {length:0.000} s");
 
         var words = new List<string>();

@@ -15,7 +15,8 @@ public sealed record Story(
     string Voice,
     StoryPriority Priority,
     StoryOutput Output,
-    StoryCaptions Captions = StoryCaptions.Both)
+    StoryCaptions Captions = StoryCaptions.Both,
+    IReadOnlyDictionary<string, string>? Pronunciations = null)
 {
     public const int SchemaVersion = 1;
 
@@ -27,8 +28,14 @@ public sealed record Story(
             new CanonicalOutput(Output.Width, Output.Height, Output.Fps),
             // Written only when it differs from the default, so every story published before the field existed
             // keeps its canonical bytes (and hash): re-publishing it is still a no-op, not a new revision.
-            Captions == StoryCaptions.Both ? null : Captions.ToJsonName()),
+            Captions == StoryCaptions.Both ? null : Captions.ToJsonName(),
+            // Absent when empty, so a story without pronunciations keeps the bytes (and hash) it always had.
+            Pronunciations is { Count: > 0 } p ? new SortedDictionary<string, string>(p.ToDictionary(), StringComparer.Ordinal) : null),
         CanonicalJson.Options);
+
+    /// <summary>The story's own pronunciations, checked (the parser accepted them).</summary>
+    public Phonemes.PronunciationSet PronunciationSet() =>
+        Pronunciations is { Count: > 0 } p ? Phonemes.PronunciationSet.Parse(p, "pronunciations").Set : Phonemes.PronunciationSet.Empty;
 
     /// <summary>SHA-256 (hex) of the canonical JSON.</summary>
     public string ContentHash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ToCanonicalJson())));
@@ -37,7 +44,8 @@ public sealed record Story(
 
     private sealed record CanonicalStory(string id, string title, IReadOnlyList<string> paragraphs, IReadOnlyList<CanonicalImage> images,
         string presenter, string voice, string priority, CanonicalOutput output,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? captions);
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? captions,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? pronunciations);
     private sealed record CanonicalImage(string uri, string? caption, int paragraph);
     private sealed record CanonicalOutput(int width, int height, int fps);
 

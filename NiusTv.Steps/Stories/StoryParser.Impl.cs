@@ -19,7 +19,7 @@ public static partial class StoryParser
     // A hostile document (a million blank paragraphs) must not turn into a million-line reply.
     internal const int MaxErrors = 100;
 
-    private static readonly string[] TopLevel = ["id", "title", "paragraphs", "images", "presenter", "voice", "priority", "output", "captions"];
+    private static readonly string[] TopLevel = ["id", "title", "paragraphs", "images", "presenter", "voice", "priority", "output", "captions", "pronunciations"];
     private static readonly string[] ImageProps = ["uri", "caption", "paragraph"];
     private static readonly string[] OutputProps = ["width", "height", "fps"];
 
@@ -128,13 +128,14 @@ public static partial class StoryParser
             var priority = props.TryGetValue("priority", out var prioEl) ? ReadPriority(prioEl) : StoryPriority.Normal;
             var output = props.TryGetValue("output", out var outEl) ? ReadOutput(outEl) : StoryOutput.LocalDefault;
             var captions = props.TryGetValue("captions", out var capEl) ? ReadCaptions(capEl) : StoryCaptions.Both;
+            var pronunciations = props.TryGetValue("pronunciations", out var pronEl) ? ReadPronunciations(pronEl) : null;
 
             if (_dropped > 0)
                 _errors.Add(new StoryError("", $"{_dropped} more error(s) not listed; fix the ones above first"));
             if (_errors.Count > 0) return new StoryParseResult(null, _errors);
 
             return new StoryParseResult(
-                new Story(id!, title!, paragraphs!, images!, presenter!, voice!, priority, output!, captions), []);
+                new Story(id!, title!, paragraphs!, images!, presenter!, voice!, priority, output!, captions, pronunciations), []);
         }
 
         private T? Missing<T>(string field, string expected) where T : class
@@ -319,6 +320,27 @@ public static partial class StoryParser
             if (NamePattern().IsMatch(name)) return name;
             Error(field, $"'{Shorten(name)}' must be 1–{MaxNameChars} characters of a-z, 0-9, '-', '_', ':' and '.'");
             return null;
+        }
+
+        /// <summary>word → CMU phones ("R UW IY S") or a respelling ("roo-EES"); each bad entry names the word and the bad
+        /// phone or letters. Null (no entries) for an empty object.</summary>
+        private IReadOnlyDictionary<string, string>? ReadPronunciations(JsonElement el)
+        {
+            if (!Expect(el, JsonValueKind.Object, "pronunciations", "an object of word → pronunciation, e.g. {\"Ruiz\": \"R UW IY S\"}")) return null;
+            var pairs = new List<KeyValuePair<string, string>>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var p in el.EnumerateObject())
+            {
+                var field = $"pronunciations.{p.Name}";
+                if (!seen.Add(p.Name)) { Error(field, "appears more than once"); continue; }
+                if (!Expect(p.Value, JsonValueKind.String, field, "a string of CMU phones (\"R UW IY S\") or a respelling (\"roo-EES\")")) continue;
+                if (ReadString(p.Value, field) is not { } spelling) continue;
+                pairs.Add(new(p.Name, spelling));
+            }
+            var (set, errors) = Phonemes.PronunciationSet.Parse(pairs, "pronunciations");
+            foreach (var e in errors) Error(e.Field, e.Message);
+            if (errors.Count > 0 || set.Count == 0) return null;
+            return set.Entries.ToDictionary(e => e.Word, e => e.Spelling, StringComparer.Ordinal);
         }
 
         private StoryPriority ReadPriority(JsonElement el)

@@ -61,6 +61,8 @@ public sealed class AdminSecurityTests : IAsyncDisposable
     [InlineData("cluster", "sharding", "regions")]
     [InlineData("log", "peek")]
     [InlineData("story", "retry", "some-story")]
+    [InlineData("voices")]
+    [InlineData("pronunciations", "set", "Ruiz", "R UW IY S")]
     public async Task Every_verb_says_so_in_a_sentence_when_no_node_answers(params string[] verb)
     {
         var r = await Nius.RunAsync([.. verb, "--admin", $"127.0.0.1:{Nius.FreePort()}"]);

@@ -31,6 +31,8 @@ public sealed class PublishChoicesTests : IAsyncDisposable
         Assert.StartsWith("'nobody' is not a presenter on this node; choose one of: 'default'", errors["presenter"]);
         Assert.StartsWith("'bob' is not a voice on this node; choose one of: 'default'", errors["voice"]);
         Assert.Contains("'festival'", errors["voice"]);
+        Assert.Contains("'slt'", errors["voice"]);
+        Assert.Contains("'kal'", errors["voice"]);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/stories/choices")).StatusCode);
 
         var ok = await http.PostAsync("api/stories", Story("default", "festival"));

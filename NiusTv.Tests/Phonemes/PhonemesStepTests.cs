@@ -32,6 +32,7 @@ public sealed class SpokenWorkspace : IAsyncLifetime
     public StepInput Copy(TempFolder into, SpeechTimings? timings = null)
     {
         File.Copy(Folder.Combine(SpeechStep.WavFileName), into.Combine(SpeechStep.WavFileName));
+        File.Copy(Folder.Combine(SpeechStep.PronunciationsFileName), into.Combine(SpeechStep.PronunciationsFileName));
         (timings ?? Timings).Save(into.Combine(SpeechTimings.FileName));
         return new StepInput(Story, 1, into.Path, Artifacts);
     }

@@ -71,6 +71,10 @@ function editor() {
     const action = e.target.dataset.action;
     if (action === "remove") e.target.closest(".row").remove();
     else if (action === "add-paragraph") addRow("paragraph-row", "paragraphs").querySelector("textarea").focus();
+    else if (action === "add-pronunciation") addRow("pronunciation-row", "pronunciations").querySelector("input").focus();
+    else if (action === "check-words") checkWords();
+    else if (action === "listen") listen(e.target.closest(".row"));
+    else if (action === "save-newsroom") saveToNewsroom(e.target.closest(".row"));
     else if (action === "save-draft") saveDraft();
     else if (action === "publish") publish();
   });
@@ -108,6 +112,9 @@ function editor() {
         caption: row.querySelector('[data-field="caption"]').value,
         paragraph: Number(row.querySelector('[data-field="paragraph"]').value) - 1,
       })),
+      pronunciations: Object.fromEntries([...form.querySelectorAll("#pronunciations .row")]
+        .map(row => [row.querySelector('[data-field="word"]').value.trim(), row.querySelector('[data-field="pronunciation"]').value.trim()])
+        .filter(([word]) => word !== "")),
       presenter: form.elements.presenter.value,
       voice: form.elements.voice.value,
       priority: form.elements.priority.value,
@@ -131,6 +138,11 @@ function editor() {
       const row = form.querySelectorAll("#images .row")[+m[1]];
       if (row) return [row.querySelector(".error"), m[2] && row.querySelector(`[data-field="${m[2]}"]`)];
     }
+    m = /^pronunciations\.(.+)$/.exec(field);
+    if (m) {
+      const row = [...form.querySelectorAll("#pronunciations .row")].find(r => r.querySelector('[data-field="word"]').value.trim() === m[1]);
+      if (row) return [row.querySelector(".error"), row.querySelector('[data-field="pronunciation"]')];
+    }
     const top = field.split(/[.[]/)[0];
     const slot = form.querySelector(`[data-error-for="${CSS.escape(top)}"]`) || form.querySelector('[data-error-for=""]');
     return [slot, form.querySelector(`[data-field="${CSS.escape(top)}"]`)];
@@ -145,6 +157,76 @@ function editor() {
       if (control) control.classList.add("invalid");
     }
     form.querySelector(".error:not([hidden])")?.scrollIntoView({ block: "center" });
+  }
+
+  // The pronunciation panel: each entry shows the phones it turns into, can be heard, and saved for every story.
+  const rowEntry = row => ({ word: row.querySelector('[data-field="word"]').value.trim(),
+                             pronunciation: row.querySelector('[data-field="pronunciation"]').value.trim() });
+  function rowError(row, message) {
+    const slot = row.querySelector(".error");
+    slot.textContent = message ?? ""; slot.hidden = !message;
+    row.querySelector('[data-field="pronunciation"]').classList.toggle("invalid", !!message);
+  }
+  async function preview(row) {
+    const entry = rowEntry(row);
+    const phones = row.querySelector('[data-role="phones"]');
+    if (!entry.word || !entry.pronunciation) { phones.textContent = ""; rowError(row); return; }
+    const r = await fetch("/api/pronunciations/preview", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(entry), credentials: "same-origin" });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) { phones.textContent = ""; rowError(row, (body.errors?.[0]?.message) ?? body.error); return; }
+    phones.textContent = body.phones.join(" ");
+    rowError(row);
+  }
+  form.addEventListener("change", e => { const row = e.target.closest("#pronunciations .row"); if (row) preview(row); });
+  for (const row of form.querySelectorAll("#pronunciations .row")) preview(row);
+
+  async function listen(row) {
+    const entry = rowEntry(row);
+    if (!entry.word) { rowError(row, "type the word first"); return; }
+    const query = new URLSearchParams({ word: entry.word, voice: form.elements.voice.value, presenter: form.elements.presenter.value });
+    if (entry.pronunciation) query.set("pronunciation", entry.pronunciation);
+    // Played straight from the node (the page's media policy allows only its own origin); when the node refuses, the
+    // same address answers with the reason.
+    const url = `/api/speak?${query}`;
+    const audio = new Audio(url);
+    rowError(row);
+    audio.addEventListener("error", async () => {
+      const r = await fetch(url, { credentials: "same-origin" });
+      const body = await r.json().catch(() => ({}));
+      rowError(row, body.errors?.[0]?.message ?? body.error ?? `listening failed (${r.status})`);
+    });
+    await audio.play().catch(() => {});
+  }
+
+  async function saveToNewsroom(row) {
+    const entry = rowEntry(row);
+    const r = await fetch(`/api/pronunciations/${encodeURIComponent(entry.word)}`, { method: "PUT",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ pronunciation: entry.pronunciation }), credentials: "same-origin" });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) { rowError(row, body.errors?.[0]?.message ?? body.error ?? `saving failed (${r.status})`); return; }
+    rowError(row);
+    status.textContent = `${body.word} saved to the newsroom dictionary (${body.phones.join(" ")})`;
+  }
+
+  async function checkWords() {
+    const check = form.querySelector('[data-role="check-status"]');
+    check.textContent = "checking…";
+    const r = await fetch("/api/pronunciations/unusual", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ paragraphs: documentOf().paragraphs }), credentials: "same-origin" });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) { check.textContent = body.error ?? `checking failed (${r.status})`; return; }
+    const have = new Set([...form.querySelectorAll("#pronunciations .row")].map(row => rowEntry(row).word.toLowerCase()));
+    let added = 0;
+    for (const { word, phones } of body) {
+      if (have.has(word)) continue;
+      const row = addRow("pronunciation-row", "pronunciations");
+      row.querySelector('[data-field="word"]').value = word;
+      row.querySelector('[data-field="pronunciation"]').value = phones.join(" ");
+      row.querySelector('[data-role="phones"]').textContent = "g2p guess: " + phones.join(" ");
+      added++;
+    }
+    check.textContent = body.length === 0 ? "every word is in the dictionary" : `${added} word(s) the dictionary lacks, with the g2p guess: listen, correct or remove`;
   }
 
   async function saveDraft() {

@@ -22,6 +22,9 @@ public sealed class Tacotron2Synthesizer(Tacotron2Voice voice, Tacotron2SpeechOp
 
     public string Name => BackendName;
 
+    /// <summary>The published checkpoints are trained on LJ Speech, one US English woman.</summary>
+    public VoiceInfo Voice => new(BackendName, "en-US", "female", BackendName);
+
     public bool IsAvailable => true;
 
     public int SampleRate => voice.Config.SamplingRate;
@@ -31,8 +34,9 @@ public sealed class Tacotron2Synthesizer(Tacotron2Voice voice, Tacotron2SpeechOp
     private double GateThreshold => options.GateThreshold ?? voice.Config.GateThreshold;
 
     public async Task<SpeechResult> SynthesizeAsync(IReadOnlyList<string> paragraphs, string wavPath, CancellationToken ct,
-        IProgress<double>? progress = null)
+        IProgress<double>? progress = null, Phonemes.PronunciationSet? pronunciations = null)
     {
+        pronunciations ??= Phonemes.PronunciationSet.Empty;
         var clock = Stopwatch.StartNew();
         var work = paragraphs.Select((p, i) => (Index: i, Sentences: Sentences.Split(SpeechAssembly.StripControl(p), options.MaxSentenceChars)
                 .Where(s => Tacotron2Text.ToSequence(s).Length > 0).ToList()))
@@ -52,7 +56,8 @@ public sealed class Tacotron2Synthesizer(Tacotron2Voice voice, Tacotron2SpeechOp
                 ct.ThrowIfCancellationRequested();
                 if (s > 0) audio.AddRange(new short[pause]);
                 var start = audio.Count;
-                audio.AddRange(await SpeakSentenceAsync(index, sentences[s], ct));
+                // Words with an editor's pronunciation go in as ARPAbet ({R UW1 IY1 S}), which the front end passes through.
+                audio.AddRange(await SpeakSentenceAsync(index, WithArpabet(sentences[s], pronunciations), ct));
                 Spread(Tacotron2Text.SpokenWords(sentences[s]), (double)start / SampleRate, (double)audio.Count / SampleRate, words);
                 progress?.Report(0.95 * ++done / total);
             }
@@ -62,6 +67,10 @@ public sealed class Tacotron2Synthesizer(Tacotron2Voice voice, Tacotron2SpeechOp
         progress?.Report(1.0);
         return new SpeechResult(timings, wavPath, clock.Elapsed);
     }
+
+    /// <summary>The sentence as Tacotron2 reads it: each word with an entry becomes its ARPAbet in braces.</summary>
+    public static string WithArpabet(string sentence, Phonemes.PronunciationSet pronunciations) =>
+        pronunciations.Substitute(sentence, Phonemes.PronunciationSet.ToArpabet);
 
     /// <summary>Words over [start, end) in proportion to their letters plus one for the gap after each: the sentence
     /// boundaries are exact, the word boundaries inside an estimate (good enough for captions).</summary>
