@@ -62,12 +62,18 @@ public static class TrainPresenterVerb
             if (presenter.Clip is null)
                 throw new CliException($"presenter '{presenterName}' is made from a photo; pix2pixHD trains on a presenter made from a talking clip (nius presenter add NAME --clip FILE)", 2);
 
+            var identity = new TrainingIdentity(presenterName, presenter.Clip.Sha256);
+            if (r.GetValue(resume))
+            {
+                // Before the clip is decoded: a wrong folder is told at once.
+                try { new TrainingFolder(folder).ReadState().CheckMatches(options, identity, new TrainingFolder(folder).TrainingJson); }
+                catch (CheckpointException ex) { throw new CliException(ex.Message, 2); }
+            }
             var clock = Stopwatch.StartNew();
             Log(json, interactive, $"reading {presenterName}'s clip into {width}x{height} pairs", new { @event = "reading", presenter = presenterName, width, height });
             TrainingPairs pairs;
             try { pairs = TrainingPairs.FromClip(presenter, width, height, ct: ct); }
             catch (InvalidDataException bad) { throw new CliException(bad.Message); }
-            var identity = new TrainingIdentity(presenterName, presenter.Clip.Sha256);
             var perEpoch = Math.Max(1, (long)Math.Ceiling(pairs.Train.Count / (double)options.Batch));
             var target = r.GetValue(epochs) is { } e ? (long)Math.Ceiling(e * perEpoch) : r.GetValue(iterations) ?? new TrainingOptions().Iterations;
             if (target < 1) throw new CliException("--iterations/--epochs: at least one iteration", 2);
