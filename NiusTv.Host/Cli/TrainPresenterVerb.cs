@@ -104,7 +104,9 @@ public static class TrainPresenterVerb
                         generatorParameters = trainer.GeneratorParameters, discriminatorParameters = trainer.DiscriminatorParameters,
                         vgg = options.Vgg19Weights is not null, seconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
                     });
-                var finished = interactive ? WithBar(err, trainer, ct) : WithLines(trainer, json, ct);
+                bool finished;
+                try { finished = interactive ? WithBar(err, trainer, ct) : WithLines(trainer, json, ct); }
+                catch (TrainingDivergedException diverged) { throw new CliException(diverged.Message); }
                 var eval = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(new TrainingFolder(folder).EvalJson));
                 if (json)
                     Console.WriteLine(JsonSerializer.Serialize(new { @event = finished ? "done" : "stopped", iteration = trainer.Iteration, folder, eval }));

@@ -22,7 +22,8 @@ public static class OneDnnKernels
         try
         {
             var isa = TrainsPix2PixHD(Environment.GetCommandLineArgs()) ? "ALL" : "AVX2";
-            if (setenv(Variable, isa, 0) == 0) Environment.SetEnvironmentVariable(Variable, isa); // and children see it
+            // Native environment only: a child nius process makes its own choice, which depends on its verb.
+            setenv(Variable, isa, 0);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }

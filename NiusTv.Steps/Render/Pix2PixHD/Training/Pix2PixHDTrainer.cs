@@ -14,6 +14,9 @@ public sealed record IterationLosses(long Iteration, double GGan, double GFeat, 
     public string CsvLine => string.Create(CultureInfo.InvariantCulture, $"{Iteration},{GGan:R},{GFeat:R},{GVgg:R},{DReal:R},{DFake:R}");
 }
 
+/// <summary>Training produced NaN or infinite losses; nothing was saved from that iteration on.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
+
 /// <summary>What happened while training, for a progress bar, log lines or JSON events.</summary>
 public abstract record TrainingEvent;
 public sealed record TrainingStep(IterationLosses Losses, long Total, double IterationsPerSecond, double EtaSeconds) : TrainingEvent;
@@ -132,6 +135,11 @@ public sealed class Pix2PixHDTrainer : IDisposable
         while (Iteration < _options.Iterations && !ct.IsCancellationRequested)
         {
             var step = Step();
+            if (!double.IsFinite(step.GGan + step.GFeat + step.GVgg + step.DReal + step.DFake))
+                throw new TrainingDivergedException($"the losses became NaN or infinite at iteration {Iteration} " +
+                    $"(oneDNN kernels {Environment.GetEnvironmentVariable(OneDnnKernels.Variable) ?? "unrestricted"}); the networks were not saved, " +
+                    $"the last checkpoint in {_folder.Path} (if any) is intact. If DNNL_MAX_CPU_ISA=AVX2 is set, unset it for training: " +
+                    "its AVX2 convolution gave NaN gradients on AMD EPYC");
             losses.WriteLine(step.CsvLine);
             Iteration++;
             var done = Iteration - startIteration;
