@@ -8,7 +8,7 @@ namespace NiusTv.Steps.Models;
 /// reference (the convolutions before it matched to 1e-6); with DNNL_MAX_CPU_ISA=AVX2 every reference fixture
 /// matches. Wrong speech is worse than slower speech, so AVX2 is the default; set DNNL_MAX_CPU_ISA yourself (e.g.
 /// ALL) on a CPU where `nius models verify` passes with it.</summary>
-public static class OneDnnKernels
+internal static class OneDnnKernels
 {
     public const string Variable = "DNNL_MAX_CPU_ISA";
 
@@ -16,26 +16,14 @@ public static class OneDnnKernels
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "must run before any TorchSharp call in the process, whoever loads this library")]
     internal static void LimitIsa()
     {
-        // oneDNN reads the variable with getenv() once, as libtorch starts, so it must be in the native
+        // oneDNN reads the variable with getenv() when it first dispatches a kernel, so it must be in the native
         // environment: .NET's Environment.SetEnvironmentVariable keeps its own copy on Linux.
         if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(Variable) is { Length: > 0 }) return;
         try
         {
-            var isa = TrainsPix2PixHD(Environment.GetCommandLineArgs()) ? "ALL" : "AVX2";
-            // Native environment only: a child nius process makes its own choice, which depends on its verb.
-            setenv(Variable, isa, 0);
+            if (setenv(Variable, "AVX2", 0) == 0) Environment.SetEnvironmentVariable(Variable, "AVX2"); // and children see it
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
-    }
-
-    /// <summary>`nius train presenter …` and `nius bench train …` run no LSTM and need oneDNN's full kernels: there its
-    /// AVX2 convolution backward gave NaN gradients at random (measured 2026-12-03 on this project's AMD EPYC, in 3
-    /// runs of 3), while AVX-512 and SSE4.1 trained cleanly. oneDNN fixes its kernels as libtorch loads, which is
-    /// before any verb runs, so the choice is made here from the command line.</summary>
-    internal static bool TrainsPix2PixHD(string[] commandLine)
-    {
-        var words = commandLine.Skip(1).Where(a => !a.StartsWith('-')).Take(2).ToArray();
-        return words is ["train", "presenter"] or ["bench", "train"];
     }
 
     [DllImport("libc", CallingConvention = CallingConvention.Cdecl)]

@@ -41,25 +41,23 @@ public sealed class PatchDiscriminator : Module<Tensor, Tensor[]>
     {
         var outputs = new Tensor[_groups.Length];
         var current = outputs[0] = First(x);
-        for (var i = 1; i < _groups.Length; i++) current = outputs[i] = _groups[i].call(current);
+        for (var i = 1; i < _groups.Length - 1; i++) current = outputs[i] = _groups[i].call(current);
+        outputs[^1] = Last(current);
         return outputs;
     }
 
-    /// <summary>The first group, with input and weight zero-padded to a multiple of 8 channels: the same sums, but
-    /// oneDNN's AVX2 forward convolution (the ISA the node pins, see OneDnnKernels) read uninitialised memory for 11
-    /// input channels (labels + RGB) and returned NaN at random on this project's AMD EPYC; with 16 it matched the
-    /// SSE4.1 and AVX-512 kernels exactly.</summary>
+    /// <summary>The first and the last group run their convolution through <see cref="ChannelPaddedConv"/> (11
+    /// channels in, 1 score out).</summary>
     private Tensor First(Tensor x)
     {
         var conv = (Conv2d)_groups[0].children().First();
-        var channels = x.shape[1];
-        var pad = (8 - channels % 8) % 8;
-        if (pad == 0) return _groups[0].call(x);
-        var input = cat([x, zeros(new[] { x.shape[0], pad, x.shape[2], x.shape[3] }, x.dtype, x.device)], 1);
-        var w = conv.weight!;
-        var weight = cat([w, zeros(new[] { w.shape[0], pad, w.shape[2], w.shape[3] }, w.dtype, w.device)], 1);
-        var y = functional.conv2d(input, weight, conv.bias, strides: new long[] { 2, 2 }, padding: new long[] { 2, 2 });
-        return functional.leaky_relu(y, 0.2);
+        return functional.leaky_relu(ChannelPaddedConv.Forward(x, conv.weight!, conv.bias, 2, 2), 0.2);
+    }
+
+    private Tensor Last(Tensor x)
+    {
+        var conv = (Conv2d)_groups[^1].children().First();
+        return ChannelPaddedConv.Forward(x, conv.weight!, conv.bias, 1, 2);
     }
 
     private static Module<Tensor, Tensor> Norm(long channels) => InstanceNorm2d(channels, eps: 1e-5, affine: false, track_running_stats: false);

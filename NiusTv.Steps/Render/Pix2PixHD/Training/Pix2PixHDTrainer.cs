@@ -50,7 +50,7 @@ public sealed class Pix2PixHDTrainer : IDisposable
         _identity = identity;
         _device = Pix2PixHDCheckpoint.ParseDevice(options.Device);
         torch.random.manual_seed(options.Seed);
-        _generator = new GlobalGenerator(FaceRegions.Count, 3, options.Ngf, options.NDownsample, options.NBlocks);
+        _generator = new GlobalGenerator(FaceRegions.Count, 3, options.Ngf, options.NDownsample, options.NBlocks) { PadChannels = true };
         _discriminator = new MultiscaleDiscriminator(FaceRegions.Count + 3, options.Ndf, options.DiscriminatorLayers, options.DiscriminatorScales);
         _generator.to(_device);
         _discriminator.to(_device);
@@ -136,10 +136,8 @@ public sealed class Pix2PixHDTrainer : IDisposable
         {
             var step = Step();
             if (!double.IsFinite(step.GGan + step.GFeat + step.GVgg + step.DReal + step.DFake))
-                throw new TrainingDivergedException($"the losses became NaN or infinite at iteration {Iteration} " +
-                    $"(oneDNN kernels {Environment.GetEnvironmentVariable(OneDnnKernels.Variable) ?? "unrestricted"}); the networks were not saved, " +
-                    $"the last checkpoint in {_folder.Path} (if any) is intact. If DNNL_MAX_CPU_ISA=AVX2 is set, unset it for training: " +
-                    "its AVX2 convolution gave NaN gradients on AMD EPYC");
+                throw new TrainingDivergedException($"the losses became NaN or infinite at iteration {Iteration}; the networks were not " +
+                    $"saved, the last checkpoint in {_folder.Path} (if any) is intact");
             losses.WriteLine(step.CsvLine);
             Iteration++;
             var done = Iteration - startIteration;
