@@ -16,7 +16,7 @@ namespace NiusTv.Tests.Render.Training;
 [Collection("nius processes")]
 public sealed class Pix2PixHDTrainingTests(Pix2PixHDTrainingTests.Trained trained) : IClassFixture<Pix2PixHDTrainingTests.Trained>
 {
-    public static readonly string[] Small = ["--size", "64x64", "--ngf", "16", "--ndf", "16", "--batch", "4"];
+    public static readonly string[] Small = ["--ngf", "16", "--ndf", "16", "--batch", "4"];
 
     public sealed class Trained : IAsyncLifetime
     {
@@ -44,8 +44,8 @@ public sealed class Pix2PixHDTrainingTests(Pix2PixHDTrainingTests.Trained traine
         }
     }
 
-    private static Task<Nius.Result> Train(Trained t, string[] extra, TimeSpan timeout) =>
-        Nius.RunAsync(["train", "presenter", "franck", "--data", t.Data, .. Small, .. extra], timeout, environment: t.Environment);
+    private static Task<Nius.Result> Train(Trained t, string[] extra, TimeSpan timeout, string size = "64x64") =>
+        Nius.RunAsync(["train", "presenter", "franck", "--data", t.Data, "--size", size, .. Small, .. extra], timeout, environment: t.Environment);
 
     private static void Say(string line) => TestContext.Current.SendDiagnosticMessage(line);
 
@@ -103,7 +103,7 @@ public sealed class Pix2PixHDTrainingTests(Pix2PixHDTrainingTests.Trained traine
         Assert.True(r.ExitCode == 0, r.Stderr);
 
         var stopped = dir.Combine("stopped");
-        using var p = Nius.Start(["train", "presenter", "franck", "--data", trained.Data, .. Small, "--out", stopped, "--iterations", "24",
+        using var p = Nius.Start(["train", "presenter", "franck", "--data", trained.Data, "--size", "64x64", .. Small, "--out", stopped, "--iterations", "24",
             "--checkpoint-every", "100", "--json"], environment: trained.Environment);
         p.StandardInput.Close();
         var stderr = p.StandardError.ReadToEndAsync(ct);
@@ -125,7 +125,8 @@ public sealed class Pix2PixHDTrainingTests(Pix2PixHDTrainingTests.Trained traine
 
         var resumed = await Train(trained, ["--out", stopped, "--iterations", "24", "--checkpoint-every", "100", "--resume", "--json"], TimeSpan.FromMinutes(5));
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
-        var start = JsonDocument.Parse(resumed.Stdout.Split('\n')[0]).RootElement;
+        var start = resumed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Single(e => e.GetProperty("event").GetString() == "start");
         Assert.Equal(savedAt, start.GetProperty("iteration").GetInt64());
 
         var a = new TrainingFolder(straight).ReadLosses();
@@ -146,7 +147,7 @@ public sealed class Pix2PixHDTrainingTests(Pix2PixHDTrainingTests.Trained traine
         Directory.CreateDirectory(copy);
         foreach (var f in Directory.GetFiles(trained.Checkpoint)) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
 
-        var bigger = await Train(trained, ["--out", copy, "--iterations", "70", "--resume", "--size", "128x128"], TimeSpan.FromMinutes(2));
+        var bigger = await Train(trained, ["--out", copy, "--iterations", "70", "--resume"], TimeSpan.FromMinutes(2), size: "128x128");
         Assert.Equal(2, bigger.ExitCode);
         Assert.Contains(Path.Combine(copy, "training.json") + ": this run was trained with --size 64x64, not 128x128", bigger.Stderr);
 
