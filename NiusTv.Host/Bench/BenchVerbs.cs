@@ -13,7 +13,7 @@ public static class BenchVerbs
 {
     public static Command Bench()
     {
-        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models, bench render, bench presenter, bench g2p, bench ingest");
+        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models, bench render, bench presenter, bench g2p, bench ingest, bench train");
         bench.Add(Pipeline());
         bench.Add(ClusterBench.Command());
         bench.Add(ModelBench.Command());
@@ -21,6 +21,7 @@ public static class BenchVerbs
         bench.Add(PresenterBench.Command());
         bench.Add(G2pBench.Command());
         bench.Add(IngestBench.Command());
+        bench.Add(TrainBench.Command());
         return bench;
     }
 

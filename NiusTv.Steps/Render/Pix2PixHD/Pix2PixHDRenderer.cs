@@ -33,6 +33,8 @@ public sealed class Pix2PixHDRenderer : IRenderer
 
     public int BatchSize => _batchSize;
 
+    public bool LearnedPresenter(string presenter) => _checkpoint.TrainedFor?.Presenter == presenter;
+
     /// <summary>The size the generator runs at for a slot (see remarks).</summary>
     public (int Height, int Width) InputSize(int slotWidth, int slotHeight) => Layout(slotWidth, slotHeight).Input;
 

@@ -191,9 +191,27 @@ public sealed class Pix2PixHDTrainingTests(Pix2PixHDTrainingTests.Trained traine
         Assert.True(story.GetProperty("state").GetString() == "completed", story.ToString());
         var render = story.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "render");
         Assert.Equal("pix2pixhd", render.GetProperty("backend").GetString());
-        var anchor = Path.Combine(node.Data, "workspaces", "trained-anchor", "r1", "anchor.mkv");
+        var workspace = Path.Combine(node.Data, "workspaces", "trained-anchor", "r1");
+        var anchor = Path.Combine(workspace, "anchor.mkv");
         var probe = await MediaProbe.ProbeAsync(anchor, ct);
-        Assert.Equal(Steps.Render.RenderStep.SlotSize(320, 180), (probe.Video!.Width!.Value, probe.Video.Height!.Value));
+        var (w, h) = Steps.Render.RenderStep.SlotSize(320, 180);
+        Assert.Equal((w, h), (probe.Video!.Width!.Value, probe.Video.Height!.Value));
+
+        // The anchor is the trained generator's drawing, not the clip's footage: the (lossless) anchor frames equal
+        // what the checkpoint draws for the story's landmarks here.
+        var track = Steps.Landmarks.LandmarkTrack.Load(Path.Combine(workspace, "landmarks.json"));
+        var shown = RenderStepTests.DecodeFrames(anchor, w, h);
+        using var checkpoint = Pix2PixHDCheckpoint.Load(trained.Checkpoint);
+        var presenter = FootageTestSupport.Library(trained.Presenters).Reference("franck");
+        var short_ = track with { Frames = track.Frames[..3] };
+        var drawn = new List<byte[]>();
+        await new Pix2PixHDRenderer(checkpoint).RenderAsync(new Steps.Render.RenderRequest("trained-anchor", Steps.Stories.StoryPriority.Normal,
+            presenter, short_, w, h), f => { drawn.Add(f.ToArray()); return ValueTask.CompletedTask; }, new Progress<double>(), ct);
+        for (var i = 0; i < drawn.Count; i++)
+        {
+            var mean = drawn[i].Zip(shown[i], (a, b) => Math.Abs(a - b)).Average();
+            Assert.True(mean < 2.0, $"anchor frame {i} differs from the trained generator's drawing by {mean:0.00} per byte");
+        }
         var video = await MediaProbe.ProbeAsync(story.GetProperty("video").GetString()!, ct);
         Assert.Equal(("h264", 320, 180), (video.Video!.CodecName, video.Video.Width!.Value, video.Video.Height!.Value));
     }
@@ -212,5 +230,19 @@ public sealed class Pix2PixHDTrainingTests(Pix2PixHDTrainingTests.Trained traine
         Assert.Contains("error: Render:Pix2PixHD:Checkpoint: " + Path.Combine(trained.Checkpoint, "state_dict.pt") +
             " was trained on presenter 'franck', which this node does not have (presenters in ", r.Stderr);
         Assert.Contains(": default)", r.Stderr);
+    }
+
+    [Fact]
+    public async Task Bench_train_reports_iterations_per_second_and_seconds_per_epoch_per_size_and_width()
+    {
+        var r = await Nius.RunAsync(["bench", "train", "--size", "64", "--ngf", "8", "16", "--iterations", "1", "--json"], TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var rows = r.Json.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal([8, 16], rows.Select(x => x.GetProperty("ngf").GetInt32()));
+        Assert.All(rows, x => Assert.True(x.GetProperty("iterationsPerSecond").GetDouble() > 0 &&
+            Math.Abs(x.GetProperty("secondsPerEpoch").GetDouble() - 1350 / x.GetProperty("iterationsPerSecond").GetDouble()) < 1.5));
+        var bad = await Nius.RunAsync(["bench", "train", "--size", "100"], TimeSpan.FromMinutes(1));
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--size 100x100: width and height must be positive multiples of 16", bad.Stderr);
     }
 }
