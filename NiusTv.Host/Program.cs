@@ -48,7 +48,12 @@ public static class Program
     {
         try
         {
-            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            var parse = root.Parse(args);
+            var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            // Training answers Ctrl+C by writing a resumable checkpoint, which takes longer than the default 2 s grace.
+            if (parse.CommandResult.Command.Name == "presenter" && parse.CommandResult.Parent is System.CommandLine.Parsing.CommandResult { Command.Name: "train" })
+                configuration.ProcessTerminationTimeout = TrainPresenterVerb.StopGrace;
+            return await parse.InvokeAsync(configuration);
         }
         catch (CliException e)
         {

@@ -82,7 +82,7 @@ public static class G2pVerbs
             else Console.WriteLine($"best epoch {record.BestEpoch} (dev WER {record.DevWer:P2}) of {epochsSeen.Count}, {model.Network.ParameterCount:N0} parameters, {clock.Elapsed:hh\\:mm\\:ss}; saved in {folder}");
             return Task.FromResult(0);
         });
-        return new Command("train", "train the neural models this project ships") { g2p };
+        return new Command("train", "train the neural models: the shipped g2p model, a presenter's pix2pixHD anchor") { g2p, TrainPresenterVerb.Command() };
     }
 
     private static int Positive(string name, int value) => value > 0 ? value : throw new CliException($"{name}: must be positive, not {value}", 2);

@@ -113,6 +113,8 @@ public sealed record NodeSettings
     public string Pix2PixHDDevice { get; init; } = "cpu";
     /// <summary>Frames per generator call (Render:Pix2PixHD:BatchSize).</summary>
     public int Pix2PixHDBatchSize { get; init; } = 4;
+    /// <summary>torchvision VGG-19 weights for `nius train presenter`'s perceptual loss (Train:Vgg19Weights); null: none.</summary>
+    public string? TrainVgg19Weights { get; init; }
     public ScalerConfig Scaler { get; init; } = new();
     /// <summary>How the node finds its cluster: "seeds" (Node:Seeds, or itself) or "kubernetes" (Akka.Management
     /// cluster bootstrap over the Kubernetes API; the pod's ports must be named `management` and `akka-remote`).</summary>
@@ -254,6 +256,7 @@ public sealed record NodeSettings
             Pix2PixHDCheckpoint = Text(config, "Render:Pix2PixHD:Checkpoint") ?? d.Pix2PixHDCheckpoint,
             Pix2PixHDDevice = Text(config, "Render:Pix2PixHD:Device") ?? d.Pix2PixHDDevice,
             Pix2PixHDBatchSize = Positive(config, "Render:Pix2PixHD:BatchSize", d.Pix2PixHDBatchSize),
+            TrainVgg19Weights = Text(config, "Train:Vgg19Weights") ?? d.TrainVgg19Weights,
             Scaler = ScalerConfig.FromConfiguration(config),
         };
     }

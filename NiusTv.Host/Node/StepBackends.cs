@@ -8,6 +8,7 @@ using NiusTv.Steps.Phonemes;
 using NiusTv.Steps.Publish;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Render.Pix2PixHD;
+using NiusTv.Steps.Render.Pix2PixHD.Training;
 using NiusTv.Steps.Render.Sketch;
 using NiusTv.Steps.Render.Warp;
 using NiusTv.Steps.Speech;
@@ -53,9 +54,9 @@ public static class StepBackends
         {
             var speech = SpeechBackends(settings, models, notes);
             var pronouncer = CreatePronouncer(settings);
-            var renderers = Renderers(settings, models);
             // One library for the landmarks and render steps: each presenter's face is detected once per node.
             var presenters = Presenters(settings);
+            var renderers = Renderers(settings, models, presenters);
             var dictionary = PronunciationDictionary.InDataFolder(settings.DataPath);
             // The node's user lexicon under the newsroom dictionary: Festival and the other voices say what the mouth shows.
             var lexicon = pronouncer.Lexicon.ToPronunciations();
@@ -102,7 +103,7 @@ public static class StepBackends
     /// <summary>The renderers this node can run, by name: <c>warp</c> and <c>sketch</c> always; <c>pix2pixhd</c> when a checkpoint is
     /// configured. The checkpoint is loaded here, once per node, so a missing or mismatched one is an error at start-up
     /// naming the setting, not a failure in the middle of a story.</summary>
-    public static IReadOnlyDictionary<string, IRenderer> Renderers(NodeSettings settings, ModelRegistry models)
+    public static IReadOnlyDictionary<string, IRenderer> Renderers(NodeSettings settings, ModelRegistry models, PresenterLibrary? presenters = null)
     {
         var renderers = new Dictionary<string, IRenderer>(StringComparer.Ordinal);
         var warp = new WarpRenderer();
@@ -115,6 +116,11 @@ public static class StepBackends
             Pix2PixHDCheckpoint checkpoint;
             try { checkpoint = Pix2PixHDCheckpoint.Load(path, settings.Pix2PixHDDevice); }
             catch (CheckpointException e) { throw new SettingsException("Render:Pix2PixHD:Checkpoint", e.Message); }
+            if (checkpoint.TrainedFor is { } trainedFor)
+            {
+                try { CheckTrainedPresenter(checkpoint, trainedFor, presenters ?? Presenters(settings)); }
+                catch { checkpoint.Dispose(); throw; }
+            }
             // The registry lists it in `nius models show` and owns the generator's lifetime with the node's other models.
             models.Register("pix2pixhd", checkpoint.IsLocal ? "pix2pixHD local enhancer" : "pix2pixHD global generator",
                 checkpoint.Source, checkpoint.Generator, settings.Pix2PixHDDevice);
@@ -122,6 +128,20 @@ public static class StepBackends
             renderers[neural.Name] = neural;
         }
         return renderers;
+    }
+
+    /// <summary>A checkpoint from `nius train presenter` draws the one presenter it learned, from the clip it learned
+    /// on: a node without that presenter, or whose clip has changed since, is stopped naming both.</summary>
+    private static void CheckTrainedPresenter(Pix2PixHDCheckpoint checkpoint, TrainingIdentity trainedFor, PresenterLibrary presenters)
+    {
+        if (!presenters.Names.Contains(trainedFor.Presenter))
+            throw new SettingsException("Render:Pix2PixHD:Checkpoint", $"{checkpoint.Source} was trained on presenter '{trainedFor.Presenter}', " +
+                $"which this node does not have (presenters in {presenters.Root}: {string.Join(", ", presenters.Names)})");
+        var now = presenters.MediaSha256(trainedFor.Presenter);
+        if (now != trainedFor.ClipSha256)
+            throw new SettingsException("Render:Pix2PixHD:Checkpoint", $"{checkpoint.Source} was trained on presenter '{trainedFor.Presenter}' " +
+                $"from clip sha256 {trainedFor.ClipSha256[..12]}…, but presenter '{trainedFor.Presenter}' is now clip sha256 {now[..12]}…; " +
+                $"train it again (nius train presenter {trainedFor.Presenter}) or restore that clip");
     }
 
     /// <summary>The renderer the render step uses: the one Render:Renderer names (warp by default).</summary>

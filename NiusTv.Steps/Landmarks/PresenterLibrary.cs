@@ -85,6 +85,9 @@ public sealed class PresenterLibrary : IPresenterLibrary
             : File.Exists(ClipCachePath(manifest, Sha256(media)) + ".index");
     }
 
+    /// <summary>SHA-256 of the presenter's clip or photo as it is now (without loading or indexing it).</summary>
+    public string MediaSha256(string name) => Sha256(ReadManifest(name).Photo);
+
     /// <summary>Whether the presenter is made from a clip (without loading it).</summary>
     public bool IsClip(string name) => ReadManifest(name).Manifest.Clip is not null;
 

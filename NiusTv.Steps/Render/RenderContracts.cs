@@ -23,6 +23,10 @@ public interface IRenderer
     /// is only valid during the call. Frames are streamed: nothing per frame is written to disk.</summary>
     Task RenderAsync(RenderRequest request, Func<ReadOnlyMemory<byte>, ValueTask> frame, IProgress<double> progress,
         CancellationToken ct);
+
+    /// <summary>Whether this renderer learned this clip presenter's own look (a pix2pixHD checkpoint trained on its
+    /// footage), so it draws that presenter instead of the footage renderer.</summary>
+    bool LearnedPresenter(string presenter) => false;
 }
 
 /// <summary>Admission to the node's GPU (or CPU slot group) for a heavy render. Steps see this interface; the

@@ -62,8 +62,10 @@ public sealed class RenderStep : IStoryStep
         var presenter = _presenters.Reference(story.Presenter);
         var (width, height) = SlotSize(story.Output.Width, story.Output.Height);
         var request = new RenderRequest(story.Id, story.Priority, presenter, track, width, height);
-        // A clip presenter is drawn from its own footage; a photo presenter by the configured renderer.
-        var renderer = presenter.Clip is not null && _clipRenderer is not null ? _clipRenderer : _renderer;
+        // A clip presenter is drawn from its own footage, unless the configured renderer learned that presenter; a
+        // photo presenter by the configured renderer.
+        var renderer = presenter.Clip is not null && _clipRenderer is not null && !_renderer.LearnedPresenter(presenter.Name)
+            ? _clipRenderer : _renderer;
 
         var anchorPath = Path.Combine(input.Workspace, AnchorFile);
         var partial = Path.Combine(input.Workspace, $"anchor.{Guid.NewGuid():N}.part.mkv");

@@ -134,12 +134,14 @@ public sealed class Pix2PixHDRendererTests(ITestOutputHelper output) : Akka.Host
     }
 
     [Fact]
-    public async Task A_generator_trained_at_a_fixed_size_is_resized_to_the_slot()
+    public async Task A_generator_trained_at_a_fixed_size_draws_at_that_height_in_the_slots_shape_and_is_scaled_to_the_slot()
     {
         using var dir = new TempFolder();
         using var checkpoint = Pix2PixHDCheckpoint.Load(WriteCheckpoint(dir, renderHw: [32, 64]));
         var renderer = new Pix2PixHDRenderer(checkpoint);
-        Assert.Equal((32, 64), renderer.InputSize(100, 60));
+        // 100x60 at height 32 is 53 wide (the face at its trained scale, nothing stretched), padded to 56.
+        Assert.Equal((32, 56), renderer.InputSize(100, 60));
+        Assert.Equal((32, 32), renderer.InputSize(60, 60));
         var frames = await Render(renderer, 2, 100, 60);
         Assert.All(frames, f => Assert.Equal(100 * 60 * 4, f.Length));
     }

@@ -59,6 +59,10 @@ public sealed class GlobalGenerator : Module<Tensor, Tensor>
 
     public int LayerCount => _layers.Length;
 
+    /// <summary>Runs convolutions whose channel counts do not fill oneDNN's blocks (labels in, colours out) through
+    /// zero-padded channels (Training.ChannelPaddedConv): set while training, where oneDNN otherwise gave NaN at random.</summary>
+    public bool PadChannels { get; set; }
+
     public override Tensor forward(Tensor x) => Forward(x, null);
 
     /// <summary>Runs the layers in order; <paramref name="observe"/> sees the output after each Sequential index
@@ -68,7 +72,10 @@ public sealed class GlobalGenerator : Module<Tensor, Tensor>
         var current = x;
         for (var i = 0; i < _layers.Length; i++)
         {
-            var next = _layers[i].call(current);
+            var next = PadChannels && (i == 1 || i == _layers.Length - 2) && _layers[i] is TorchSharp.Modules.Conv2d conv && Training.ChannelPaddedConv.Needed(conv.weight!.shape[1], conv.weight.shape[0])
+                // The stem and head convolutions: stride 1, no padding (the reflection pad before them pads).
+                ? Training.ChannelPaddedConv.Forward(current, conv.weight, conv.bias, 1, 0)
+                : _layers[i].call(current);
             if (!ReferenceEquals(current, x) && observe is null) current.Dispose();
             current = next;
             observe?.Invoke(i, current);

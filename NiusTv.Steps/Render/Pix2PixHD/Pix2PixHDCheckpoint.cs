@@ -16,8 +16,10 @@ namespace NiusTv.Steps.Render.Pix2PixHD;
 public sealed class Pix2PixHDCheckpoint : IDisposable
 {
     private Pix2PixHDCheckpoint(nn.Module<Tensor, Tensor> generator, Pix2PixHDConfig config, bool local, int labelNc,
-        (int Height, int Width)? renderSize, Device device, ScalarType dtype, string source, long parameters)
+        (int Height, int Width)? renderSize, Device device, ScalarType dtype, string source, long parameters,
+        Training.TrainingIdentity? trainedFor = null)
     {
+        TrainedFor = trainedFor;
         Generator = generator;
         Config = config;
         IsLocal = local;
@@ -41,6 +43,9 @@ public sealed class Pix2PixHDCheckpoint : IDisposable
     /// <summary>The weights file it came from.</summary>
     public string Source { get; }
     public long Parameters { get; }
+    /// <summary>The presenter and clip a checkpoint made by <c>nius train presenter</c> learned (config.json's
+    /// <c>presenter</c> and <c>presenter_clip_sha256</c>); null for other checkpoints.</summary>
+    public Training.TrainingIdentity? TrainedFor { get; }
     public long ParameterBytes => Parameters * (DType == ScalarType.Float16 ? 2 : 4);
 
     /// <summary>Input height and width must be multiples of this: each downsampling halves them, and so does the
@@ -57,7 +62,7 @@ public sealed class Pix2PixHDCheckpoint : IDisposable
         var weights = WeightsPath(path);
         var configPath = Path.Combine(Path.GetDirectoryName(weights)!, "config.json");
         var config = Pix2PixHDConfig.Load(configPath);
-        var (netG, labelNc, renderSize) = ReadRenderKeys(configPath, config);
+        var (netG, labelNc, renderSize, trainedFor) = ReadRenderKeys(configPath, config);
         var target = ParseDevice(device);
 
         var tensors = StateDict.Read(weights);
@@ -92,7 +97,7 @@ public sealed class Pix2PixHDCheckpoint : IDisposable
                 generator.to(target).to(dtype);
                 generator.eval();
                 var parameters = generator.parameters().Sum(p => p.numel());
-                return new Pix2PixHDCheckpoint(generator, config, local, labelNc, renderSize, target, dtype, weights, parameters);
+                return new Pix2PixHDCheckpoint(generator, config, local, labelNc, renderSize, target, dtype, weights, parameters, trainedFor);
             }
             catch
             {
@@ -138,9 +143,10 @@ public sealed class Pix2PixHDCheckpoint : IDisposable
         throw new CheckpointException($"{path}: no such pix2pixHD checkpoint (a folder with state_dict.pt and config.json, or the weights file)");
     }
 
-    private static (string? NetG, int LabelNc, (int Height, int Width)? RenderSize) ReadRenderKeys(string configPath, Pix2PixHDConfig config)
+    private static (string? NetG, int LabelNc, (int Height, int Width)? RenderSize, Training.TrainingIdentity? TrainedFor) ReadRenderKeys(
+        string configPath, Pix2PixHDConfig config)
     {
-        if (!File.Exists(configPath)) return (null, config.InputNc, null);
+        if (!File.Exists(configPath)) return (null, config.InputNc, null, null);
         JsonDocument doc;
         try { doc = JsonDocument.Parse(File.ReadAllText(configPath)); }
         catch (JsonException e) { throw new CheckpointException($"{configPath}: not valid JSON ({e.Message})", e); }
@@ -159,7 +165,12 @@ public sealed class Pix2PixHDCheckpoint : IDisposable
                     throw new CheckpointException($"{configPath}: render_hw must be [height, width] in pixels, not {hw.GetRawText()}");
                 size = (v[0], v[1]);
             }
-            return (netG, labelNc, size);
+            Training.TrainingIdentity? trainedFor = null;
+            if (Find("presenter") is { ValueKind: JsonValueKind.String } who)
+                trainedFor = Find("presenter_clip_sha256") is { ValueKind: JsonValueKind.String } sha && sha.GetString() is { Length: 64 } hex
+                    ? new Training.TrainingIdentity(who.GetString()!, hex)
+                    : throw new CheckpointException($"{configPath}: names presenter \"{who.GetString()}\" but no presenter_clip_sha256 (64 hex digits) of the clip it was trained on");
+            return (netG, labelNc, size, trainedFor);
         }
     }
 
