@@ -245,4 +245,30 @@ public sealed class Pix2PixHDTrainingTests(Pix2PixHDTrainingTests.Trained traine
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("--size 100x100: width and height must be positive multiples of 16", bad.Stderr);
     }
+
+    [Fact]
+    public async Task With_vgg19_weights_the_perceptual_loss_joins_the_generator_loss_and_a_bad_file_is_named()
+    {
+        using var dir = new TempFolder();
+        // torchvision's layout (features.N.*, plus a classifier the loss ignores); random weights are enough to show
+        // the loss is computed and trained through.
+        var vgg = dir.Combine("vgg19.pth");
+        using (var features = new Vgg19Features())
+        {
+            var state = features.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
+            state["classifier.0.weight"] = TorchSharp.torch.zeros(4, 4);
+            using var stream = File.Create(vgg);
+            TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(stream, state);
+        }
+        var r = await Train(trained, ["--out", dir.Combine("with-vgg"), "--iterations", "2", "--vgg19", vgg, "--json"], TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("\"vgg\":true", r.Stdout);
+        Assert.All(new TrainingFolder(dir.Combine("with-vgg")).ReadLosses(), l => Assert.True(l.GVgg > 0, $"iteration {l.Iteration}: G_VGG {l.GVgg}"));
+
+        var broken = dir.Combine("broken.pth");
+        File.WriteAllBytes(broken, File.ReadAllBytes(vgg)[..1000]);
+        var bad = await Train(trained, ["--out", dir.Combine("bad-vgg"), "--iterations", "2", "--vgg19", broken], TimeSpan.FromMinutes(2));
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains(broken + ": not a readable PyTorch state dict", bad.Stderr);
+    }
 }
