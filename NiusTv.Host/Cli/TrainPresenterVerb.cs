@@ -54,8 +54,7 @@ public static class TrainPresenterVerb
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             var interactive = !json && err.Profile.Capabilities.Interactive;
 
-            var library = new PresenterLibrary(settings.PresentersPath, settings.PresenterCachePath,
-                () => new DlibFaceLandmarkDetector(settings.LandmarkModel));
+            var library = Node.StepBackends.Presenters(settings);
             PresenterReference presenter;
             try { presenter = library.Reference(presenterName); }
             catch (StepFailure failure) { throw new CliException(failure.Message, 2); }
@@ -66,11 +65,12 @@ public static class TrainPresenterVerb
             if (r.GetValue(resume))
             {
                 // Before the clip is decoded: a wrong folder is told at once.
-                try { new TrainingFolder(folder).ReadState().CheckMatches(options, identity, new TrainingFolder(folder).TrainingJson); }
+                var saved = new TrainingFolder(folder);
+                try { saved.ReadState().CheckMatches(options, identity, saved.TrainingJson); }
                 catch (CheckpointException ex) { throw new CliException(ex.Message, 2); }
             }
             var clock = Stopwatch.StartNew();
-            Log(json, interactive, $"reading {presenterName}'s clip into {width}x{height} pairs", new { @event = "reading", presenter = presenterName, width, height });
+            Log(json, $"reading {presenterName}'s clip into {width}x{height} pairs", new { @event = "reading", presenter = presenterName, width, height });
             TrainingPairs pairs;
             try { pairs = TrainingPairs.FromClip(presenter, width, height, ct: ct); }
             catch (InvalidDataException bad) { throw new CliException(bad.Message); }
@@ -90,7 +90,7 @@ public static class TrainPresenterVerb
             catch (CheckpointException ex) { throw new CliException(ex.Message, 2); }
             using (trainer)
             {
-                Log(json, interactive,
+                Log(json,
                     $"{(r.GetValue(resume) ? $"resuming at iteration {trainer.Iteration}" : "starting")}: {pairs.Train.Count} training frames, {pairs.HeldOut.Count} held out" +
                     (pairs.FramesWithoutFace > 0 ? $", {pairs.FramesWithoutFace} without a face skipped" : "") +
                     (pairs.FramesSkippedForMemory > 0 ? $", {pairs.FramesSkippedForMemory} left out to fit memory" : "") +
@@ -127,7 +127,7 @@ public static class TrainPresenterVerb
         throw new CliException($"--size: '{text}' is not WIDTHxHEIGHT (for example 256x256)", 2);
     }
 
-    private static void Log(bool json, bool interactive, string line, object evt)
+    private static void Log(bool json, string line, object evt)
     {
         if (json) Console.WriteLine(JsonSerializer.Serialize(evt));
         else Console.Error.WriteLine(line);

@@ -62,9 +62,7 @@ public sealed class Pix2PixHDTrainer : IDisposable
         }
         _optimizerG = optim.Adam(_generator.parameters(), options.LearningRate, options.Beta1, options.Beta2);
         _optimizerD = optim.Adam(_discriminator.parameters(), options.LearningRate, options.Beta1, options.Beta2);
-        var held = pairs.HeldOut;
-        var n = Math.Min(options.EvalFrames, held.Count);
-        _evalPairs = Enumerable.Range(0, n).Select(k => held[(int)((long)k * held.Count / n)]).ToArray();
+        _evalPairs = TrainingPairs.EvenlySpread(pairs.HeldOut, options.EvalFrames);
     }
 
     /// <summary>The iteration the next step will be (0 for a fresh run; the saved one after a resume).</summary>
@@ -264,8 +262,7 @@ public sealed class Pix2PixHDTrainer : IDisposable
     private TrainingCheckpointed Save(bool final)
     {
         var evaluation = Evaluate();
-        var sheetPairs = Enumerable.Range(0, Math.Min(6, _pairs.HeldOut.Count))
-            .Select(k => _pairs.HeldOut[(int)((long)k * _pairs.HeldOut.Count / Math.Min(6, _pairs.HeldOut.Count))]).ToArray();
+        var sheetPairs = TrainingPairs.EvenlySpread(_pairs.HeldOut, 6);
         var sheet = ContactSheet.Png(_pairs, sheetPairs, Generate(sheetPairs));
         var state = new TrainingState(Iteration, _options, _identity, _untrained!, evaluation, _pairs.Train.Count, _pairs.HeldOut.Count);
         _folder.Write(_generator, _discriminator, _optimizerG, _optimizerD, state, sheet);

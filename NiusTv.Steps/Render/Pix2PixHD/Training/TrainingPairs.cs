@@ -59,12 +59,11 @@ public sealed class TrainingPairs
         var withFace = Enumerable.Range(0, index.Count).Where(i => index.Faces[i] is not null).ToArray();
         var heldOutFrames = withFace.Where(i => i % HoldOutEvery == 0).ToHashSet();
         var trainFrames = withFace.Where(i => i % HoldOutEvery != 0).ToArray();
-        var keepTrain = (int)Math.Clamp(memoryBudgetBytes / pairBytes - heldOutFrames.Count, 1, Math.Max(1, trainFrames.Length));
-        var kept = new HashSet<int>(heldOutFrames);
-        for (var k = 0; k < Math.Min(keepTrain, trainFrames.Length); k++)
-            kept.Add(trainFrames[(int)((long)k * trainFrames.Length / Math.Min(keepTrain, trainFrames.Length))]);
         if (withFace.Length == 0)
             throw new InvalidDataException($"{clip.ClipPath}: no frame of the clip shows a face, so there is nothing to train on");
+        var keepTrain = (int)Math.Clamp(memoryBudgetBytes / pairBytes - heldOutFrames.Count, 1, Math.Max(1, trainFrames.Length));
+        var kept = new HashSet<int>(heldOutFrames);
+        kept.UnionWith(EvenlySpread(trainFrames, keepTrain));
 
         var framing = new SlotFraming(presenter, canvas, height);
         using var painter = new LabelMapPainter(framing);
@@ -104,6 +103,13 @@ public sealed class TrainingPairs
             if (p.Labels.Length != canvas * height || p.Rgb.Length != canvas * height * 3)
                 throw new ArgumentException($"pair of frame {p.ClipFrame} is not {canvas}x{height}");
         return new TrainingPairs(width, height, jitter, train, heldOut, 0, 0);
+    }
+
+    /// <summary>At most <paramref name="count"/> items spread evenly over <paramref name="items"/>, first included.</summary>
+    public static IReadOnlyList<T> EvenlySpread<T>(IReadOnlyList<T> items, int count)
+    {
+        var n = Math.Min(count, items.Count);
+        return Enumerable.Range(0, n).Select(k => items[(int)((long)k * items.Count / n)]).ToArray();
     }
 
     /// <summary>A sixteenth of the width each way: enough that the generator does not learn one fixed position, small
