@@ -91,7 +91,7 @@ public sealed class IngestActor : ReceiveActor, IWithTimers
                     TaskContinuationOptions.ExecuteSynchronously);
         });
         Receive<IngestQueries.GetIngestStats>(_ => Sender.Tell(new IngestStats(_settings.Subscription, _settings.MaxOutstanding,
-            _outstanding.Count, _received, _accepted, _duplicates, _revisions, _rejected, _nacked, _deadLetters.ToList())));
+            _outstanding.Count, _received, _accepted, _duplicates, _revisions, _rejected, _nacked, _deadLetters.ToList(), _pulling)));
     }
 
     private sealed record Retry;

@@ -41,5 +41,6 @@ public sealed record DeadLetter(string MessageId, string? StoryId, string Reason
 /// <param name="Revisions">of those, revisions after the first (changed content for a known id).</param>
 /// <param name="Duplicates">same id, same content: acknowledged, nothing else.</param>
 /// <param name="Nacked">handed back for redelivery (hand-over failed or the node stopped).</param>
+/// <param name="PullWaiting">a long poll is open at the server; false while the node is full (flow control) or retrying.</param>
 public sealed record IngestStats(string Subscription, int MaxOutstanding, int Outstanding, long Received, long Accepted,
-    long Duplicates, long Revisions, long Rejected, long Nacked, IReadOnlyList<DeadLetter> RecentDeadLetters);
+    long Duplicates, long Revisions, long Rejected, long Nacked, IReadOnlyList<DeadLetter> RecentDeadLetters, bool PullWaiting = false);

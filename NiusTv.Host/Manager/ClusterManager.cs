@@ -14,9 +14,10 @@ public sealed record ClusterManagerSettings(string Project, string Location, Jso
 /// stories wait and deletes it when none wait or run for <see cref="ClusterManagerSettings.IdleBeforeDelete"/>. The
 /// cluster's own scaler sizes the GPU pool in between.</summary>
 public sealed class ClusterManager(ClusterManagerSettings settings, GkeClient gke, IBacklog backlog,
-    Func<CancellationToken, Task<int?>>? inFlight, Action<string> log)
+    Func<CancellationToken, Task<int?>>? inFlight, Action<string> log, TimeProvider? time = null)
 {
-    private DateTimeOffset _lastBusyAt = DateTimeOffset.UtcNow;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private DateTimeOffset _lastBusyAt = (time ?? TimeProvider.System).GetUtcNow();
 
     /// <summary>One look and, when called for, one GKE call (waited to its end).</summary>
     public async Task<ClusterDecision> StepAsync(CancellationToken ct)
@@ -30,7 +31,7 @@ public sealed class ClusterManager(ClusterManagerSettings settings, GkeClient gk
             try { running = await inFlight(ct); }
             catch (Exception e) when (e is not OperationCanceledException) { log("the cluster's admin endpoint did not answer: " + e.Message); }
         }
-        var decision = ClusterManagerPolicy.Decide(new ClusterInput(waiting, status, running, inFlight is not null && status == "RUNNING", DateTimeOffset.UtcNow),
+        var decision = ClusterManagerPolicy.Decide(new ClusterInput(waiting, status, running, inFlight is not null && status == "RUNNING", _time.GetUtcNow()),
             _lastBusyAt, settings.IdleBeforeDelete);
         _lastBusyAt = decision.LastBusyAt;
         log(decision.Reason);

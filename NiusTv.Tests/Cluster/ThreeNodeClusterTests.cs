@@ -132,9 +132,17 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         output.WriteLine($"killed {victim} holding {string.Join(", ", interrupted)} in flight");
 
         await Eventually.Until(async () => (events = await Journal()).Values.All(e => e.OfType<Completed>().Any()), 120, "all twelve stories complete");
-        await Task.Delay(1000); // a doubled run would show up as a second Completed shortly after the first
+        // A doubled run would be a second incarnation still working: it keeps a survivor's pool busy. Once both
+        // survivors' pools are empty, every run has answered, and each story must end at its one Completed.
+        await Eventually.Until(async () =>
+        {
+            var pools = await Task.WhenAll(nodes.Take(2).Select(n => ActorRegistry.For(SystemOf(n)).Get<StepPools>()
+                .Ask<List<StepPoolProtocol.PoolState>>(new StepPoolProtocol.GetPoolState(), TimeSpan.FromSeconds(3))));
+            return pools.SelectMany(p => p).All(p => p.Running == 0 && p.Queued == 0);
+        }, 30, "the survivors' step pools are idle");
         events = await Journal();
         Assert.All(ids, id => Assert.Single(events[id].OfType<Completed>()));
+        Assert.All(ids, id => Assert.IsType<Completed>(events[id][^1]));
         foreach (var id in interrupted)
         {
             var lost = Assert.Single(events[id].OfType<ResultsLost>());

@@ -179,9 +179,9 @@ public sealed class IngestActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
         using var pubsub = await EightStories("ingest-flow", "flow", ct);
         var region = Region(hold: true);
         var ingest = Sys.ActorOf(IngestActor.Create(pubsub, region, new IngestSettings(MaxOutstanding: 2)));
-        await WaitForStats(ingest, s => s.Outstanding == 2);
-        await Task.Delay(1500); // long enough for pulls to have gone on, were flow control broken
-        var held = await WaitForStats(ingest, _ => true);
+        // Full and no poll open: from here only a freed slot can start a pull. Broken flow control keeps a poll open
+        // (which the six waiting messages would answer), so this state is never reached and the wait fails.
+        var held = await WaitForStats(ingest, s => s.Outstanding == 2 && !s.PullWaiting);
         Assert.Equal((2, 2L), (held.Outstanding, held.Received));
         region.Tell(new LocalStoryRegion.Release());
         var done = await WaitForStats(ingest, s => s.Accepted == 8 && s.Outstanding == 0);

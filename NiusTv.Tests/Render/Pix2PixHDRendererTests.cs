@@ -108,8 +108,10 @@ public sealed class Pix2PixHDRendererTests(ITestOutputHelper output) : Akka.Host
         var e = await Assert.ThrowsAsync<StepFailure>(() => new Pix2PixHDRenderer(checkpoint, batchSize: 1).RenderAdmittedAsync(admission,
             SyntheticFace.Request(SyntheticFace.Track(50), 32, 32), async _ =>
             {
-                count++;
-                await Task.Delay(100, TestContext.Current.CancellationToken);
+                // The first frame is held until the admission actor has taken the GPU back, so the lease surely runs
+                // out mid-render however fast or slow this machine is; a renderer that ignored the revocation would
+                // then deliver all 50 frames.
+                if (++count == 1) await AwaitAssertAsync(async () => Assert.Null((await Slot(gpu)).Holder), TimeSpan.FromSeconds(10));
             }, new ProgressLog(), TestContext.Current.CancellationToken));
         Assert.True(e.Transient);
         Assert.Contains("gpu-0", e.Message);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using NiusTv.Actors.Scaling;
 using NiusTv.Host.Manager;
+using Microsoft.Extensions.Time.Testing;
 using NiusTv.Steps.Cloud;
 using Xunit;
 
@@ -35,13 +36,15 @@ public sealed class ClusterManagerTests : IAsyncLifetime
         return dir?.FullName ?? throw new DirectoryNotFoundException("the repository root (NiusTv.Actors.sln) is not above " + AppContext.BaseDirectory);
     }
 
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-12-03T09:00:00Z"));
+
     private ClusterManager Manager(TimeSpan idle, Func<CancellationToken, Task<int?>>? inFlight = null) =>
-        new(new ClusterManagerSettings("demo", "europe-west4-a", Spec(), idle, TimeSpan.FromMilliseconds(50)), _client, _backlog, inFlight, _log.Add);
+        new(new ClusterManagerSettings("demo", "europe-west4-a", Spec(), idle, TimeSpan.FromMilliseconds(50)), _client, _backlog, inFlight, _log.Add, _time);
 
     [Fact]
     public async Task Creates_the_cluster_when_stories_wait_and_deletes_it_once_idle()
     {
-        var manager = Manager(TimeSpan.FromMilliseconds(300));
+        var manager = Manager(TimeSpan.FromMinutes(20));
         Assert.Equal(ClusterAction.Nothing, (await manager.StepAsync(CancellationToken.None)).Action);
         Assert.Empty(_gke.Creates);
 
@@ -52,7 +55,9 @@ public sealed class ClusterManagerTests : IAsyncLifetime
 
         _backlog.Waiting = 0;
         Assert.Equal(ClusterAction.Nothing, (await manager.StepAsync(CancellationToken.None)).Action); // idle, not yet long enough
-        await Task.Delay(400);
+        _time.Advance(TimeSpan.FromMinutes(19));
+        Assert.Equal(ClusterAction.Nothing, (await manager.StepAsync(CancellationToken.None)).Action);
+        _time.Advance(TimeSpan.FromMinutes(1.5));
         Assert.Equal(ClusterAction.Delete, (await manager.StepAsync(CancellationToken.None)).Action);
         Assert.False(_gke.HasCluster(ClusterPath));
         Assert.Equal((1, 1), (_gke.Creates.Count, _gke.Deletes.Count));
