@@ -145,6 +145,96 @@ public sealed class GcsVideoStore(StorageClient client, string bucket, string pr
         return $"gs://{bucket}/{name}";
     }
 
+    /// <summary>Both or neither, as far as a bucket allows: every file is uploaded first under a staging name, so a
+    /// failed or refused upload changes nothing readers see. Only then is each copied into place by the service (no
+    /// bytes through this node), after the objects it replaces were copied aside; a copy that fails puts the earlier
+    /// ones back, so readers never keep a new poster beside an old or missing video.</summary>
+    public async Task<IReadOnlyList<string>> PutAllAsync(IReadOnlyList<(string LocalFile, string ObjectName, string ContentType)> files, CancellationToken ct)
+    {
+        var batch = Guid.NewGuid().ToString("N")[..12];
+        var targets = files.Select(f => ObjectName(f.ObjectName)).ToList();
+        var staged = new List<string>();
+        var asides = new Dictionary<string, string>();
+        var placed = new List<string>();
+        try
+        {
+            return await Guarded(targets[0], async () =>
+            {
+                for (var i = 0; i < files.Count; i++)
+                {
+                    var stage = Sibling(targets[i], "staged", batch);
+                    staged.Add(stage);
+                    await Upload(files[i].LocalFile, stage, files[i].ContentType, ct);
+                }
+                foreach (var target in targets)
+                {
+                    var aside = Sibling(target, "previous", batch);
+                    if (await CopyIfThere(target, aside, ct)) asides[target] = aside;
+                }
+                for (var i = 0; i < targets.Count; i++)
+                {
+                    await Copy(staged[i], targets[i], ct);
+                    placed.Add(targets[i]);
+                }
+                return (IReadOnlyList<string>)targets.Select(t => $"gs://{bucket}/{t}").ToList();
+            });
+        }
+        catch
+        {
+            // Undo with a token of its own: the caller's may be the reason we are here.
+            using var undo = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            foreach (var target in placed)
+            {
+                try
+                {
+                    if (asides.TryGetValue(target, out var aside)) await Copy(aside, target, undo.Token);
+                    else await DeleteQuietly(target, undo.Token);
+                }
+                catch (Exception) { } // the first failure is the one to report
+            }
+            throw;
+        }
+        finally
+        {
+            using var tidy = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            foreach (var name in staged.Concat(asides.Values)) await DeleteQuietly(name, tidy.Token);
+        }
+    }
+
+    /// <summary>Beside its target, so it shares the target's permissions and lifecycle rules, and hidden by its dot.</summary>
+    private static string Sibling(string target, string kind, string batch)
+    {
+        var slash = target.LastIndexOf('/');
+        return $"{target[..(slash + 1)]}.{target[(slash + 1)..]}.{kind}-{batch}";
+    }
+
+    private Task Copy(string from, string to, CancellationToken ct) =>
+        GcsClients.RetryAsync(() => client.CopyObjectAsync(bucket, from, bucket, to, cancellationToken: ct), _retry, ct);
+
+    private async Task<bool> CopyIfThere(string from, string to, CancellationToken ct)
+    {
+        try { await Copy(from, to, ct); return true; }
+        catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound) { return false; }
+    }
+
+    private async Task DeleteQuietly(string name, CancellationToken ct)
+    {
+        try { await GcsClients.RetryAsync(async () => { await client.DeleteObjectAsync(bucket, name, cancellationToken: ct); return true; }, _retry, ct); }
+        catch (Exception) { } // a leftover staging object is harmless; the failure that matters was already reported
+    }
+
+    /// <summary>The same translation as <see cref="PutAsync"/>: "try again later" (IOException) or "fix access".</summary>
+    private async Task<T> Guarded<T>(string name, Func<Task<T>> call)
+    {
+        try { return await call(); }
+        catch (GoogleApiException e) when (e.HttpStatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            throw new UnauthorizedAccessException($"gs://{bucket}/{name}: {e.Message}", e);
+        }
+        catch (GoogleApiException e) { throw new IOException($"gs://{bucket}/{name}: {e.Message}", e); }
+        catch (HttpRequestException e) { throw new IOException($"gs://{bucket}/{name}: {e.Message}", e); }
+    }
+
     private Task Upload(string localFile, string name, string contentType, CancellationToken ct) =>
         GcsClients.RetryAsync(async () =>
         {

@@ -56,6 +56,12 @@ public sealed class FakeGcsServer : IAsyncDisposable
 
     public StoredObject? Get(string bucket, string name) => _objects.GetValueOrDefault((bucket, name));
 
+    /// <summary>Server-side copies to the names it picks fail with 503, every time (a bucket that refuses one object).</summary>
+    public Func<string, bool>? RefuseCopiesTo { get; set; }
+
+    /// <summary>Every object name in <paramref name="bucket"/>, for tests that check nothing was left behind.</summary>
+    public IReadOnlyList<string> Names(string bucket) => _objects.Keys.Where(k => k.Bucket == bucket).Select(k => k.Name).Order().ToList();
+
     /// <summary>The next requests answer these statuses (e.g. 503, 429) instead of their result.</summary>
     public void FailNext(params int[] statuses) { foreach (var s in statuses) _faults.Enqueue(s); }
 
@@ -97,6 +103,21 @@ public sealed class FakeGcsServer : IAsyncDisposable
             var name = Uri.UnescapeDataString(dencoded);
             if (!_objects.TryRemove((db, name), out _)) { await Error(ctx, 404, $"No such object: {db}/{name}"); return; }
             ctx.Response.StatusCode = 204;
+            return;
+        }
+        if (ctx.Request.Method == "POST" && parts is ["storage", "v1", "b", var sb, "o", var sencoded, "rewriteTo", "b", var tb, "o", var tencoded])
+        {
+            // A server-side copy (objects.rewrite), finished in one call as the service does for small objects.
+            var (source, target) = (Uri.UnescapeDataString(sencoded), Uri.UnescapeDataString(tencoded));
+            if (RefuseCopiesTo?.Invoke(target) == true) { await Error(ctx, 503, $"copy to {tb}/{target} refused"); return; }
+            if (!_objects.TryGetValue((sb, source), out var original)) { await Error(ctx, 404, $"No such object: {sb}/{source}"); return; }
+            var copy = original with { Generation = Interlocked.Increment(ref _generation) };
+            _objects[(tb, target)] = copy;
+            await Json(ctx, 200, new
+            {
+                kind = "storage#rewriteResponse", totalBytesRewritten = copy.Data.Length.ToString(), objectSize = copy.Data.Length.ToString(),
+                done = true, resource = Resource(tb, target, copy),
+            });
             return;
         }
         if (ctx.Request.Method == "POST" && parts is ["upload", "storage", "v1", "b", var ub, "o"] && query["uploadType"] == "resumable")

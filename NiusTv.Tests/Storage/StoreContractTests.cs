@@ -65,6 +65,29 @@ public abstract class StoreContractTests
     }
 
     [Fact]
+    public async Task A_video_and_poster_are_published_both_or_neither_when_the_second_file_cannot_be_read()
+    {
+        var video = Path.GetTempFileName();
+        var poster = Path.GetTempFileName();
+        var gone = Path.Combine(Path.GetTempPath(), "nius-missing-" + Guid.NewGuid().ToString("N") + ".jpg");
+        try
+        {
+            await Assert.ThrowsAnyAsync<IOException>(() => Videos.PutAllAsync(
+                [(video, "videos/z.mp4", "video/mp4"), (gone, "videos/z.jpg", "image/jpeg")], Ct));
+            Assert.Null(StoredVideo("videos/z.mp4")); // a first publish that failed shows nothing
+
+            await File.WriteAllTextAsync(video, "video r1");
+            await File.WriteAllTextAsync(poster, "poster r1");
+            await Videos.PutAllAsync([(video, "videos/z.mp4", "video/mp4"), (poster, "videos/z.jpg", "image/jpeg")], Ct);
+            await File.WriteAllTextAsync(video, "video r2");
+            await Assert.ThrowsAnyAsync<IOException>(() => Videos.PutAllAsync(
+                [(video, "videos/z.mp4", "video/mp4"), (gone, "videos/z.jpg", "image/jpeg")], Ct));
+            Assert.Equal(("video r1", "poster r1"), (Encoding.UTF8.GetString(StoredVideo("videos/z.mp4")!), Encoding.UTF8.GetString(StoredVideo("videos/z.jpg")!)));
+        }
+        finally { File.Delete(video); File.Delete(poster); }
+    }
+
+    [Fact]
     public async Task Delete_removes_a_published_object_and_a_missing_one_is_no_error()
     {
         var file = Path.GetTempFileName();
@@ -175,6 +198,29 @@ public sealed class GcsStoreContractTests : StoreContractTests, IAsyncLifetime
         await Assert.ThrowsAsync<IOException>(() => Videos.PutAsync(file, "videos/never.mp4", "video/mp4", Ct));
         File.Delete(file);
         Assert.Null(StoredVideo("videos/never.mp4"));
+    }
+
+    [Fact]
+    public async Task A_poster_the_bucket_refuses_after_the_video_was_copied_into_place_puts_the_earlier_video_back_and_leaves_no_staging_objects()
+    {
+        var video = Path.GetTempFileName();
+        var poster = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(video, "video r1");
+            await File.WriteAllTextAsync(poster, "poster r1");
+            await _videos.PutAllAsync([(video, "videos/w.mp4", "video/mp4"), (poster, "videos/w.jpg", "image/jpeg")], Ct);
+            await File.WriteAllTextAsync(video, "video r2");
+            await File.WriteAllTextAsync(poster, "poster r2");
+            _server.RefuseCopiesTo = name => name == "nius/prod/videos/w.jpg";
+            var e = await Assert.ThrowsAsync<IOException>(() => _videos.PutAllAsync(
+                [(video, "videos/w.mp4", "video/mp4"), (poster, "videos/w.jpg", "image/jpeg")], Ct));
+            Assert.Contains("gs://out-bucket/", e.Message);
+            Assert.Equal(("video r1", "poster r1"), (Encoding.UTF8.GetString(StoredVideo("videos/w.mp4")!), Encoding.UTF8.GetString(StoredVideo("videos/w.jpg")!)));
+            Assert.Equal(["nius/prod/videos/w.jpg", "nius/prod/videos/w.mp4"], _server.Names("out-bucket"));
+            Assert.Equal(("video/mp4", GcsVideoStore.CacheControl), (_server.Get("out-bucket", "nius/prod/videos/w.mp4")!.ContentType, _server.Get("out-bucket", "nius/prod/videos/w.mp4")!.CacheControl));
+        }
+        finally { File.Delete(video); File.Delete(poster); }
     }
 
     [Fact]
