@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using NiusTv.Steps.Stories;
 using NiusTv.Steps.Tools;
 
 namespace NiusTv.Steps.Speech;
@@ -105,7 +106,7 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
             await File.WriteAllTextAsync(scriptPath, script.ToString(), new UTF8Encoding(false), ct);
 
             var timeout = BaseTimeout + TimeoutPerChar * texts.Sum(t => t.Text.Length);
-            var segments = await RunFestivalAsync(scriptPath, dir.FullName, texts.Count, timeout, progress, ct);
+            var segments = await RunFestivalAsync(scriptPath, dir.FullName, texts, timeout, progress, ct);
 
             var result = new List<ParagraphSpeech>();
             int rate = 0;
@@ -136,9 +137,10 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
 
     private sealed record Segment(string Phone, double End, string WordId, string Word);
 
-    private async Task<Dictionary<int, List<Segment>>> RunFestivalAsync(string scriptPath, string workDir, int paragraphCount,
-        TimeSpan timeout, IProgress<double>? progress, CancellationToken ct)
+    private async Task<Dictionary<int, List<Segment>>> RunFestivalAsync(string scriptPath, string workDir,
+        IReadOnlyList<(int Index, string Text)> texts, TimeSpan timeout, IProgress<double>? progress, CancellationToken ct)
     {
+        var paragraphCount = texts.Count;
         using var process = _festival.Start(["-b", scriptPath], workDir, redirectStdin: false);
         var stderr = new StringBuilder();
         process.ErrorDataReceived += (_, e) => ExternalTool.AppendTail(stderr, e.Data);
@@ -175,6 +177,11 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
             // What Festival said before it was stopped is the only clue to why it hung.
             await reader;
             process.WaitForExit();
+            // Text past the publish bounds (a story accepted before they existed) takes as long on every attempt:
+            // that is the story's fault, not the node's, so no retry.
+            if (done < texts.Count && StoryParser.SpeakableProblem(texts[done].Text) is { } tooLong)
+                throw StepFailure.Permanent($"{timedOut.Message} while speaking paragraph {texts[done].Index + 1}, which {tooLong}; " +
+                    "a retry would take as long, so the story must be edited");
             lock (stderr) throw StepFailure.Retryable($"{timedOut.Message} after {done} of {paragraphCount} paragraphs: {Tail(stderr.ToString().Trim())}", timedOut);
         }
         finally

@@ -411,30 +411,31 @@ public static partial class StoryParser
                 : $"{raw} is out of range");
             return null;
         }
-
-        /// <summary>The first bound a paragraph breaks, as a sentence naming the word or sentence; null when none.</summary>
-        private static string? SpeakableProblem(string text)
-        {
-            if (text.Length > MaxCharsPerParagraph)
-                return $"is {text.Length} characters long; the limit is {MaxCharsPerParagraph} per paragraph: split it into several paragraphs";
-            var words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            for (var i = 0; i < words.Length; i++)
-            {
-                var word = words[i].Trim(WordPunctuation); // "(hello)," is a five-letter word
-                if (word.Length > MaxWordChars)
-                    return $"word {i + 1} ('{Shorten(word, 24)}') is {word.Length} characters long; the limit is {MaxWordChars}";
-            }
-            var sentences = SentenceEnd().Split(text);
-            for (var i = 0; i < sentences.Length; i++)
-                if (sentences[i].Length > MaxSentenceChars)
-                    return $"sentence {i + 1} ('{Shorten(sentences[i], 40)}') is {sentences[i].Length} characters long; the limit is {MaxSentenceChars}: break it up";
-            return null;
-        }
-
-        private static readonly char[] WordPunctuation = ".,;:!?\"'()[]{}…–—-«»“”‘’".ToCharArray();
-
-        private static string Shorten(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
-
-        private static string Shorten(string s) => s.Length <= 80 ? s : s[..77] + "…";
     }
+
+    /// <summary>The first bound a paragraph breaks, as a sentence naming the word or sentence; null when none. Also asked
+    /// by the speech step when a voice overruns its time, about text that was accepted before these bounds existed.</summary>
+    internal static string? SpeakableProblem(string text)
+    {
+        if (text.Length > MaxCharsPerParagraph)
+            return $"is {text.Length} characters long; the limit is {MaxCharsPerParagraph} per paragraph: split it into several paragraphs";
+        var words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < words.Length; i++)
+        {
+            var word = words[i].Trim(WordPunctuation); // "(hello)," is a five-letter word
+            if (word.Length > MaxWordChars)
+                return $"word {i + 1} ('{Shorten(word, 24)}') is {word.Length} characters long; the limit is {MaxWordChars}";
+        }
+        var sentences = SentenceEnd().Split(text);
+        for (var i = 0; i < sentences.Length; i++)
+            if (sentences[i].Length > MaxSentenceChars)
+                return $"sentence {i + 1} ('{Shorten(sentences[i], 40)}') is {sentences[i].Length} characters long; the limit is {MaxSentenceChars}: break it up";
+        return null;
+    }
+
+    private static readonly char[] WordPunctuation = ".,;:!?\"'()[]{}…–—-«»“”‘’".ToCharArray();
+
+    private static string Shorten(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+
+    private static string Shorten(string s) => s.Length <= 80 ? s : s[..77] + "…";
 }

@@ -68,6 +68,23 @@ public sealed class SpeechTests : IDisposable
     }
 
     [Fact]
+    public async Task A_festival_timeout_on_a_paragraph_past_the_publish_bounds_is_permanent_and_on_ordinary_text_is_retried()
+    {
+        // No time at all: Festival cannot finish, so the outcome rests on the text alone, on any machine.
+        var festival = new FestivalSynthesizer { BaseTimeout = TimeSpan.FromMilliseconds(1), TimeoutPerChar = TimeSpan.Zero };
+        var wav = Path.Combine(_workspace.FullName, "speech.wav");
+        var ordinary = await Assert.ThrowsAsync<StepFailure>(() => festival.SynthesizeAsync(TwoParagraphs, wav, TestContext.Current.CancellationToken));
+        Assert.True(ordinary.Transient, ordinary.Message);
+
+        // A story accepted before the bounds existed, with a 300-letter "word".
+        var tooLong = "The code was " + string.Concat(Enumerable.Repeat("abcdefghij", 30)) + " all along.";
+        var e = await Assert.ThrowsAsync<StepFailure>(() => festival.SynthesizeAsync([tooLong], wav, TestContext.Current.CancellationToken));
+        Assert.False(e.Transient, e.Message);
+        Assert.Contains("paragraph 1", e.Message);
+        Assert.Contains("300 characters long; the limit is 64", e.Message);
+    }
+
+    [Fact]
     public async Task Espeak_backend_gives_the_same_contract()
     {
         var espeak = new EspeakSynthesizer();
