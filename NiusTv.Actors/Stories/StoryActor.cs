@@ -86,7 +86,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         });
         Command<Stop>(OnStop);
         Command<StoryCommands.Wake>(_ => { });
-        Command<StoryCommands.CleanWorkspace>(_ => OnCleanWorkspace());
+        Command<StoryCommands.CleanWorkspace>(OnCleanWorkspace);
         Command<Resume>(_ => OnResume());
         Command<WorkspaceChecked>(OnWorkspaceChecked);
         Command<RetryDue>(_ => Advance());
@@ -233,8 +233,14 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>The janitor's request: remove what the retention policy says is past its time, journal it when it
     /// was the current revision's results, and go back to sleep if the story is finished.</summary>
-    private void OnCleanWorkspace()
+    private void OnCleanWorkspace(StoryCommands.CleanWorkspace clean)
     {
+        if (clean.AskedByNode is { } asker && asker != _node)
+        {
+            Sender.Tell(new StoryCommands.WorkspaceLivesElsewhere(_state.Id, _node));
+            if (!_state.IsActive) Passivate();
+            return;
+        }
         var plan = _settings.Retention.Decide(_state, RevisionsOnDisk(), DateTimeOffset.UtcNow);
         var removed = RemoveWorkspaces(plan);
         if (plan.CurrentRevision && removed)

@@ -26,6 +26,7 @@ public sealed class StoryMessageSerializer(ExtendedActorSystem system) : Seriali
         (typeof(StoryCommands.RetryResult), "story.retry-result"),
         (typeof(StoryCommands.Wake), "story.wake"),
         (typeof(StoryCommands.CleanWorkspace), "story.clean-workspace"),
+        (typeof(StoryCommands.WorkspaceLivesElsewhere), "story.workspace-elsewhere"),
         (typeof(StoryQueries.GetStory), "story.get"),
         (typeof(StoryQueries.StoryNotFound), "story.not-found"),
         (typeof(StoryView), "story.view"),

@@ -39,8 +39,13 @@ public static class StoryCommands
     /// starts it again at once and the work continues.</summary>
     public sealed record Wake(string StoryId) : IStoryMessage;
 
-    /// <summary>From the node's workspace janitor: remove what the retention policy says is past its time. No reply.</summary>
-    public sealed record CleanWorkspace(string StoryId) : IStoryMessage;
+    /// <summary>From a node's workspace janitor: remove what the retention policy says is past its time. No reply,
+    /// except to a janitor of another node (<paramref name="AskedByNode"/>), whose folder is a leftover of a shard
+    /// that moved: it is told <see cref="WorkspaceLivesElsewhere"/>.</summary>
+    public sealed record CleanWorkspace(string StoryId, string? AskedByNode = null) : IStoryMessage;
+
+    /// <summary>The story runs on <paramref name="Node"/>; the asking node's folder for it is no longer used.</summary>
+    public sealed record WorkspaceLivesElsewhere(string StoryId, string Node);
 }
 
 public static class StoryQueries

@@ -218,6 +218,41 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_story_asked_by_another_nodes_janitor_says_where_it_runs_and_keeps_its_own_workspace()
+    {
+        _keep = new WorkspaceRetention(TimeSpan.Zero, TimeSpan.FromDays(3), TimeSpan.FromMinutes(10));
+        var story = StartStory("moved-news");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("moved-news")), TimeSpan.FromSeconds(10));
+        await WaitFor(story, "moved-news", v => v.State == "completed");
+
+        var answer = await story.Ask<StoryCommands.WorkspaceLivesElsewhere>(
+            new StoryCommands.CleanWorkspace("moved-news", "10.0.0.9:4053"), TimeSpan.FromSeconds(10));
+        Assert.Equal(("moved-news", Sys.Name), (answer.StoryId, answer.Node));
+        Assert.NotEmpty(Directory.GetFiles(Settings.WorkspaceOf("moved-news", 1))); // its own results are not the asker's to judge
+        Assert.DoesNotContain(await Catalog.EventsAsync("moved-news"), e => e is ResultsCleaned);
+    }
+
+    [Fact]
+    public async Task A_janitor_removes_the_folder_a_moved_story_left_on_its_node_and_only_that_one()
+    {
+        var root = Path.Combine(_dir, "janitor-workspaces");
+        foreach (var id in new[] { "moved-away", "still-here" }) Directory.CreateDirectory(Path.Combine(root, id, "r1"));
+        File.WriteAllText(Path.Combine(root, "moved-away", "r1", "anchor.mkv"), "frames");
+        var stories = CreateTestProbe();
+        Sys.ActorOf(WorkspaceJanitor.Create(root, stories.Ref, new WorkspaceRetention(TimeSpan.FromHours(6), TimeSpan.FromDays(3), TimeSpan.FromMilliseconds(200))));
+
+        var asked = new[] { stories.ExpectMsg<StoryCommands.CleanWorkspace>(), stories.ExpectMsg<StoryCommands.CleanWorkspace>() };
+        Assert.Equal(["moved-away", "still-here"], asked.Select(a => a.StoryId).Order());
+        Assert.All(asked, a => Assert.Equal(Sys.Name, a.AskedByNode));
+        stories.Reply(new StoryCommands.WorkspaceLivesElsewhere("moved-away", "10.0.0.9:4053"));
+        stories.LastSender.Tell(new StoryCommands.WorkspaceLivesElsewhere("../janitor-workspaces", "10.0.0.9:4053"), stories.Ref); // not a story id
+
+        await AwaitConditionAsync(() => Task.FromResult(!Directory.Exists(Path.Combine(root, "moved-away"))), TimeSpan.FromSeconds(5));
+        Assert.True(Directory.Exists(Path.Combine(root, "still-here", "r1")));
+        Assert.True(Directory.Exists(root));
+    }
+
+    [Fact]
     public async Task A_transient_failure_is_retried_with_backoff_and_then_succeeds()
     {
         _steps["speech"].Before = call => call <= 2 ? throw StepFailure.Retryable($"festival crashed (call {call})") : Task.CompletedTask;
