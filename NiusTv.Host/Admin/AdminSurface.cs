@@ -31,10 +31,6 @@ public static class AdminSurface
     /// <c>&lt;meta name="nius-antiforgery"&gt;</c>, since the CSP allows no inline script to hand it over.</summary>
     public const string AntiforgeryHeader = "X-Nius-Antiforgery";
 
-    /// <summary>Wrong tokens a client may send per minute before it is answered 429 (right token or not) until the
-    /// window ends. A person mistyping is far below it; a script guessing is slowed to a crawl.</summary>
-    public const int FailedTokensPerMinute = 30;
-
     public const string ContentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self'; " +
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -74,7 +70,7 @@ public static class AdminSurface
             o.FormFieldName = "__antiforgery";
             o.HeaderName = AntiforgeryHeader;
         });
-        builder.Services.AddSingleton(new FailedTokenLimiter(FailedTokensPerMinute, TimeSpan.FromMinutes(1)));
+        builder.Services.AddSingleton(new FailedTokenLimiter(settings.AdminFailedTokenLimit, settings.AdminFailedTokenWindow));
     }
 
     /// <summary>Runs before every route: headers first (so refusals carry them too), then Host, then Origin.</summary>
