@@ -498,5 +498,13 @@ public sealed class NewsroomTokenTests : IAsyncLifetime
         await page.WaitForURLAsync("**/newsroom/stories/pier-story");
         Assert.False(File.Exists(Path.Combine(_dir, "data", "drafts", "pier-story.json")), "publishing retires the draft");
         lock (failed) Assert.Empty(failed);
+
+        // The same logged-in browser, sending a change without the page's token, is refused.
+        var bare = await page.EvaluateAsync<int>("""
+            async () => (await fetch("/api/drafts/pier-story", { method: "PUT", headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ id: "pier-story", title: "Forged", paragraphs: [""] }), credentials: "same-origin" })).status
+            """);
+        Assert.Equal(400, bare);
+        Assert.False(File.Exists(Path.Combine(_dir, "data", "drafts", "pier-story.json")));
     }
 }
