@@ -47,16 +47,26 @@ public static class AdminApi
         if (!string.IsNullOrEmpty(token))
         {
             var limiter = app.Services.GetRequiredService<FailedTokenLimiter>();
+            var antiforgery = app.Services.GetRequiredService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>();
             app.Use(async (ctx, next) =>
             {
                 if (Newsroom.NewsroomAuth.IsOpen(ctx.Request)) { await next(); return; }
                 var header = ctx.Request.Headers.Authorization.ToString();
                 if (header.Length > 0 && limiter.IsLockedOut(ctx)) { await limiter.TooManyAsync(ctx); return; }
-                // A browser cannot add a bearer header to <video src> or EventSource: the newsroom's login gives it a
-                // signed ticket in an HttpOnly cookie (UseAuthentication has read it), accepted here instead.
-                if (AdminSurface.TokenMatches(header, "Bearer " + token) || ctx.User.Identity?.IsAuthenticated == true)
+                // No antiforgery token asked of the bearer token: another site's page cannot make a browser send an
+                // Authorization header (that needs a CORS preflight this node never grants), and the CLI sends no cookie.
+                if (AdminSurface.TokenMatches(header, "Bearer " + token))
                 {
                     await next();
+                    return;
+                }
+                // A browser cannot add a bearer header to <video src> or EventSource: the newsroom's login gives it a
+                // signed ticket in an HttpOnly cookie (UseAuthentication has read it), accepted here instead. The
+                // browser attaches that cookie to whatever it sends here, so a change must also prove it came from
+                // one of this node's pages by its antiforgery token.
+                if (ctx.User.Identity?.IsAuthenticated == true)
+                {
+                    if (await AdminSurface.CookieRequestIsOwnPageAsync(ctx, antiforgery)) await next();
                     return;
                 }
                 // Only a wrong credential counts against the client: a page opened before logging in is no guess.

@@ -27,9 +27,9 @@ public static class AdminSurface
     /// stops reading past this while the body arrives, chunked or not, instead of the default 30 MB.</summary>
     public const long DefaultMaxBodyBytes = 2L << 20;
 
-    /// <summary>Wrong tokens a client may send per minute before it is answered 429 (right token or not) until the
-    /// window ends. A person mistyping is far below it; a script guessing is slowed to a crawl.</summary>
-    public const int FailedTokensPerMinute = 30;
+    /// <summary>The header the newsroom's script sends its antiforgery token in; the token comes from the page's
+    /// <c>&lt;meta name="nius-antiforgery"&gt;</c>, since the CSP allows no inline script to hand it over.</summary>
+    public const string AntiforgeryHeader = "X-Nius-Antiforgery";
 
     public const string ContentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self'; " +
@@ -68,8 +68,9 @@ public static class AdminSurface
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.FormFieldName = "__antiforgery";
+            o.HeaderName = AntiforgeryHeader;
         });
-        builder.Services.AddSingleton(new FailedTokenLimiter(FailedTokensPerMinute, TimeSpan.FromMinutes(1)));
+        builder.Services.AddSingleton(new FailedTokenLimiter(settings.AdminFailedTokenLimit, settings.AdminFailedTokenWindow));
     }
 
     /// <summary>Runs before every route: headers first (so refusals carry them too), then Host, then Origin.</summary>
@@ -195,6 +196,18 @@ public static class AdminSurface
     /// <summary>The login: a ticket signed and encrypted by Data Protection, naming nothing but "the operator".</summary>
     public static Task SignInAsync(HttpContext ctx) => ctx.SignInAsync(CookieScheme,
         new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, "operator")], CookieScheme)));
+
+    /// <summary>Whether a request the cookie ticket let in proves it was sent by one of this node's own pages: a
+    /// read needs no proof; a change must carry the page's antiforgery token in <see cref="AntiforgeryHeader"/> (or,
+    /// for the login form, its form field). Answers the refusal itself and returns false when it does not.</summary>
+    public static async Task<bool> CookieRequestIsOwnPageAsync(HttpContext ctx, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery)
+    {
+        if (await antiforgery.IsRequestValidAsync(ctx)) return true;
+        ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
+        await ctx.Response.WriteAsJsonAsync(new AdminApi.ErrorBody(
+            $"missing or wrong antiforgery token: a change made with the newsroom's login cookie must carry the page's token in the {AntiforgeryHeader} header; reload the page"));
+        return false;
+    }
 
     public static void RaiseBodyLimit(HttpContext ctx, long max)
     {

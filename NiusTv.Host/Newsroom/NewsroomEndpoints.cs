@@ -26,37 +26,38 @@ public static class NewsroomEndpoints
 
         app.MapGet("/", () => Results.Redirect("/newsroom"));
 
-        app.MapGet("/newsroom", async (string? state, StoryCatalog catalog, Drafts drafts, CancellationToken ct) =>
+        app.MapGet("/newsroom", async (HttpContext ctx, string? state, StoryCatalog catalog, Drafts drafts, CancellationToken ct) =>
         {
             if (state is not null && !NewsroomPages.States.Contains(state)) state = null;
             var stories = (await catalog.ListAsync(ct))
                 .Where(s => state is null || StoryView.StateName(s.Status) == state)
                 .OrderByDescending(s => s.AcceptedAt)
                 .ToList();
-            return NewsroomPages.Html(NewsroomPages.List(stories, drafts.List(), state));
+            return NewsroomPages.Html(NewsroomPages.List(stories, drafts.List(), state, NewsroomPages.AntiforgeryToken(ctx)));
         });
 
-        app.MapGet("/newsroom/new", () => NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.Empty, isNew: true, published: null, Voices(app))));
+        app.MapGet("/newsroom/new", (HttpContext ctx) =>
+            NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.Empty, isNew: true, published: null, Voices(app), NewsroomPages.AntiforgeryToken(ctx))));
 
-        app.MapGet("/newsroom/stories/{id}", async (string id, IRequiredActor<StoryActor> region, Drafts drafts, CancellationToken ct) =>
+        app.MapGet("/newsroom/stories/{id}", async (HttpContext ctx, string id, IRequiredActor<StoryActor> region, Drafts drafts, CancellationToken ct) =>
         {
             if (!IsStoryId(id)) return Results.NotFound();
             var reply = await region.ActorRef.Ask<object>(new StoryQueries.GetStory(id), AskTimeout, ct);
-            if (reply is StoryView view) return NewsroomPages.Html(NewsroomPages.Story(view, drafts.Get(id) is not null));
+            if (reply is StoryView view) return NewsroomPages.Html(NewsroomPages.Story(view, drafts.Get(id) is not null, NewsroomPages.AntiforgeryToken(ctx)));
             // Never published: a draft opens in the editor.
             return drafts.Get(id) is not null ? Results.Redirect($"/newsroom/stories/{id}/edit") : Results.NotFound();
         });
 
-        app.MapGet("/newsroom/stories/{id}/edit", async (string id, IRequiredActor<StoryActor> region, StoryCatalog catalog, Drafts drafts, CancellationToken ct) =>
+        app.MapGet("/newsroom/stories/{id}/edit", async (HttpContext ctx, string id, IRequiredActor<StoryActor> region, StoryCatalog catalog, Drafts drafts, CancellationToken ct) =>
         {
             if (!IsStoryId(id)) return Results.NotFound();
             var view = await region.ActorRef.Ask<object>(new StoryQueries.GetStory(id), AskTimeout, ct) as StoryView;
             // A saved draft is newer work than the published revision: it wins.
             if (drafts.Get(id) is { } draft)
-                return NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.From(draft), isNew: view is null, view, Voices(app)));
+                return NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.From(draft), isNew: view is null, view, Voices(app), NewsroomPages.AntiforgeryToken(ctx)));
             var published = view is null ? null : (await catalog.ListAsync(ct)).FirstOrDefault(s => s.Id == id)?.Story;
             return published is null ? Results.NotFound()
-                : NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.From(published), isNew: false, view, Voices(app)));
+                : NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.From(published), isNew: false, view, Voices(app), NewsroomPages.AntiforgeryToken(ctx)));
         });
 
         var drafts = app.MapGroup("/api/drafts");

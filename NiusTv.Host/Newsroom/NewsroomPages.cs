@@ -14,9 +14,14 @@ public static class NewsroomPages
 
     private static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
 
-    private static string Layout(string title, string main, string page) => $$"""
+    /// <summary>The antiforgery token a page hands its script, issued with its cookie; every change the script sends
+    /// carries it back (the CSP allows no inline script, so it travels in a meta tag).</summary>
+    public static string AntiforgeryToken(HttpContext ctx) =>
+        ctx.RequestServices.GetRequiredService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>().GetAndStoreTokens(ctx).RequestToken!;
+
+    private static string Layout(string title, string main, string page, string? antiforgery) => $$"""
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">{{(antiforgery is null ? "" : $"<meta name=\"nius-antiforgery\" content=\"{E(antiforgery)}\">")}}
         <title>{{E(title)}} · NiusTv newsroom</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/newsroom/static/newsroom.css"></head>
         <body data-page="{{page}}"><header><a class="brand" href="/newsroom">NiusTv newsroom</a>
         <nav><a href="/newsroom">Stories</a> <a class="button" href="/newsroom/new">New story</a></nav></header>
@@ -28,9 +33,9 @@ public static class NewsroomPages
         <form method="post" action="{NewsroomAuth.LoginPath}" class="login">{(antiforgery is { } af ? $"<input type=\"hidden\" name=\"{E(af.Name)}\" value=\"{E(af.Value)}\">" : "")}
         <label>Admin token <input type="password" name="token" autocomplete="current-password" required></label>
         {(error is null ? "" : $"<p class=\"error\">{E(error)}</p>")}<button type="submit">Log in</button></form>
-        """, "login");
+        """, "login", antiforgery?.Value);
 
-    public static string List(IReadOnlyList<StoryState> stories, IReadOnlyList<Drafts.DraftInfo> drafts, string? state)
+    public static string List(IReadOnlyList<StoryState> stories, IReadOnlyList<Drafts.DraftInfo> drafts, string? state, string antiforgery)
     {
         var sb = new StringBuilder();
         sb.Append("<h1>Stories</h1><nav class=\"filter\" aria-label=\"Filter by state\">");
@@ -68,7 +73,7 @@ public static class NewsroomPages
             }
             sb.Append("</tbody></table>");
         }
-        return Layout("Stories", sb.ToString(), "list");
+        return Layout("Stories", sb.ToString(), "list", antiforgery);
     }
 
     private static string Duration(StoryState s) =>
@@ -91,7 +96,7 @@ public static class NewsroomPages
             ? $"<track kind=\"captions\" srclang=\"en\" label=\"Captions\" src=\"/videos/{E(v.Id)}.vtt?r={v.Revision}\" default>"
             : "";
 
-    public static string Story(StoryView v, bool hasDraft)
+    public static string Story(StoryView v, bool hasDraft, string antiforgery)
     {
         var video = v.State == "completed" && v.Video is not null
             ? $"""
@@ -110,10 +115,10 @@ public static class NewsroomPages
             <div data-story="{E(v.Id)}" data-state="{v.State}" data-revision="{v.Revision}"><div class="steps big" data-role="steps">{steps}</div>
             <p data-role="duration">{(v.DurationSeconds is { } d ? $"rendered in {d:0.0} s" : "")}</p></div>
             {video}
-            """, "story");
+            """, "story", antiforgery);
     }
 
-    public static string Editor(EditorDocument d, bool isNew, StoryView? published, IReadOnlyList<NiusTv.Steps.Speech.VoiceInfo> voices)
+    public static string Editor(EditorDocument d, bool isNew, StoryView? published, IReadOnlyList<NiusTv.Steps.Speech.VoiceInfo> voices, string antiforgery)
     {
         var sb = new StringBuilder();
         sb.Append($"<h1>{(isNew ? "New story" : "Edit " + E(d.Title))}</h1>");
@@ -171,7 +176,7 @@ public static class NewsroomPages
             """);
         sb.Append(ParagraphRow(-1, "")).Append("</template><template id=\"image-row\">").Append(ImageRow(-1, new EditorImage("", "", 0))).Append("</template>");
         sb.Append("<template id=\"pronunciation-row\">").Append(PronunciationRow(new EditorPronunciation("", ""))).Append("</template>");
-        return Layout(isNew ? "New story" : d.Title, sb.ToString(), "editor");
+        return Layout(isNew ? "New story" : d.Title, sb.ToString(), "editor", antiforgery);
     }
 
     /// <summary>"default" first (the presenter's voice, else the node's), then each voice the node has; a voice the story

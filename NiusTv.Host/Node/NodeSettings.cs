@@ -26,6 +26,11 @@ public sealed record NodeSettings
     public string? AdminCert { get; init; }
     public string? AdminCertKey { get; init; }
     public string? AdminCertPassword { get; init; }
+    /// <summary>Node:AdminFailedTokenLimit / Node:AdminFailedTokenWindow: wrong admin tokens one client address may
+    /// send per window before it is answered 429 (right token or not) until the window ends. A person mistyping is
+    /// far below 30 a minute; a script guessing is slowed to a crawl.</summary>
+    public int AdminFailedTokenLimit { get; init; } = 30;
+    public TimeSpan AdminFailedTokenWindow { get; init; } = TimeSpan.FromMinutes(1);
 
     public string AdminScheme => string.IsNullOrEmpty(AdminCert) ? "http" : "https";
 
@@ -209,6 +214,9 @@ public sealed record NodeSettings
             AdminCert = Text(config, "Node:AdminCert") ?? d.AdminCert,
             AdminCertKey = Text(config, "Node:AdminCertKey") ?? d.AdminCertKey,
             AdminCertPassword = node["AdminCertPassword"] ?? d.AdminCertPassword,
+            AdminFailedTokenLimit = Positive(config, "Node:AdminFailedTokenLimit", d.AdminFailedTokenLimit),
+            AdminFailedTokenWindow = Duration(config, "Node:AdminFailedTokenWindow", d.AdminFailedTokenWindow) is var window && window >= TimeSpan.FromSeconds(1)
+                ? window : throw new SettingsException("Node:AdminFailedTokenWindow", $"'{config["Node:AdminFailedTokenWindow"]}' is shorter than 1 second: give e.g. 1m, 10m or 00:05:00"),
             OtlpEndpoint = config["Telemetry:OtlpEndpoint"] ?? d.OtlpEndpoint,
             Journal = node["Journal"] ?? d.Journal,
             Hostname = node["Hostname"] ?? d.Hostname,

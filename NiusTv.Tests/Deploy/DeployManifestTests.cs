@@ -105,6 +105,57 @@ public sealed class DeployManifestTests
         Assert.Equal("0.0.0.0:9110", config["NIUSTV__Node__Admin"]);
     }
 
+    /// <summary>The containers that serve the admin endpoint (a port named admin), with their pod spec.</summary>
+    private static IEnumerable<(string Workload, V1PodSpec Pod, V1Container Container)> AdminContainers(List<object> docs) =>
+        docs.OfType<V1StatefulSet>().Select(s => (s.Metadata.Name, s.Spec.Template.Spec))
+            .Concat(docs.OfType<V1Deployment>().Select(d => (d.Metadata.Name, d.Spec.Template.Spec)))
+            .SelectMany(w => w.Item2.Containers.Where(c => c.Ports?.Any(p => p.Name == "admin") == true).Select(c => (w.Item1, w.Item2, c)));
+
+    private static IEnumerable<V1Probe> Probes(V1Container c) => new[] { c.StartupProbe, c.LivenessProbe, c.ReadinessProbe }.Where(p => p is not null);
+
+    [Fact]
+    public async Task With_the_admin_tls_component_every_admin_probe_speaks_https_and_the_node_serves_the_mounted_certificate()
+    {
+        var docs = await RenderAsync("deploy/k8s/overlays/gke-tls");
+        var token = One<V1Secret>(docs, "nius-secrets").StringData["admin-token"];
+        var admin = AdminContainers(docs).ToList();
+        Assert.Equal(["nius-scaler", "nius-worker"], admin.Select(a => a.Workload).Order());
+        foreach (var (workload, pod, c) in admin)
+        {
+            Assert.Equal(workload == "nius-worker" ? 3 : 2, Probes(c).Count());
+            Assert.All(Probes(c), p =>
+            {
+                Assert.True(p.HttpGet.Scheme == "HTTPS", $"{workload}: a probe asks over {p.HttpGet.Scheme ?? "HTTP"}");
+                Assert.Equal("admin", p.HttpGet.Port.Value);
+                Assert.Equal("Bearer " + token, p.HttpGet.HttpHeaders.Single(h => h.Name == "Authorization").Value);
+            });
+            var mount = c.VolumeMounts.Single(m => m.Name == "admin-tls");
+            Assert.True(mount.ReadOnlyProperty);
+            Assert.Equal("nius-admin-tls", pod.Volumes.Single(v => v.Name == "admin-tls").Secret.SecretName);
+            Assert.Equal(10001, pod.SecurityContext.FsGroup); // the key is mounted 0440
+            string Env(string name) => c.Env.Single(e => e.Name == name).Value;
+            Assert.Equal(mount.MountPath + "/tls.crt", Env("NIUSTV__Node__AdminCert"));
+            Assert.Equal(mount.MountPath + "/tls.key", Env("NIUSTV__Node__AdminCertKey"));
+            Assert.Equal(mount.MountPath + "/tls.crt", Env("NIUSTV_ADMIN_CERT"));
+            var leave = c.Lifecycle.PreStop.Exec.Command;
+            Assert.Equal(["nius", "cluster", "leave", "--wait"], leave.Take(4));
+            Assert.Equal("https://127.0.0.1:9110", leave[leave.IndexOf("--admin") + 1]);
+            // The rest of the overlay is untouched: the token still reaches the node and the journal its secret.
+            Assert.Contains(c.Env, e => e.Name == "NIUSTV__Node__AdminToken" && e.ValueFrom.SecretKeyRef.Name == "nius-secrets");
+        }
+    }
+
+    [Fact]
+    public async Task Without_the_admin_tls_component_the_probes_stay_on_plain_http()
+    {
+        var docs = await RenderAsync("deploy/k8s/overlays/gke");
+        Assert.All(AdminContainers(docs), a =>
+        {
+            Assert.All(Probes(a.Container), p => Assert.True(p.HttpGet.Scheme is null or "HTTP"));
+            Assert.DoesNotContain(a.Container.Env, e => e.Name == "NIUSTV__Node__AdminCert");
+        });
+    }
+
     [Fact]
     public async Task The_base_renders_strictly_too()
     {

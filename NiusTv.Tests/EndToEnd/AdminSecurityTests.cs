@@ -200,6 +200,41 @@ public sealed class AdminSecurityTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task The_wrong_token_limit_and_its_window_follow_the_configuration()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "assets"));
+        await using var node = await NodeProcess.StartConfiguredAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Path.Combine(_dir, "assets"),
+            null, "limited-token", new Dictionary<string, string> { ["NIUSTV__Node__AdminFailedTokenLimit"] = "5", ["NIUSTV__Node__AdminFailedTokenWindow"] = "10m" });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{node.Admin}/") };
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 8; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "api/stories");
+            request.Headers.TryAddWithoutValidation("Authorization", $"Bearer guess-{i}");
+            answers.Add(await http.SendAsync(request));
+        }
+        Assert.Equal(5, answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized));
+        var refused = answers.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.Equal(3, refused.Count);
+        Assert.All(refused, r => Assert.Equal("600", r.Headers.GetValues("Retry-After").Single()));
+        Assert.Contains("try again in 600 s", await refused[0].Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("NIUSTV__Node__AdminFailedTokenLimit", "0", "Node:AdminFailedTokenLimit: '0' is not a positive number")]
+    [InlineData("NIUSTV__Node__AdminFailedTokenLimit", "many", "Node:AdminFailedTokenLimit: 'many' is not a whole number")]
+    [InlineData("NIUSTV__Node__AdminFailedTokenWindow", "soon", "Node:AdminFailedTokenWindow: 'soon' is not a duration")]
+    [InlineData("NIUSTV__Node__AdminFailedTokenWindow", "0s", "Node:AdminFailedTokenWindow: '0s' is shorter than 1 second")]
+    public async Task A_bad_wrong_token_limit_stops_the_node_naming_the_key(string variable, string value, string sentence)
+    {
+        var r = await Nius.RunAsync(["node", "--data", Path.Combine(_dir, "data"), "--admin", $"127.0.0.1:{Nius.FreePort()}"], TimeSpan.FromSeconds(60),
+            environment: new Dictionary<string, string> { [variable] = value });
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(sentence, r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
+    [Fact]
     public async Task With_an_admin_certificate_the_endpoint_speaks_https_the_cookie_is_secure_and_the_cli_follows()
     {
         using var key = System.Security.Cryptography.RSA.Create(2048);

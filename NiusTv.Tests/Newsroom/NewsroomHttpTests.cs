@@ -400,4 +400,111 @@ public sealed class NewsroomTokenTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/newsroom")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/stories")).StatusCode);
     }
+
+    /// <summary>Logs a cookie-keeping client in through the form, as a browser does.</summary>
+    private async Task<HttpClient> LoggedInAsync()
+    {
+        var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
+            { BaseAddress = new Uri($"http://{_node.Admin}") };
+        var form = await http.GetStringAsync("/newsroom/login");
+        var field = System.Text.RegularExpressions.Regex.Match(form, "name=\"__antiforgery\" value=\"([^\"]+)\"").Groups[1].Value;
+        var login = await http.PostAsync("/newsroom/login", new FormUrlEncodedContent([new("token", "s3cret-newsroom"), new("__antiforgery", field)]));
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        return http;
+    }
+
+    private static string PageToken(string html) =>
+        System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(html, "<meta name=\"nius-antiforgery\" content=\"([^\"]+)\">").Groups[1].Value);
+
+    private static HttpRequestMessage Change(HttpMethod method, string path, string? json, string? antiforgery)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = json is null ? null : new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        if (antiforgery is not null) request.Headers.Add("X-Nius-Antiforgery", antiforgery);
+        return request;
+    }
+
+    [Fact]
+    public async Task A_change_sent_with_the_login_cookie_needs_the_pages_antiforgery_token_and_the_cli_needs_none()
+    {
+        using var http = await LoggedInAsync();
+        var token = PageToken(await http.GetStringAsync("/newsroom/new"));
+        Assert.NotEmpty(token);
+        var draft = """{"id":"forged-draft","title":"Forged","paragraphs":["Only the newsroom page may save this."]}""";
+        var story = """{"id":"cookie-story","title":"Cookie story","paragraphs":["Published from the newsroom page."]}""";
+
+        foreach (var (method, path, json) in new[] { (HttpMethod.Put, "/api/drafts/forged-draft", draft), (HttpMethod.Post, "/api/stories", story),
+                     (HttpMethod.Delete, "/api/drafts/forged-draft", null), (HttpMethod.Post, "/api/cluster/leave", null) })
+        foreach (var wrong in new[] { null, "not-the-token" })
+        {
+            using var refused = await http.SendAsync(Change(method, path, json, wrong));
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{method} {path} with antiforgery '{wrong}': {refused.StatusCode}");
+            Assert.Contains("antiforgery token", JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+        }
+        Assert.False(File.Exists(Path.Combine(_dir, "data", "drafts", "forged-draft.json")), "a refused save stores nothing");
+        Assert.Equal("[]", (await http.GetStringAsync("/api/stories")).Trim());
+
+        // With the page's token the same requests go through; reads never needed it.
+        using (var saved = await http.SendAsync(Change(HttpMethod.Put, "/api/drafts/forged-draft", draft, token)))
+            Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        using (var published = await http.SendAsync(Change(HttpMethod.Post, "/api/stories", story, token)))
+            Assert.True(published.IsSuccessStatusCode, $"publishing with the token: {published.StatusCode} {await published.Content.ReadAsStringAsync()}");
+        using (var deleted = await http.SendAsync(Change(HttpMethod.Delete, "/api/drafts/forged-draft", null, token)))
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+
+        // The CLI and scripts send the bearer token and no cookie: nothing more is asked of them.
+        var file = Path.Combine(_dir, "cli-story.json");
+        await File.WriteAllTextAsync(file, """{"id":"cli-story","title":"From the CLI","paragraphs":["Published with the bearer token."]}""");
+        var cli = await _node.CliAsync("publish", file);
+        Assert.True(cli.ExitCode == 0, cli.Stderr);
+        using var bearer = new HttpClient { BaseAddress = http.BaseAddress };
+        bearer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret-newsroom");
+        using (var script = await bearer.SendAsync(Change(HttpMethod.Put, "/api/drafts/script-draft", draft.Replace("forged-draft", "script-draft"), null)))
+            Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.Equal(2, JsonDocument.Parse(await http.GetStringAsync("/api/stories")).RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_logged_in_editor_uploads_saves_and_publishes_in_chromium()
+    {
+        var image = Path.Combine(_dir, "pier.png");
+        PipelineEndToEndTests.WriteImage(image, 640, 360, SKEncodedImageFormat.Png, SKColors.SteelBlue);
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new Microsoft.Playwright.BrowserTypeLaunchOptions
+        {
+            ExecutablePath = NewsroomBrowserTests.Chromium, Headless = true, Args = NewsroomBrowserTests.ChromiumFlags, Timeout = 60_000,
+        });
+        var page = await browser.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        var failed = new List<string>();
+        page.Response += (_, r) => { if (r.Status >= 400) lock (failed) failed.Add($"{r.Request.Method} {new Uri(r.Url).AbsolutePath} {r.Status}"); };
+
+        await page.GotoAsync($"http://{_node.Admin}/newsroom/new");
+        await page.WaitForURLAsync("**/newsroom/login");
+        await page.FillAsync("input[name=token]", "s3cret-newsroom");
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync("**/newsroom");
+        await page.GotoAsync($"http://{_node.Admin}/newsroom/new");
+
+        await page.FillAsync("input[name=id]", "pier-story");
+        await page.FillAsync("input[name=title]", "The pier reopens");
+        await page.FillAsync("#paragraphs textarea", "The pier reopens to walkers on Saturday.");
+        await page.Locator("#image-files").SetInputFilesAsync([image]);
+        await page.Locator("#images .row").First.WaitForAsync();
+        await page.ClickAsync("[data-action=save-draft]");
+        await page.Locator("[data-role=status]", new() { HasTextString = "draft saved" }).WaitForAsync();
+        Assert.True(File.Exists(Path.Combine(_dir, "data", "drafts", "pier-story.json")));
+
+        await page.ClickAsync("[data-action=publish]");
+        await page.WaitForURLAsync("**/newsroom/stories/pier-story");
+        Assert.False(File.Exists(Path.Combine(_dir, "data", "drafts", "pier-story.json")), "publishing retires the draft");
+        lock (failed) Assert.Empty(failed);
+
+        // The same logged-in browser, sending a change without the page's token, is refused.
+        var bare = await page.EvaluateAsync<int>("""
+            async () => (await fetch("/api/drafts/pier-story", { method: "PUT", headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ id: "pier-story", title: "Forged", paragraphs: [""] }), credentials: "same-origin" })).status
+            """);
+        Assert.Equal(400, bare);
+        Assert.False(File.Exists(Path.Combine(_dir, "data", "drafts", "pier-story.json")));
+    }
 }

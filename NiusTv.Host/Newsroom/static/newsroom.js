@@ -4,6 +4,13 @@
 
 const page = document.body.dataset.page;
 
+// Every change this script sends carries the page's antiforgery token: the login cookie goes along with any request
+// the browser makes, so the node asks for proof the request came from one of its own pages.
+const antiforgery = document.querySelector('meta[name="nius-antiforgery"]')?.content ?? "";
+function send(url, options) {
+  return fetch(url, { ...options, credentials: "same-origin", headers: { ...options.headers, "X-Nius-Antiforgery": antiforgery } });
+}
+
 function esc(s) { const d = document.createElement("div"); d.textContent = s ?? ""; return d.innerHTML; }
 
 // ---- Live progress -------------------------------------------------------------------------------------------
@@ -89,7 +96,7 @@ function editor() {
       // The node refuses these too; saying so here spares the editor sending 50 MB to hear it.
       if (file.size > 50 * 1024 * 1024) { showErrors([{ field: "images", message: `${file.name}: the image is larger than 50 MB` }]); continue; }
       status.textContent = `uploading ${file.name}…`;
-      const r = await fetch(`/api/uploads/${encodeURIComponent(id)}`, { method: "POST", body: file, credentials: "same-origin" });
+      const r = await send(`/api/uploads/${encodeURIComponent(id)}`, { method: "POST", body: file });
       const body = await r.json().catch(() => ({ error: `upload failed (${r.status})` }));
       if (!r.ok) { showErrors([{ field: "images", message: `${file.name}: ${body.error}` }]); status.textContent = ""; return; }
       const row = addRow("image-row", "images");
@@ -171,8 +178,8 @@ function editor() {
     const entry = rowEntry(row);
     const phones = row.querySelector('[data-role="phones"]');
     if (!entry.word || !entry.pronunciation) { phones.textContent = ""; rowError(row); return; }
-    const r = await fetch("/api/pronunciations/preview", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(entry), credentials: "same-origin" });
+    const r = await send("/api/pronunciations/preview", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(entry) });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) { phones.textContent = ""; rowError(row, (body.errors?.[0]?.message) ?? body.error); return; }
     phones.textContent = body.phones.join(" ");
@@ -201,8 +208,8 @@ function editor() {
 
   async function saveToNewsroom(row) {
     const entry = rowEntry(row);
-    const r = await fetch(`/api/pronunciations/${encodeURIComponent(entry.word)}`, { method: "PUT",
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ pronunciation: entry.pronunciation }), credentials: "same-origin" });
+    const r = await send(`/api/pronunciations/${encodeURIComponent(entry.word)}`, { method: "PUT",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ pronunciation: entry.pronunciation }) });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) { rowError(row, body.errors?.[0]?.message ?? body.error ?? `saving failed (${r.status})`); return; }
     rowError(row);
@@ -212,8 +219,8 @@ function editor() {
   async function checkWords() {
     const check = form.querySelector('[data-role="check-status"]');
     check.textContent = "checking…";
-    const r = await fetch("/api/pronunciations/unusual", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ paragraphs: documentOf().paragraphs }), credentials: "same-origin" });
+    const r = await send("/api/pronunciations/unusual", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ paragraphs: documentOf().paragraphs }) });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) { check.textContent = body.error ?? `checking failed (${r.status})`; return; }
     const have = new Set([...form.querySelectorAll("#pronunciations .row")].map(row => rowEntry(row).word.toLowerCase()));
@@ -233,8 +240,8 @@ function editor() {
     clearErrors();
     const doc = documentOf();
     if (!doc.id) { showErrors([{ field: "id", message: "a draft needs a title or id to be saved under" }]); return; }
-    const r = await fetch(`/api/drafts/${encodeURIComponent(doc.id)}`, {
-      method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(doc), credentials: "same-origin" });
+    const r = await send(`/api/drafts/${encodeURIComponent(doc.id)}`, {
+      method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(doc) });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) { showErrors(body.errors ?? [{ field: "", message: body.error ?? `saving failed (${r.status})` }]); return; }
     status.textContent = `draft saved at ${new Date().toLocaleTimeString()}`;
@@ -246,8 +253,8 @@ function editor() {
     clearErrors();
     const doc = documentOf();
     status.textContent = "publishing…";
-    const r = await fetch("/api/stories", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(doc), credentials: "same-origin" });
+    const r = await send("/api/stories", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(doc) });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) {
       status.textContent = "not published: see the marked fields";
@@ -255,7 +262,7 @@ function editor() {
       return;
     }
     // The published revision is now the story of record; the draft it came from is done.
-    await fetch(`/api/drafts/${encodeURIComponent(doc.id)}`, { method: "DELETE", credentials: "same-origin" });
+    await send(`/api/drafts/${encodeURIComponent(doc.id)}`, { method: "DELETE" });
     location.href = `/newsroom/stories/${encodeURIComponent(doc.id)}`;
   }
 }
