@@ -297,18 +297,11 @@ public static class AdminApi
             // The story refuses the publish if it arrives after the deadline, so "not accepted" stays true. Why it
             // got no answer is worth a write to find out: a journal that cannot write also stops the shard that
             // starts a new story, before the story itself could say so.
-            var why = await ProbeJournalAsync(registry, ct) is { Writable: false } probed
+            var why = await NodeHealth.ProbeJournalAsync(registry, ct) is { Writable: false } probed
                 ? $"this node's journal cannot write ({probed.Problem})"
                 : "the node was too busy to confirm it";
             return Unavailable($"story {story.Id} was not accepted within {PublishTimeout.TotalSeconds:0} s and will not be: {why}; publish it again");
         }
-    }
-
-    private static async Task<JournalWatchProtocol.JournalStatus?> ProbeJournalAsync(ActorRegistry registry, CancellationToken ct)
-    {
-        if (!registry.TryGet<JournalWatch>(out var watch)) return null;
-        try { return await watch.Ask<JournalWatchProtocol.JournalStatus>(JournalWatchProtocol.ProbeNow.Instance, TimeSpan.FromSeconds(12), ct); }
-        catch (AskTimeoutException) { return null; }
     }
 
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);

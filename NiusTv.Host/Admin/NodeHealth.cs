@@ -21,14 +21,21 @@ public static class NodeHealth
         .AddCheck<WorkspaceDiskCheck>(WorkspaceDisk, tags: [NodeHost.ReadyTag]);
 
     /// <summary>The journal watch's word, asked with a short timeout: a node whose actors do not answer is not ready.</summary>
-    public static async Task<JournalWatchProtocol.JournalStatus?> JournalStatusAsync(ActorRegistry registry, CancellationToken ct)
+    public static Task<JournalWatchProtocol.JournalStatus?> JournalStatusAsync(ActorRegistry registry, CancellationToken ct) =>
+        AskJournalWatchAsync(registry, JournalWatchProtocol.GetJournalStatus.Instance, TimeSpan.FromSeconds(3),
+            new JournalWatchProtocol.JournalStatus(false, null, "the journal watch did not answer within 3 s", null), ct);
+
+    /// <summary>A real write made now, for when a publish got no answer and the reason matters; null when even that
+    /// did not answer in time (the node is busy, which says nothing against the journal).</summary>
+    public static Task<JournalWatchProtocol.JournalStatus?> ProbeJournalAsync(ActorRegistry registry, CancellationToken ct) =>
+        AskJournalWatchAsync(registry, JournalWatchProtocol.ProbeNow.Instance, TimeSpan.FromSeconds(12), null, ct);
+
+    private static async Task<JournalWatchProtocol.JournalStatus?> AskJournalWatchAsync(ActorRegistry registry, object question,
+        TimeSpan wait, JournalWatchProtocol.JournalStatus? whenSilent, CancellationToken ct)
     {
         if (!registry.TryGet<JournalWatch>(out var watch)) return null;
-        try
-        {
-            return await watch.Ask<JournalWatchProtocol.JournalStatus>(JournalWatchProtocol.GetJournalStatus.Instance, TimeSpan.FromSeconds(3), ct);
-        }
-        catch (AskTimeoutException) { return new JournalWatchProtocol.JournalStatus(false, null, "the journal watch did not answer within 3 s", null); }
+        try { return await watch.Ask<JournalWatchProtocol.JournalStatus>(question, wait, ct); }
+        catch (AskTimeoutException) { return whenSilent; }
     }
 
     private sealed class JournalWriteCheck(ActorRegistry registry) : IHealthCheck

@@ -50,7 +50,7 @@ public static class BenchVerbs
                 var settings = new NodeSettings
                 {
                     DataDir = Path.Combine(scratch.FullName, "data"), Out = Path.Combine(scratch.FullName, "out"),
-                    Assets = assets, Admin = $"127.0.0.1:{NodeVerbs.FreePort()}",
+                    Assets = assets, Admin = $"127.0.0.1:{LoopbackPorts.Free()}",
                 };
                 await using var app = NodeHost.Build(settings, LogLevel.Warning);
                 await app.StartAsync(ct);

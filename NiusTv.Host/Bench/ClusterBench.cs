@@ -10,6 +10,7 @@ using NiusTv.Host.Cli;
 using NiusTv.Host.Node;
 using Spectre.Console;
 using static NiusTv.Actors.Stories.StoryEvents;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Host.Bench;
 
@@ -84,7 +85,7 @@ public static class ClusterBench
     private static async Task<Cluster3> Start(int nodes, string assets, string journal, CancellationToken ct)
     {
         var scratch = Directory.CreateTempSubdirectory("nius-bench-cluster-");
-        var ports = Enumerable.Range(0, nodes).Select(_ => NodeVerbs.FreePort()).ToList();
+        var ports = Enumerable.Range(0, nodes).Select(_ => LoopbackPorts.Free()).ToList();
         var apps = new List<WebApplication>();
         var all = new List<NodeSettings>();
         for (var i = 0; i < nodes; i++)
@@ -92,7 +93,7 @@ public static class ClusterBench
             var settings = new NodeSettings
             {
                 DataDir = Path.Combine(scratch.FullName, "node" + i), Out = Path.Combine(scratch.FullName, "out"), Assets = assets,
-                Admin = $"127.0.0.1:{NodeVerbs.FreePort()}", Port = ports[i], Seeds = [$"127.0.0.1:{ports[0]}"],
+                Admin = $"127.0.0.1:{LoopbackPorts.Free()}", Port = ports[i], Seeds = [$"127.0.0.1:{ports[0]}"],
                 Journal = "postgres:" + journal,
             };
             var app = NodeHost.Build(settings, LogLevel.Warning, FastFailover);

@@ -14,6 +14,7 @@ using NiusTv.Host.Node;
 using NiusTv.Steps;
 using NiusTv.Steps.Cloud;
 using Spectre.Console;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Host.Bench;
 
@@ -105,7 +106,7 @@ public static class IngestBench
     /// IngestActor feeding them), with no steps.</summary>
     private static IHost BuildNode(string dir, IPubSub pubsub)
     {
-        var port = NodeVerbs.FreePort();
+        var port = LoopbackPorts.Free();
         return new HostBuilder().ConfigureServices(services =>
         {
             services.AddSingleton(new StoryRuntimeSettings(Path.Combine(dir, "workspaces"), [], RetryPolicy.Default));

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using NiusTv.Host.Node;
 using Spectre.Console;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Host.Cli;
 
@@ -44,7 +45,7 @@ public static class NodeVerbs
             var files = Directory.Exists(storyDir) ? Directory.GetFiles(storyDir, "*.json").Order().ToArray() : [];
             if (files.Length == 0) throw new CliException($"no story files in {Path.GetFullPath(storyDir)}");
             if (r.GetValue(CommonOptions.Admin) is null && !IsFree(settings.AdminEndPoint))
-                settings = settings with { Admin = $"127.0.0.1:{FreePort()}" };
+                settings = settings with { Admin = $"127.0.0.1:{LoopbackPorts.Free()}" };
 
             var json = r.GetValue(CommonOptions.Json);
             var say = json ? (Action<string>)(_ => { }) : Console.WriteLine;
@@ -191,13 +192,6 @@ public static class NodeVerbs
             return true;
         }
         catch (SocketException) { return false; }
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Host.Node;
 
@@ -15,7 +16,7 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-pg-").FullName;
     private int _databases;
 
-    public int Port { get; } = FreePort();
+    public int Port { get; } = LoopbackPorts.Free();
 
     private string Data => Path.Combine(_dir, "data");
 
@@ -92,12 +93,5 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
         var stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {p.ExitCode}: {stderr}{stdout.Result}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

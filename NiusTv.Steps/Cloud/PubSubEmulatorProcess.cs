@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Steps.Cloud;
 
@@ -38,7 +39,7 @@ public sealed class PubSubEmulatorProcess : IAsyncDisposable
         for (var attempt = 0; ; attempt++)
         {
             // Another process can take the port between our probe and the emulator's bind: try a few.
-            HostPort = $"127.0.0.1:{FreePort()}";
+            HostPort = $"127.0.0.1:{LoopbackPorts.Free()}";
             var psi = new ProcessStartInfo("gcloud") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in new[] { "beta", "emulators", "pubsub", "start", $"--host-port={HostPort}", "--project=demo", "--quiet" })
                 psi.ArgumentList.Add(a);
@@ -89,10 +90,4 @@ public sealed class PubSubEmulatorProcess : IAsyncDisposable
     private static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

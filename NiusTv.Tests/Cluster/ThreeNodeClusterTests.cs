@@ -15,6 +15,7 @@ using NiusTv.Steps.Stories;
 using NiusTv.Tests.Stories;
 using Xunit;
 using static NiusTv.Actors.Stories.StoryEvents;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.Cluster;
 
@@ -92,7 +93,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
     public async Task Twelve_stories_spread_over_three_nodes_survive_killing_one_and_each_completes_exactly_once()
     {
         var journal = await postgres.CreateDatabaseAsync();
-        var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+        var ports = Enumerable.Range(0, 3).Select(_ => LoopbackPorts.Free()).ToArray();
         var nodes = new List<IHost>();
         for (var i = 0; i < 3; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
         var first = SystemOf(nodes[0]);
@@ -156,7 +157,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
     public async Task The_scaler_singleton_moves_to_another_node_when_its_node_dies_and_continues_from_its_journaled_decisions()
     {
         var journal = await postgres.CreateDatabaseAsync();
-        var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+        var ports = Enumerable.Range(0, 3).Select(_ => LoopbackPorts.Free()).ToArray();
         var nodes = new List<IHost>();
         for (var i = 0; i < 3; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
         await Eventually.Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(SystemOf(nodes[2])).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
@@ -207,12 +208,5 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
             return after.Now?.Contains("up cooldown") == true;
         }, 20, "the new scaler holds for the cooldown of the old one's decision");
         Assert.Equal(1, after.Target);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

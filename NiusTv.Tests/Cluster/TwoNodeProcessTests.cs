@@ -1,5 +1,6 @@
 using NiusTv.Tests.EndToEnd;
 using Xunit;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.Cluster;
 
@@ -14,12 +15,12 @@ public sealed class TwoNodeProcessTests(PostgresServer postgres) : IAsyncDisposa
     public async Task A_second_node_joins_the_first_by_seed_and_each_sees_the_others_GPU_slot()
     {
         var journal = "postgres:" + await postgres.CreateDatabaseAsync();
-        var seedPort = Nius.FreePort();
+        var seedPort = LoopbackPorts.Free();
         var assets = Path.Combine(Nius.RepoRoot, "samples");
         await using var first = await NodeProcess.StartAsync(Path.Combine(_dir, "a"), Path.Combine(_dir, "out"), assets, null,
             "--port", seedPort.ToString(), "--seed", $"127.0.0.1:{seedPort}", "--journal", journal);
         await using var second = await NodeProcess.StartAsync(Path.Combine(_dir, "b"), Path.Combine(_dir, "out"), assets, null,
-            "--port", Nius.FreePort().ToString(), "--seed", $"127.0.0.1:{seedPort}", "--journal", journal, "--roles", "worker");
+            "--port", LoopbackPorts.Free().ToString(), "--seed", $"127.0.0.1:{seedPort}", "--journal", journal, "--roles", "worker");
 
         // The GPU slots travel through DistributedData, which only spans joined members: two slots means one cluster.
         var deadline = DateTime.UtcNow.AddSeconds(30);

@@ -6,6 +6,7 @@ using NiusTv.Host.Node;
 using NiusTv.Steps.Compose;
 using NiusTv.Tests.EndToEnd;
 using Xunit;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.Compose;
 
@@ -91,7 +92,7 @@ public sealed class LoudnessTests
     public async Task A_node_with_a_bad_output_loudness_refuses_to_start_with_one_sentence_naming_the_key()
     {
         using var dir = new TempFolder();
-        var r = await Nius.RunAsync(["node", "--data", dir.Folder("data"), "--out", dir.Folder("out"), "--admin", $"127.0.0.1:{Nius.FreePort()}"],
+        var r = await Nius.RunAsync(["node", "--data", dir.Folder("data"), "--out", dir.Folder("out"), "--admin", $"127.0.0.1:{LoopbackPorts.Free()}"],
             TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["NIUSTV__Output__Loudness"] = "very loud" });
         Assert.Equal(2, r.ExitCode);
         var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Xunit;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.EndToEnd;
 
@@ -50,7 +51,7 @@ public sealed class AdminSecurityTests : IAsyncDisposable
     [Fact]
     public async Task An_admin_endpoint_reachable_from_other_machines_needs_a_token_to_start()
     {
-        var r = await Nius.RunAsync(["node", "--data", Path.Combine(_dir, "data"), "--admin", $"0.0.0.0:{Nius.FreePort()}"], TimeSpan.FromSeconds(60));
+        var r = await Nius.RunAsync(["node", "--data", Path.Combine(_dir, "data"), "--admin", $"0.0.0.0:{LoopbackPorts.Free()}"], TimeSpan.FromSeconds(60));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("reachable from other machines; set an admin token", r.Stderr);
         Assert.DoesNotContain("   at ", r.Stderr);
@@ -65,7 +66,7 @@ public sealed class AdminSecurityTests : IAsyncDisposable
     [InlineData("pronunciations", "set", "Ruiz", "R UW IY S")]
     public async Task Every_verb_says_so_in_a_sentence_when_no_node_answers(params string[] verb)
     {
-        var r = await Nius.RunAsync([.. verb, "--admin", $"127.0.0.1:{Nius.FreePort()}"]);
+        var r = await Nius.RunAsync([.. verb, "--admin", $"127.0.0.1:{LoopbackPorts.Free()}"]);
         Assert.Equal(3, r.ExitCode);
         Assert.Contains("no NiusTv node answers at 127.0.0.1:", r.Stderr);
         Assert.DoesNotContain("   at ", r.Stderr);
@@ -171,7 +172,7 @@ public sealed class AdminSecurityTests : IAsyncDisposable
     [InlineData("   ")]
     public async Task A_blank_admin_token_is_refused_at_start(string token)
     {
-        var r = await Nius.RunAsync(["node", "--data", Path.Combine(_dir, "data"), "--admin", $"127.0.0.1:{Nius.FreePort()}"], TimeSpan.FromSeconds(60),
+        var r = await Nius.RunAsync(["node", "--data", Path.Combine(_dir, "data"), "--admin", $"127.0.0.1:{LoopbackPorts.Free()}"], TimeSpan.FromSeconds(60),
             environment: new Dictionary<string, string> { ["NIUSTV__Node__AdminToken"] = token });
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("the admin token is empty or only whitespace", r.Stderr);
@@ -227,7 +228,7 @@ public sealed class AdminSecurityTests : IAsyncDisposable
     [InlineData("NIUSTV__Node__AdminFailedTokenWindow", "0s", "Node:AdminFailedTokenWindow: '0s' is shorter than 1 second")]
     public async Task A_bad_wrong_token_limit_stops_the_node_naming_the_key(string variable, string value, string sentence)
     {
-        var r = await Nius.RunAsync(["node", "--data", Path.Combine(_dir, "data"), "--admin", $"127.0.0.1:{Nius.FreePort()}"], TimeSpan.FromSeconds(60),
+        var r = await Nius.RunAsync(["node", "--data", Path.Combine(_dir, "data"), "--admin", $"127.0.0.1:{LoopbackPorts.Free()}"], TimeSpan.FromSeconds(60),
             environment: new Dictionary<string, string> { [variable] = value });
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(sentence, r.Stderr);
@@ -250,7 +251,7 @@ public sealed class AdminSecurityTests : IAsyncDisposable
         await File.WriteAllTextAsync(pem, cert.ExportCertificatePem());
         Directory.CreateDirectory(Path.Combine(_dir, "assets"));
 
-        var admin = $"127.0.0.1:{Nius.FreePort()}";
+        var admin = $"127.0.0.1:{LoopbackPorts.Free()}";
         using var process = Nius.Start(["node", "--data", Path.Combine(_dir, "data"), "--out", Path.Combine(_dir, "out"), "--assets",
             Path.Combine(_dir, "assets"), "--admin", admin, "--admin-cert", pfx], environment: new Dictionary<string, string> { ["NIUSTV__Node__AdminToken"] = "tls-token" });
         try

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Xunit;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.EndToEnd;
 
@@ -41,7 +42,7 @@ public sealed class ClusterPaletteTests : IAsyncDisposable
     [Fact]
     public async Task Every_node_shows_both_members_and_regions_and_one_can_down_the_other()
     {
-        int p1 = Nius.FreePort(), p2 = Nius.FreePort();
+        int p1 = LoopbackPorts.Free(), p2 = LoopbackPorts.Free();
         await using var first = await StartNode("n1", p1);
         await using var second = await StartNode("n2", p2, "--seed", $"127.0.0.1:{p1}");
         string a1 = $"akka.tcp://nius@127.0.0.1:{p1}", a2 = $"akka.tcp://nius@127.0.0.1:{p2}";

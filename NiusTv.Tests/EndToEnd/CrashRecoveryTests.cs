@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Xunit;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.EndToEnd;
 
@@ -29,7 +30,7 @@ public sealed class CrashRecoveryTests : IAsyncDisposable
         }));
 
         JsonElement before;
-        var admin = $"127.0.0.1:{Nius.FreePort()}";
+        var admin = $"127.0.0.1:{LoopbackPorts.Free()}";
         await using (var node = await NodeProcess.StartAsync(data, @out, assets, admin))
         {
             Assert.Equal(0, (await node.CliAsync("publish", file)).ExitCode);

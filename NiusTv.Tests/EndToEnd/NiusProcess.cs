@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.EndToEnd;
 
@@ -67,13 +68,6 @@ public static class Nius
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         return Process.Start(psi)!;
     }
-
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>A `nius node` process on its own data, out and admin port. Kill() is a hard kill (SIGKILL): nothing
@@ -110,7 +104,7 @@ public sealed class NodeProcess : IAsyncDisposable
     public static async Task<NodeProcess> StartConfiguredAsync(string data, string @out, string assets, string? admin, string? token,
         IReadOnlyDictionary<string, string>? environment, params string[] extra)
     {
-        admin ??= $"127.0.0.1:{Nius.FreePort()}";
+        admin ??= $"127.0.0.1:{LoopbackPorts.Free()}";
         var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
         if (token is not null) env["NIUSTV__Node__AdminToken"] = token;
         var p = Nius.Start(["node", "--data", data, "--out", @out, "--assets", assets, "--admin", admin, .. extra], environment: env);

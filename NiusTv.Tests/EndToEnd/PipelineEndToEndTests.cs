@@ -190,7 +190,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task The_cli_says_so_when_no_node_answers()
     {
-        var r = await Nius.RunAsync(["stories", "--admin", $"127.0.0.1:{Nius.FreePort()}"]);
+        var r = await Nius.RunAsync(["stories", "--admin", $"127.0.0.1:{LoopbackPorts.Free()}"]);
         Assert.Equal(3, r.ExitCode);
         Assert.Contains("no NiusTv node answers at", r.Stderr);
         Assert.DoesNotContain("   at ", r.Stderr); // no stack trace

@@ -3,6 +3,7 @@ using System.Text.Json;
 using NiusTv.Steps.Cloud;
 using NiusTv.Tests.Ingest;
 using Xunit;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.EndToEnd;
 
@@ -129,7 +130,7 @@ public sealed class PubSubEndToEndTests(PubSubEmulator emulator, ITestOutputHelp
         var @out = Path.Combine(_dir, "kill-out");
         // Test hook: hold the pulled message 60 s before hand-over, so the kill lands between pull and persist.
         var slow = Env(("NIUSTV__Ingest__HandOverDelaySeconds", "60"), ("NIUSTV__Ingest__AckDeadlineSeconds", "10"));
-        var admin = $"127.0.0.1:{Nius.FreePort()}";
+        var admin = $"127.0.0.1:{LoopbackPorts.Free()}";
         await using (var node = await NodeProcess.StartConfiguredAsync(data, @out, _dir, admin, null, slow, "--pubsub", project))
         {
             await WaitForIngest(node, _ => true, TimeSpan.FromSeconds(30)); // the subscription exists (10 s deadline)

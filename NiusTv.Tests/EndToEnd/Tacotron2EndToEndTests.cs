@@ -94,14 +94,14 @@ public sealed class Tacotron2EndToEndTests : IDisposable
         var t2 = RandomSpeechCheckpoints.Tacotron2(_dir.Path, 10, decoderRnnDim: 48, configRnnDim: 64);
         var wg = RandomSpeechCheckpoints.WaveGlow(_dir.Path);
         var env = Environment(t2, wg);
-        var r = await Nius.RunAsync(["node", "--data", _dir.Combine("data"), "--out", _dir.Combine("out"), "--admin", $"127.0.0.1:{Nius.FreePort()}"],
+        var r = await Nius.RunAsync(["node", "--data", _dir.Combine("data"), "--out", _dir.Combine("out"), "--admin", $"127.0.0.1:{LoopbackPorts.Free()}"],
             TimeSpan.FromMinutes(1), environment: env);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("error: Speech:Tacotron2:Checkpoint: " + t2 + ": checkpoint does not match the Tacotron2 configuration", r.Stderr);
         Assert.Contains("decoder.decoder_rnn.weight_hh: checkpoint [192, 48], model [256, 64]", r.Stderr);
 
         File.Delete(wg);
-        r = await Nius.RunAsync(["node", "--data", _dir.Combine("data"), "--admin", $"127.0.0.1:{Nius.FreePort()}"], TimeSpan.FromMinutes(1), environment: env);
+        r = await Nius.RunAsync(["node", "--data", _dir.Combine("data"), "--admin", $"127.0.0.1:{LoopbackPorts.Free()}"], TimeSpan.FromMinutes(1), environment: env);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains($"error: Speech:WaveGlow:Checkpoint: {wg}: no such checkpoint file", r.Stderr);
     }
@@ -111,7 +111,7 @@ public sealed class Tacotron2EndToEndTests : IDisposable
     {
         var env = Environment(RandomSpeechCheckpoints.Tacotron2(_dir.Path, 10), RandomSpeechCheckpoints.WaveGlow(_dir.Path));
         env["NIUSTV__Models__Device"] = "cuda:0";
-        var r = await Nius.RunAsync(["node", "--data", _dir.Combine("data"), "--admin", $"127.0.0.1:{Nius.FreePort()}"], TimeSpan.FromMinutes(1), environment: env);
+        var r = await Nius.RunAsync(["node", "--data", _dir.Combine("data"), "--admin", $"127.0.0.1:{LoopbackPorts.Free()}"], TimeSpan.FromMinutes(1), environment: env);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("error: Models:Device: 'cuda:0' needs CUDA", r.Stderr);
     }

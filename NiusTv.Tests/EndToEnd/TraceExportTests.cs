@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Xunit;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.EndToEnd;
 
@@ -15,7 +16,7 @@ public sealed class TraceExportTests : IAsyncDisposable
     [Fact]
     public async Task Step_spans_reach_the_configured_otlp_endpoint()
     {
-        var port = Nius.FreePort();
+        var port = LoopbackPorts.Free();
         using var collector = new HttpListener { Prefixes = { $"http://127.0.0.1:{port}/" } };
         collector.Start();
         var received = new List<(string Path, byte[] Body)>();

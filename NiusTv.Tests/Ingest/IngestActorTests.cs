@@ -72,17 +72,9 @@ public sealed class IngestActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
     private static OutgoingMessage Message(string json, string? id = null) =>
         new(json, id is null ? new Dictionary<string, string> { ["schemaVersion"] = "1" } : new Dictionary<string, string> { ["schemaVersion"] = "1", ["storyId"] = id });
 
-    private static async Task<IngestStats> WaitForStats(IActorRef ingest, Func<IngestStats, bool> until, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var stats = await ingest.Ask<IngestStats>(IngestQueries.GetIngestStats.Instance, TimeSpan.FromSeconds(5));
-            if (until(stats)) return stats;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("ingest stuck at " + stats);
-            await Task.Delay(100);
-        }
-    }
+    private static Task<IngestStats> WaitForStats(IActorRef ingest, Func<IngestStats, bool> until, int seconds = 30) =>
+        Eventually.Until(() => ingest.Ask<IngestStats>(IngestQueries.GetIngestStats.Instance, TimeSpan.FromSeconds(5)), until, seconds,
+            stats => $"ingest moves on from {stats}");
 
     [Fact]
     public async Task Twenty_messages_give_thirteen_revisions_three_no_ops_and_four_dead_letters_naming_the_field()

@@ -8,6 +8,7 @@ using NiusTv.Steps.Phonemes;
 using NiusTv.Steps.Speech;
 using NiusTv.Steps.Stories;
 using Xunit;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.Phonemes;
 
@@ -28,19 +29,10 @@ internal sealed class FakeGentle : IDisposable
 
     public FakeGentle()
     {
-        Url = new Uri($"http://127.0.0.1:{FreePort()}/");
+        Url = new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}/");
         _listener.Prefixes.Add(Url.ToString());
         _listener.Start();
         _loop = Task.Run(Serve);
-    }
-
-    public static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 
     private async Task Serve()
@@ -206,7 +198,7 @@ public sealed class GentleAlignerTests : IDisposable
     [Fact]
     public async Task A_refused_connection_is_a_transient_failure_naming_the_url()
     {
-        var url = new Uri($"http://127.0.0.1:{FakeGentle.FreePort()}/");
+        var url = new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}/");
         using var aligner = new GentleAligner(url);
         var step = new PhonemesStep([aligner], new TestPronouncer(), "gentle");
         var failure = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(Workspace(), new ProgressLog(), Ct));

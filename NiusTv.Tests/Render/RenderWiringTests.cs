@@ -7,6 +7,7 @@ using NiusTv.Host.Node;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Stories;
 using Xunit;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.Render;
 
@@ -77,7 +78,7 @@ public class RenderWiringTests
         var settings = new NodeSettings
         {
             DataDir = dir.Combine("data"), Out = dir.Combine("out"), Assets = dir.Folder("assets"),
-            Admin = $"127.0.0.1:{NodeVerbs.FreePort()}", Port = NodeVerbs.FreePort(), Roles = ["worker"],
+            Admin = $"127.0.0.1:{LoopbackPorts.Free()}", Port = LoopbackPorts.Free(), Roles = ["worker"],
             Pix2PixHDCheckpoint = Pix2PixHDRendererTests.WriteCheckpoint(dir), Pix2PixHDBatchSize = 2,
         };
         await using var app = NodeHost.Build(settings, Microsoft.Extensions.Logging.LogLevel.Warning);

@@ -75,17 +75,9 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
     private static Story Sample(string id = "city-budget") => new(id, "City approves budget", ["The council approved the budget."], [],
         "default", "default", StoryPriority.Normal, StoryOutput.LocalDefault);
 
-    private async Task<StoryView> WaitFor(IActorRef story, string id, Func<StoryView, bool> until, int seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var view = await story.Ask<StoryView>(new StoryQueries.GetStory(id), TimeSpan.FromSeconds(5));
-            if (until(view)) return view;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"story {id} stuck in {view.State}: {string.Join(", ", view.Steps.Select(s => s.Name + "=" + s.State))}");
-            await Task.Delay(50);
-        }
-    }
+    private static Task<StoryView> WaitFor(IActorRef story, string id, Func<StoryView, bool> until, int seconds = 20) =>
+        Eventually.Until(() => story.Ask<StoryView>(new StoryQueries.GetStory(id), TimeSpan.FromSeconds(5)), until, seconds,
+            view => view is null ? $"story {id} answers" : $"story {id} moves on from {view.State}: {string.Join(", ", view.Steps.Select(s => s.Name + "=" + s.State))}");
 
     private async Task StopAndWait(IActorRef actor)
     {

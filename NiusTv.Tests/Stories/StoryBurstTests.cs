@@ -12,6 +12,7 @@ using NiusTv.Tests.EndToEnd;
 using NiusTv.Steps.Stories;
 using Xunit;
 using static NiusTv.Actors.Stories.StoryEvents;
+using NiusTv.Steps.Tools;
 
 namespace NiusTv.Tests.Stories;
 
@@ -39,7 +40,7 @@ public sealed class StoryBurstTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task<ActorSystem> StartNode(Func<StepInput, Task>? init = null)
     {
         var steps = Pipeline.Select(n => new ScriptedStep(n, Path.Combine(_dir, "out")) { Inspect = n == "init" ? init : null }).ToList();
-        var port = Nius.FreePort();
+        var port = LoopbackPorts.Free();
         _host = new HostBuilder().ConfigureServices(services =>
         {
             services.AddSingleton(new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"), Pipeline,

@@ -224,7 +224,7 @@ public sealed class Pix2PixHDTrainingTests(Pix2PixHDTrainingTests.Trained traine
         {
             ["NIUSTV__Render__Renderer"] = "pix2pixhd", ["NIUSTV__Render__Pix2PixHD__Checkpoint"] = trained.Checkpoint,
         };
-        var r = await Nius.RunAsync(["node", "--data", dir.Combine("data"), "--out", dir.Combine("out"), "--admin", $"127.0.0.1:{Nius.FreePort()}"],
+        var r = await Nius.RunAsync(["node", "--data", dir.Combine("data"), "--out", dir.Combine("out"), "--admin", $"127.0.0.1:{LoopbackPorts.Free()}"],
             TimeSpan.FromMinutes(1), environment: env);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("error: Render:Pix2PixHD:Checkpoint: " + Path.Combine(trained.Checkpoint, "state_dict.pt") +
