@@ -219,13 +219,26 @@ public static class AdminApi
             return Results.Ok(unusual);
         });
 
-        api.MapGet("/stories", async (StoryCatalog catalog, string? state, DateTimeOffset? since, CancellationToken ct) =>
+        // Newest first. With `limit`, one page: the next page's cursor comes in X-Next-Cursor (and a Link header),
+        // so the body stays the plain array that scripts already read.
+        api.MapGet("/stories", async (HttpContext ctx, StoryCatalog catalog, string? state, DateTimeOffset? since, int? limit, string? cursor, CancellationToken ct) =>
         {
-            var stories = await catalog.ListAsync(ct);
-            return Results.Ok(stories.Select(StorySummary.From)
+            if (limit is < 1 or > MaxPage) return Results.BadRequest(new ErrorBody($"limit must be between 1 and {MaxPage}, not {limit}"));
+            var stories = (await catalog.ListAsync(ct)).Select(StorySummary.From)
                 .Where(s => state is null || s.State == state)
                 .Where(s => since is null || s.AcceptedAt >= since)
-                .ToList());
+                .ToList();
+            StoryPages.Page<StorySummary> page;
+            try { page = StoryPages.Take(stories, s => (s.AcceptedAt, s.Id), limit, cursor); }
+            catch (FormatException e) { return Results.BadRequest(new ErrorBody(e.Message)); }
+            if (page.NextCursor is { } next)
+            {
+                ctx.Response.Headers["X-Next-Cursor"] = next;
+                var query = ctx.Request.Query.Where(q => q.Key != "cursor").Select(q => $"{q.Key}={Uri.EscapeDataString(q.Value.ToString())}")
+                    .Append("cursor=" + next);
+                ctx.Response.Headers.Link = $"</api/stories?{string.Join('&', query)}>; rel=\"next\"";
+            }
+            return Results.Ok(page.Items);
         });
 
         api.MapGet("/stories/{id}", async (string id, IRequiredActor<StoryActor> region, CancellationToken ct) =>
@@ -305,6 +318,9 @@ public static class AdminApi
     }
 
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most stories one page of <c>/api/stories</c> holds.</summary>
+    public const int MaxPage = 1000;
 
     private static IResult Unavailable(string why) => Results.Json(new ErrorBody(why), statusCode: StatusCodes.Status503ServiceUnavailable);
 

@@ -42,9 +42,10 @@ public sealed class AdminClient : IDisposable
         return handler;
     }
 
-    public sealed record Response(HttpStatusCode Status, JsonElement Body)
+    public sealed record Response(HttpStatusCode Status, JsonElement Body, IReadOnlyDictionary<string, string>? Headers = null)
     {
         public bool Ok => (int)Status is >= 200 and < 300;
+        public string? Header(string name) => Headers?.GetValueOrDefault(name);
         public string ErrorText => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("error", out var e) ? e.GetString() ?? "" : Body.ToString();
     }
 
@@ -70,7 +71,8 @@ public sealed class AdminClient : IDisposable
             catch (JsonException) { body = JsonDocument.Parse(JsonSerializer.Serialize(new { error = text })).RootElement.Clone(); }
             if (response.StatusCode == HttpStatusCode.Unauthorized)
                 throw new CliException($"the node at {Admin} refused the request: missing or wrong admin token (--token or NIUSTV_ADMIN_TOKEN)");
-            return new Response(response.StatusCode, body);
+            var headers = response.Headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
+            return new Response(response.StatusCode, body, headers);
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException s)
         {

@@ -116,16 +116,22 @@ public static class StoryVerbs
         var state = new Option<string?>("--state") { Description = "only stories in this state (accepted, running, completed, failed, cancelled)" };
         state.AcceptOnlyFromAmong("accepted", "running", "completed", "failed", "cancelled");
         var since = new Option<DateTimeOffset?>("--since") { Description = "only stories accepted at or after this time (ISO 8601)" };
+        var limit = new Option<int?>("--limit") { Description = "at most this many stories (one page); the next page's cursor is printed on stderr" };
+        var cursor = new Option<string?>("--cursor") { Description = "continue after the page that printed this cursor" };
         var cmd = new Command("stories", "list the stories the cluster knows, newest first")
-            { state, since, CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
+            { state, since, limit, cursor, CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
         cmd.SetAction(async (r, ct) =>
         {
             using var client = CommonOptions.Client(r);
             var query = new List<string>();
             if (r.GetValue(state) is { } s) query.Add("state=" + s);
             if (r.GetValue(since) is { } t) query.Add("since=" + Uri.EscapeDataString(t.ToString("O")));
+            if (r.GetValue(limit) is { } n) query.Add("limit=" + n);
+            if (r.GetValue(cursor) is { Length: > 0 } c) query.Add("cursor=" + Uri.EscapeDataString(c));
             var response = await client.GetAsync("api/stories" + (query.Count > 0 ? "?" + string.Join('&', query) : ""), ct);
             if (!response.Ok) throw new CliException(response.ErrorText);
+            // On stderr, so --json output stays one JSON array on stdout.
+            if (response.Header("X-Next-Cursor") is { Length: > 0 } next) Console.Error.WriteLine($"more: nius stories --cursor {next}");
             if (r.GetValue(CommonOptions.Json)) { Console.WriteLine(JsonSerializer.Serialize(response.Body, Pretty)); return 0; }
             var table = new Table().AddColumns("id", "rev", "state", "step", "accepted", "video / error");
             foreach (var story in response.Body.EnumerateArray())

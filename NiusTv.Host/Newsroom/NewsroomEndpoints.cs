@@ -55,7 +55,7 @@ public static class NewsroomEndpoints
             // A saved draft is newer work than the published revision: it wins.
             if (drafts.Get(id) is { } draft)
                 return NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.From(draft), isNew: view is null, view, Voices(app), NewsroomPages.AntiforgeryToken(ctx)));
-            var published = view is null ? null : (await catalog.ListAsync(ct)).FirstOrDefault(s => s.Id == id)?.Story;
+            var published = view is null ? null : (await catalog.FindAsync(id, ct))?.Story;
             return published is null ? Results.NotFound()
                 : NewsroomPages.Html(NewsroomPages.Editor(EditorDocument.From(published), isNew: false, view, Voices(app), NewsroomPages.AntiforgeryToken(ctx)));
         });

@@ -90,8 +90,8 @@ public static class StoryTelemetry
             ActivityTraceFlags.Recorded, isRemote: true);
     }
 
-    /// <summary>Stories by state is refreshed from the journal before a scrape, at most every 10 s: reading the
-    /// journal costs a full fold, and scrapes come every 15–60 s anyway.</summary>
+    /// <summary>Stories by state is refreshed from the catalog before a scrape, at most every 10 s. The catalog reads
+    /// only what the journal gained since its last read, so a scrape costs what changed, not the whole journal.</summary>
     public static void ExportStoryStates(StoryCatalog catalog)
     {
         var gate = new SemaphoreSlim(1, 1);

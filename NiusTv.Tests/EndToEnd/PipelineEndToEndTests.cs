@@ -131,6 +131,40 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         Assert.Equal("pending", story.GetProperty("steps")[1].GetProperty("state").GetString());
     }
 
+    [Fact]
+    public async Task Stories_page_by_cursor_newest_first_and_the_pages_together_are_the_whole_list()
+    {
+        foreach (var id in new[] { "page-one", "page-two", "page-three" })
+        {
+            var file = WriteStory(id + ".json", new
+            {
+                id, title = "Paging " + id, paragraphs = new[] { "This story fails at once, which is all a list needs." },
+                images = new[] { new { uri = "images/broken.jpg", caption = "half a picture", paragraph = 0 } },
+            });
+            Assert.Equal(0, (await _node.CliAsync("publish", file)).ExitCode);
+        }
+        var whole = (await _node.CliAsync("stories", "--json")).Json.EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToList();
+        var paged = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var r = await _node.CliAsync(cursor is null ? ["stories", "--limit", "2", "--json"] : ["stories", "--limit", "2", "--cursor", cursor, "--json"]);
+            Assert.Equal(0, r.ExitCode);
+            var page = r.Json.EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToList(); // stdout stays pure JSON
+            Assert.InRange(page.Count, 1, 2);
+            paged.AddRange(page);
+            cursor = r.Stderr.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("more: nius stories --cursor "))?["more: nius stories --cursor ".Length..];
+        } while (cursor is not null && paged.Count <= whole.Count);
+        Assert.Equal(whole, paged);
+        Assert.Equal("page-three", whole[0]);
+
+        var bad = await _node.CliAsync("stories", "--limit", "0");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("limit must be between 1 and 1000", bad.Stderr);
+        var forged = await _node.CliAsync("stories", "--limit", "2", "--cursor", "forged");
+        Assert.Contains("cursor 'forged' is not one this list gave out", forged.Stderr);
+    }
+
     public static TheoryData<string, string, string> BadStories() => new()
     {
         { "malformed", "{\"id\": \"x\", \"title\": ", "" },

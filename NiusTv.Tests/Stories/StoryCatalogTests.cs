@@ -1,0 +1,84 @@
+using Akka.Actor;
+using Akka.Hosting;
+using NiusTv.Actors.Stories;
+using NiusTv.Steps.Stories;
+using Xunit;
+
+namespace NiusTv.Tests.Stories;
+
+public sealed class StoryCatalogTests : Akka.Hosting.TestKit.TestKit, IDisposable
+{
+    private static readonly string[] Pipeline = ["init", "publish"];
+    private readonly string _dir = Directory.CreateTempSubdirectory("nius-catalog-").FullName;
+
+    public StoryCatalogTests(ITestOutputHelper output) : base("story-catalog-tests", output) { }
+
+    protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider) =>
+        builder.AddStoryPersistence(JournalKind.Sqlite, $"Data Source={Path.Combine(_dir, "journal.db")}")
+            .WithActors((system, registry) => registry.Register<StepPools>(system.ActorOf(StepPools.Create(
+                Pipeline.Select(n => new ScriptedStep(n, Path.Combine(_dir, "out"))), new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 2))), "step-pools")));
+
+    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"), Pipeline,
+        new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)));
+
+    private readonly Dictionary<string, IActorRef> _stories = [];
+
+    private async Task PublishAndFinish(string id, string title = "A story")
+    {
+        if (!_stories.TryGetValue(id, out var story))
+            _stories[id] = story = Sys.ActorOf(StoryActor.Create(id, Settings, ActorRegistry.Get<StepPools>()));
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(new Story(id, title, ["One sentence."], [],
+            "default", "default", StoryPriority.Normal, StoryOutput.LocalDefault)), TimeSpan.FromSeconds(10));
+        await Eventually.Until(async () => (await story.Ask<StoryView>(new StoryQueries.GetStory(id), TimeSpan.FromSeconds(5))).State == "completed",
+            20, $"{id} completes");
+    }
+
+    [Fact]
+    public async Task A_list_reads_only_what_the_journal_gained_since_the_last_list_and_still_sees_every_change()
+    {
+        var catalog = new StoryCatalog(Sys, StoryPersistence.QueryPluginId);
+        foreach (var id in new[] { "first", "second", "third" }) await PublishAndFinish(id);
+        Assert.Equal(["third", "second", "first"], (await catalog.ListAsync()).Select(s => s.Id));
+        var afterFirst = catalog.EventsRead;
+
+        Assert.Equal(3, (await catalog.ListAsync()).Count);
+        Assert.InRange(catalog.EventsRead - afterFirst, 0, 1); // nothing new: nothing read (the query may repeat its last event)
+        afterFirst = catalog.EventsRead;
+
+        await PublishAndFinish("fourth");
+        await PublishAndFinish("second", "A story, revised");
+        var list = await catalog.ListAsync();
+        Assert.Equal(["second", "fourth", "third", "first"], list.Select(s => s.Id));
+        Assert.Equal((2, "A story, revised", StoryStatus.Completed), (list[0].Revision, list[0].Story!.Title, list[0].Status));
+        // The third list read the events the two publishes added, and not the thirty before them again.
+        var added = (await catalog.EventsAsync("fourth")).Count + (await catalog.EventsAsync("second")).Count(e => e.Revision == 2);
+        TestContext.Current.SendDiagnosticMessage($"read {afterFirst}, then {catalog.EventsRead - afterFirst} for {added} new story events");
+        Assert.InRange(catalog.EventsRead - afterFirst, added, added + 1);
+        Assert.Equal("A story, revised", (await catalog.FindAsync("second"))!.Story!.Title);
+        Assert.Null(await catalog.FindAsync("never-published"));
+    }
+
+    [Fact]
+    public void Pages_follow_one_another_without_repeats_when_newer_stories_arrive_between_them_and_a_forged_cursor_is_refused()
+    {
+        var t0 = new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero);
+        var stories = Enumerable.Range(1, 5).Select(i => (At: (DateTimeOffset?)t0.AddMinutes(i), Id: $"s{i}")).Reverse().ToList();
+        var first = StoryPages.Take(stories, s => (s.At, s.Id), 2, null);
+        Assert.Equal(["s5", "s4"], first.Items.Select(s => s.Id));
+
+        var withNewer = stories.Prepend((t0.AddMinutes(9), "s9")).ToList();
+        var second = StoryPages.Take(withNewer, s => (s.At, s.Id), 2, first.NextCursor);
+        Assert.Equal(["s3", "s2"], second.Items.Select(s => s.Id));
+        var last = StoryPages.Take(withNewer, s => (s.At, s.Id), 2, second.NextCursor);
+        Assert.Equal(["s1"], last.Items.Select(s => s.Id));
+        Assert.Null(last.NextCursor);
+
+        var e = Assert.Throws<FormatException>(() => StoryPages.Take(stories, s => (s.At, s.Id), 2, "not-a-cursor"));
+        Assert.Contains("cursor 'not-a-cursor'", e.Message);
+    }
+
+    void IDisposable.Dispose()
+    {
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+}
