@@ -13,10 +13,11 @@ public sealed class ComposeFonts : IDisposable
     public SKFont LowerThirdCaption { get; }
     public SKFont Tag { get; }
 
-    public ComposeFonts(ComposeOptions options, StoryLayout layout)
+    /// <param name="regularPath">A brand pack's font in the workspace; null falls back to the node's DejaVu (<see cref="ComposeOptions.FontPath"/>).</param>
+    public ComposeFonts(ComposeOptions options, StoryLayout layout, string? regularPath = null, string? boldPath = null)
     {
-        Regular = Load(options.FontPath);
-        Bold = Load(options.BoldFontPath);
+        Regular = Load(regularPath ?? options.FontPath);
+        Bold = Load(boldPath ?? options.BoldFontPath);
         Caption = Make(Regular, layout.CaptionFontSize);
         LowerThirdTitle = Make(Bold, layout.LowerThirdTitleFontSize);
         LowerThirdCaption = Make(Regular, layout.LowerThirdCaptionFontSize);
