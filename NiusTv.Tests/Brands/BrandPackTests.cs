@@ -260,7 +260,7 @@ public sealed class BrandInitTests : IDisposable
     public async Task A_logo_that_is_not_an_image_fails_init_naming_the_file_and_the_field()
     {
         GoodPack("acme");
-        Asset("brands/acme/logo.png", "<svg/>"u8.ToArray());
+        Asset("brands/acme/logo.png", System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("<svg>not a png</svg>", 20))));
         var message = await Fails("acme");
         Assert.Contains("brands/acme/logo.png (brands/acme/brand.json, logo.file) is not a JPEG, PNG or WebP image", message);
     }
