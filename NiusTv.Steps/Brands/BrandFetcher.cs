@@ -7,7 +7,8 @@ using SkiaSharp;
 namespace NiusTv.Steps.Brands;
 
 /// <summary>What init accepts in a brand pack. Bounds keep a pack from filling the workspace or compose's memory.</summary>
-public sealed record BrandLimits(long MaxFontBytes = 20L << 20, long MaxLogoBytes = 5L << 20, int MaxLogoSide = 4000, long MaxMusicBytes = 50L << 20)
+public sealed record BrandLimits(long MaxFontBytes = 20L << 20, long MaxLogoBytes = 5L << 20, int MaxLogoSide = 4000, long MaxMusicBytes = 50L << 20,
+    long MaxClipBytes = 200L << 20)
 {
     public static readonly BrandLimits Default = new();
 
@@ -15,6 +16,7 @@ public sealed record BrandLimits(long MaxFontBytes = 20L << 20, long MaxLogoByte
     {
         BrandFileKind.Font => MaxFontBytes,
         BrandFileKind.Logo => MaxLogoBytes,
+        BrandFileKind.Clip => MaxClipBytes,
         _ => MaxMusicBytes,
     };
 }
@@ -87,6 +89,28 @@ public sealed class BrandFetcher(IAssetStore store, BrandLimits? limits = null, 
             case BrandFileKind.Music:
                 await CheckAudioAsync(file, label, ct);
                 break;
+            case BrandFileKind.Clip:
+                await CheckClipAsync(file, label, ct);
+                break;
+        }
+    }
+
+    /// <summary>A whole decode of the picture and (when there is one) the sound, and a length compose can join.</summary>
+    private async Task CheckClipAsync(string file, string label, CancellationToken ct)
+    {
+        MediaProbe probe;
+        try { probe = await MediaProbe.ProbeAsync(file, ct); }
+        catch (InvalidDataException ex) { throw StepFailure.Permanent($"{label} does not decode as a video clip: {ex.Message}", ex); }
+        if (probe.Video is null) throw StepFailure.Permanent($"{label} has no video stream; an intro or outro must be a video clip");
+        var seconds = probe.Video.Duration ?? probe.FormatDuration;
+        if (seconds is <= 0.04 or > BrandClips.MaxSeconds)
+            throw StepFailure.Permanent($"{label} is {seconds:0.##} s long; an intro or outro may be up to {BrandClips.MaxSeconds:0} s");
+        var result = await new ExternalTool(ffmpeg).RunAsync(
+            ["-hide_banner", "-nostats", "-v", "error", "-xerror", "-i", file, "-f", "null", "-"], TimeSpan.FromMinutes(2), ct);
+        if (result.ExitCode != 0)
+        {
+            var why = result.StderrTail.Trim();
+            throw StepFailure.Permanent($"{label} does not decode as a video clip: {(why.Length > 300 ? why[^300..] : why)}");
         }
     }
 

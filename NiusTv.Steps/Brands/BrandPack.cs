@@ -12,7 +12,9 @@ public sealed record BrandPack(
     BrandLogo? Logo,
     BrandLowerThird LowerThird,
     BrandCaptions Captions,
-    BrandMusic? Music)
+    BrandMusic? Music,
+    string? Intro = null,
+    string? Outro = null)
 {
     /// <summary>The story's <c>brand</c> when it names none: the built-in look, which needs no pack in the store.</summary>
     public const string DefaultName = "default";
@@ -38,6 +40,8 @@ public sealed record BrandPack(
         if (Fonts.Bold is { } b) yield return ("fonts.bold", b, BrandFileKind.Font);
         if (Logo is { } l) yield return ("logo.file", l.File, BrandFileKind.Logo);
         if (Music is { } m) yield return ("music.file", m.File, BrandFileKind.Music);
+        if (Intro is { } i) yield return ("intro", i, BrandFileKind.Clip);
+        if (Outro is { } o) yield return ("outro", o, BrandFileKind.Clip);
     }
 
     /// <summary>Today's NIUS TV look: exactly the colours the compose step always drew.</summary>
@@ -55,7 +59,14 @@ public sealed record BrandPack(
         null);
 }
 
-public enum BrandFileKind { Font, Logo, Music }
+public enum BrandFileKind { Font, Logo, Music, Clip }
+
+/// <summary>Intro and outro clips: joined before and after the story with their own audio (silence when they have none).</summary>
+public static class BrandClips
+{
+    public const double MaxSeconds = 30;
+    public static readonly string[] Extensions = [".mp4", ".mov", ".mkv", ".webm"];
+}
 
 public sealed record BrandColours(SKColor Background, SKColor Accent, SKColor Text, SKColor CaptionBox);
 

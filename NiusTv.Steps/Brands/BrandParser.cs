@@ -19,7 +19,7 @@ public static class BrandParser
     public const int MaxManifestBytes = 64 * 1024;
     public const int MaxTagChars = 24;
 
-    private static readonly string[] TopLevel = ["colours", "fonts", "logo", "lowerThird", "captions", "music"];
+    private static readonly string[] TopLevel = ["colours", "fonts", "logo", "lowerThird", "captions", "music", "intro", "outro"];
     private static readonly string[] ColourProps = ["background", "accent", "text", "captionBox"];
     private static readonly string[] FontProps = ["regular", "bold"];
     private static readonly string[] LogoProps = ["file", "placement", "height"];
@@ -65,8 +65,11 @@ public static class BrandParser
             var lowerThird = props.TryGetValue("lowerThird", out var lt) ? ReadLowerThird(lt) : _d.LowerThird;
             var captions = props.TryGetValue("captions", out var cap) ? ReadCaptions(cap) : _d.Captions;
             var music = props.TryGetValue("music", out var m) ? ReadMusic(m) : null;
+            const string clip = "a video clip (MP4, MOV, MKV or WebM)";
+            var intro = props.TryGetValue("intro", out var i) ? ReadFile(i, "intro", BrandClips.Extensions, clip) : null;
+            var outro = props.TryGetValue("outro", out var o) ? ReadFile(o, "outro", BrandClips.Extensions, clip) : null;
             if (_errors.Count > 0) return (null, _errors);
-            return (new BrandPack(name, colours!, fonts!, logo, lowerThird!, captions!, music), []);
+            return (new BrandPack(name, colours!, fonts!, logo, lowerThird!, captions!, music, intro, outro), []);
         }
 
         private Dictionary<string, JsonElement> Properties(JsonElement obj, string prefix, string[] known)

@@ -64,6 +64,8 @@ internal sealed class BrandLook : IDisposable
                 : throw StepFailure.Permanent($"{BrandPack.FileUri(pack.Name, relative)} ({field}) is missing from the workspace; run the init step again");
         }
         Local(pack.Music?.File, "music.file");
+        Local(pack.Intro, "intro");
+        Local(pack.Outro, "outro");
         SKImage? logo = null;
         if (Local(pack.Logo?.File, "logo.file") is { } logoPath)
             logo = SKImage.FromEncodedData(logoPath)

@@ -74,6 +74,8 @@ public sealed class ComposeStep : IStoryStep
         var loudPartial = Path.Combine(input.Workspace, $"speech.{Guid.NewGuid():N}.part.wav");
         var mixPartial = Path.Combine(input.Workspace, $"mix.{Guid.NewGuid():N}.part.wav");
         var programmePartial = Path.Combine(input.Workspace, $"programme.{Guid.NewGuid():N}.part.wav");
+        var joinedPartial = Path.Combine(input.Workspace, $"joined.{Guid.NewGuid():N}.part.mp4");
+        double introSeconds = 0;
         try
         {
             // Loudness first: two short passes over the audio alone, before the long video encode muxes the result.
@@ -89,6 +91,14 @@ public sealed class ComposeStep : IStoryStep
             }
             var loudWav = WavInfo.Read(audio);
             await EncodeAsync(renderer, width, height, fps, totalFrames, audio, loudWav, audioDelay, anchorPath, partial, progress, ct);
+            if (look.Pack.Intro is not null || look.Pack.Outro is not null)
+            {
+                var intro = look.Pack.Intro is { } i ? await ClipJoin.ProbeAsync(Path.Combine(look.Folder!, i), ct) : null;
+                var outro = look.Pack.Outro is { } o ? await ClipJoin.ProbeAsync(Path.Combine(look.Folder!, o), ct) : null;
+                introSeconds = intro?.Seconds ?? 0;
+                await ClipJoin.JoinAsync(_options, intro, outro, partial, videoEnd, audio, audioDelay, width, height, fps, look.BackTop, joinedPartial, ct);
+                File.Move(joinedPartial, partial, overwrite: true);
+            }
 
             var posterTime = PosterTime(segments, captions, title, videoEnd);
             if (anchorPath is null) WritePoster(renderer, width, height, posterTime, null, posterPartial);
@@ -107,14 +117,17 @@ public sealed class ComposeStep : IStoryStep
             TryDelete(loudPartial);
             TryDelete(mixPartial);
             TryDelete(programmePartial);
+            TryDelete(joinedPartial);
         }
         var artifacts = new Dictionary<string, string> { [VideoFile] = VideoFile, [PosterFile] = PosterFile };
         if (story.Captions.HasSidecar())
         {
             // Cues end within the audio as encoded: AAC ends on a whole frame and may stop a fraction of a
             // millisecond short of the last video frame.
-            var audioEnd = (await MediaProbe.ProbeAsync(videoPath, ct)).Audio?.Duration is { } d && d > 0 ? Math.Min(d, videoEnd) : videoEnd;
-            foreach (var (name, file) in SidecarCaptions.Build(story, timings, title, audioEnd).WriteTo(input.Workspace))
+            // With an intro the story, and so every cue, starts that much later; the cues still end with the story.
+            var storyEnd = introSeconds + videoEnd;
+            var audioEnd = (await MediaProbe.ProbeAsync(videoPath, ct)).Audio?.Duration is { } d && d > 0 ? Math.Min(d, storyEnd) : storyEnd;
+            foreach (var (name, file) in SidecarCaptions.Build(story, timings, introSeconds + title, audioEnd).WriteTo(input.Workspace))
                 artifacts[name] = file;
         }
         progress.Report(1.0);

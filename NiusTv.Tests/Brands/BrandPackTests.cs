@@ -87,7 +87,8 @@ public sealed class BrandParserTests
 
     [Theory]
     [InlineData("""{"colours": {"acccent": "#FF0000"}}""", "colours.acccent", "unknown field 'acccent'")]
-    [InlineData("""{"intro": "intro.mp4"}""", "intro", "unknown field 'intro'")]
+    [InlineData("""{"intro": 5}""", "intro", "must be the path of a video clip")]
+    [InlineData("""{"outro": "outro.gif"}""", "outro", "must be a video clip (MP4, MOV, MKV or WebM)")]
     [InlineData("""{"colours": {"accent": "red"}}""", "colours.accent", "is not a colour")]
     [InlineData("""{"colours": {"background": "#12345"}}""", "colours.background", "is not a colour")]
     [InlineData("""{"fonts": {"regular": "../../etc/font.ttf"}}""", "fonts.regular", "relative path inside the pack")]
@@ -273,5 +274,14 @@ public sealed class BrandInitTests : IDisposable
         Asset("brands/acme/bed.wav", [.. "RIFF"u8.ToArray(), .. new byte[64], .. wav.AsSpan(200, 2000).ToArray()]);
         var message = await Fails("acme");
         Assert.Contains("brands/acme/bed.wav (brands/acme/brand.json, music.file) does not decode as audio", message);
+    }
+
+    [Fact]
+    public async Task An_intro_clip_that_does_not_decode_fails_init_naming_the_file_and_the_field()
+    {
+        Asset("brands/acme/brand.json", """{"intro": "clips/intro.mp4"}"""u8.ToArray());
+        Asset("brands/acme/clips/intro.mp4", System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("not a video ", 100))));
+        var message = await Fails("acme");
+        Assert.Contains("brands/acme/clips/intro.mp4 (brands/acme/brand.json, intro) does not decode as a video clip", message);
     }
 }

@@ -175,3 +175,91 @@ public sealed class BrandComposeTests(BrandedVideo branded) : IClassFixture<Bran
         return 10 * Math.Log10(Math.Max(1e-20, sum / Math.Max(1, b - a)));
     }
 }
+
+/// <summary>A pack with an intro (a 4:3 clip at another rate, with its own sound) and an outro (a red 16:9 clip without
+/// sound), composed once around the synthetic story.</summary>
+public sealed class ClippedVideo : IAsyncLifetime
+{
+    public const double IntroSeconds = 1.0, OutroSeconds = 1.5;
+
+    internal SyntheticWorkspace Workspace { get; } = new(BrandedVideo.Width, BrandedVideo.Height, BrandedVideo.Fps, BrandedVideo.SpeechSeconds);
+    public string Video => Path.Combine(Workspace.Dir, ComposeStep.VideoFile);
+    public double StorySeconds => BrandedVideo.Options.TitleCardSeconds + BrandedVideo.SpeechSeconds;
+
+    public async ValueTask InitializeAsync()
+    {
+        var pack = Directory.CreateDirectory(Path.Combine(Workspace.Dir, BrandPack.WorkspaceFolder)).FullName;
+        await File.WriteAllTextAsync(Path.Combine(pack, BrandPack.FileName), """{ "intro": "clips/intro.mp4", "outro": "clips/outro.mp4" }""");
+        Directory.CreateDirectory(Path.Combine(pack, "clips"));
+        BrandClipTests.Ffmpeg("-f", "lavfi", "-i", $"testsrc=size=320x240:rate=30:duration={IntroSeconds}", "-f", "lavfi", "-i", $"sine=frequency=880:duration={IntroSeconds}",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", Path.Combine(pack, "clips/intro.mp4"));
+        BrandClipTests.Ffmpeg("-f", "lavfi", "-i", $"color=c=red:size=640x360:rate=25:duration={OutroSeconds}",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", Path.Combine(pack, "clips/outro.mp4"));
+        Workspace.SetStory(Workspace.Story with { Brand = "clips" });
+        var input = Workspace.Input();
+        var artifacts = new Dictionary<string, string>(input.Artifacts) { [BrandPack.Artifact] = "brand/brand.json" };
+        await new ComposeStep(BrandedVideo.Options).RunAsync(input with { Artifacts = artifacts }, new Progress<double>(), TestContext.Current.CancellationToken);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Workspace.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+public sealed class BrandClipTests(ClippedVideo clipped) : IClassFixture<ClippedVideo>
+{
+    internal static void Ffmpeg(params string[] args)
+    {
+        var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
+        foreach (var a in new[] { "-v", "error", "-y" }.Concat(args)) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, err);
+    }
+
+    [Fact]
+    public async Task The_intro_and_outro_lengthen_the_video_by_their_duration()
+    {
+        var probe = await Steps.Tools.MediaProbe.ProbeAsync(clipped.Video, TestContext.Current.CancellationToken);
+        var expected = ClippedVideo.IntroSeconds + clipped.StorySeconds + ClippedVideo.OutroSeconds;
+        Assert.InRange(probe.Video!.Duration!.Value, expected - 0.1, expected + 0.1);
+        Assert.InRange(probe.Audio!.Duration!.Value, expected - 0.1, expected + 0.1);
+        Assert.Equal((BrandedVideo.Width, BrandedVideo.Height), (probe.Video.Width, probe.Video.Height));
+        Assert.Equal(BrandedVideo.Fps, probe.Video.FrameRate);
+    }
+
+    [Fact]
+    public void The_outro_is_scaled_into_the_frame_at_the_end()
+    {
+        var png = Path.Combine(Path.GetTempPath(), $"nius-outro-{Guid.NewGuid():N}.png");
+        try
+        {
+            FrameGrab.ExtractFrame(clipped.Video, ClippedVideo.IntroSeconds + clipped.StorySeconds + 0.7, png);
+            using var frame = SKBitmap.Decode(png);
+            var c = frame.GetPixel(BrandedVideo.Width / 2, BrandedVideo.Height / 2);
+            Assert.True(c.Red > 200 && c.Green < 60 && c.Blue < 60, $"the outro's red, got {c}");
+        }
+        finally { File.Delete(png); }
+    }
+
+    [Fact]
+    public async Task The_whole_programme_with_intro_and_outro_is_at_the_target_loudness()
+    {
+        var m = await Loudness.MeasureAsync("ffmpeg", clipped.Video, TestContext.Current.CancellationToken);
+        Assert.InRange(m.Integrated, BrandedVideo.Options.LoudnessLufs - 1, BrandedVideo.Options.LoudnessLufs + 1);
+        Assert.True(m.TruePeak <= -1.5, $"true peak {m.TruePeak:0.0} dBTP");
+    }
+
+    [Fact]
+    public void Sidecar_captions_start_after_the_intro_and_the_title_card()
+    {
+        var vtt = File.ReadAllText(Path.Combine(clipped.Workspace.Dir, "captions.vtt"));
+        var first = System.Text.RegularExpressions.Regex.Match(vtt, @"(\d\d):(\d\d)\.(\d\d\d) -->");
+        Assert.True(first.Success, vtt);
+        var start = int.Parse(first.Groups[1].Value) * 60 + int.Parse(first.Groups[2].Value) + int.Parse(first.Groups[3].Value) / 1000.0;
+        Assert.True(start >= ClippedVideo.IntroSeconds + BrandedVideo.Options.TitleCardSeconds, $"first cue at {start:0.000} s");
+    }
+}
