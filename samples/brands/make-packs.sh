@@ -33,3 +33,9 @@ g='if(lte(hypot(X-60,Y-60),34),211,if(lt(abs(hypot((X-60)/1.0,(Y-60)*3.2)-52),5)
 b='if(lte(hypot(X-60,Y-60),34),238,if(lt(abs(hypot((X-60)/1.0,(Y-60)*3.2)-52),5),255,0))':\
 a='if(lte(hypot(X-60,Y-60),34)+lt(abs(hypot((X-60)/1.0,(Y-60)*3.2)-52),5),255,0)',\
 drawtext=fontfile=$fonts/DejaVuSansMono-Bold.ttf:text=ORBIT 24:fontcolor=white:fontsize=44:x=124:y=36" "$o/logo.png"
+# orbit's intro: 1.6 s, a cyan ring widening out of the violet backdrop under a rising tone, fading out at the end.
+"${ff[@]}" -f lavfi -i "color=c=0x1B1035:s=640x360:r=30:d=1.6,format=yuv444p" \
+  -f lavfi -i "aevalsrc=exprs='0.25*sin(2*PI*(300*t+250*t*t))*min(1,t/0.1)*min(1,(1.6-t)/0.4)':s=48000:d=1.6" \
+  -filter_complex "[0:v]geq=lum='if(lt(abs(hypot(X-320,Y-180)-T*150),6),170,lum(X,Y))':cb='if(lt(abs(hypot(X-320,Y-180)-T*150),6),160,cb(X,Y))':cr='if(lt(abs(hypot(X-320,Y-180)-T*150),6),60,cr(X,Y))',\
+drawtext=fontfile=$fonts/DejaVuSansMono-Bold.ttf:text=ORBIT 24:fontcolor=white:fontsize=56:x=(w-tw)/2:y=(h-th)/2:alpha='min(1,t/0.6)',fade=t=out:st=1.3:d=0.3,format=yuv420p[v]" \
+  -map "[v]" -map 1:a -c:v libx264 -preset veryfast -crf 28 -pix_fmt yuv420p -c:a aac -b:a 64k -shortest "$o/intro.mp4"
