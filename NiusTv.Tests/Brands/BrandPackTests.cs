@@ -285,3 +285,16 @@ public sealed class BrandInitTests : IDisposable
         Assert.Contains("brands/acme/clips/intro.mp4 (brands/acme/brand.json, intro) does not decode as a video clip", message);
     }
 }
+
+public sealed class EditorBrandTests
+{
+    [Fact]
+    public void The_newsroom_editor_keeps_a_story_brand_through_a_draft()
+    {
+        var story = StoryParser.Parse("""{"id":"a","title":"T","paragraphs":["One two three."],"brand":"riverside"}""").Story!;
+        Assert.Equal("riverside", NiusTv.Host.Newsroom.EditorDocument.From(story).Brand);
+        using var draft = System.Text.Json.JsonDocument.Parse("""{"brand":"orbit"}""");
+        Assert.Equal("orbit", NiusTv.Host.Newsroom.EditorDocument.From(draft.RootElement).Brand);
+        Assert.Equal("default", NiusTv.Host.Newsroom.EditorDocument.Empty.Brand);
+    }
+}
