@@ -60,7 +60,10 @@ public sealed class ComposeStep : IStoryStep
 
         var layout = new StoryLayout(width, height);
         using var look = BrandLook.For(input);
-        using var fonts = new ComposeFonts(_options, layout, look.RegularFont, look.BoldFont);
+        // Whitespace and line breaks are not drawn as glyphs, so they are left out of the coverage check.
+        var shown = string.Concat(new[] { story.Title, look.Tag }.Concat(story.Paragraphs).Concat(story.Images.Select(i => i.Caption ?? ""))
+            .SelectMany(t => t).Where(c => !char.IsWhiteSpace(c) && !char.IsControl(c)).Distinct());
+        using var fonts = new ComposeFonts(_options, layout, look.RegularFont, look.BoldFont, shown);
         var captions = story.Captions.Burns()
             ? CaptionTrack.Build(story, timings, TextWrap.Measure(fonts.Caption), layout.CaptionMaxTextWidth, title, videoEnd)
             : CaptionTrack.Empty;

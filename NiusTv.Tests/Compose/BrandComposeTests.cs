@@ -263,3 +263,34 @@ public sealed class BrandClipTests(ClippedVideo clipped) : IClassFixture<Clipped
         Assert.True(start >= ClippedVideo.IntroSeconds + BrandedVideo.Options.TitleCardSeconds, $"first cue at {start:0.000} s");
     }
 }
+
+public sealed class BrandFontTests
+{
+    private const string Mono = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
+    private const string Math = "/usr/share/fonts/truetype/dejavu/DejaVuMathTeXGyre.ttf";
+
+    [Fact]
+    public void A_brand_font_is_used_for_a_story_it_covers()
+    {
+        using var fonts = new ComposeFonts(new ComposeOptions(), new StoryLayout(640, 360), Mono, Mono, "Riverside Café reopens");
+        Assert.Equal("DejaVu Sans Mono", fonts.Regular.FamilyName);
+        Assert.Equal("DejaVu Sans Mono", fonts.Bold.FamilyName);
+    }
+
+    [Fact]
+    public void A_brand_font_without_a_glyph_the_story_needs_falls_back_to_DejaVu()
+    {
+        const string text = "Жуковский";
+        using (var math = SKTypeface.FromFile(Math))
+            Assert.False(math.ContainsGlyphs(text), "the test font must lack Cyrillic for this test to mean anything");
+        using var fonts = new ComposeFonts(new ComposeOptions(), new StoryLayout(640, 360), Math, null, text);
+        Assert.Equal("DejaVu Sans", fonts.Regular.FamilyName);
+    }
+
+    [Fact]
+    public void A_pack_without_fonts_uses_DejaVu()
+    {
+        using var fonts = new ComposeFonts(new ComposeOptions(), new StoryLayout(640, 360), null, null, "Title");
+        Assert.Equal("DejaVu Sans", fonts.Regular.FamilyName);
+    }
+}
