@@ -78,6 +78,9 @@ public sealed class BrandFetcher(IAssetStore store, BrandLimits? limits = null, 
                     if (typeface is null || typeface.GlyphCount == 0)
                         throw StepFailure.Permanent($"{label} is not a font that loads (expected a TrueType or OpenType file)");
                 break;
+            case BrandFileKind.Logo when file.EndsWith(".svg", StringComparison.OrdinalIgnoreCase):
+                using (var svg = LogoRaster.OpenSvg(file, label)) { }
+                break;
             case BrandFileKind.Logo:
                 try
                 {
@@ -127,6 +130,9 @@ public sealed class BrandFetcher(IAssetStore store, BrandLimits? limits = null, 
         var probe = await MediaProbe.ProbeAsync(file, ct);
         if ((probe.Audio?.Duration ?? probe.FormatDuration) < 0.5)
             throw StepFailure.Permanent($"{label} is shorter than half a second; a music bed is looped under the story and needs a few seconds at least");
+        var loudness = await Compose.Loudness.MeasureAsync(ffmpeg, file, ct);
+        if (double.IsNegativeInfinity(loudness.Integrated) || loudness.Integrated < -69)
+            throw StepFailure.Permanent($"{label} is silent ({loudness}); a music bed needs audible music");
     }
 
     private async Task<AssetInfo?> StatAsync(string uri, string label, CancellationToken ct)

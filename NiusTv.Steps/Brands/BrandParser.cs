@@ -136,11 +136,8 @@ public static class BrandParser
             if (!IsObject(el, "logo")) return null;
             var p = Properties(el, "logo", LogoProps);
             string? file = null;
-            if (!p.TryGetValue("file", out var f)) Error("logo.file", "is required (a PNG file in the pack, e.g. \"logo.png\")");
-            else if (f.ValueKind == JsonValueKind.String && f.GetString()!.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
-                // Svg.Skia is built against another SkiaSharp major than ours and Debian's rsvg-convert is not installed here.
-                Error("logo.file", $"'{f.GetString()}' is an SVG; this version draws PNG logos only: export the logo as a PNG with a transparent background");
-            else file = ReadFile(f, "logo.file", [".png"], "a PNG image");
+            if (!p.TryGetValue("file", out var f)) Error("logo.file", "is required (a PNG or SVG file in the pack, e.g. \"logo.svg\")");
+            else file = ReadFile(f, "logo.file", [".png", ".svg"], "a PNG or SVG image");
 
             var corner = LogoCorner.TopRight;
             var cornerOk = true;

@@ -41,7 +41,7 @@ internal sealed class BrandLook : IDisposable
     };
 
     /// <summary>The look of the story's brand: the default, or the pack init left in the workspace.</summary>
-    public static BrandLook For(StepInput input)
+    public static BrandLook For(StepInput input, StoryLayout layout)
     {
         if (input.Story.Brand == BrandPack.DefaultName) return Default();
         if (!input.Artifacts.ContainsKey(BrandPack.Artifact))
@@ -49,11 +49,11 @@ internal sealed class BrandLook : IDisposable
         var manifest = input.PathOf(BrandPack.Artifact);
         var (pack, errors) = BrandParser.Parse(input.Story.Brand, File.ReadAllText(manifest));
         if (pack is null) throw StepFailure.Permanent(BrandParser.Describe(input.Story.Brand, errors));
-        return FromPack(pack, Path.GetDirectoryName(manifest)!);
+        return FromPack(pack, Path.GetDirectoryName(manifest)!, layout);
     }
 
     /// <param name="folder">Where the pack's files are (its relative paths resolve against it).</param>
-    public static BrandLook FromPack(BrandPack pack, string folder)
+    public static BrandLook FromPack(BrandPack pack, string folder, StoryLayout layout)
     {
         var c = pack.Colours;
         string? Local(string? relative, string field)
@@ -68,8 +68,7 @@ internal sealed class BrandLook : IDisposable
         Local(pack.Outro, "outro");
         SKImage? logo = null;
         if (Local(pack.Logo?.File, "logo.file") is { } logoPath)
-            logo = SKImage.FromEncodedData(logoPath)
-                ?? throw StepFailure.Permanent($"{BrandPack.FileUri(pack.Name, pack.Logo!.File)} (logo.file) does not decode as an image");
+            logo = LogoRaster.Render(logoPath, (int)Math.Round(layout.Unit * pack.Logo!.Height), $"{BrandPack.FileUri(pack.Name, pack.Logo.File)} (logo.file)");
         return new BrandLook
         {
             Pack = pack,
@@ -88,16 +87,14 @@ internal sealed class BrandLook : IDisposable
         };
     }
 
-    /// <summary>Where the logo goes on a frame of this layout: inside the title-safe area, in the pack's corner,
-    /// its height a fraction of the short side, its width from its own aspect ratio.</summary>
+    /// <summary>Where the logo goes on a frame of this layout: inside the title-safe area, in the pack's corner, at the
+    /// size it was rendered (its height a fraction of the short side, its width from its own aspect ratio).</summary>
     public SKRect LogoRect(StoryLayout layout)
     {
         if (Logo is null || Pack.Logo is not { } spec) return SKRect.Empty;
-        var h = Math.Max(4f, layout.Unit * spec.Height);
-        var w = h * Logo.Width / Math.Max(1, Logo.Height);
         var safe = layout.SafeArea;
-        var x = spec.Corner == LogoCorner.TopLeft ? safe.Left : safe.Right - w;
-        return SKRect.Create(x, safe.Top, w, h);
+        var x = spec.Corner == LogoCorner.TopLeft ? safe.Left : safe.Right - Logo.Width;
+        return SKRect.Create(x, safe.Top, Logo.Width, Logo.Height);
     }
 
     internal static SKColor Mix(SKColor a, SKColor b, float t) => new(

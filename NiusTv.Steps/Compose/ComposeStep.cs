@@ -59,7 +59,7 @@ public sealed class ComposeStep : IStoryStep
         var videoEnd = (double)totalFrames / fps;
 
         var layout = new StoryLayout(width, height);
-        using var look = BrandLook.For(input);
+        using var look = BrandLook.For(input, layout);
         // Whitespace and line breaks are not drawn as glyphs, so they are left out of the coverage check.
         var shown = string.Concat(new[] { story.Title, look.Tag }.Concat(story.Paragraphs).Concat(story.Images.Select(i => i.Caption ?? ""))
             .SelectMany(t => t).Where(c => !char.IsWhiteSpace(c) && !char.IsControl(c)).Distinct());

@@ -73,7 +73,7 @@ internal sealed class FrameRenderer : IDisposable
             }
         }
         // Last, on every frame: a picture or the anchor drawn into a corner must never cover the brand's logo.
-        if (_look.Logo is { } logo) canvas.DrawImage(logo, _logoRect, _sampling, _imagePaint);
+        if (_look.Logo is { } logo) canvas.DrawImage(logo, _logoRect.Left, _logoRect.Top, SKSamplingOptions.Default, null);
     }
 
     private void RenderStory(SKCanvas canvas, double t, SKImage? anchor)

@@ -5,6 +5,7 @@ using NiusTv.Steps.Init;
 using NiusTv.Steps.Storage;
 using NiusTv.Steps.Stories;
 using SkiaSharp;
+using NiusTv.Tests.Compose;
 using Xunit;
 
 namespace NiusTv.Tests.Brands;
@@ -93,7 +94,7 @@ public sealed class BrandParserTests
     [InlineData("""{"colours": {"background": "#12345"}}""", "colours.background", "is not a colour")]
     [InlineData("""{"fonts": {"regular": "../../etc/font.ttf"}}""", "fonts.regular", "relative path inside the pack")]
     [InlineData("""{"fonts": {"bold": "fonts/a.woff2"}}""", "fonts.bold", "must be a TTF or OTF font")]
-    [InlineData("""{"logo": {"file": "logo.svg"}}""", "logo.file", "export the logo as a PNG")]
+    [InlineData("""{"logo": {"file": "logo.gif"}}""", "logo.file", "must be a PNG or SVG image")]
     [InlineData("""{"logo": {"placement": "top-left"}}""", "logo.file", "is required")]
     [InlineData("""{"logo": {"file": "l.png", "placement": "bottom-left"}}""", "logo.placement", "is not a placement")]
     [InlineData("""{"logo": {"file": "l.png", "height": 0.9}}""", "logo.height", "must be a number from 0.03 to 0.25")]
@@ -283,6 +284,28 @@ public sealed class BrandInitTests : IDisposable
         Asset("brands/acme/clips/intro.mp4", System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("not a video ", 100))));
         var message = await Fails("acme");
         Assert.Contains("brands/acme/clips/intro.mp4 (brands/acme/brand.json, intro) does not decode as a video clip", message);
+    }
+
+    [Fact]
+    public async Task An_svg_logo_is_accepted_and_a_broken_one_fails_init_naming_the_file_and_the_field()
+    {
+        Asset("brands/acme/brand.json", """{"logo": {"file": "logo.svg"}}"""u8.ToArray());
+        Asset("brands/acme/logo.svg", """<svg xmlns="http://www.w3.org/2000/svg" width="80" height="40"><rect width="80" height="40" fill="#0000ff"/></svg>"""u8.ToArray());
+        await Run("acme");
+        Assert.True(File.Exists(Path.Combine(_workspace, "brand/logo.svg")));
+
+        Asset("brands/acme/logo.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect width="u8.ToArray());
+        var message = await Fails("acme");
+        Assert.Contains("brands/acme/logo.svg (brands/acme/brand.json, logo.file) is not an SVG image that can be drawn", message);
+    }
+
+    [Fact]
+    public async Task A_silent_music_bed_fails_init_naming_the_file_and_the_field()
+    {
+        Asset("brands/acme/brand.json", """{"music": {"file": "bed.wav"}}"""u8.ToArray());
+        SyntheticWorkspace.WriteTone(Path.Combine(_assets, "brands/acme/bed.wav"), 2, 48000, amplitude: 0);
+        var message = await Fails("acme");
+        Assert.Contains("brands/acme/bed.wav (brands/acme/brand.json, music.file) is silent", message);
     }
 }
 

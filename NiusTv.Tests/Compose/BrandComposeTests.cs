@@ -189,7 +189,11 @@ public sealed class ClippedVideo : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var pack = Directory.CreateDirectory(Path.Combine(Workspace.Dir, BrandPack.WorkspaceFolder)).FullName;
-        await File.WriteAllTextAsync(Path.Combine(pack, BrandPack.FileName), """{ "intro": "clips/intro.mp4", "outro": "clips/outro.mp4" }""");
+        await File.WriteAllTextAsync(Path.Combine(pack, BrandPack.FileName),
+            """{ "intro": "clips/intro.mp4", "outro": "clips/outro.mp4", "logo": { "file": "logo.svg", "placement": "top-right", "height": 0.2 } }""");
+        // An SVG logo: a blue bar twice as wide as high, with a white dot that must not spill out of it.
+        await File.WriteAllTextAsync(Path.Combine(pack, "logo.svg"),
+            """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 100"><rect width="200" height="100" fill="#1040E0"/><circle cx="50" cy="50" r="30" fill="#ffffff"/></svg>""");
         Directory.CreateDirectory(Path.Combine(pack, "clips"));
         BrandClipTests.Ffmpeg("-f", "lavfi", "-i", $"testsrc=size=320x240:rate=30:duration={IntroSeconds}", "-f", "lavfi", "-i", $"sine=frequency=880:duration={IntroSeconds}",
             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", Path.Combine(pack, "clips/intro.mp4"));
@@ -241,6 +245,25 @@ public sealed class BrandClipTests(ClippedVideo clipped) : IClassFixture<Clipped
             using var frame = SKBitmap.Decode(png);
             var c = frame.GetPixel(BrandedVideo.Width / 2, BrandedVideo.Height / 2);
             Assert.True(c.Red > 200 && c.Green < 60 && c.Blue < 60, $"the outro's red, got {c}");
+        }
+        finally { File.Delete(png); }
+    }
+
+    [Fact]
+    public void An_svg_logo_is_drawn_sharp_in_the_top_right_corner()
+    {
+        var png = Path.Combine(Path.GetTempPath(), $"nius-svg-{Guid.NewGuid():N}.png");
+        try
+        {
+            FrameGrab.ExtractFrame(clipped.Video, ClippedVideo.IntroSeconds + 3.0, png);
+            using var frame = SKBitmap.Decode(png);
+            var layout = new StoryLayout(BrandedVideo.Width, BrandedVideo.Height);
+            var h = (int)Math.Round(layout.Unit * 0.2);
+            var (right, top) = (layout.SafeArea.Right, layout.SafeArea.Top);
+            var blue = frame.GetPixel(right - h / 2, top + h / 2);
+            Assert.True(blue.Blue > 170 && blue.Red < 60, $"the logo's blue bar, got {blue}");
+            var dot = frame.GetPixel(right - 2 * h + h / 2, top + h / 2);
+            Assert.True(dot.Red > 200 && dot.Green > 200 && dot.Blue > 200, $"the logo's white dot, got {dot}");
         }
         finally { File.Delete(png); }
     }
