@@ -7,7 +7,7 @@ namespace NiusTv.Host.Newsroom;
 /// Read leniently: a draft that no longer parses still opens, with what could be read.</summary>
 public sealed record EditorDocument(string Id, string Title, IReadOnlyList<string> Paragraphs, IReadOnlyList<EditorImage> Images,
     string Presenter, string Voice, string Priority, int Width, int Height, int Fps, string Captions = "both",
-    IReadOnlyList<EditorPronunciation>? Pronunciations = null)
+    IReadOnlyList<EditorPronunciation>? Pronunciations = null, string Brand = "default")
 {
     public IReadOnlyList<EditorPronunciation> Entries => Pronunciations ?? [];
 
@@ -25,7 +25,7 @@ public sealed record EditorDocument(string Id, string Title, IReadOnlyList<strin
     public static EditorDocument From(Story s) => new(s.Id, s.Title, s.Paragraphs.ToList(),
         s.Images.Select(i => new EditorImage(i.Uri, i.Caption ?? "", i.Paragraph)).ToList(), s.Presenter, s.Voice,
         s.Priority == StoryPriority.Breaking ? "breaking" : "normal", s.Output.Width, s.Output.Height, s.Output.Fps, s.Captions.ToJsonName(),
-        (s.Pronunciations ?? new Dictionary<string, string>()).Select(p => new EditorPronunciation(p.Key, p.Value)).ToList());
+        (s.Pronunciations ?? new Dictionary<string, string>()).Select(p => new EditorPronunciation(p.Key, p.Value)).ToList(), s.Brand);
 
     public static EditorDocument From(JsonElement e)
     {
@@ -44,7 +44,8 @@ public sealed record EditorDocument(string Id, string Title, IReadOnlyList<strin
             Str(e, "presenter", d.Presenter), Str(e, "voice", d.Voice), Str(e, "priority", d.Priority),
             Int(output, "width", d.Width), Int(output, "height", d.Height), Int(output, "fps", d.Fps), Str(e, "captions", d.Captions),
             e.TryGetProperty("pronunciations", out var pr) && pr.ValueKind == JsonValueKind.Object
-                ? pr.EnumerateObject().Select(p => new EditorPronunciation(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : "")).ToList() : []);
+                ? pr.EnumerateObject().Select(p => new EditorPronunciation(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : "")).ToList() : [],
+            Str(e, "brand", d.Brand));
     }
 }
 

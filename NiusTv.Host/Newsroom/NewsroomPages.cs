@@ -155,6 +155,7 @@ public static class NewsroomPages
               <option value="breaking"{(d.Priority == "breaking" ? " selected" : "")}>breaking news</option></select></label><p class="error" data-error-for="priority" hidden></p>
             <label>Captions <select name="captions" data-field="captions">{string.Concat(EditorDocument.CaptionChoices.Select(c =>
                 $"<option value=\"{c.Value}\"{(d.Captions == c.Value ? " selected" : "")}>{E(c.Label)}</option>"))}</select></label><p class="error" data-error-for="captions" hidden></p>
+            <label>Brand <input name="brand" data-field="brand" value="{E(d.Brand)}"></label><p class="error" data-error-for="brand" hidden></p>
             <label>Presenter <input name="presenter" data-field="presenter" value="{E(d.Presenter)}"></label><p class="error" data-error-for="presenter" hidden></p>
             <label>Voice <select name="voice" data-field="voice">{VoiceOptions(d.Voice, voices)}</select></label><p class="error" data-error-for="voice" hidden></p>
             </fieldset>

@@ -13,10 +13,12 @@ public sealed class ComposeFonts : IDisposable
     public SKFont LowerThirdCaption { get; }
     public SKFont Tag { get; }
 
-    public ComposeFonts(ComposeOptions options, StoryLayout layout)
+    /// <param name="regularPath">A brand pack's font in the workspace; null falls back to the node's DejaVu (<see cref="ComposeOptions.FontPath"/>).</param>
+    /// <param name="text">Everything the story will show; a brand font that lacks a glyph of it gives way to DejaVu.</param>
+    public ComposeFonts(ComposeOptions options, StoryLayout layout, string? regularPath = null, string? boldPath = null, string? text = null)
     {
-        Regular = Load(options.FontPath);
-        Bold = Load(options.BoldFontPath);
+        Regular = LoadCovering(regularPath, options.FontPath, text);
+        Bold = LoadCovering(boldPath, options.BoldFontPath, text);
         Caption = Make(Regular, layout.CaptionFontSize);
         LowerThirdTitle = Make(Bold, layout.LowerThirdTitleFontSize);
         LowerThirdCaption = Make(Regular, layout.LowerThirdCaptionFontSize);
@@ -31,6 +33,18 @@ public sealed class ComposeFonts : IDisposable
         LinearMetrics = true,
         Hinting = SKFontHinting.Slight,
     };
+
+    /// <summary>The brand's font when it has every glyph the story needs, else the node's DejaVu. Skia without a shaper
+    /// has no per-glyph fallback, so a brand font without "é" or Cyrillic would draw empty boxes in a name or a title:
+    /// the whole story then uses DejaVu, which covers Latin, Greek and Cyrillic, rather than show a broken word.</summary>
+    private static SKTypeface LoadCovering(string? brandPath, string fallbackPath, string? text)
+    {
+        if (brandPath is null) return Load(fallbackPath);
+        var brand = Load(brandPath);
+        if (text is null || brand.ContainsGlyphs(text)) return brand;
+        brand.Dispose();
+        return Load(fallbackPath);
+    }
 
     private static SKTypeface Load(string path)
     {

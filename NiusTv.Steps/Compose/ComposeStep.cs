@@ -59,24 +59,49 @@ public sealed class ComposeStep : IStoryStep
         var videoEnd = (double)totalFrames / fps;
 
         var layout = new StoryLayout(width, height);
-        using var fonts = new ComposeFonts(_options, layout);
+        using var look = BrandLook.For(input, layout);
+        // Whitespace and line breaks are not drawn as glyphs, so they are left out of the coverage check.
+        var shown = string.Concat(new[] { story.Title, look.Tag }.Concat(story.Paragraphs).Concat(story.Images.Select(i => i.Caption ?? ""))
+            .SelectMany(t => t).Where(c => !char.IsWhiteSpace(c) && !char.IsControl(c)).Distinct());
+        using var fonts = new ComposeFonts(_options, layout, look.RegularFont, look.BoldFont, shown);
         var captions = story.Captions.Burns()
             ? CaptionTrack.Build(story, timings, TextWrap.Measure(fonts.Caption), layout.CaptionMaxTextWidth, title, videoEnd)
             : CaptionTrack.Empty;
         var segments = ImageSchedule.Build(story, manifest, timings, title, videoEnd);
-        using var renderer = new FrameRenderer(layout, fonts, story, input.Workspace, segments, captions, title);
+        using var renderer = new FrameRenderer(layout, fonts, story, input.Workspace, segments, captions, title, look);
 
         var videoPath = Path.Combine(input.Workspace, VideoFile);
         var posterPath = Path.Combine(input.Workspace, PosterFile);
         var partial = Path.Combine(input.Workspace, $"video.{Guid.NewGuid():N}.part.mp4");
         var posterPartial = Path.Combine(input.Workspace, $"poster.{Guid.NewGuid():N}.part.jpg");
         var loudPartial = Path.Combine(input.Workspace, $"speech.{Guid.NewGuid():N}.part.wav");
+        var mixPartial = Path.Combine(input.Workspace, $"mix.{Guid.NewGuid():N}.part.wav");
+        var programmePartial = Path.Combine(input.Workspace, $"programme.{Guid.NewGuid():N}.part.wav");
+        var joinedPartial = Path.Combine(input.Workspace, $"joined.{Guid.NewGuid():N}.part.mp4");
+        double introSeconds = 0;
         try
         {
             // Loudness first: two short passes over the audio alone, before the long video encode muxes the result.
             await Loudness.NormalizeAsync(_options.Ffmpeg, wavPath, loudPartial, _options.LoudnessLufs, _options.TruePeakCeilingDbtp, ct);
-            var loudWav = WavInfo.Read(loudPartial);
-            await EncodeAsync(renderer, width, height, fps, totalFrames, loudPartial, loudWav, title, anchorPath, partial, progress, ct);
+            var (audio, audioDelay) = (loudPartial, title);
+            if (look.Pack.Music is { } music)
+            {
+                // The bed is mixed under speech already at the target, then the whole programme is normalized again:
+                // the bed adds loudness, and only the final mix can be held to the target and the true-peak ceiling.
+                await MixMusicAsync(look, music, loudPartial, title, videoEnd, timings, mixPartial, ct);
+                await Loudness.NormalizeAsync(_options.Ffmpeg, mixPartial, programmePartial, _options.LoudnessLufs, _options.TruePeakCeilingDbtp, ct);
+                (audio, audioDelay) = (programmePartial, 0);
+            }
+            var loudWav = WavInfo.Read(audio);
+            await EncodeAsync(renderer, width, height, fps, totalFrames, audio, loudWav, audioDelay, anchorPath, partial, progress, ct);
+            if (look.Pack.Intro is not null || look.Pack.Outro is not null)
+            {
+                var intro = look.Pack.Intro is { } i ? await ClipJoin.ProbeAsync(Path.Combine(look.Folder!, i), ct) : null;
+                var outro = look.Pack.Outro is { } o ? await ClipJoin.ProbeAsync(Path.Combine(look.Folder!, o), ct) : null;
+                introSeconds = intro?.Seconds ?? 0;
+                await ClipJoin.JoinAsync(_options, intro, outro, partial, videoEnd, audio, audioDelay, width, height, fps, look.BackTop, joinedPartial, ct);
+                File.Move(joinedPartial, partial, overwrite: true);
+            }
 
             var posterTime = PosterTime(segments, captions, title, videoEnd);
             if (anchorPath is null) WritePoster(renderer, width, height, posterTime, null, posterPartial);
@@ -93,20 +118,39 @@ public sealed class ComposeStep : IStoryStep
             TryDelete(partial);
             TryDelete(posterPartial);
             TryDelete(loudPartial);
+            TryDelete(mixPartial);
+            TryDelete(programmePartial);
+            TryDelete(joinedPartial);
         }
         var artifacts = new Dictionary<string, string> { [VideoFile] = VideoFile, [PosterFile] = PosterFile };
         if (story.Captions.HasSidecar())
         {
             // Cues end within the audio as encoded: AAC ends on a whole frame and may stop a fraction of a
             // millisecond short of the last video frame.
-            var audioEnd = (await MediaProbe.ProbeAsync(videoPath, ct)).Audio?.Duration is { } d && d > 0 ? Math.Min(d, videoEnd) : videoEnd;
-            foreach (var (name, file) in SidecarCaptions.Build(story, timings, title, audioEnd).WriteTo(input.Workspace))
+            // With an intro the story, and so every cue, starts that much later; the cues still end with the story.
+            var storyEnd = introSeconds + videoEnd;
+            var audioEnd = (await MediaProbe.ProbeAsync(videoPath, ct)).Audio?.Duration is { } d && d > 0 ? Math.Min(d, storyEnd) : storyEnd;
+            foreach (var (name, file) in SidecarCaptions.Build(story, timings, introSeconds + title, audioEnd).WriteTo(input.Workspace))
                 artifacts[name] = file;
         }
         progress.Report(1.0);
         return new StepOutput(artifacts);
     }
 
+    /// <summary>The brand's bed under the normalized speech: its level is set relative to the output target from its
+    /// own measured loudness, so a quiet and a loud music file sit the same under the anchor.</summary>
+    private async Task MixMusicAsync(BrandLook look, Brands.BrandMusic music, string speech, double title, double videoEnd,
+        SpeechTimings timings, string output, CancellationToken ct)
+    {
+        var bed = Path.Combine(look.Folder!, music.File);
+        var measured = await Loudness.MeasureAsync(_options.Ffmpeg, bed, ct);
+        if (double.IsNegativeInfinity(measured.Integrated) || measured.Integrated < -69)
+            throw StepFailure.Permanent($"{Brands.BrandPack.FileUri(look.Pack.Name, music.File)} (music.file) is silent; a music bed needs audible music");
+        var gain = _options.LoudnessLufs + music.Level - measured.Integrated;
+        await MusicBed.MixAsync(_options.Ffmpeg, speech, title, videoEnd, bed, gain, music.Duck, MusicBed.SpeechSpans(timings, title), output, ct);
+    }
+
+    /// <param name="title">How far the audio is delayed: the title card for speech alone, 0 for a programme mix that already starts with it.</param>
     private async Task EncodeAsync(FrameRenderer renderer, int width, int height, int fps, int totalFrames,
         string wavPath, WavInfo wav, double title, string? anchorPath, string output, IProgress<double> progress, CancellationToken ct)
     {

@@ -9,17 +9,13 @@ namespace NiusTv.Steps.Compose;
 /// when their segment comes up and dropped when it is over, so memory stays flat for long stories.</summary>
 internal sealed class FrameRenderer : IDisposable
 {
-    private static readonly SKColor BackTop = new(0x09, 0x14, 0x24);
-    private static readonly SKColor BackBottom = new(0x14, 0x2D, 0x4A);
-    private static readonly SKColor Panel = new(0x0D, 0x1B, 0x2C);
-    private static readonly SKColor Accent = new(0xD0, 0x1F, 0x2E);
-    private static readonly SKColor BandColor = new(0x0B, 0x12, 0x1F);
-    private static readonly SKColor CaptionGrey = new(0xC9, 0xD3, 0xE0);
 
     /// <summary>Crossfade length between images and out of the title card.</summary>
     private const double FadeSeconds = 0.35;
 
     private readonly StoryLayout _layout;
+    private readonly BrandLook _look;
+    private readonly SKRect _logoRect;
     private readonly ComposeFonts _fonts;
     private readonly Story _story;
     private readonly string _workspace;
@@ -30,9 +26,9 @@ internal sealed class FrameRenderer : IDisposable
     private readonly SKImage _titleCard;
     private readonly Dictionary<int, PreparedImage> _prepared = new();
     private readonly SKPaint _imagePaint = new() { IsAntialias = false };
-    private readonly SKPaint _textPaint = new() { IsAntialias = true, Color = SKColors.White };
-    private readonly SKPaint _greyPaint = new() { IsAntialias = true, Color = CaptionGrey };
-    private readonly SKPaint _boxPaint = new() { IsAntialias = true, Color = new SKColor(0, 0, 0, 190) };
+    private readonly SKPaint _textPaint;
+    private readonly SKPaint _greyPaint;
+    private readonly SKPaint _boxPaint;
     private readonly SKPaint _layerPaint = new();
     private readonly SKRoundRect _panelClip;
     private readonly SKSamplingOptions _sampling = new(SKFilterMode.Linear, SKMipmapMode.None);
@@ -41,9 +37,14 @@ internal sealed class FrameRenderer : IDisposable
     private SKFont? _lowerThirdCaptionFont;
 
     public FrameRenderer(StoryLayout layout, ComposeFonts fonts, Story story, string workspace,
-        IReadOnlyList<ImageSegment> segments, CaptionTrack captions, double titleSeconds)
+        IReadOnlyList<ImageSegment> segments, CaptionTrack captions, double titleSeconds, BrandLook? look = null)
     {
         _layout = layout;
+        _look = look ?? BrandLook.Default();
+        _logoRect = _look.LogoRect(layout);
+        _textPaint = new SKPaint { IsAntialias = true, Color = _look.Text };
+        _greyPaint = new SKPaint { IsAntialias = true, Color = _look.CaptionGrey };
+        _boxPaint = new SKPaint { IsAntialias = true, Color = _look.CaptionBox };
         _fonts = fonts;
         _story = story;
         _workspace = workspace;
@@ -61,16 +62,18 @@ internal sealed class FrameRenderer : IDisposable
     public void Render(SKCanvas canvas, double t, SKImage? anchor = null)
     {
         if (t < _titleSeconds - FadeSeconds)
-        {
             canvas.DrawImage(_titleCard, 0, 0, SKSamplingOptions.Default, null);
-            return;
-        }
-        RenderStory(canvas, t, anchor);
-        if (t < _titleSeconds)
+        else
         {
-            _layerPaint.Color = SKColors.White.WithAlpha(Alpha((_titleSeconds - t) / FadeSeconds));
-            canvas.DrawImage(_titleCard, 0, 0, SKSamplingOptions.Default, _layerPaint);
+            RenderStory(canvas, t, anchor);
+            if (t < _titleSeconds)
+            {
+                _layerPaint.Color = SKColors.White.WithAlpha(Alpha((_titleSeconds - t) / FadeSeconds));
+                canvas.DrawImage(_titleCard, 0, 0, SKSamplingOptions.Default, _layerPaint);
+            }
         }
+        // Last, on every frame: a picture or the anchor drawn into a corner must never cover the brand's logo.
+        if (_look.Logo is { } logo) canvas.DrawImage(logo, _logoRect.Left, _logoRect.Top, SKSamplingOptions.Default, null);
     }
 
     private void RenderStory(SKCanvas canvas, double t, SKImage? anchor)
@@ -186,7 +189,8 @@ internal sealed class FrameRenderer : IDisposable
         var pad = _layout.CaptionPadding;
         var cx = band.MidX;
         var box = new SKRect(cx - width / 2 - pad, band.Top, cx + width / 2 + pad, band.Bottom);
-        canvas.DrawRoundRect(box, pad * 0.5f, pad * 0.5f, _boxPaint);
+        var corner = _look.Pack.Captions.RoundedCorners ? pad * 0.5f : 0f;
+        canvas.DrawRoundRect(box, corner, corner, _boxPaint);
         canvas.DrawText(cue.Text, cx, CentredBaseline(font, band.Top, band.Bottom), SKTextAlign.Center, font, _textPaint);
     }
 
@@ -200,7 +204,7 @@ internal sealed class FrameRenderer : IDisposable
     private void DrawBackdrop(SKCanvas canvas)
     {
         using var back = new SKPaint();
-        back.Shader = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(0, _layout.Height), [BackTop, BackBottom], null, SKShaderTileMode.Clamp);
+        back.Shader = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(0, _layout.Height), [_look.BackTop, _look.BackBottom], null, SKShaderTileMode.Clamp);
         canvas.DrawRect(0, 0, _layout.Width, _layout.Height, back);
     }
 
@@ -217,7 +221,7 @@ internal sealed class FrameRenderer : IDisposable
         {
             var radius = Math.Max(slot.Width, slot.Height) * 0.75f;
             glow.Shader = SKShader.CreateRadialGradient(new SKPoint(slot.MidX, slot.MidY), Math.Max(1, radius),
-                [new SKColor(0x3A, 0x6E, 0xA5, 110), new SKColor(0x3A, 0x6E, 0xA5, 0)], null, SKShaderTileMode.Clamp);
+                [_look.Glow.WithAlpha(110), _look.Glow.WithAlpha(0)], null, SKShaderTileMode.Clamp);
             // Over everything above the lower third, not just the slot: clipped to the slot the gradient
             // would end in a visible seam where it has not yet faded out.
             canvas.DrawRect(SKRect.Create(0, 0, _layout.Width, _layout.LowerThird.Top), glow);
@@ -234,11 +238,11 @@ internal sealed class FrameRenderer : IDisposable
         {
             var r = _panelClip.Rect;
             panel.Shader = SKShader.CreateLinearGradient(new SKPoint(r.Left, r.Top), new SKPoint(r.Right, r.Bottom),
-                [Panel, new SKColor(0x16, 0x2B, 0x44)], null, SKShaderTileMode.Clamp);
+                [_look.Panel, _look.PanelEnd], null, SKShaderTileMode.Clamp);
             canvas.DrawRoundRect(_panelClip, panel);
             using var watermark = ComposeFonts.Make(_fonts.Bold, Math.Max(6f, r.Height * 0.12f));
-            using var faint = new SKPaint { IsAntialias = true, Color = SKColors.White.WithAlpha(28) };
-            canvas.DrawText("NIUS TV", r.MidX, CentredBaseline(watermark, r.Top, r.Bottom), SKTextAlign.Center, watermark, faint);
+            using var faint = new SKPaint { IsAntialias = true, Color = _look.Text.WithAlpha(28) };
+            canvas.DrawText(_look.Tag, r.MidX, CentredBaseline(watermark, r.Top, r.Bottom), SKTextAlign.Center, watermark, faint);
         }
 
         DrawLowerThird(canvas);
@@ -249,9 +253,9 @@ internal sealed class FrameRenderer : IDisposable
     {
         var band = _layout.LowerThird;
         var stripe = _layout.LowerThirdStripe;
-        using var fill = new SKPaint { Color = BandColor };
+        using var fill = new SKPaint { Color = _look.Band };
         canvas.DrawRect(SKRect.Create(band.Left, band.Top, band.Width, band.Height), fill);
-        using var accent = new SKPaint { Color = Accent, IsAntialias = true };
+        using var accent = new SKPaint { Color = _look.Accent, IsAntialias = true };
         canvas.DrawRect(SKRect.Create(band.Left, band.Top, band.Width, stripe), accent);
 
         var inner = SKRect.Create(band.Left, band.Top + stripe, band.Width, band.Height - stripe);
@@ -264,9 +268,9 @@ internal sealed class FrameRenderer : IDisposable
             using var tagFont = ComposeFonts.Make(_fonts.Bold, _layout.LowerThirdTagFontSize);
             tagFont.GetFontMetrics(out var gm);
             var pad = _layout.Margin * 0.6f;
-            var tagRect = SKRect.Create(insetX, inner.Top + _layout.Margin * 0.5f, tagFont.MeasureText("NIUS TV") + 2 * pad, (gm.Descent - gm.Ascent) * 1.3f);
+            var tagRect = SKRect.Create(insetX, inner.Top + _layout.Margin * 0.5f, tagFont.MeasureText(_look.Tag) + 2 * pad, (gm.Descent - gm.Ascent) * 1.3f);
             canvas.DrawRect(tagRect, accent);
-            canvas.DrawText("NIUS TV", tagRect.MidX, CentredBaseline(tagFont, tagRect.Top, tagRect.Bottom), SKTextAlign.Center, tagFont, _textPaint);
+            canvas.DrawText(_look.Tag, tagRect.MidX, CentredBaseline(tagFont, tagRect.Top, tagRect.Bottom), SKTextAlign.Center, tagFont, _textPaint);
             textLeft = insetX;
             textTop = tagRect.Bottom + _layout.Margin * 0.4f;
             textBottom = inner.Bottom - _layout.Margin * 0.5f;
@@ -276,12 +280,12 @@ internal sealed class FrameRenderer : IDisposable
             // The channel tag: a red block on the left, as wide as its text needs.
             var tagFont = _fonts.Tag;
             var tagPad = _layout.Margin;
-            var tagWidth = Math.Min(band.Width * 0.25f, tagFont.MeasureText("NIUS TV") + 2 * tagPad);
+            var tagWidth = Math.Min(band.Width * 0.25f, tagFont.MeasureText(_look.Tag) + 2 * tagPad);
             textLeft = inner.Left + insetX;
-            if (tagWidth >= tagFont.MeasureText("NIUS TV") + tagPad)
+            if (tagWidth >= tagFont.MeasureText(_look.Tag) + tagPad)
             {
                 canvas.DrawRect(SKRect.Create(inner.Left, inner.Top, tagWidth, inner.Height), accent);
-                canvas.DrawText("NIUS TV", inner.Left + tagWidth / 2, CentredBaseline(tagFont, inner.Top, inner.Bottom), SKTextAlign.Center, tagFont, _textPaint);
+                canvas.DrawText(_look.Tag, inner.Left + tagWidth / 2, CentredBaseline(tagFont, inner.Top, inner.Bottom), SKTextAlign.Center, tagFont, _textPaint);
                 textLeft = Math.Max(textLeft, inner.Left + tagWidth + _layout.Margin);
             }
             textTop = inner.Top + _layout.Margin * 0.25f;
@@ -394,7 +398,7 @@ internal sealed class FrameRenderer : IDisposable
                 y += lineHeight;
             }
 
-            using var accent = new SKPaint { Color = Accent, IsAntialias = true };
+            using var accent = new SKPaint { Color = _look.Accent, IsAntialias = true };
             var barW = Math.Max(4f, _layout.Width * 0.12f);
             var barH = Math.Max(1f, _layout.Unit * 0.012f);
             var barY = area.MidY + blockH / 2 + _layout.Margin;
@@ -404,7 +408,7 @@ internal sealed class FrameRenderer : IDisposable
             tag.GetFontMetrics(out var tm);
             var tagY = area.MidY - blockH / 2 - _layout.Margin - tm.Descent;
             if (tagY + tm.Ascent > 0)
-                canvas.DrawText("NIUS TV", area.MidX, tagY, SKTextAlign.Center, tag, _greyPaint);
+                canvas.DrawText(_look.Tag, area.MidX, tagY, SKTextAlign.Center, tag, _greyPaint);
         }
         return surface.Snapshot();
     }

@@ -1,3 +1,4 @@
+using NiusTv.Steps.Brands;
 using NiusTv.Steps.Storage;
 
 namespace NiusTv.Steps.Init;
@@ -10,11 +11,13 @@ public sealed class InitStep : IStoryStep
     private const int CopyBufferBytes = 1 << 20;
     private readonly IAssetStore _store;
     private readonly ImageLimits _limits;
+    private readonly BrandFetcher _brands;
 
-    public InitStep(IAssetStore store, ImageLimits? limits = null)
+    public InitStep(IAssetStore store, ImageLimits? limits = null, BrandLimits? brandLimits = null, string ffmpeg = "ffmpeg")
     {
         _store = store;
         _limits = limits ?? ImageLimits.Default;
+        _brands = new BrandFetcher(store, brandLimits, ffmpeg);
     }
 
     public string Name => "init";
@@ -28,6 +31,9 @@ public sealed class InitStep : IStoryStep
 
         var entries = new List<ImageManifestEntry>(images.Count);
         var artifacts = new Dictionary<string, string>(StringComparer.Ordinal);
+        // The brand first: a story naming a pack that does not exist fails before any image is copied.
+        foreach (var (name, path) in await _brands.BringInAsync(input.Story.Brand, input.Workspace, ct))
+            artifacts[name] = path;
         for (var i = 0; i < images.Count; i++)
         {
             ct.ThrowIfCancellationRequested();

@@ -16,7 +16,8 @@ public sealed record Story(
     StoryPriority Priority,
     StoryOutput Output,
     StoryCaptions Captions = StoryCaptions.Both,
-    IReadOnlyDictionary<string, string>? Pronunciations = null)
+    IReadOnlyDictionary<string, string>? Pronunciations = null,
+    string Brand = Brands.BrandPack.DefaultName)
 {
     public const int SchemaVersion = 1;
 
@@ -30,7 +31,9 @@ public sealed record Story(
             // keeps its canonical bytes (and hash): re-publishing it is still a no-op, not a new revision.
             Captions == StoryCaptions.Both ? null : Captions.ToJsonName(),
             // Absent when empty, so a story without pronunciations keeps the bytes (and hash) it always had.
-            Pronunciations is { Count: > 0 } p ? new SortedDictionary<string, string>(p.ToDictionary(), StringComparer.Ordinal) : null),
+            Pronunciations is { Count: > 0 } p ? new SortedDictionary<string, string>(p.ToDictionary(), StringComparer.Ordinal) : null,
+            // Absent for the default look, so stories published before brand packs keep their bytes (and hash).
+            Brand == Brands.BrandPack.DefaultName ? null : Brand),
         CanonicalJson.Options);
 
     /// <summary>The story's own pronunciations, checked (the parser accepted them).</summary>
@@ -45,7 +48,8 @@ public sealed record Story(
     private sealed record CanonicalStory(string id, string title, IReadOnlyList<string> paragraphs, IReadOnlyList<CanonicalImage> images,
         string presenter, string voice, string priority, CanonicalOutput output,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? captions,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? pronunciations);
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? pronunciations,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? brand);
     private sealed record CanonicalImage(string uri, string? caption, int paragraph);
     private sealed record CanonicalOutput(int width, int height, int fps);
 

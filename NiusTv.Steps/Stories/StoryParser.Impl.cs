@@ -19,7 +19,7 @@ public static partial class StoryParser
     // A hostile document (a million blank paragraphs) must not turn into a million-line reply.
     internal const int MaxErrors = 100;
 
-    private static readonly string[] TopLevel = ["id", "title", "paragraphs", "images", "presenter", "voice", "priority", "output", "captions", "pronunciations"];
+    private static readonly string[] TopLevel = ["id", "title", "paragraphs", "images", "presenter", "voice", "priority", "output", "captions", "pronunciations", "brand"];
     private static readonly string[] ImageProps = ["uri", "caption", "paragraph"];
     private static readonly string[] OutputProps = ["width", "height", "fps"];
 
@@ -129,13 +129,15 @@ public static partial class StoryParser
             var output = props.TryGetValue("output", out var outEl) ? ReadOutput(outEl) : StoryOutput.LocalDefault;
             var captions = props.TryGetValue("captions", out var capEl) ? ReadCaptions(capEl) : StoryCaptions.Both;
             var pronunciations = props.TryGetValue("pronunciations", out var pronEl) ? ReadPronunciations(pronEl) : null;
+            var brand = props.TryGetValue("brand", out var brandEl) ? ReadBrand(brandEl) : Brands.BrandPack.DefaultName;
 
             if (_dropped > 0)
                 _errors.Add(new StoryError("", $"{_dropped} more error(s) not listed; fix the ones above first"));
             if (_errors.Count > 0) return new StoryParseResult(null, _errors);
 
             return new StoryParseResult(
-                new Story(id!, title!, paragraphs!, images!, presenter!, voice!, priority, output!, captions, pronunciations), []);
+                new Story(Id: id!, Title: title!, Paragraphs: paragraphs!, Images: images!, Presenter: presenter!, Voice: voice!,
+                    Priority: priority, Output: output!, Captions: captions, Pronunciations: pronunciations, Brand: brand!), []);
         }
 
         private T? Missing<T>(string field, string expected) where T : class
@@ -319,6 +321,17 @@ public static partial class StoryParser
             if (ReadString(el, field) is not { } name) return null;
             if (NamePattern().IsMatch(name)) return name;
             Error(field, $"'{Shorten(name)}' must be 1–{MaxNameChars} characters of a-z, 0-9, '-', '_', ':' and '.'");
+            return null;
+        }
+
+        /// <summary>A brand pack's name: it becomes a folder in the asset store (brands/NAME/), so no '/', ':' or '.'
+        /// that could make it another path.</summary>
+        private string? ReadBrand(JsonElement el)
+        {
+            if (!Expect(el, JsonValueKind.String, "brand", "a string (the name of a pack in the asset store's brands/ folder)")) return null;
+            if (ReadString(el, "brand") is not { } name) return null;
+            if (name.Length is >= 1 and <= MaxNameChars && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_')) return name;
+            Error("brand", $"'{Shorten(name)}' must be 1–{MaxNameChars} characters of a-z, 0-9, '-' and '_' (the pack's folder under brands/)");
             return null;
         }
 

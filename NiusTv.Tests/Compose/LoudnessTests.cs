@@ -48,6 +48,32 @@ public sealed class LoudnessTests
             $"speech {raw.Integrated:0.0} LUFS / {raw.TruePeak:0.0} dBTP -> published {published.Integrated:0.0} LUFS / {published.TruePeak:0.0} dBTP");
     }
 
+    /// <summary>The brand's bed adds loudness under and between the words; the whole mix, not the speech, is held to the target.</summary>
+    [Theory]
+    [InlineData(-16.0)]
+    [InlineData(-23.0)]
+    public async Task Festival_speech_over_a_music_bed_is_published_at_the_target_loudness_with_true_peak_under_minus_1_5_dBTP(double target)
+    {
+        using var ws = new SyntheticWorkspace(320, 180, 24);
+        var wav = Path.Combine(ws.Dir, "speech.wav");
+        await Festival(Script, wav);
+        ws.RetimeTo(WavInfo.Read(wav).Duration);
+        var pack = Directory.CreateDirectory(Path.Combine(ws.Dir, NiusTv.Steps.Brands.BrandPack.WorkspaceFolder)).FullName;
+        File.WriteAllText(Path.Combine(pack, "brand.json"), """{ "music": { "file": "bed.wav", "level": -6, "duck": 12 } }""");
+        // A loud bed (a chord near full scale), so normalizing it is part of the test too.
+        Ffmpeg("-f", "lavfi", "-i", "aevalsrc=exprs='0.3*sin(2*PI*220*t)+0.3*sin(2*PI*277.125*t)+0.3*sin(2*PI*329.625*t)':s=48000:d=3",
+            "-c:a", "pcm_s16le", Path.Combine(pack, "bed.wav"));
+        ws.SetStory(ws.Story with { Brand = "bed" });
+        var input = ws.Input();
+        var artifacts = new Dictionary<string, string>(input.Artifacts) { ["brand.json"] = "brand/brand.json" };
+
+        await new ComposeStep(new ComposeOptions { LoudnessLufs = target }).RunAsync(input with { Artifacts = artifacts }, new Progress<double>(), Ct);
+        var published = Measure(Path.Combine(ws.Dir, ComposeStep.VideoFile));
+
+        Assert.InRange(published.Integrated, target - 1, target + 1);
+        Assert.True(published.TruePeak <= -1.5, $"true peak {published.TruePeak:0.0} dBTP is over -1.5 (integrated {published.Integrated:0.0} LUFS)");
+    }
+
     [Fact]
     public async Task Silence_is_published_as_silence_not_amplified_noise()
     {

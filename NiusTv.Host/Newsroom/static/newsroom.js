@@ -126,6 +126,8 @@ function editor() {
       voice: form.elements.voice.value,
       priority: form.elements.priority.value,
       captions: form.elements.captions.value,
+      // A pack in the asset store's brands/ folder; "default" is the built-in look.
+      brand: form.elements.brand.value.trim() || "default",
       output: { width, height, fps: Number(form.elements.fps.value) },
     };
   }
@@ -158,7 +160,7 @@ function editor() {
   function showErrors(errors) {
     for (const { field, message } of errors) {
       const [slot, control] = placeFor(field || "");
-      const text = field && !/^(title|id|priority|presenter|voice|captions)$/.test(field) ? `${field}: ${message}` : message;
+      const text = field && !/^(title|id|priority|presenter|voice|captions|brand)$/.test(field) ? `${field}: ${message}` : message;
       slot.textContent = slot.hidden ? text : slot.textContent + "; " + text;
       slot.hidden = false;
       if (control) control.classList.add("invalid");
