@@ -13,7 +13,7 @@ public static class BenchVerbs
 {
     public static Command Bench()
     {
-        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models, bench render, bench presenter, bench g2p, bench speech, bench ingest, bench train");
+        var bench = new Command("bench", "measure this machine: bench pipeline, bench cluster, bench models, bench render, bench presenter, bench g2p, bench speech, bench ingest, bench train, bench catalog");
         bench.Add(Pipeline());
         bench.Add(ClusterBench.Command());
         bench.Add(ModelBench.Command());
@@ -23,6 +23,7 @@ public static class BenchVerbs
         bench.Add(SpeechBench.Command());
         bench.Add(IngestBench.Command());
         bench.Add(TrainBench.Command());
+        bench.Add(CatalogBench.Command());
         return bench;
     }
 
