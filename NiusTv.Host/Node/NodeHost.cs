@@ -71,6 +71,8 @@ public static class NodeHost
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        // Every log line goes to stderr: stdout is the verb's answer (`--json` output, video paths), which scripts parse.
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var logRing = new LogRing();
         builder.Logging.AddProvider(new LogRingProvider(logRing));
         builder.Logging.SetMinimumLevel(logLevel);
