@@ -127,7 +127,7 @@ public static class NodeHost
                     Roles = settings.Roles.ToArray(),
                     SeedNodes = seeds,
                     // Keep-majority: the side with more nodes survives a partition and the rest down themselves, so
-                    // no story runs on both sides (README, "Split brain"). No lease is needed, nor available here.
+                    // no story runs on both sides (docs/operators.md, "Split brain"). No lease is needed, nor available here.
                     SplitBrainResolver = new KeepMajorityOption(),
                 })
                 .AddStoryPersistence(journalKind == "sqlite" ? JournalKind.Sqlite : JournalKind.Postgres, journalConnection)
