@@ -196,8 +196,13 @@ public static class ScalerHosting
         // the backoff supervisor does, so a journal outage pauses the scaler instead of ending it.
         var scaler = Props.Create(() => new ScalerActor(s, pool, backlog, interval ?? TimeSpan.FromSeconds(30)));
         var supervised = BackoffSupervisor.Props(Backoff.OnStop(scaler, "decisions", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, -1));
+        // The proxy's "failed to find an associated singleton" warning stays off: Akka starts its timer with no delay, so
+        // it fires on every node the moment the proxy starts (even beside the singleton it finds a second later), and
+        // again every 30 s on a cluster with no scaler node, which is a legal setup (no scaling), not a fault.
+        // GET /api/scaler says so when asked.
+        var options = new ClusterSingletonOptions { Role = ScalerActor.Role, LogSingletonIdentificationFailure = false };
         return hasScalerRole
-            ? builder.WithSingleton<ScalerActor>("scaler", supervised, new ClusterSingletonOptions { Role = ScalerActor.Role }, createProxyToo: true)
-            : builder.WithSingletonProxy<ScalerActor>("scaler", new ClusterSingletonOptions { Role = ScalerActor.Role });
+            ? builder.WithSingleton<ScalerActor>("scaler", supervised, options, createProxyToo: true)
+            : builder.WithSingletonProxy<ScalerActor>("scaler", options);
     }
 }

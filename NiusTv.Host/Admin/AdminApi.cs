@@ -102,8 +102,11 @@ public static class AdminApi
             Results.Ok(await GpuAdmissionHosting.ClusterSlotsAsync(system, TimeSpan.FromSeconds(3))));
 
         // The scaler singleton's view, wherever it runs: its decisions with their reasons, newest last.
-        api.MapGet("/scaler", async (ActorRegistry registry, CancellationToken ct) =>
+        api.MapGet("/scaler", async (ActorRegistry registry, ActorSystem system, CancellationToken ct) =>
         {
+            if (!Cluster.Get(system).State.Members.Any(m => m.Status == MemberStatus.Up && m.HasRole(ScalerActor.Role)))
+                return Results.Problem($"no node of this cluster has the {ScalerActor.Role} role, so nothing scales it " +
+                    $"(start a node with --roles worker,{ScalerActor.Role} or Node:Roles)", statusCode: 404);
             var scaler = await registry.GetAsync<ScalerActor>(ct);
             return Results.Ok(ScalerReport.From(await scaler.Ask<ScalerProtocol.ScalingView>(new ScalerProtocol.GetScalingView(), AskTimeout, ct)));
         });

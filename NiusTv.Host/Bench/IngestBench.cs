@@ -110,8 +110,18 @@ public static class IngestBench
         return new HostBuilder().ConfigureServices(services =>
         {
             services.AddSingleton(new StoryRuntimeSettings(Path.Combine(dir, "workspaces"), [], RetryPolicy.Default));
+            // Akka's own default logger writes to stdout, which carries the --json answer: its warnings go to stderr.
+            services.AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true));
+            services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o =>
+                o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace);
             services.AddAkka("nius", akka => akka
                 .AddHocon("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING", HoconAddMode.Prepend)
+                .ConfigureLoggers(l =>
+                {
+                    l.LogLevel = Akka.Event.LogLevel.WarningLevel;
+                    l.ClearLoggers();
+                    l.AddLoggerFactory();
+                })
                 .WithRemoting("127.0.0.1", port)
                 .WithClustering(new ClusterOptions { Roles = ["worker"], SeedNodes = [$"akka.tcp://nius@127.0.0.1:{port}"] })
                 .AddStoryPersistence(JournalKind.Sqlite, $"Data Source={Path.Combine(dir, "journal.db")}")

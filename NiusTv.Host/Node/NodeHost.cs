@@ -71,6 +71,8 @@ public static class NodeHost
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        // Every log line goes to stderr: stdout is the verb's answer (`--json` output, video paths), which scripts parse.
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var logRing = new LogRing();
         builder.Logging.AddProvider(new LogRingProvider(logRing));
         builder.Logging.SetMinimumLevel(logLevel);
@@ -125,7 +127,7 @@ public static class NodeHost
                     Roles = settings.Roles.ToArray(),
                     SeedNodes = seeds,
                     // Keep-majority: the side with more nodes survives a partition and the rest down themselves, so
-                    // no story runs on both sides (README, "Split brain"). No lease is needed, nor available here.
+                    // no story runs on both sides (docs/operators.md, "Split brain"). No lease is needed, nor available here.
                     SplitBrainResolver = new KeepMajorityOption(),
                 })
                 .AddStoryPersistence(journalKind == "sqlite" ? JournalKind.Sqlite : JournalKind.Postgres, journalConnection)

@@ -31,7 +31,7 @@ public sealed record ModelDevice(DeviceType Type, int Index)
         if (!IsCuda) return;
         if (!cuda.is_available())
             throw new InvalidOperationException($"'{Name}' needs CUDA, and this node's libtorch sees no CUDA device " +
-                "(the default build bundles the CPU libtorch; GPU images build with -p:NiusTvTorchPackage=TorchSharp-cuda-linux, README.md \"GPU images\"). " +
+                "(the default build bundles the CPU libtorch; GPU images build with -p:NiusTvTorchPackage=TorchSharp-cuda-linux, docs/deployment.md \"GPU images\"). " +
                 "Use cpu, or run a GPU image on a machine with a GPU.");
         var count = cuda.device_count();
         if (Index >= count)

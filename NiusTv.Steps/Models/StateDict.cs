@@ -17,7 +17,7 @@ public static class StateDict
     public const string ConversionHint =
         "PyBridge reads only state dicts saved in PyTorch's zip format (torch >= 1.6). Convert once with PyTorch: " +
         "python3 -c \"import torch; m = torch.load('IN', map_location='cpu'); " +
-        "torch.save(m.state_dict() if hasattr(m, 'state_dict') else m, 'OUT')\" (see README.md, section Neural models).";
+        "torch.save(m.state_dict() if hasattr(m, 'state_dict') else m, 'OUT')\" (see docs/models.md, section Neural models).";
 
     public static Dictionary<string, Tensor> Read(string path)
     {

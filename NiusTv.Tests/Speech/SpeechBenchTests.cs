@@ -7,7 +7,7 @@ using Xunit;
 namespace NiusTv.Tests.Speech;
 
 /// <summary>`nius bench speech` is a bench, not a threshold; these floors sit far below what the voices measure
-/// (slt 88 %, kal 74 % word accuracy on the sample stories, README) and catch a voice that says nothing intelligible:
+/// (slt 88 %, kal 74 % word accuracy on the sample stories, docs/editors.md "Voices") and catch a voice that says nothing intelligible:
 /// a broken lexicon, a wrong sample rate, audio that is noise.</summary>
 public sealed class SpeechBenchTests
 {
