@@ -104,7 +104,7 @@ public sealed record StoryState(
     {
         Accepted a => this with
         {
-            Revision = a.Revision, Story = StoryParser.Parse(a.StoryJson).Story, ContentHash = a.ContentHash,
+            Revision = a.Revision, Story = NiusTv.Steps.Stories.Story.FromCanonicalJson(a.StoryJson), ContentHash = a.ContentHash,
             Status = StoryStatus.Accepted, Steps = [.. a.Pipeline.Select(StepRecord.Pending)],
             Error = null, Video = null, Poster = null, AcceptedAt = a.At, FinishedAt = null, ResultsCleanedAt = null,
         },

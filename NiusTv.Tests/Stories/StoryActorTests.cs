@@ -253,6 +253,38 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_journaled_story_that_todays_rules_refuse_still_recovers_shows_and_can_be_retried()
+    {
+        // An old journal: accepted before the 64-letter word bound, which now refuses it at publish time.
+        var old = Sample("long-word") with { Paragraphs = ["Its " + new string('x', 100) + " was a word then."] };
+        Assert.False(StoryParser.Parse(old.ToCanonicalJson()).IsValid);
+        var writer = Sys.ActorOf(Props.Create(() => new JournalWriter("story-long-word")));
+        await writer.Ask<Done>(new Accepted("long-word", 1, old.ToCanonicalJson(), old.ContentHash(), Pipeline, DateTimeOffset.UtcNow), TimeSpan.FromSeconds(10));
+        await StopAndWait(writer);
+
+        var story = StartStory("long-word"); // replays the old Accepted, then runs it
+        var view = await WaitFor(story, "long-word", v => v.State is "completed" or "failed");
+        Assert.Equal(("completed", old.Title, 1), (view.State, view.Title, view.Revision));
+        var retry = await story.Ask<StoryCommands.RetryResult>(new StoryCommands.Retry("long-word", "speech", "operator"), TimeSpan.FromSeconds(10));
+        Assert.True(retry.Retried);
+        await WaitFor(story, "long-word", v => v.State == "completed" && _steps["speech"].Calls == 2);
+    }
+
+    private sealed record Done;
+
+    /// <summary>Writes events into a story's journal as an older version of the code would have.</summary>
+    private sealed class JournalWriter : Akka.Persistence.ReceivePersistentActor
+    {
+        public JournalWriter(string persistenceId)
+        {
+            PersistenceId = persistenceId;
+            Command<IStoryEvent>(e => Persist(e, _ => Sender.Tell(new Done())));
+        }
+
+        public override string PersistenceId { get; }
+    }
+
+    [Fact]
     public async Task A_transient_failure_is_retried_with_backoff_and_then_succeeds()
     {
         _steps["speech"].Before = call => call <= 2 ? throw StepFailure.Retryable($"festival crashed (call {call})") : Task.CompletedTask;
