@@ -1,15 +1,21 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Akka.Actor;
 using NiusTv.Actors.Serialization;
 using static NiusTv.Actors.Stories.StoryEvents;
 
 namespace NiusTv.Actors.Stories;
 
-/// <summary>The project's own serializer for journaled story events (and the journal probe), under versioned manifests
+/// <summary>The project's own serializer for journaled story events, story snapshots (and the journal probe), under versioned manifests
 /// (<c>story.accepted.v1</c>). These manifests are in every journal ever written: never rename one. A v2 of an event
 /// gets a new manifest here, and its v1 moves to the upgrades, read into the v2 type.</summary>
 public sealed class StoryEventSerializer(ExtendedActorSystem system) : ManifestTableSerializer(system, SerializerId, "story event",
-    "the journal was written by a newer NiusTv", Table, new JsonSerializerOptions(JsonSerializerDefaults.Web))
+    "the journal was written by a newer NiusTv", Table, new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        // Enums by name, so reordering one never changes a stored snapshot's meaning. (No event has an enum member:
+        // their bytes are as before.)
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    })
 {
     public const int SerializerId = 7101;
 
@@ -26,5 +32,6 @@ public sealed class StoryEventSerializer(ExtendedActorSystem system) : ManifestT
         (typeof(RetryRequested), "story.retry-requested.v1"),
         (typeof(ResultsCleaned), "story.results-cleaned.v1"),
         (typeof(JournalProbeWritten), "journal.probe-written.v1"),
+        (typeof(StorySnapshot), "story.snapshot.v1"),
     ];
 }

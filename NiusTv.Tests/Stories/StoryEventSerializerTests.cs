@@ -10,7 +10,10 @@ public sealed class StoryEventSerializerTests : IDisposable
 {
     private readonly ActorSystem _system = ActorSystem.Create("serializer-tests", ConfigurationFactory.ParseString("""
         akka.actor.serializers.nius-story = "NiusTv.Actors.Stories.StoryEventSerializer, NiusTv.Actors"
-        akka.actor.serialization-bindings { "NiusTv.Actors.Stories.IStoryEvent, NiusTv.Actors" = nius-story }
+        akka.actor.serialization-bindings {
+          "NiusTv.Actors.Stories.IStoryEvent, NiusTv.Actors" = nius-story
+          "NiusTv.Actors.Stories.StorySnapshot, NiusTv.Actors" = nius-story
+        }
         """));
 
     private static readonly DateTimeOffset At = new(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(1));
@@ -38,6 +41,25 @@ public sealed class StoryEventSerializerTests : IDisposable
         Assert.Matches(@"^story\.[a-z-]+\.v\d+$", manifest);
         var back = owned.FromBinary(owned.ToBinary(e), manifest);
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(e, e.GetType()), System.Text.Json.JsonSerializer.Serialize(back, back.GetType()));
+    }
+
+    [Fact]
+    public void A_story_snapshot_round_trips_under_its_versioned_manifest_with_enums_written_by_name()
+    {
+        var empty = StoryState.Empty("city-budget");
+        var state = empty.Accept(StoryStateTests.Sample(), ["init", "speech"], At).Aggregate(empty, (s, e) => s.Apply(e))
+            .Apply(new StepStarted("city-budget", 1, "init", 1, "n1", At))
+            .Apply(new StepCompleted("city-budget", 1, "init", 1, "local", [new ArtifactRecord("images.json", "images.json", "ff", 12)], At.AddSeconds(1)))
+            .Apply(new StepStarted("city-budget", 1, "speech", 1, "n1", At.AddSeconds(2)));
+        var snapshot = StorySnapshot.Of(state);
+        var owned = Assert.IsType<StoryEventSerializer>(_system.Serialization.FindSerializerFor(snapshot));
+        var bytes = owned.ToBinary(snapshot);
+
+        Assert.Equal("story.snapshot.v1", owned.Manifest(snapshot));
+        Assert.Contains("\"status\":\"running\"", System.Text.Encoding.UTF8.GetString(bytes));
+        var back = Assert.IsType<StorySnapshot>(owned.FromBinary(bytes, "story.snapshot.v1")).ToState();
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(StoryView.From(state)), System.Text.Json.JsonSerializer.Serialize(StoryView.From(back)));
+        Assert.Equal(state.Story!.ToCanonicalJson(), back.Story!.ToCanonicalJson());
     }
 
     [Fact]
