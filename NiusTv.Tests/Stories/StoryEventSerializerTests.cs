@@ -62,6 +62,31 @@ public sealed class StoryEventSerializerTests : IDisposable
         Assert.Equal(state.Story!.ToCanonicalJson(), back.Story!.ToCanonicalJson());
     }
 
+    /// <summary>How a future v2 of an event keeps its v1 records readable: v1 leaves the table for an upgrade hook.</summary>
+    private sealed class WithRetiredCancelled(ExtendedActorSystem system) : NiusTv.Actors.Serialization.ManifestTableSerializer(system, 9999,
+        "test event", "unknown here", [(typeof(Cancelled), "story.cancelled.v2")], new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web),
+        new Dictionary<string, Upgrade>
+        {
+            ["story.cancelled.v1"] = (bytes, json) =>
+            {
+                var old = System.Text.Json.JsonDocument.Parse(bytes).RootElement;
+                return new Cancelled(old.GetProperty("storyId").GetString()!, old.GetProperty("revision").GetInt32(),
+                    "before v2: " + old.GetProperty("reason").GetString(), old.GetProperty("at").GetDateTimeOffset());
+            },
+        });
+
+    [Fact]
+    public void A_retired_manifest_is_read_through_its_upgrade_into_todays_type()
+    {
+        var owned = (StoryEventSerializer)_system.Serialization.FindSerializerForType(typeof(Cancelled));
+        var v1 = owned.ToBinary(new Cancelled("a", 1, "operator", At));
+        var upgraded = new WithRetiredCancelled((ExtendedActorSystem)_system);
+
+        Assert.Equal(new Cancelled("a", 1, "before v2: operator", At), upgraded.FromBinary(v1, "story.cancelled.v1"));
+        Assert.Equal("story.cancelled.v2", upgraded.Manifest(new Cancelled("a", 1, "operator", At)));
+        Assert.Equal(["story.cancelled.v2", "story.cancelled.v1"], upgraded.Manifests);
+    }
+
     [Fact]
     public void An_unknown_manifest_is_a_clear_error()
     {
