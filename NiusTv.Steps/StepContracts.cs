@@ -9,7 +9,10 @@ public interface IStoryStep
     /// <summary>Pipeline name: <c>init</c>, <c>speech</c>, <c>compose</c>, <c>publish</c>.</summary>
     string Name { get; }
 
-    /// <summary>The backend doing the work, for the timeline and metrics (<c>festival</c>, <c>ffmpeg</c>…).</summary>
+    /// <summary>The backend this step is configured with (<c>festival</c>, <c>ffmpeg</c>…), for the pool's own view. A step
+    /// that chooses a backend per story (speech by voice, phonemes by the speech's timings) says which one ran in
+    /// <see cref="StepOutput.Backend"/>: one step object serves many stories at once, so a property read after the run
+    /// could name another story's choice.</summary>
     string Backend { get; }
 
     /// <summary>Runs the step. Throws <see cref="StepFailure"/> for failures the story actor should know the
@@ -29,7 +32,9 @@ public sealed record StepInput(Story Story, int Revision, string Workspace, IRea
 
 /// <param name="Artifacts">What the step produced: name → path relative to the workspace, or an absolute
 /// path/URI for published results outside it.</param>
-public sealed record StepOutput(IReadOnlyDictionary<string, string> Artifacts);
+/// <param name="Backend">The backend that did this run (<c>festival (kal)</c>, <c>pocketsphinx</c>); null for a step with
+/// only one, whose <see cref="IStoryStep.Backend"/> then names it.</param>
+public sealed record StepOutput(IReadOnlyDictionary<string, string> Artifacts, string? Backend = null);
 
 /// <summary>A step failure with its nature. Permanent: retrying cannot help (bad image, empty script); the
 /// message is shown to people and must say what to fix. Transient: worth retrying (tool crashed, disk busy).</summary>
@@ -37,8 +42,19 @@ public sealed class StepFailure : Exception
 {
     public bool Transient { get; }
 
+    /// <summary>The backend that failed, where the step had chosen one before failing; null otherwise.</summary>
+    public string? Backend { get; private set; }
+
     private StepFailure(string message, bool transient, Exception? inner) : base(message, inner) => Transient = transient;
 
     public static StepFailure Permanent(string reason, Exception? inner = null) => new(reason, false, inner);
     public static StepFailure Retryable(string reason, Exception? inner = null) => new(reason, true, inner);
+
+    /// <summary>Names the backend this failure happened in, unless a deeper layer already did; returns the same
+    /// exception so that <c>throw;</c> keeps its stack.</summary>
+    public StepFailure RanOn(string backend)
+    {
+        Backend ??= backend;
+        return this;
+    }
 }

@@ -96,26 +96,29 @@ public sealed class StepPool : ReceiveActor
     {
         var run = job.Run;
         var clock = Stopwatch.StartNew();
+        var backend = _step.Backend;
         try
         {
             Directory.CreateDirectory(run.Input.Workspace);
             var output = await Task.Run(() => _step.RunAsync(run.Input, progress, ct), ct);
+            // The run's own answer, never the step's property: the step serves other stories concurrently.
+            backend = output.Backend ?? backend;
             var artifacts = await Task.Run(() => Describe(run.Input.Workspace, output.Artifacts), ct);
-            return new StepPoolProtocol.StepSucceeded(run.StoryId, run.Revision, run.Step, run.Attempt, _step.Backend, artifacts, clock.Elapsed);
+            return new StepPoolProtocol.StepSucceeded(run.StoryId, run.Revision, run.Step, run.Attempt, backend, artifacts, clock.Elapsed);
         }
         catch (StepFailure f)
         {
-            return new StepPoolProtocol.StepFailed(run.StoryId, run.Revision, run.Step, run.Attempt, _step.Backend, f.Message, f.Transient, clock.Elapsed);
+            return new StepPoolProtocol.StepFailed(run.StoryId, run.Revision, run.Step, run.Attempt, f.Backend ?? backend, f.Message, f.Transient, clock.Elapsed);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            return new StepPoolProtocol.StepFailed(run.StoryId, run.Revision, run.Step, run.Attempt, _step.Backend, "cancelled", false, clock.Elapsed);
+            return new StepPoolProtocol.StepFailed(run.StoryId, run.Revision, run.Step, run.Attempt, backend, "cancelled", false, clock.Elapsed);
         }
         catch (Exception e)
         {
             // An exception the step did not classify: most likely environmental (I/O, a tool), so worth a retry.
             _log.Warning(e, "step {0} of story {1} threw", run.Step, run.StoryId);
-            return new StepPoolProtocol.StepFailed(run.StoryId, run.Revision, run.Step, run.Attempt, _step.Backend,
+            return new StepPoolProtocol.StepFailed(run.StoryId, run.Revision, run.Step, run.Attempt, backend,
                 $"{e.GetType().Name}: {e.Message}", true, clock.Elapsed);
         }
     }

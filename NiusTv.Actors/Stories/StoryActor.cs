@@ -18,9 +18,14 @@ namespace NiusTv.Actors.Stories;
 /// <param name="WorkspaceRoot">Node-local folder holding one workspace per story revision.</param>
 /// <param name="Pipeline">Step names in order, as new revisions will run them.</param>
 /// <param name="Keep">how long workspaces stay on this node; null: <see cref="WorkspaceRetention.Default"/>.</param>
+/// <param name="SnapshotEvery">A story saves a snapshot of its state every this many events, so a long-lived story
+/// (many revisions, retries) recovers from its last snapshot plus the events after it, not from its whole history.
+/// The events stay in the journal: they are the story's timeline.</param>
 public sealed record StoryRuntimeSettings(string WorkspaceRoot, IReadOnlyList<string> Pipeline, RetryPolicy Retry,
-    WorkspaceRetention? Keep = null)
+    WorkspaceRetention? Keep = null, int SnapshotEvery = StoryRuntimeSettings.DefaultSnapshotEvery)
 {
+    public const int DefaultSnapshotEvery = 100;
+
     public WorkspaceRetention Retention => Keep ?? WorkspaceRetention.Default;
 
     public static readonly IReadOnlyList<string> DefaultPipeline = ["init", "speech", "phonemes", "landmarks", "render", "compose", "publish"];
@@ -66,6 +71,10 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         _node = NodeName(Context.System);
         _state = StoryState.Empty(storyId);
 
+        Recover<SnapshotOffer>(o =>
+        {
+            if (o.Snapshot is StorySnapshot s) _state = s.ToState();
+        });
         Recover<IStoryEvent>(e => _state = _state.Apply(e));
         Recover<RecoveryCompleted>(_ =>
         {
@@ -86,6 +95,9 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         });
         Command<Stop>(OnStop);
         Command<StoryCommands.Wake>(_ => { });
+        Command<SaveSnapshotSuccess>(_ => { });
+        // Only recovery time is lost: the events are all in the journal, and the next multiple of N tries again.
+        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "story {0}: saving its snapshot at event {1} failed", _state.Id, f.Metadata.SequenceNr));
         Command<StoryCommands.CleanWorkspace>(OnCleanWorkspace);
         Command<Resume>(_ => OnResume());
         Command<WorkspaceChecked>(OnWorkspaceChecked);
@@ -321,6 +333,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
             var before = _state;
             _state = _state.Apply(e);
             Context.System.EventStream.Publish(new StoryEventPersisted(e, before, _state, _node));
+            if (_settings.SnapshotEvery > 0 && LastSequenceNr % _settings.SnapshotEvery == 0) SaveSnapshot(StorySnapshot.Of(_state));
             if (ReferenceEquals(e, last)) after();
         });
     }

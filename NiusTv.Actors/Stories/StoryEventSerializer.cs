@@ -1,23 +1,25 @@
-using System.Runtime.Serialization;
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Akka.Actor;
-using Akka.Serialization;
+using NiusTv.Actors.Serialization;
 using static NiusTv.Actors.Stories.StoryEvents;
 
 namespace NiusTv.Actors.Stories;
 
-/// <summary>The project's own serializer for journaled story events. Each event is written as UTF-8 JSON under a
-/// string manifest that names its type and schema version (<c>story.accepted.v1</c>). The manifest, not the CLR
-/// type name, is the contract: types can be renamed or moved freely, and a future v2 of an event reads its v1
-/// records through an explicit upgrade here instead of breaking replay.</summary>
-public sealed class StoryEventSerializer : SerializerWithStringManifest
+/// <summary>The project's own serializer for journaled story events, story snapshots (and the journal probe), under versioned manifests
+/// (<c>story.accepted.v1</c>). These manifests are in every journal ever written: never rename one. A v2 of an event
+/// gets a new manifest here, and its v1 moves to the upgrades, read into the v2 type.</summary>
+public sealed class StoryEventSerializer(ExtendedActorSystem system) : ManifestTableSerializer(system, SerializerId, "story event",
+    "the journal was written by a newer NiusTv", Table, new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        // Enums by name, so reordering one never changes a stored snapshot's meaning. (No event has an enum member:
+        // their bytes are as before.)
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    })
 {
     public const int SerializerId = 7101;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    private static readonly (Type Type, string Manifest)[] Table =
+    public static readonly (Type Type, string Manifest)[] Table =
     [
         (typeof(Accepted), "story.accepted.v1"),
         (typeof(StepStarted), "story.step-started.v1"),
@@ -30,27 +32,6 @@ public sealed class StoryEventSerializer : SerializerWithStringManifest
         (typeof(RetryRequested), "story.retry-requested.v1"),
         (typeof(ResultsCleaned), "story.results-cleaned.v1"),
         (typeof(JournalProbeWritten), "journal.probe-written.v1"),
+        (typeof(StorySnapshot), "story.snapshot.v1"),
     ];
-
-    private static readonly Dictionary<Type, string> ManifestByType = Table.ToDictionary(t => t.Type, t => t.Manifest);
-    private static readonly Dictionary<string, Type> TypeByManifest = Table.ToDictionary(t => t.Manifest, t => t.Type);
-
-    public StoryEventSerializer(ExtendedActorSystem system) : base(system) { }
-
-    public override int Identifier => SerializerId;
-
-    public override string Manifest(object o) => ManifestByType.TryGetValue(o.GetType(), out var m)
-        ? m : throw new ArgumentException($"{o.GetType()} is not a story event this serializer knows", nameof(o));
-
-    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
-
-    public override object FromBinary(byte[] bytes, string manifest)
-    {
-        if (!TypeByManifest.TryGetValue(manifest, out var type))
-            throw new SerializationException($"unknown story event manifest '{manifest}': the journal was written by a newer NiusTv");
-        return JsonSerializer.Deserialize(bytes, type, Json)
-            ?? throw new SerializationException($"empty payload for '{manifest}': {Encoding.UTF8.GetString(bytes)}");
-    }
-
-    public static IEnumerable<string> Manifests => Table.Select(t => t.Manifest);
 }

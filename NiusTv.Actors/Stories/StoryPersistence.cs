@@ -26,7 +26,7 @@ public static class StoryPersistence
                 databaseMapping: kind == JournalKind.Sqlite ? DatabaseMapping.Sqlite : DatabaseMapping.PostgreSql,
                 // A node that cannot write its journal cannot accept stories: readiness says so.
                 journalBuilder: j => j.WithHealthCheck(HealthStatus.Unhealthy, "journal", ["ready"]))
-            .WithCustomSerializer("nius-story", [typeof(IStoryEvent), typeof(JournalProbeWritten)], system => new StoryEventSerializer(system))
+            .WithCustomSerializer("nius-story", [typeof(IStoryEvent), typeof(JournalProbeWritten), typeof(StorySnapshot)], system => new StoryEventSerializer(system))
             .WithActors((system, registry) =>
                 registry.Register<JournalWatch>(system.ActorOf(JournalWatch.Create(StoryActor.NodeName(system)), "journal-watch")));
 }

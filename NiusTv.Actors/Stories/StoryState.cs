@@ -104,7 +104,7 @@ public sealed record StoryState(
     {
         Accepted a => this with
         {
-            Revision = a.Revision, Story = StoryParser.Parse(a.StoryJson).Story, ContentHash = a.ContentHash,
+            Revision = a.Revision, Story = NiusTv.Steps.Stories.Story.FromCanonicalJson(a.StoryJson), ContentHash = a.ContentHash,
             Status = StoryStatus.Accepted, Steps = [.. a.Pipeline.Select(StepRecord.Pending)],
             Error = null, Video = null, Poster = null, AcceptedAt = a.At, FinishedAt = null, ResultsCleanedAt = null,
         },
@@ -221,4 +221,28 @@ public sealed record StoryState(
     {
         Steps = Steps.Select(s => s.Status is StepStatus.Running or StepStatus.Retrying ? s.Reset("abandoned", reason, at) with { Status = StepStatus.Pending } : s).ToImmutableList(),
     };
+}
+
+/// <summary>A <see cref="StoryState"/> as the snapshot store keeps it (manifest <c>story.snapshot.v1</c>). The story
+/// itself is its canonical JSON, read back as data like a journaled <see cref="Accepted"/>, never through today's
+/// validator; the rest is the state's own fields, enums by name.</summary>
+public sealed record StorySnapshot(
+    string Id,
+    int Revision,
+    string? StoryJson,
+    string? ContentHash,
+    StoryStatus Status,
+    IReadOnlyList<StepRecord> Steps,
+    string? Error,
+    string? Video,
+    string? Poster,
+    DateTimeOffset? AcceptedAt,
+    DateTimeOffset? FinishedAt,
+    DateTimeOffset? ResultsCleanedAt)
+{
+    public static StorySnapshot Of(StoryState s) => new(s.Id, s.Revision, s.Story?.ToCanonicalJson(), s.ContentHash, s.Status,
+        s.Steps, s.Error, s.Video, s.Poster, s.AcceptedAt, s.FinishedAt, s.ResultsCleanedAt);
+
+    public StoryState ToState() => new(Id, Revision, StoryJson is null ? null : NiusTv.Steps.Stories.Story.FromCanonicalJson(StoryJson),
+        ContentHash, Status, [.. Steps], Error, Video, Poster, AcceptedAt, FinishedAt, ResultsCleanedAt);
 }

@@ -14,7 +14,6 @@ public sealed class PhonemesStep : IStoryStep
     private readonly IReadOnlyList<IAligner> _aligners;
     private readonly IPronouncer _pronouncer;
     private readonly string _choice;
-    private volatile string? _lastBackend;
 
     /// <param name="aligners">The aligners this node has; <c>auto</c> tries <c>synthesizer</c>, then
     /// <c>pocketsphinx</c>.</param>
@@ -31,7 +30,8 @@ public sealed class PhonemesStep : IStoryStep
 
     public string Name => "phonemes";
 
-    public string Backend => _lastBackend ?? (_choice == Auto ? Auto : _choice);
+    /// <summary>The configured aligner (or <c>auto</c>). Which one aligned a given story is in its <see cref="StepOutput.Backend"/>.</summary>
+    public string Backend => _choice == Auto ? Auto : _choice;
 
     public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
     {
@@ -48,19 +48,25 @@ public sealed class PhonemesStep : IStoryStep
         // What was spoken: the speech step normalized the same paragraphs the same way.
         var request = new AlignmentRequest(wav, timings, SpeechStep.SpokenParagraphs(input.Story));
         var aligner = Select(request);
-        _lastBackend = aligner.Name;
+        // A local, not a field: this step object aligns other stories at the same time.
+        var backend = aligner.Name;
         // The editors' pronunciations the speech step said the story with, in front of the node's pronouncer: lips
         // follow what was said even where the aligner gets phones from the pronouncer (espeak-ng, Tacotron2 audio).
         var pronouncer = SpokenPronunciations(input) is { Count: > 0 } entries ? new PronouncerWithEntries(_pronouncer, entries) : _pronouncer;
 
         PhoneTrack track;
         try { track = await aligner.AlignAsync(request, pronouncer, ct); }
-        catch (StepFailure e) when (!e.Transient && aligner.Name != SynthesizerAligner.AlignerName)
+        catch (StepFailure e) when (e.Transient || aligner.Name == SynthesizerAligner.AlignerName)
+        {
+            e.RanOn(backend);
+            throw;
+        }
+        catch (StepFailure e)
         {
             // The audio and the script do not fit (a forced aligner's permanent failure). Retrying cannot help and the
             // audio may still be worth publishing, so the phones are estimated and the timeline says why.
             track = EstimatedAlignment.Spread(request, pronouncer);
-            _lastBackend = $"{EstimatedAlignment.AlignerName} ({aligner.Name}: {Shorten(e.Message)})";
+            backend = $"{EstimatedAlignment.AlignerName} ({aligner.Name}: {Shorten(e.Message)})";
         }
         Check(track, track.Aligner);
         var path = Path.Combine(input.Workspace, PhoneTrack.FileName);
@@ -75,7 +81,7 @@ public sealed class PhonemesStep : IStoryStep
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
         progress.Report(1);
-        return new StepOutput(new Dictionary<string, string> { [ArtifactName] = PhoneTrack.FileName });
+        return new StepOutput(new Dictionary<string, string> { [ArtifactName] = PhoneTrack.FileName }, backend);
     }
 
     /// <summary>The speech step's <c>pronunciations.json</c>; empty for a workspace spoken before it existed.</summary>

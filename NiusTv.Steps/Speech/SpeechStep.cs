@@ -16,7 +16,6 @@ public sealed class SpeechStep : IStoryStep
     private readonly IReadOnlyList<ISpeechSynthesizer> _backends;
     private readonly Func<PronunciationSet> _newsroom;
     private readonly Func<string, string?> _presenterVoice;
-    private volatile string? _lastBackend;
 
     /// <param name="backends">In order of preference; the first available one speaks stories whose voice is
     /// <c>default</c> (and whose presenter names no voice).</param>
@@ -38,8 +37,8 @@ public sealed class SpeechStep : IStoryStep
 
     public string Name => "speech";
 
-    /// <summary>The backend that ran last; before any run, the one a default story would get.</summary>
-    public string Backend => _lastBackend ?? _backends.FirstOrDefault(b => b.IsAvailable)?.Name ?? "none";
+    /// <summary>The backend a default story gets. Which one spoke a given story is in its <see cref="StepOutput.Backend"/>.</summary>
+    public string Backend => _backends.FirstOrDefault(b => b.IsAvailable)?.Name ?? "none";
 
     /// <summary>Values the story's <c>voice</c> field can take on this node: <c>default</c>, each voice's name, and each
     /// backend's name (its first voice).</summary>
@@ -63,7 +62,8 @@ public sealed class SpeechStep : IStoryStep
 
         var backend = Select(VoiceFor(input.Story));
         // "festival" for a backend's first voice (as before there were several), "festival (kal)" for the others.
-        _lastBackend = _backends.First(b => b.Name == backend.Name) == backend ? backend.Name : $"{backend.Name} ({backend.Voice.Name})";
+        // A local, not a field: this step object speaks other stories at the same time.
+        var label = _backends.First(b => b.Name == backend.Name) == backend ? backend.Name : $"{backend.Name} ({backend.Voice.Name})";
         progress.Report(0);
 
         var wavPath = Path.Combine(input.Workspace, WavFileName);
@@ -81,7 +81,13 @@ public sealed class SpeechStep : IStoryStep
             // the phonemes step (which normalizes the same way) knows the words that were said.
             var spoken = SpokenParagraphs(input.Story);
             var pronunciations = Pronunciations(input.Story);
-            var result = await backend.SynthesizeAsync(spoken, wavTemp, ct, progress, pronunciations);
+            SpeechResult result;
+            try { result = await backend.SynthesizeAsync(spoken, wavTemp, ct, progress, pronunciations); }
+            catch (StepFailure f)
+            {
+                f.RanOn(label);
+                throw;
+            }
             result.Timings.Save(timingsTemp);
             await File.WriteAllTextAsync(pronunciationsTemp, pronunciations.ToJson(), ct);
             // The WAV goes last: its presence under the final name means the other files are complete.
@@ -101,7 +107,7 @@ public sealed class SpeechStep : IStoryStep
             [WavFileName] = WavFileName,
             [SpeechTimings.FileName] = SpeechTimings.FileName,
             [PronunciationsFileName] = PronunciationsFileName,
-        });
+        }, label);
     }
 
     /// <summary>Speaks one short text (a word to listen to in the newsroom) with the voice a story with this voice and

@@ -36,6 +36,29 @@ public sealed record Story(
             Brand == Brands.BrandPack.DefaultName ? null : Brand),
         CanonicalJson.Options);
 
+    /// <summary>The story as it was accepted, read back from <see cref="ToCanonicalJson"/> (a journaled <c>Accepted</c>)
+    /// as plain data. Deliberately not <see cref="StoryParser"/>: its rules are for stories being published today, and
+    /// tightening one (a shorter word limit, a voice removed) must never stop yesterday's journal from replaying.
+    /// Fields an older canonical form lacks take the defaults the parser gave them then.</summary>
+    public static Story FromCanonicalJson(string json)
+    {
+        var c = JsonSerializer.Deserialize<CanonicalStory>(json, CanonicalJson.Options)
+            ?? throw new InvalidDataException("the journaled story is JSON null");
+        return new Story(c.id ?? "", c.title ?? "", c.paragraphs ?? [],
+            (c.images ?? []).Select(i => new StoryImage(i.uri ?? "", i.caption, i.paragraph)).ToList(),
+            c.presenter ?? "default", c.voice ?? "default",
+            c.priority == "breaking" ? StoryPriority.Breaking : StoryPriority.Normal,
+            c.output is { } o ? new StoryOutput(o.width, o.height, o.fps) : StoryOutput.LocalDefault,
+            c.captions switch
+            {
+                "burned" => StoryCaptions.Burned,
+                "sidecar" => StoryCaptions.Sidecar,
+                "none" => StoryCaptions.None,
+                _ => StoryCaptions.Both,
+            },
+            c.pronunciations is { Count: > 0 } p ? new Dictionary<string, string>(p, StringComparer.Ordinal) : null);
+    }
+
     /// <summary>The story's own pronunciations, checked (the parser accepted them).</summary>
     public Phonemes.PronunciationSet PronunciationSet() =>
         Pronunciations is { Count: > 0 } p ? Phonemes.PronunciationSet.Parse(p, "pronunciations").Set : Phonemes.PronunciationSet.Empty;

@@ -37,6 +37,51 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetim
         StoryPriority.Normal, StoryOutput.LocalDefault);
 
     [Fact]
+    public async Task On_postgres_a_story_past_n_events_saves_an_owned_snapshot_and_recovers_from_it_to_the_same_view()
+    {
+        var journal = await postgres.CreateDatabaseAsync();
+        var steps = Pipeline.Select(n => new ScriptedStep(n, Path.Combine(_dir, "out"))).ToList();
+        _host = new HostBuilder().ConfigureServices(services => services.AddAkka("pg-snapshot", akka => akka
+            .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
+            .AddStoryPersistence(JournalKind.Postgres, journal)
+            .WithActors((system, registry) => registry.Register<StepPools>(system.ActorOf(
+                StepPools.Create(steps, new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 1))), "step-pools"))))).Build();
+        await _host.StartAsync();
+        var system = _host.Services.GetRequiredService<ActorSystem>();
+        var pools = ActorRegistry.For(system).Get<StepPools>();
+        // A full run of init and publish is 6 events: the snapshot lands on the last, the retry's events replay on top.
+        var settings = new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"), Pipeline,
+            new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)), SnapshotEvery: 6);
+        var story = system.ActorOf(StoryActor.Create("pg-story", settings, pools));
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version("First")), TimeSpan.FromSeconds(20));
+        var catalog = new StoryCatalog(system, StoryPersistence.QueryPluginId);
+        await Eventually.Until(async () => (await catalog.EventsAsync("pg-story")).OfType<Completed>().Any(), 30, "the story completes");
+        await story.Ask<StoryCommands.RetryResult>(new StoryCommands.Retry("pg-story", "publish", "operator"), TimeSpan.FromSeconds(20));
+        await Eventually.Until(async () => (await catalog.EventsAsync("pg-story")).OfType<Completed>().Count() == 2, 30, "the retry completes");
+        var before = await story.Ask<StoryView>(new StoryQueries.GetStory("pg-story"), TimeSpan.FromSeconds(10));
+
+        (long, string, long)? row = null;
+        await Eventually.Until(async () => (row = await SnapshotRow(journal, "story-pg-story")) is not null, 10, "the snapshot is saved");
+        Assert.Equal((6L, "story.snapshot.v1", (long)StoryEventSerializer.SerializerId), row);
+        Assert.True(await story.GracefulStop(TimeSpan.FromSeconds(10)));
+
+        var after = await system.ActorOf(StoryActor.Create("pg-story", settings, pools)).Ask<StoryView>(new StoryQueries.GetStory("pg-story"), TimeSpan.FromSeconds(10));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(before), System.Text.Json.JsonSerializer.Serialize(after));
+    }
+
+    /// <summary>DatabaseMapping.PostgreSql keeps Akka.Persistence.PostgreSql's table names: snapshots are in snapshot_store.</summary>
+    private static async Task<(long, string, long)?> SnapshotRow(string connectionString, string persistenceId)
+    {
+        await using var db = new Npgsql.NpgsqlConnection(connectionString);
+        await db.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand(
+            "SELECT sequence_nr, manifest, serializer_id FROM snapshot_store WHERE persistence_id = @id ORDER BY sequence_nr DESC LIMIT 1", db);
+        cmd.Parameters.AddWithValue("id", persistenceId);
+        await using var r = await cmd.ExecuteReaderAsync();
+        return await r.ReadAsync() ? (r.GetInt64(0), r.GetString(1), Convert.ToInt64(r.GetValue(2))) : null;
+    }
+
+    [Fact]
     public async Task A_stopped_database_refuses_a_revision_with_the_cause_and_the_node_recovers_when_it_returns()
     {
         var journal = await postgres.CreateDatabaseAsync();

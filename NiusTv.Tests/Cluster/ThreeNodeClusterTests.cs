@@ -154,6 +154,34 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
     }
 
     [Fact]
+    public async Task A_retry_sent_through_the_other_nodes_region_crosses_the_wire_and_its_result_comes_back()
+    {
+        var journal = await postgres.CreateDatabaseAsync();
+        var ports = Enumerable.Range(0, 2).Select(_ => FreePort()).ToArray();
+        var nodes = new List<IHost>();
+        for (var i = 0; i < 2; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
+        var first = SystemOf(nodes[0]);
+        await Eventually.Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(first).State.Members.Count(m => m.Status == MemberStatus.Up) == 2), 30, "two nodes are up");
+        var region = await ActorRegistry.For(first).GetAsync<StoryActor>();
+        await Eventually.Until(async () => (await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(3))).Regions.Count == 2,
+            30, "two story regions are registered");
+
+        await region.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("over-the-wire")), TimeSpan.FromSeconds(20));
+        var catalog = new StoryCatalog(first, StoryPersistence.QueryPluginId);
+        IReadOnlyList<IStoryEvent> events = [];
+        await Eventually.Until(async () => (events = await catalog.EventsAsync("over-the-wire")).OfType<Completed>().Any(), 60, "the story completes");
+
+        // Ask from the node that does not hold the story: its region forwards the Retry over remoting, and the
+        // RetryResult travels back the same way, both through StoryMessageSerializer.
+        var home = events.OfType<StepStarted>().First().Node;
+        var away = nodes.Select(SystemOf).First(s => StoryActor.NodeName(s) != home);
+        var awayRegion = await ActorRegistry.For(away).GetAsync<StoryActor>();
+        var result = await awayRegion.Ask<StoryCommands.RetryResult>(new StoryCommands.Retry("over-the-wire", "compose", "operator"), TimeSpan.FromSeconds(20));
+        Assert.Equal(("over-the-wire", true, "compose"), (result.StoryId, result.Retried, result.FromStep));
+        await Eventually.Until(async () => (await catalog.EventsAsync("over-the-wire")).OfType<Completed>().Count() == 2, 60, "the retried story completes again");
+    }
+
+    [Fact]
     public async Task The_scaler_singleton_moves_to_another_node_when_its_node_dies_and_continues_from_its_journaled_decisions()
     {
         var journal = await postgres.CreateDatabaseAsync();

@@ -158,7 +158,7 @@ public sealed class GentleAlignerTests : IDisposable
         var step = new PhonemesStep([new SynthesizerAligner(), aligner], pronouncer, "gentle");
         var output = await step.RunAsync(Workspace(), new ProgressLog(), Ct);
 
-        Assert.Equal("gentle", step.Backend);
+        Assert.Equal("gentle", output.Backend);
         Assert.Equal(PhoneTrack.FileName, output.Artifacts["phones"]);
         var request = Assert.Single(gentle.Requests);
         Assert.Equal(("POST", "/transcriptions", "?async=false"), (request.Method, request.Path, request.Query));

@@ -68,7 +68,7 @@ public sealed class PhonemesStepTests(SpokenWorkspace spoken) : IClassFixture<Sp
         var step = Step();
         var output = await step.RunAsync(spoken.Copy(_workspace), new ProgressLog(), Ct);
 
-        Assert.Equal("synthesizer", step.Backend);
+        Assert.Equal("synthesizer", output.Backend);
         Assert.Equal(new Dictionary<string, string> { ["phones"] = "phones.json" }, output.Artifacts);
         var track = PhoneTrack.Load(_workspace.Combine("phones.json"));
         Assert.Equal("synthesizer", track.Aligner);
@@ -83,9 +83,9 @@ public sealed class PhonemesStepTests(SpokenWorkspace spoken) : IClassFixture<Sp
         // As Tacotron2 leaves them: paragraph spans, but no words or phones.
         var bare = spoken.Timings with { Backend = "tacotron2", Words = [], Phones = [] };
         var step = Step();
-        await step.RunAsync(spoken.Copy(_workspace, bare), new ProgressLog(), Ct);
+        var output = await step.RunAsync(spoken.Copy(_workspace, bare), new ProgressLog(), Ct);
 
-        Assert.Equal("pocketsphinx", step.Backend);
+        Assert.Equal("pocketsphinx", output.Backend);
         var track = PhoneTrack.Load(_workspace.Combine("phones.json"));
         Assert.Equal("pocketsphinx", track.Aligner);
         var expected = SpeechStep.SpokenParagraphs(SpokenWorkspace.Story).SelectMany(ScriptWords.Split);

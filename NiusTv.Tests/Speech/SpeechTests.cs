@@ -27,7 +27,7 @@ public sealed class SpeechTests : IDisposable
     {
         var reports = new List<double>();
         var output = await step.RunAsync(input, new SyncProgress(reports), TestContext.Current.CancellationToken);
-        return (output, step.Backend, reports);
+        return (output, output.Backend!, reports);
     }
 
     /// <summary>Progress&lt;T&gt; posts to the thread pool, so its reports may arrive after the call returns.</summary>

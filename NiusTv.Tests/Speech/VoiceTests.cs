@@ -78,9 +78,9 @@ public sealed class VoiceTests : IDisposable
 
         var speech = new SpeechStep(SpeechStep.DefaultBackends(), presenterVoice: library.VoiceOf);
         var workspace = _dir.Folder("ws");
-        await speech.RunAsync(new StepInput(StoryOf("default", "ben"), 1, workspace, new Dictionary<string, string>()), new Progress<double>(), Ct);
+        var output = await speech.RunAsync(new StepInput(StoryOf("default", "ben"), 1, workspace, new Dictionary<string, string>()), new Progress<double>(), Ct);
 
-        Assert.Equal("festival (kal)", speech.Backend);
+        Assert.Equal("festival (kal)", output.Backend);
         // kal is a 16 kHz diphone voice; SLT speaks at 32 kHz.
         Assert.Equal(16000, WaveFile.Read(Path.Combine(workspace, SpeechStep.WavFileName)).SampleRate);
         Assert.Equal(16000, SpeechTimings.Load(Path.Combine(workspace, SpeechTimings.FileName)).SampleRate);

@@ -55,9 +55,10 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
     }
 
     private WorkspaceRetention? _keep;
+    private int _snapshotEvery = StoryRuntimeSettings.DefaultSnapshotEvery;
 
     private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"), Pipeline,
-        new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)), _keep);
+        new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)), _keep, _snapshotEvery);
 
     protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
     {
@@ -242,6 +243,70 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
         await AwaitConditionAsync(() => Task.FromResult(!Directory.Exists(Path.Combine(root, "moved-away"))), TimeSpan.FromSeconds(5));
         Assert.True(Directory.Exists(Path.Combine(root, "still-here", "r1")));
         Assert.True(Directory.Exists(root));
+    }
+
+    [Fact]
+    public async Task A_journaled_story_that_todays_rules_refuse_still_recovers_shows_and_can_be_retried()
+    {
+        // An old journal: accepted before the 64-letter word bound, which now refuses it at publish time.
+        var old = Sample("long-word") with { Paragraphs = ["Its " + new string('x', 100) + " was a word then."] };
+        Assert.False(StoryParser.Parse(old.ToCanonicalJson()).IsValid);
+        var writer = Sys.ActorOf(Props.Create(() => new JournalWriter("story-long-word")));
+        await writer.Ask<Done>(new Accepted("long-word", 1, old.ToCanonicalJson(), old.ContentHash(), Pipeline, DateTimeOffset.UtcNow), TimeSpan.FromSeconds(10));
+        await StopAndWait(writer);
+
+        var story = StartStory("long-word"); // replays the old Accepted, then runs it
+        var view = await WaitFor(story, "long-word", v => v.State is "completed" or "failed");
+        Assert.Equal(("completed", old.Title, 1), (view.State, view.Title, view.Revision));
+        var retry = await story.Ask<StoryCommands.RetryResult>(new StoryCommands.Retry("long-word", "speech", "operator"), TimeSpan.FromSeconds(10));
+        Assert.True(retry.Retried);
+        await WaitFor(story, "long-word", v => v.State == "completed" && _steps["speech"].Calls == 2);
+    }
+
+    private sealed record Done;
+
+    /// <summary>Writes events into a story's journal as an older version of the code would have.</summary>
+    private sealed class JournalWriter : Akka.Persistence.ReceivePersistentActor
+    {
+        public JournalWriter(string persistenceId)
+        {
+            PersistenceId = persistenceId;
+            Command<IStoryEvent>(e => Persist(e, _ => Sender.Tell(new Done())));
+        }
+
+        public override string PersistenceId { get; }
+    }
+
+    [Fact]
+    public async Task A_story_past_n_events_saves_an_owned_snapshot_and_recovers_from_it_to_the_same_view()
+    {
+        _snapshotEvery = 10; // a full run is 10 events (accepted, 4 × started and completed, completed)
+        var story = StartStory("long-lived");
+        await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("long-lived")), TimeSpan.FromSeconds(10));
+        await WaitFor(story, "long-lived", v => v.State == "completed");
+        await story.Ask<StoryCommands.RetryResult>(new StoryCommands.Retry("long-lived", "compose", "operator"), TimeSpan.FromSeconds(10));
+        var before = await WaitFor(story, "long-lived", v => v.State == "completed" && _steps["compose"].Calls == 2);
+
+        // The snapshot is in the SQL snapshot store, written by our serializer under its versioned manifest.
+        (long SequenceNr, string Manifest, long SerializerId)? row = null;
+        await Eventually.Until(() => Task.FromResult((row = SnapshotRow("story-long-lived")) is not null), 10, "the snapshot is saved");
+        Assert.Equal((10L, "story.snapshot.v1", (long)StoryEventSerializer.SerializerId), row);
+        Assert.True((await Catalog.EventsAsync("long-lived")).Count > 10); // events after the snapshot replay on top of it
+        await StopAndWait(story);
+
+        var after = await StartStory("long-lived").Ask<StoryView>(new StoryQueries.GetStory("long-lived"), TimeSpan.FromSeconds(10));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(before), System.Text.Json.JsonSerializer.Serialize(after));
+    }
+
+    private (long, string, long)? SnapshotRow(string persistenceId)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "journal.db")}");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT sequence_nr, manifest, serializer_id FROM snapshot WHERE persistence_id = $id ORDER BY sequence_nr DESC LIMIT 1";
+        cmd.Parameters.AddWithValue("$id", persistenceId);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? (r.GetInt64(0), r.GetString(1), r.GetInt64(2)) : null;
     }
 
     [Fact]

@@ -33,6 +33,24 @@ public sealed class StoryStateTests
     }
 
     [Fact]
+    public void Replaying_an_accepted_story_that_todays_rules_refuse_gives_back_the_story_as_it_was_accepted()
+    {
+        // Accepted before the 64-letter word bound existed (or any rule tightened since): the journal is history.
+        var old = Sample("The word " + new string('a', 100) + " was fine when this story was published.") with
+        {
+            Voice = "a-voice-since-removed", Priority = StoryPriority.Breaking, Captions = StoryCaptions.Sidecar,
+            Pronunciations = new Dictionary<string, string> { ["Ruiz"] = "R UW IY S" },
+        };
+        Assert.False(StoryParser.Parse(old.ToCanonicalJson()).IsValid);
+
+        var s = StoryState.Empty("city-budget").Apply(new Accepted("city-budget", 1, old.ToCanonicalJson(), old.ContentHash(), Pipeline, T0));
+
+        Assert.Equal(old.ToCanonicalJson(), s.Story!.ToCanonicalJson());
+        Assert.Equal(old.ContentHash(), s.ContentHash);
+        Assert.Equal(StoryStatus.Accepted, s.Status);
+    }
+
+    [Fact]
     public void The_same_content_again_is_a_no_op_and_new_content_is_a_new_revision()
     {
         var s = Accepted();
