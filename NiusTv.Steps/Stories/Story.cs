@@ -56,7 +56,8 @@ public sealed record Story(
                 "none" => StoryCaptions.None,
                 _ => StoryCaptions.Both,
             },
-            c.pronunciations is { Count: > 0 } p ? new Dictionary<string, string>(p, StringComparer.Ordinal) : null);
+            c.pronunciations is { Count: > 0 } p ? new Dictionary<string, string>(p, StringComparer.Ordinal) : null,
+            c.brand ?? Brands.BrandPack.DefaultName);
     }
 
     /// <summary>The story's own pronunciations, checked (the parser accepted them).</summary>

@@ -157,7 +157,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
     public async Task A_retry_sent_through_the_other_nodes_region_crosses_the_wire_and_its_result_comes_back()
     {
         var journal = await postgres.CreateDatabaseAsync();
-        var ports = Enumerable.Range(0, 2).Select(_ => FreePort()).ToArray();
+        var ports = Enumerable.Range(0, 2).Select(_ => LoopbackPorts.Free()).ToArray();
         var nodes = new List<IHost>();
         for (var i = 0; i < 2; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
         var first = SystemOf(nodes[0]);

@@ -39,7 +39,7 @@ public sealed class StoryStateTests
         var old = Sample("The word " + new string('a', 100) + " was fine when this story was published.") with
         {
             Voice = "a-voice-since-removed", Priority = StoryPriority.Breaking, Captions = StoryCaptions.Sidecar,
-            Pronunciations = new Dictionary<string, string> { ["Ruiz"] = "R UW IY S" },
+            Pronunciations = new Dictionary<string, string> { ["Ruiz"] = "R UW IY S" }, Brand = "a-retired-look",
         };
         Assert.False(StoryParser.Parse(old.ToCanonicalJson()).IsValid);
 
