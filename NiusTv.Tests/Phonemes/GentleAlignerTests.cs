@@ -85,7 +85,8 @@ internal sealed class FakeGentle : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close alone: the managed HttpListener's Stop() already unregisters the port, and a Close() after it looks the
+        // port up again, binding it anew, which fails when another test has taken that port meanwhile (CI saw it).
         _listener.Close();
         try { _loop.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
     }
