@@ -123,7 +123,7 @@ public static class CatalogBench
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var writer = Guid.NewGuid().ToString();
         long events = 0;
-        const int batch = 250;
+        const int batch = 50; // 800 write confirmations per batch: the inbox that waits for them holds 1,000
         for (var from = 0; from < count; from += batch)
         {
             var writes = new List<IPersistentEnvelope>();
