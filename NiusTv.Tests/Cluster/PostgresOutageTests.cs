@@ -33,6 +33,19 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetim
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
+    /// <summary>One node on <paramref name="journal"/> with scripted steps, one run of each at a time.</summary>
+    private async Task<ActorSystem> StartNode(string name, string journal)
+    {
+        var steps = Pipeline.Select(n => new ScriptedStep(n, Path.Combine(_dir, "out"))).ToList();
+        _host = new HostBuilder().ConfigureServices(services => services.AddAkka(name, akka => akka
+            .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
+            .AddStoryPersistence(JournalKind.Postgres, journal)
+            .WithActors((system, registry) => registry.Register<StepPools>(system.ActorOf(
+                StepPools.Create(steps, new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 1))), "step-pools"))))).Build();
+        await _host.StartAsync();
+        return _host.Services.GetRequiredService<ActorSystem>();
+    }
+
     private static Story Version(string title) => new("pg-story", title, ["A sentence."], [], "default", "default",
         StoryPriority.Normal, StoryOutput.LocalDefault);
 
@@ -40,14 +53,7 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetim
     public async Task On_postgres_a_story_past_n_events_saves_an_owned_snapshot_and_recovers_from_it_to_the_same_view()
     {
         var journal = await postgres.CreateDatabaseAsync();
-        var steps = Pipeline.Select(n => new ScriptedStep(n, Path.Combine(_dir, "out"))).ToList();
-        _host = new HostBuilder().ConfigureServices(services => services.AddAkka("pg-snapshot", akka => akka
-            .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
-            .AddStoryPersistence(JournalKind.Postgres, journal)
-            .WithActors((system, registry) => registry.Register<StepPools>(system.ActorOf(
-                StepPools.Create(steps, new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 1))), "step-pools"))))).Build();
-        await _host.StartAsync();
-        var system = _host.Services.GetRequiredService<ActorSystem>();
+        var system = await StartNode("pg-snapshot", journal);
         var pools = ActorRegistry.For(system).Get<StepPools>();
         // A full run of init and publish is 6 events: the snapshot lands on the last, the retry's events replay on top.
         var settings = new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"), Pipeline,
@@ -85,14 +91,7 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetim
     public async Task A_stopped_database_refuses_a_revision_with_the_cause_and_the_node_recovers_when_it_returns()
     {
         var journal = await postgres.CreateDatabaseAsync();
-        var steps = Pipeline.Select(n => new ScriptedStep(n, Path.Combine(_dir, "out"))).ToList();
-        _host = new HostBuilder().ConfigureServices(services => services.AddAkka("pg-outage", akka => akka
-            .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
-            .AddStoryPersistence(JournalKind.Postgres, journal)
-            .WithActors((system, registry) => registry.Register<StepPools>(system.ActorOf(
-                StepPools.Create(steps, new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 1))), "step-pools"))))).Build();
-        await _host.StartAsync();
-        var system = _host.Services.GetRequiredService<ActorSystem>();
+        var system = await StartNode("pg-outage", journal);
         var registry = ActorRegistry.For(system);
         var settings = new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"), Pipeline, new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)));
         var story = system.ActorOf(StoryActor.Create("pg-story", settings, registry.Get<StepPools>()));

@@ -89,21 +89,32 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
     private static Story Sample(string id) => new(id, "Story " + id, ["A sentence for " + id + "."], [],
         "default", "default", StoryPriority.Normal, StoryOutput.LocalDefault);
 
+    /// <summary>Starts <paramref name="count"/> nodes on one journal, the first as seed, and waits until every node
+    /// sees them all up.</summary>
+    private async Task<List<IHost>> StartCluster(int count, string journal)
+    {
+        var ports = Enumerable.Range(0, count).Select(_ => LoopbackPorts.Free()).ToArray();
+        var nodes = new List<IHost>();
+        for (var i = 0; i < count; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
+        await Eventually.Until(() => Task.FromResult(nodes.All(n => Akka.Cluster.Cluster.Get(SystemOf(n)).State.Members.Count(m => m.Status == MemberStatus.Up) == count)),
+            30, $"{count} nodes are up");
+        return nodes;
+    }
+
+    /// <summary>Members being up is not enough: the coordinator can only place shards on regions that have registered
+    /// with it, and on a busy machine that takes a few retries.</summary>
+    private static Task RegionsRegistered(IActorRef region, int count) =>
+        Eventually.Until(async () => (await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(3))).Regions.Count == count,
+            30, $"{count} story regions are registered");
+
     [Fact]
     public async Task Twelve_stories_spread_over_three_nodes_survive_killing_one_and_each_completes_exactly_once()
     {
         var journal = await postgres.CreateDatabaseAsync();
-        var ports = Enumerable.Range(0, 3).Select(_ => LoopbackPorts.Free()).ToArray();
-        var nodes = new List<IHost>();
-        for (var i = 0; i < 3; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
+        var nodes = await StartCluster(3, journal);
         var first = SystemOf(nodes[0]);
-        await Eventually.Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(first).State.Members.Count(m => m.Status == MemberStatus.Up) == 3), 30, "three nodes are up");
-
         var region = await ActorRegistry.For(first).GetAsync<StoryActor>();
-        // Members being up is not enough: the coordinator can only place shards on regions that have registered with
-        // it, and on a busy machine that takes a few retries.
-        await Eventually.Until(async () => (await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(3))).Regions.Count == 3,
-            30, "three story regions are registered");
+        await RegionsRegistered(region, 3);
         var catalog = new StoryCatalog(first, StoryPersistence.QueryPluginId);
         var ids = Enumerable.Range(1, 12).Select(i => $"story-{i:00}").ToList();
         foreach (var id in ids)
@@ -157,14 +168,10 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
     public async Task A_retry_sent_through_the_other_nodes_region_crosses_the_wire_and_its_result_comes_back()
     {
         var journal = await postgres.CreateDatabaseAsync();
-        var ports = Enumerable.Range(0, 2).Select(_ => LoopbackPorts.Free()).ToArray();
-        var nodes = new List<IHost>();
-        for (var i = 0; i < 2; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
+        var nodes = await StartCluster(2, journal);
         var first = SystemOf(nodes[0]);
-        await Eventually.Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(first).State.Members.Count(m => m.Status == MemberStatus.Up) == 2), 30, "two nodes are up");
         var region = await ActorRegistry.For(first).GetAsync<StoryActor>();
-        await Eventually.Until(async () => (await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(3))).Regions.Count == 2,
-            30, "two story regions are registered");
+        await RegionsRegistered(region, 2);
 
         await region.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("over-the-wire")), TimeSpan.FromSeconds(20));
         var catalog = new StoryCatalog(first, StoryPersistence.QueryPluginId);
@@ -185,11 +192,7 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
     public async Task The_scaler_singleton_moves_to_another_node_when_its_node_dies_and_continues_from_its_journaled_decisions()
     {
         var journal = await postgres.CreateDatabaseAsync();
-        var ports = Enumerable.Range(0, 3).Select(_ => LoopbackPorts.Free()).ToArray();
-        var nodes = new List<IHost>();
-        for (var i = 0; i < 3; i++) nodes.Add(await StartNode(i, ports[i], ports[0], journal));
-        await Eventually.Until(() => Task.FromResult(Akka.Cluster.Cluster.Get(SystemOf(nodes[2])).State.Members.Count(m => m.Status == MemberStatus.Up) == 3),
-            30, "three nodes are up");
+        var nodes = await StartCluster(3, journal);
         var proxy = await ActorRegistry.For(SystemOf(nodes[2])).GetAsync<ScalerActor>();
 
         // GPU slots are shared cluster-wide: any node sees every node's slot.
