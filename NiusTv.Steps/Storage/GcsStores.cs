@@ -131,17 +131,7 @@ public sealed class GcsVideoStore(StorageClient client, string bucket, string pr
     public async Task<string> PutAsync(string localFile, string objectName, string contentType, CancellationToken ct)
     {
         var name = ObjectName(objectName);
-        try
-        {
-            await Upload(localFile, name, contentType, ct);
-        }
-        // The publish step reads these as "try again later" (IOException) and "an operator must fix access".
-        catch (GoogleApiException e) when (e.HttpStatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
-        {
-            throw new UnauthorizedAccessException($"gs://{bucket}/{name}: {e.Message}", e);
-        }
-        catch (GoogleApiException e) { throw new IOException($"gs://{bucket}/{name}: {e.Message}", e); }
-        catch (HttpRequestException e) { throw new IOException($"gs://{bucket}/{name}: {e.Message}", e); }
+        await Guarded(name, async () => { await Upload(localFile, name, contentType, ct); return true; });
         return $"gs://{bucket}/{name}";
     }
 
@@ -223,7 +213,8 @@ public sealed class GcsVideoStore(StorageClient client, string bucket, string pr
         catch (Exception) { } // a leftover staging object is harmless; the failure that matters was already reported
     }
 
-    /// <summary>The same translation as <see cref="PutAsync"/>: "try again later" (IOException) or "fix access".</summary>
+    /// <summary>What the publish step reads from a store failure: "try again later" (IOException) or "an operator must
+    /// fix access" (UnauthorizedAccessException).</summary>
     private async Task<T> Guarded<T>(string name, Func<Task<T>> call)
     {
         try { return await call(); }
@@ -247,17 +238,12 @@ public sealed class GcsVideoStore(StorageClient client, string bucket, string pr
     public async Task DeleteAsync(string objectName, CancellationToken ct)
     {
         var name = ObjectName(objectName);
-        try
+        await Guarded(name, async () =>
         {
-            await GcsClients.RetryAsync(async () => { await client.DeleteObjectAsync(bucket, name, cancellationToken: ct); return true; }, _retry, ct);
-        }
-        catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound) { }
-        catch (GoogleApiException e) when (e.HttpStatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
-        {
-            throw new UnauthorizedAccessException($"gs://{bucket}/{name}: {e.Message}", e);
-        }
-        catch (GoogleApiException e) { throw new IOException($"gs://{bucket}/{name}: {e.Message}", e); }
-        catch (HttpRequestException e) { throw new IOException($"gs://{bucket}/{name}: {e.Message}", e); }
+            try { await GcsClients.RetryAsync(async () => { await client.DeleteObjectAsync(bucket, name, cancellationToken: ct); return true; }, _retry, ct); }
+            catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound) { }
+            return true;
+        });
     }
 
     public async Task<bool> ExistsAsync(string objectName, CancellationToken ct)
