@@ -127,6 +127,7 @@ public sealed class BrandParserTests
 }
 
 /// <summary>Init with brand packs in a local asset folder, as `nius demo` uses one.</summary>
+[Trait("Speed", "Slow")]
 public sealed class BrandInitTests : IDisposable
 {
     private readonly TempFolder _temp = new();

@@ -14,6 +14,7 @@ namespace NiusTv.Tests.Cluster;
 /// says the journal cannot write, the refused revision is never applied, and all of it recovers when the server is
 /// back.</summary>
 [Collection("cluster")]
+[Trait("Speed", "Slow")]
 public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetime
 {
     private static readonly string[] Pipeline = ["init", "publish"];

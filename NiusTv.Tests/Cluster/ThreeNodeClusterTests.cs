@@ -22,6 +22,7 @@ namespace NiusTv.Tests.Cluster;
 /// <summary>Three worker nodes in this process, each its own host with its own workspace folder and steps that write
 /// real files, sharing one PostgreSQL journal — the shape of a real deployment on loopback.</summary>
 [Collection("cluster")]
+[Trait("Speed", "Slow")]
 public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly string[] Pipeline = ["init", "speech", "compose", "publish"];

@@ -7,6 +7,7 @@ namespace NiusTv.Tests.Cluster;
 /// <summary>Two real `nius node` processes join through `--seed HOST:PORT` (system name implied) and share a
 /// PostgreSQL journal, the way an operator starts a local cluster.</summary>
 [Collection("cluster")]
+[Trait("Speed", "Slow")]
 public sealed class TwoNodeProcessTests(PostgresServer postgres) : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-two-").FullName;

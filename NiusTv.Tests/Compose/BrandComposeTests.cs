@@ -50,6 +50,7 @@ public sealed class BrandedVideo : IAsyncLifetime
     }
 }
 
+[Trait("Speed", "Slow")]
 public sealed class BrandComposeTests(BrandedVideo branded) : IClassFixture<BrandedVideo>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -212,6 +213,7 @@ public sealed class ClippedVideo : IAsyncLifetime
     }
 }
 
+[Trait("Speed", "Slow")]
 public sealed class BrandClipTests(ClippedVideo clipped) : IClassFixture<ClippedVideo>
 {
     internal static void Ffmpeg(params string[] args)
@@ -287,6 +289,7 @@ public sealed class BrandClipTests(ClippedVideo clipped) : IClassFixture<Clipped
     }
 }
 
+[Trait("Speed", "Slow")]
 public sealed class BrandFontTests
 {
     private const string Mono = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";

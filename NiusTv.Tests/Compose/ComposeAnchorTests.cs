@@ -9,6 +9,7 @@ using Xunit;
 
 namespace NiusTv.Tests.Compose;
 
+[Trait("Speed", "Slow")]
 public sealed class ComposeAnchorTests
 {
     private static readonly ComposeOptions Options = new();

@@ -8,6 +8,7 @@ using Xunit;
 
 namespace NiusTv.Tests.Compose;
 
+[Trait("Speed", "Slow")]
 public sealed class ComposeStepTests
 {
     private static readonly ComposeOptions Options = new();

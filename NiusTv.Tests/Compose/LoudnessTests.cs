@@ -14,6 +14,7 @@ namespace NiusTv.Tests.Compose;
 /// final MP4, after AAC. The speech is real Festival HTS speech, which comes out of the synthesizer at about
 /// −25 LUFS with a true peak near −9 dBTP, so reaching −16 LUFS needs both gain and peak limiting.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class LoudnessTests
 {
     private const string Script =

@@ -14,6 +14,7 @@ namespace NiusTv.Tests.Compose;
 
 /// <summary>Captions as files beside the video: WebVTT and SRT parsed strictly, the word timings, what each
 /// <c>captions</c> choice produces, and publishing them to the local and the GCS store.</summary>
+[Trait("Speed", "Slow")]
 public sealed class SidecarCaptionsTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

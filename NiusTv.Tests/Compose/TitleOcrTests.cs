@@ -8,6 +8,7 @@ namespace NiusTv.Tests.Compose;
 /// <summary>Titles that fit every shape, read back by real OCR (Debian's tesseract-ocr) from a frame of the
 /// composed MP4: the lower third of a 120-character title in 16:9, 9:16, 1:1, 4:5 and 2:1 (the local default). The last word being read
 /// is what proves the title was not cut ("Harbour expansion clears fi…" was today's 9:16).</summary>
+[Trait("Speed", "Slow")]
 public sealed class TitleOcrTests
 {
     /// <summary>120 characters, the longest title the lower third promises to show whole.</summary>

@@ -8,6 +8,7 @@ namespace NiusTv.Tests.Deploy;
 
 /// <summary>deploy/k8s rendered offline by `kubectl kustomize` and read strictly by the KubernetesClient models:
 /// an unknown field, a wrong type or an unknown apiVersion fails here rather than at `kubectl apply`.</summary>
+[Trait("Speed", "Slow")]
 public sealed class DeployManifestTests
 {
     private static readonly string Root = ClusterManagerTests.RepoRoot();

@@ -7,6 +7,7 @@ namespace NiusTv.Tests.EndToEnd;
 
 /// <summary>The admin endpoint's safety rules, checked against real node processes.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class AdminSecurityTests : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-sec-").FullName;

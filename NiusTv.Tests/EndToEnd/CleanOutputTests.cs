@@ -6,6 +6,7 @@ namespace NiusTv.Tests.EndToEnd;
 /// <summary>With `--json`, stdout is the answer and nothing else, so a script can parse all of it; the node's own
 /// log lines (Akka's included) go to stderr.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class CleanOutputTests
 {
     [Fact]

@@ -6,6 +6,7 @@ namespace NiusTv.Tests.EndToEnd;
 
 /// <summary>The cluster palette on two real node processes: what each node sees, and downing one from the other.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class ClusterPaletteTests : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-cluster-").FullName;

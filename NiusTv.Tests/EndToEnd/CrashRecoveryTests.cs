@@ -8,6 +8,7 @@ namespace NiusTv.Tests.EndToEnd;
 /// it, a new process on the same data clears what the dead one left and finishes the story, and the steps completed
 /// before the kill are not run again.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class CrashRecoveryTests : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-crash-").FullName;

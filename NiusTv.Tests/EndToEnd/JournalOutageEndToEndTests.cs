@@ -10,6 +10,7 @@ namespace NiusTv.Tests.EndToEnd;
 /// with the cause at once, /health/ready turns 503 and says why, a refused story is never applied, and everything
 /// recovers when space returns.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class JournalOutageEndToEndTests : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-outage-e2e-").FullName;

@@ -5,6 +5,7 @@ namespace NiusTv.Tests.EndToEnd;
 
 /// <summary>The operators' verbs against a real `nius node` process, as an operator (or a script) uses them.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class OperatorConsoleTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-ops-").FullName;

@@ -12,6 +12,7 @@ public sealed class NiusProcessCollection;
 /// <summary>Stories through a real `nius node` process: published with `nius publish`, followed with
 /// `nius story show --json`, the MP4 checked with ffprobe.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class PipelineEndToEndTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-e2e-").FullName;

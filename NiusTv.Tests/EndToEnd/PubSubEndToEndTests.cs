@@ -9,6 +9,7 @@ namespace NiusTv.Tests.EndToEnd;
 
 /// <summary>Real `nius node --pubsub` processes against the real Pub/Sub emulator, fed by `nius publish --pubsub`.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class PubSubEndToEndTests(PubSubEmulator emulator, ITestOutputHelper output) : IClassFixture<PubSubEmulator>, IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-pubsub-e2e-").FullName;

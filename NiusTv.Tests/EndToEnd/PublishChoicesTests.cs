@@ -8,6 +8,7 @@ namespace NiusTv.Tests.EndToEnd;
 /// <summary>A story naming a presenter or voice the node does not have is refused when it is published, naming the
 /// choices, instead of failing at the landmarks or speech step later; nothing is stored.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class PublishChoicesTests : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-choices-").FullName;

@@ -5,6 +5,7 @@ namespace NiusTv.Tests.EndToEnd;
 /// <summary>`nius voices` and `nius pronunciations` against a running node: the voices it speaks with, and the
 /// newsroom dictionary set, listed and removed, with a bad phone refused naming the entry.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class SpeechVerbsTests : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-speech-verbs-").FullName;

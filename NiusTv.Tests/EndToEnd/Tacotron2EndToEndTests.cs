@@ -10,6 +10,7 @@ namespace NiusTv.Tests.EndToEnd;
 /// the models load once at start-up, `nius models show` lists them, a story becomes an MP4 (its sound is noise, as
 /// expected without trained weights), and bad checkpoints or devices stop the start with the setting named.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class Tacotron2EndToEndTests : IDisposable
 {
     private readonly TempFolder _dir = new();

@@ -16,6 +16,7 @@ namespace NiusTv.Tests.EndToEnd;
 /// the rendered anchor.mkv (the mouth region's dark-pixel area), each against the loudness of speech.wav at frame
 /// rate. The story was not used to tune the viseme table.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class TalkingAnchorEndToEndTests : IDisposable
 {
     private readonly TempFolder _dir = new();

@@ -9,6 +9,7 @@ namespace NiusTv.Tests.EndToEnd;
 /// <summary>A node with OTEL_EXPORTER_OTLP_ENDPOINT set ships its story spans over OTLP/HTTP, as a collector
 /// receives them.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class TraceExportTests : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-otlp-").FullName;

@@ -38,6 +38,7 @@ public sealed class LocalStoryRegion : ReceiveActor
 }
 
 [Collection(PubSubCollection.Name)]
+[Trait("Speed", "Slow")]
 public sealed class IngestActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
 {
     private static readonly string[] Pipeline = ["init", "speech", "compose", "publish"];

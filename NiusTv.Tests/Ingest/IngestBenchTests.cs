@@ -5,6 +5,7 @@ namespace NiusTv.Tests.Ingest;
 
 /// <summary>`nius bench ingest` as a user runs it, on a few messages (the 200 of the real figure take a minute).</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class IngestBenchTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Xunit;
 namespace NiusTv.Tests.Ingest;
 
 [Collection(PubSubCollection.Name)]
+[Trait("Speed", "Slow")]
 public sealed class PubSubClientTests(PubSubEmulator emulator)
 {
     private static CancellationToken Timeout(int seconds = 30) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;

@@ -9,6 +9,7 @@ using Xunit;
 
 namespace NiusTv.Tests.Landmarks;
 
+[Trait("Speed", "Slow")]
 public sealed class LandmarksStepTests : IDisposable
 {
     private readonly TempFolder _workspace = new();
@@ -107,6 +108,7 @@ public sealed class LandmarksStepTests : IDisposable
     }
 }
 
+[Trait("Speed", "Slow")]
 public sealed class TestFaceFixtureTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Xunit;
 
 namespace NiusTv.Tests.Landmarks;
 
+[Trait("Speed", "Slow")]
 public sealed class LipSyncTests
 {
     /// <summary>A real news story of a few sentences, two paragraphs, read by Festival.</summary>

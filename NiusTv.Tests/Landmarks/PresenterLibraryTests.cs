@@ -7,6 +7,7 @@ using SkiaSharp;
 namespace NiusTv.Tests.Landmarks;
 
 /// <summary>dlib through libfacelm on the real default presenter photo, and the per-presenter reference cache.</summary>
+[Trait("Speed", "Slow")]
 public sealed class PresenterLibraryTests : IDisposable
 {
     private static readonly string Presenters = Path.Combine(Nius.RepoRoot, "presenters");

@@ -5,6 +5,7 @@ namespace NiusTv.Tests.Models;
 
 /// <summary>`nius bench models` as a user runs it, on the fixture sizes only (the published ones take minutes).</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class ModelBenchTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace NiusTv.Tests.Models;
 
+[Trait("Speed", "Slow")]
 public class Tacotron2Tests
 {
     [Fact]

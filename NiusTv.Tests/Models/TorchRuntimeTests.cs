@@ -5,6 +5,7 @@ namespace NiusTv.Tests.Models;
 
 /// <summary>The native libtorch loads in this process: on Debian 12 this only holds because the build patched
 /// libLibTorchSharp.so (NiusTv.Steps/Models/Native/TorchSharpGlibcxx.targets).</summary>
+[Trait("Speed", "Slow")]
 public class TorchRuntimeTests
 {
     [Fact]

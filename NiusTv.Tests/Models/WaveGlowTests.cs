@@ -7,6 +7,7 @@ using Xunit;
 
 namespace NiusTv.Tests.Models;
 
+[Trait("Speed", "Slow")]
 public class WaveGlowTests
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace NiusTv.Tests.Newsroom;
 /// <summary>An editor's whole path in a real browser (Debian's chromium, driven by Playwright): an empty form, two
 /// uploaded images, a field error, publish, the progress bar to done, the video playing, a second revision.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class NewsroomBrowserTests : IAsyncLifetime
 {
     public const string Chromium = "/usr/bin/chromium";

@@ -10,6 +10,7 @@ namespace NiusTv.Tests.Newsroom;
 /// <summary>The newsroom's HTTP surface on a real `nius node`: uploads judged by content and size, drafts, videos
 /// served with ranges, and the token rule through the login cookie.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class NewsroomHttpTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-newsroom-http-").FullName;
@@ -340,6 +341,7 @@ public sealed class NewsroomHttpTests : IAsyncLifetime
 /// <summary>With an admin token the newsroom asks for it once and keeps it in an HttpOnly cookie, which the API and
 /// the video files then accept as they accept the bearer header.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class NewsroomTokenTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-newsroom-token-").FullName;

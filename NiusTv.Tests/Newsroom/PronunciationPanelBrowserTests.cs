@@ -12,6 +12,7 @@ namespace NiusTv.Tests.Newsroom;
 /// is heard through the node's voice, saved to the newsroom dictionary, and the published story is spoken by the chosen
 /// voice with the lips (phones.json) following the entry.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class PronunciationPanelBrowserTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-pronunciation-browser-").FullName;

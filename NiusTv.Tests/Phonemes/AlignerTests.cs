@@ -40,6 +40,7 @@ public sealed class FestivalStory : IAsyncLifetime
     }
 }
 
+[Trait("Speed", "Slow")]
 public sealed class AlignerTests(FestivalStory story) : IClassFixture<FestivalStory>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

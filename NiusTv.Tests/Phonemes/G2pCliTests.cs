@@ -4,6 +4,7 @@ using NiusTv.Tests.EndToEnd;
 
 namespace NiusTv.Tests.Phonemes;
 
+[Trait("Speed", "Slow")]
 public sealed class G2pCliTests
 {
     [Fact]

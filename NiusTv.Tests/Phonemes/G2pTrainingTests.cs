@@ -3,6 +3,7 @@ using NiusTv.Steps.Phonemes;
 
 namespace NiusTv.Tests.Phonemes;
 
+[Trait("Speed", "Slow")]
 public sealed class G2pTrainingTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Xunit;
 
 namespace NiusTv.Tests.Phonemes;
 
+[Trait("Speed", "Slow")]
 public sealed class PhonemesSettingsTests : IDisposable
 {
     private readonly TempFolder _dir = new();

@@ -44,6 +44,7 @@ public sealed class SpokenWorkspace : IAsyncLifetime
     }
 }
 
+[Trait("Speed", "Slow")]
 public sealed class PhonemesStepTests(SpokenWorkspace spoken) : IClassFixture<SpokenWorkspace>, IDisposable
 {
     private readonly TempFolder _workspace = new();

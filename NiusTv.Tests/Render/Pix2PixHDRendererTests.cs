@@ -15,6 +15,7 @@ namespace NiusTv.Tests.Render;
 
 /// <summary>The neural renderer on small random-weight checkpoints written in the test (the content is noise, as
 /// expected without trained weights): sizes, batching, the GPU grant around a run, and clear checkpoint errors.</summary>
+[Trait("Speed", "Slow")]
 public sealed class Pix2PixHDRendererTests(ITestOutputHelper output) : Akka.Hosting.TestKit.TestKit("pix2pixhd-render-tests", output)
 {
     private readonly ITestOutputHelper _output = output;

@@ -9,6 +9,7 @@ using Xunit;
 
 namespace NiusTv.Tests.Render;
 
+[Trait("Speed", "Slow")]
 public sealed class RenderStepTests
 {
     internal static Story Story(int width = 1024, int height = 512, int fps = 30) =>

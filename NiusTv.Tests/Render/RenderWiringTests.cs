@@ -105,6 +105,7 @@ public class RenderWiringTests
     }
 }
 
+[Trait("Speed", "Slow")]
 public class RenderBenchTests
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace NiusTv.Tests.Render;
 /// <summary>Lip-sync measured on the rendered frames (issue 3, item 8): a story spoken by Festival, its
 /// phones, landmarks from the phones (the landmarks step's animator), the warp renderer; the dark-pixel area of the mouth region per frame must
 /// follow the speech's loudness envelope at frame rate.</summary>
+[Trait("Speed", "Slow")]
 public sealed class RenderedLipSyncTests
 {
     [Fact]

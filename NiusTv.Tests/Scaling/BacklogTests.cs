@@ -5,6 +5,7 @@ using Xunit;
 namespace NiusTv.Tests.Scaling;
 
 [Collection(PubSubCollection.Name)]
+[Trait("Speed", "Slow")]
 public sealed class BacklogTests(PubSubEmulator emulator)
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace NiusTv.Tests.Speech;
 /// <summary>Editors' pronunciations change what the voices say, not only phones.json: the same sentence with and
 /// without an entry gives other audio, a pocketsphinx decode that may choose between the entry's and the dictionary's
 /// pronunciation hears the one that was asked for, and the aligned phones of the word equal the entry.</summary>
+[Trait("Speed", "Slow")]
 public sealed class PronunciationSpeechTests : IDisposable
 {
     private const string Sentence = "Doctor Ana Ruiz met Mayor Nguyen on Tuesday.";

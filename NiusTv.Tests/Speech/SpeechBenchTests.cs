@@ -9,6 +9,7 @@ namespace NiusTv.Tests.Speech;
 /// <summary>`nius bench speech` is a bench, not a threshold; these floors sit far below what the voices measure
 /// (slt 88 %, kal 74 % word accuracy on the sample stories, docs/editors.md "Voices") and catch a voice that says nothing intelligible:
 /// a broken lexicon, a wrong sample rate, audio that is noise.</summary>
+[Trait("Speed", "Slow")]
 public sealed class SpeechBenchTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using Xunit;
 
 namespace NiusTv.Tests.Speech;
 
+[Trait("Speed", "Slow")]
 public sealed class SpeechTests : IDisposable
 {
     private static readonly string[] TwoParagraphs =

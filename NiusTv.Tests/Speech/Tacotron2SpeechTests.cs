@@ -13,6 +13,7 @@ namespace NiusTv.Tests.Speech;
 
 /// <summary>The tacotron2 speech backend with small random-weight checkpoints made here: audio and timings, the step
 /// limit, unfinished decodes, and the start-up errors for bad checkpoints.</summary>
+[Trait("Speed", "Slow")]
 public sealed class Tacotron2SpeechTests : IDisposable
 {
     private static readonly string[] Story =

@@ -8,6 +8,7 @@ namespace NiusTv.Tests.Speech;
 
 /// <summary>A story's <c>voice</c> chooses among the voices the node has installed: Debian's female HTS voice (the
 /// default) and its male diphone voice at least; a presenter may name its own; an unknown one is refused at publish.</summary>
+[Trait("Speed", "Slow")]
 public sealed class VoiceTests : IDisposable
 {
     private readonly TempFolder _dir = new();

@@ -10,6 +10,7 @@ namespace NiusTv.Tests.Render.Footage;
 /// mouth search was not tuned on: everything is measured on anchor.mkv, with dlib run again on the rendered
 /// frames. One story is rendered once for the whole class (about 20 s the first time the clip's first minute is
 /// indexed, then a few seconds).</summary>
+[Trait("Speed", "Slow")]
 public sealed class FranckFootageTests(FranckFootageTests.Rendered rendered) : IClassFixture<FranckFootageTests.Rendered>
 {
     public sealed class Rendered : IAsyncLifetime

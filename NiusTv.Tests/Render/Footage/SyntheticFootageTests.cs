@@ -11,6 +11,7 @@ namespace NiusTv.Tests.Render.Footage;
 /// <summary>The footage renderer on a clip the tests make themselves (the default presenter animated by the warp
 /// renderer), keyed over a backdrop, measured on anchor.mkv with dlib as on the real clip; and the bad clips a
 /// presenter folder can hold.</summary>
+[Trait("Speed", "Slow")]
 public sealed class SyntheticFootageTests(SyntheticFootageTests.Clip clip) : IClassFixture<SyntheticFootageTests.Clip>
 {
     public sealed class Clip : IAsyncLifetime

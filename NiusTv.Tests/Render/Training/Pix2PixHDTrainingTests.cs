@@ -14,6 +14,7 @@ namespace NiusTv.Tests.Render.Training;
 /// ndf 16) trained on the CPU through the CLI, as a user runs it. The run is made once for the class; its first 20 s
 /// give 432 training frames and 48 held out.</summary>
 [Collection("nius processes")]
+[Trait("Speed", "Slow")]
 public sealed class Pix2PixHDTrainingTests(Pix2PixHDTrainingTests.Trained trained) : IClassFixture<Pix2PixHDTrainingTests.Trained>
 {
     public static readonly string[] Small = ["--ngf", "16", "--ndf", "16", "--batch", "4"];
