@@ -410,6 +410,7 @@ public static class StoryActorHosting
             // The strategy reads node loads from DistributedData, and majority operations need a replicator on
             // every node: start it here rather than on first use.
             DistributedData.Get(system);
+            system.ActorOf(Props.Create(() => new StoryChanges.Feed()), "story-change-feed");
             var sharding = ClusterSharding.Get(system);
             var extractor = new StoryMessageExtractor();
             if (!Cluster.Get(system).SelfRoles.Contains(role))
@@ -433,6 +434,7 @@ public static class StoryActorHosting
             registry.Register<StoryActor>(region);
             system.ActorOf(NodeLoadReporter.Create(region, settings.WorkspaceRoot, affinity.ReportInterval), "node-load");
             system.ActorOf(WorkspaceJanitor.Create(settings.WorkspaceRoot, region, settings.Retention), "workspace-janitor");
+            system.ActorOf(Props.Create(() => new StoryChanges.Relay()), "story-change-relay");
         });
     }
 }

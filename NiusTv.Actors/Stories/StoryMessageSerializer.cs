@@ -28,5 +28,6 @@ public sealed class StoryMessageSerializer(ExtendedActorSystem system) : Manifes
         (typeof(StoryQueries.GetStory), "story.get"),
         (typeof(StoryQueries.StoryNotFound), "story.not-found"),
         (typeof(StoryView), "story.view"),
+        (typeof(StoryChanged), "story.changed"),
     ];
 }

@@ -6,13 +6,11 @@ using NiusTv.Host.Node;
 
 namespace NiusTv.Host.Newsroom;
 
-/// <summary><c>GET /api/stories/events</c>: server-sent events, one per persisted story event on this node's event
-/// stream. Each carries the story's id, revision, state and next step; a page fetches the full view (with the live
-/// step fraction) when it wants more.</summary>
+/// <summary><c>GET /api/stories/events</c>: server-sent events, one per journaled story event on any node of the
+/// cluster (<see cref="StoryChanges"/>). Each carries the story's id, revision, state and next step; a page fetches
+/// the full view (with the live step fraction) when it wants more.</summary>
 public static class StoryEventStream
 {
-    public sealed record Change(string Id, int Revision, string State, string? Step, string Event, DateTimeOffset At);
-
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
 
     public static void MapStoryEventStream(this WebApplication app)
@@ -21,8 +19,11 @@ public static class StoryEventStream
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, lifetime.ApplicationStopping);
             // A slow browser must not hold the node's memory: it loses the oldest changes and catches up by fetching.
-            var changes = Channel.CreateBounded<Change>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest });
+            var changes = Channel.CreateBounded<StoryChanged>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest });
             var listener = system.ActorOf(Props.Create(() => new Listener(changes.Writer)));
+            // Subscribed here, not in the actor's PreStart (which runs later): the opening comment below promises the
+            // client every change after it.
+            system.EventStream.Subscribe(listener, typeof(StoryChanged));
             try
             {
                 ctx.Response.Headers.ContentType = "text/event-stream";
@@ -52,13 +53,7 @@ public static class StoryEventStream
 
     private sealed class Listener : ReceiveActor
     {
-        public Listener(ChannelWriter<Change> writer)
-        {
-            Receive<StoryEventPersisted>(e => writer.TryWrite(new Change(e.After.Id, e.After.Revision, StoryView.StateName(e.After.Status),
-                e.After.IsActive ? e.After.NextStep?.Name : null, e.Event.GetType().Name, e.Event.At)));
-        }
-
-        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(StoryEventPersisted));
+        public Listener(ChannelWriter<StoryChanged> writer) => Receive<StoryChanged>(change => writer.TryWrite(change));
 
         protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
     }

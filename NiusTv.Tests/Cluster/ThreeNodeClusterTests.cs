@@ -190,6 +190,54 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
     }
 
     [Fact]
+    public async Task Every_nodes_live_feed_shows_a_story_that_runs_on_the_other_node()
+    {
+        var journal = await postgres.CreateDatabaseAsync();
+        var nodes = await StartCluster(2, journal);
+        var region = await ActorRegistry.For(SystemOf(nodes[0])).GetAsync<StoryActor>();
+        await RegionsRegistered(region, 2);
+        var feeds = nodes.Select(n => new System.Collections.Concurrent.ConcurrentQueue<StoryChanged>()).ToList();
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var feed = feeds[i];
+            var reader = SystemOf(nodes[i]).ActorOf(Props.Create(() => new FeedReader(feed)));
+            SystemOf(nodes[i]).EventStream.Subscribe(reader, typeof(StoryChanged));
+        }
+        // Each node's feed subscribes to the topic at start, and gossip takes a moment to tell the other node: wait
+        // until a change published on either node reaches both.
+        await Eventually.Until(() =>
+        {
+            foreach (var node in nodes)
+                Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(SystemOf(node)).Mediator.Tell(new Akka.Cluster.Tools.PublishSubscribe.Publish(StoryChanges.Topic,
+                    new StoryChanged("probe-" + StoryActor.NodeName(SystemOf(node)), 0, "unknown", null, "Probe", DateTimeOffset.UtcNow)));
+            return Task.FromResult(feeds.All(f => f.Select(c => c.Id).Where(id => id.StartsWith("probe-")).Distinct().Count() == nodes.Count));
+        }, 30, "both nodes' probes reach both feeds");
+
+        await region.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("seen-everywhere")), TimeSpan.FromSeconds(20));
+        var catalog = new StoryCatalog(SystemOf(nodes[0]), StoryPersistence.QueryPluginId);
+        IReadOnlyList<IStoryEvent> events = [];
+        await Eventually.Until(async () => (events = await catalog.EventsAsync("seen-everywhere")).OfType<Completed>().Any(), 60, "the story completes");
+
+        // Both feeds, the home node's and the other one's, carry every journaled event of the story in order.
+        var journaled = events.Select(e => e.GetType().Name).ToList();
+        await Eventually.Until(() => Task.FromResult(feeds.Select(f => f.Where(c => c.Id == "seen-everywhere").Select(c => c.Event).ToList()).ToList()),
+            seen => seen.All(f => f.Count == journaled.Count), 20,
+            seen => $"both feeds have the {journaled.Count} events of the story ({string.Join(", ", journaled)}); they have: "
+                + string.Join(" | ", seen?.Select(f => string.Join(", ", f)) ?? []));
+        foreach (var feed in feeds)
+        {
+            var mine = feed.Where(c => c.Id == "seen-everywhere").ToList();
+            Assert.Equal(journaled, mine.Select(c => c.Event));
+            Assert.Equal("completed", mine[^1].State);
+        }
+    }
+
+    private sealed class FeedReader : ReceiveActor
+    {
+        public FeedReader(System.Collections.Concurrent.ConcurrentQueue<StoryChanged> feed) => Receive<StoryChanged>(feed.Enqueue);
+    }
+
+    [Fact]
     public async Task The_scaler_singleton_moves_to_another_node_when_its_node_dies_and_continues_from_its_journaled_decisions()
     {
         var journal = await postgres.CreateDatabaseAsync();
