@@ -33,6 +33,7 @@ public sealed class ToolProcess : IAsyncDisposable, IDisposable
     {
         _process = process;
         Name = Path.GetFileName(process.StartInfo.FileName);
+        Id = process.Id;
         process.ErrorDataReceived += (_, e) => AppendTail(_tail, e.Data);
         process.BeginErrorReadLine();
         if (stdout == ToolStdout.Read) return;
@@ -62,6 +63,9 @@ public sealed class ToolProcess : IAsyncDisposable, IDisposable
 
     /// <summary>The tool's stdout as text (lines); only with <see cref="ToolStdout.Read"/>.</summary>
     public StreamReader StdoutText => _process.StandardOutput;
+
+    /// <summary>The operating system's process id.</summary>
+    public int Id { get; }
 
     public bool HasExited => _process.HasExited;
 
