@@ -3,34 +3,36 @@ using Akka.Actor;
 using Akka.Event;
 using NiusTv.Actors.Stories;
 using NiusTv.Steps.Cloud;
+using Polly;
 
 namespace NiusTv.Actors.Ingest;
 
 /// <summary>Announces every persisted state change of the stories on this node on the status topic, so the editors'
-/// tools can follow them. One publish request is in flight at a time and a failed one is retried before anything
-/// newer, so each story's changes reach the topic in the order they were journaled (the story id is also the
-/// ordering key, for subscriptions that want ordered delivery).</summary>
-public sealed class StatusPublisher : ReceiveActor, IWithTimers
+/// tools can follow them. One publish request is in flight at a time and a failed one is retried (through
+/// <see cref="CloudRetry.Forever"/>) before anything newer, so each story's changes reach the topic in the order they
+/// were journaled (the story id is also the ordering key, for subscriptions that want ordered delivery).</summary>
+public sealed class StatusPublisher : ReceiveActor
 {
     public const int MaxBatch = 100;
 
     private sealed record Sent(int Count);
     private sealed record SendFailed(Exception Error);
-    private sealed record RetrySend;
 
     private readonly IPubSub _pubsub;
     private readonly string _topic;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Queue<OutgoingMessage> _queue = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ResiliencePipeline _retries;
     private bool _sending;
-    private int _failures;
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    public StatusPublisher(IPubSub pubsub, string topic)
+    public StatusPublisher(IPubSub pubsub, string topic, TimeProvider? time = null)
     {
         _pubsub = pubsub;
         _topic = topic;
+        var log = _log;
+        _retries = CloudRetry.Forever.Pipeline(_ => true, time, (e, delay) =>
+            log.Warning("status: publishing failed ({0}); retrying in {1:0} s", e.Message, delay.TotalSeconds));
         Receive<StoryEventPersisted>(persisted =>
         {
             if (ToStatus(persisted.Event) is { } message) _queue.Enqueue(message);
@@ -40,29 +42,26 @@ public sealed class StatusPublisher : ReceiveActor, IWithTimers
         {
             for (var i = 0; i < s.Count; i++) _queue.Dequeue();
             _sending = false;
-            _failures = 0;
             Send();
         });
-        Receive<SendFailed>(f =>
-        {
-            _sending = false;
-            var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, _failures++)));
-            _log.Warning("status: publishing {0} change(s) failed ({1}); retrying in {2:0} s", _queue.Count, f.Error.Message, delay.TotalSeconds);
-            Timers.StartSingleTimer("retry", new RetrySend(), delay);
-        });
-        Receive<RetrySend>(_ => Send());
+        // Only when the actor stops (the retries never give up otherwise): the queue dies with it.
+        Receive<SendFailed>(f => _log.Info("status: {0} change(s) not published as the node stops ({1})", _queue.Count, f.Error.Message));
     }
 
     protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(StoryEventPersisted));
 
-    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        Context.System.EventStream.Unsubscribe(Self);
+    }
 
     private void Send()
     {
-        if (_sending || _queue.Count == 0 || Timers.IsTimerActive("retry")) return;
+        if (_sending || _queue.Count == 0) return;
         _sending = true;
         var batch = _queue.Take(MaxBatch).ToList();
-        _pubsub.PublishAsync(_topic, batch, CancellationToken.None)
+        _retries.ExecuteAsync(async ct => await _pubsub.PublishAsync(_topic, batch, ct), _stopping.Token).AsTask()
             .PipeTo(Self, success: _ => new Sent(batch.Count), failure: e => new SendFailed(e));
     }
 
@@ -88,5 +87,6 @@ public sealed class StatusPublisher : ReceiveActor, IWithTimers
         }, orderingKey: e.StoryId);
     }
 
-    public static Props Create(IPubSub pubsub, string topic = PubSubNames.StatusTopic) => Props.Create(() => new StatusPublisher(pubsub, topic));
+    public static Props Create(IPubSub pubsub, string topic = PubSubNames.StatusTopic, TimeProvider? time = null) =>
+        Props.Create(() => new StatusPublisher(pubsub, topic, time));
 }

@@ -108,11 +108,13 @@ public static class NodeHost
 
         var seeds = settings.Discovery == "kubernetes" ? [] : settings.Seeds.Select(SeedAddress).ToArray();
         builder.Services.AddHealthChecks().AddNodeHealth();
-        var pubsub = settings.PubSubProject is { Length: > 0 } project ? PubSubRestClient.Create(project) : null;
-        if (pubsub is not null) builder.Services.AddSingleton<IPubSub>(pubsub);
-        var (nodePool, backlog) = ScalerInputs(settings, pubsub);
+        builder.Services.AddCloudClients(settings);
+        if (settings.Scaler is { BacklogFile: null, BacklogSubscription: not null } && settings.PubSubProject is not { Length: > 0 })
+            throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT");
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
+            var pubsub = sp.GetService<PubSubRestClient>();
+            var (nodePool, backlog) = ScalerInputs(settings, pubsub, sp.GetService<INodePool>());
             if (hocon is not null) akka.AddHocon(hocon, HoconAddMode.Prepend);
             akka.ConfigureLoggers(l =>
                 {
@@ -192,10 +194,9 @@ public static class NodeHost
 
     /// <summary>The GPU pool the scaler resizes (none without Gke:Project: it only logs) and where it counts waiting
     /// stories (none configured: only the workers' in-flight stories count).</summary>
-    private static (INodePool? Pool, IBacklog? Backlog) ScalerInputs(NodeSettings settings, PubSubRestClient? pubsub)
+    private static (INodePool? Pool, IBacklog? Backlog) ScalerInputs(NodeSettings settings, PubSubRestClient? pubsub, INodePool? pool)
     {
         var s = settings.Scaler;
-        INodePool? pool = s.Pool is { } p ? new GkeNodePool(GkeClient.Create(s.GkeEndpoint), p) : null;
         IBacklog? backlog = s.BacklogFile is { } file ? new FileBacklog(Path.GetFullPath(file))
             : s.BacklogSubscription is { } sub ? new PeekSubscriptionBacklog(pubsub
                 ?? throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT"), sub, TimeSpan.FromSeconds(2))

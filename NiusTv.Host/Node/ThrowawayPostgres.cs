@@ -86,12 +86,11 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
 
     private static void Run(string file, IReadOnlyList<string> args)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        var info = new ProcessStartInfo(file) { WorkingDirectory = "/" };
         foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
+        using var p = ToolProcess.Start(info);
+        var stdout = p.StdoutText.ReadToEnd();
         p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {p.ExitCode}: {stderr}{stdout.Result}");
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {p.ExitCode}: {p.StderrTail}{stdout}");
     }
 }

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Google.Apis.Auth.OAuth2;
+using Polly;
 
 namespace NiusTv.Steps.Cloud;
 
@@ -31,7 +31,7 @@ public sealed class GkeException(string message, int status) : Exception(message
 
 /// <summary>The few GKE calls NiusTv needs, over the REST API (container.googleapis.com v1) with System.Text.Json:
 /// Google.Cloud.Container.V1 is not served here. Each mutating call returns a long-running operation that is polled
-/// until DONE; 429 and 5xx are retried with exponential backoff; repeating a call is harmless (create of an existing
+/// until DONE; 429 and 5xx are retried through <see cref="CloudRetry"/>; repeating a call is harmless (create of an existing
 /// cluster and delete of a missing one succeed).</summary>
 public sealed class GkeClient : IDisposable
 {
@@ -39,25 +39,38 @@ public sealed class GkeClient : IDisposable
     private readonly HttpClient _http;
     private readonly Func<CancellationToken, Task<string?>> _token;
     private readonly GkeRetry _retry;
+    private readonly TimeProvider _time;
+    private readonly ResiliencePipeline<(int Status, JsonNode? Body)> _calls;
 
     public Uri Endpoint => _http.BaseAddress!;
 
+    /// <summary>Every call waits at most this long for an answer (an operation is polled, not waited on).</summary>
+    public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
+
+    /// <param name="http">a client whose BaseAddress is the API root (from IHttpClientFactory in the node).</param>
     /// <param name="token">bearer token per call, or null for none (a loopback test server).</param>
-    public GkeClient(Uri endpoint, Func<CancellationToken, Task<string?>> token, GkeRetry? retry = null)
+    public GkeClient(HttpClient http, Func<CancellationToken, Task<string?>> token, GkeRetry? retry = null, TimeProvider? time = null)
     {
+        if (http.BaseAddress is null) throw new ArgumentException("the GKE client needs the API root as its BaseAddress", nameof(http));
+        _http = http;
         _token = token;
         _retry = retry ?? GkeRetry.Default;
-        _http = new HttpClient { BaseAddress = endpoint, Timeout = TimeSpan.FromSeconds(60) };
+        _time = time ?? TimeProvider.System;
+        _calls = _retry.Calls.Pipeline<(int Status, JsonNode? Body)>(o => o.Exception is null && o.Result.Status is 0 or 429 or >= 500, _time);
     }
 
-    /// <summary>The real service with Application Default Credentials (Workload Identity in GKE, `gcloud auth
-    /// application-default login` on a VM or laptop), or <paramref name="endpoint"/> for a test server.</summary>
-    public static GkeClient Create(string? endpoint = null, GkeRetry? retry = null)
-    {
-        if (!string.IsNullOrWhiteSpace(endpoint))
-            return new GkeClient(new Uri(endpoint.TrimEnd('/') + "/"), GoogleAccessTokens.None, retry);
-        return new GkeClient(new Uri("https://container.googleapis.com/"), GoogleAccessTokens.ApplicationDefault(), retry);
-    }
+    /// <summary>The API root: <paramref name="endpoint"/> (a test server), else the real service.</summary>
+    public static Uri EndpointFor(string? endpoint) =>
+        string.IsNullOrWhiteSpace(endpoint) ? new Uri("https://container.googleapis.com/") : new Uri(endpoint.TrimEnd('/') + "/");
+
+    /// <summary>Tokens for <see cref="EndpointFor"/>: Application Default Credentials (Workload Identity in GKE,
+    /// `gcloud auth application-default login` on a VM or laptop) for the real service, none for a test server.</summary>
+    public static Func<CancellationToken, Task<string?>> TokensFor(string? endpoint) =>
+        string.IsNullOrWhiteSpace(endpoint) ? GoogleAccessTokens.ApplicationDefault() : GoogleAccessTokens.None;
+
+    /// <summary>A client of its own, for the one-shot verbs and tests; the node takes its HttpClient from the factory.</summary>
+    public static GkeClient Create(string? endpoint = null, GkeRetry? retry = null) =>
+        new(new HttpClient { BaseAddress = EndpointFor(endpoint), Timeout = CallTimeout }, TokensFor(endpoint), retry);
 
     public async Task SetNodePoolSizeAsync(GkeNodePoolRef pool, int nodes, CancellationToken ct)
     {
@@ -121,7 +134,7 @@ public sealed class GkeClient : IDisposable
                         error["code"]?.GetValue<int>() ?? 0);
                 return;
             }
-            await Task.Delay(delay, ct);
+            await Task.Delay(delay, _time, ct);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _retry.MaxPollInterval.Ticks));
             // The operation's name is its last path segment; it lives under the same project and location.
             var id = name.Split('/')[^1];
@@ -131,37 +144,28 @@ public sealed class GkeClient : IDisposable
         }
     }
 
-    /// <summary>One call with retries on 429, 5xx and unreachable, backing off exponentially; other statuses are
+    /// <summary>One call with retries on 429, 5xx and unreachable (<see cref="CloudRetry"/>); other statuses are
     /// returned for the caller to judge (404 and 409 mean different things to different calls).</summary>
-    private async Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, JsonObject? payload, string what, CancellationToken ct)
+    private async Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, JsonObject? payload, string what, CancellationToken ct) =>
+        await _calls.ExecuteAsync(async token => await SendOnceAsync(method, path, payload, token), ct);
+
+    private async Task<(int Status, JsonNode? Body)> SendOnceAsync(HttpMethod method, string path, JsonObject? payload, CancellationToken ct)
     {
-        var delay = _retry.FirstDelay;
-        for (var attempt = 1; ; attempt++)
+        using var request = new HttpRequestMessage(method, path);
+        if (payload is not null) request.Content = JsonContent.Create(payload);
+        if (await _token(ct) is { Length: > 0 } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        try
         {
-            int status;
+            using var response = await _http.SendAsync(request, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
             JsonNode? body;
-            using (var request = new HttpRequestMessage(method, path))
-            {
-                if (payload is not null) request.Content = JsonContent.Create(payload);
-                if (await _token(ct) is { Length: > 0 } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                try
-                {
-                    using var response = await _http.SendAsync(request, ct);
-                    status = (int)response.StatusCode;
-                    var text = await response.Content.ReadAsStringAsync(ct);
-                    try { body = text.Length == 0 ? null : JsonNode.Parse(text); }
-                    catch (JsonException) { body = new JsonObject { ["error"] = new JsonObject { ["message"] = text } }; }
-                }
-                catch (HttpRequestException e)
-                {
-                    status = 0;
-                    body = new JsonObject { ["error"] = new JsonObject { ["message"] = $"GKE at {Endpoint} cannot be reached: {e.Message}" } };
-                }
-            }
-            var transient = status is 0 or 429 or >= 500;
-            if (!transient || attempt >= _retry.Attempts) return (status, body);
-            await Task.Delay(delay, ct);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _retry.MaxDelay.Ticks));
+            try { body = text.Length == 0 ? null : JsonNode.Parse(text); }
+            catch (JsonException) { body = new JsonObject { ["error"] = new JsonObject { ["message"] = text } }; }
+            return ((int)response.StatusCode, body);
+        }
+        catch (HttpRequestException e)
+        {
+            return (0, new JsonObject { ["error"] = new JsonObject { ["message"] = $"GKE at {Endpoint} cannot be reached: {e.Message}" } });
         }
     }
 
@@ -177,6 +181,9 @@ public sealed class GkeClient : IDisposable
 /// <param name="Attempts">tries per call, the first included, before a 429/5xx is reported.</param>
 public sealed record GkeRetry(int Attempts, TimeSpan FirstDelay, TimeSpan MaxDelay, TimeSpan PollInterval, TimeSpan MaxPollInterval)
 {
+    /// <summary>The calls' share: the same pipeline as every cloud call. Polling an operation is not a retry.</summary>
+    public CloudRetry Calls => new(Attempts, FirstDelay, MaxDelay);
+
     /// <summary>GKE operations take minutes (a GPU node ~9): polls slow down to every 15 s.</summary>
     public static readonly GkeRetry Default = new(6, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15));
 }

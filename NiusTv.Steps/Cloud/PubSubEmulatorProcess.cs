@@ -9,8 +9,7 @@ namespace NiusTv.Steps.Cloud;
 /// its Java child on dispose: for the tests and for `nius bench ingest`, which need a Pub/Sub that runs here.</summary>
 public sealed class PubSubEmulatorProcess : IAsyncDisposable
 {
-    private Process? _process;
-    private readonly System.Text.StringBuilder _log = new();
+    private ToolProcess? _process;
 
     public string HostPort { get; private set; } = "";
 
@@ -40,18 +39,15 @@ public sealed class PubSubEmulatorProcess : IAsyncDisposable
         {
             // Another process can take the port between our probe and the emulator's bind: try a few.
             HostPort = $"127.0.0.1:{LoopbackPorts.Free()}";
-            var psi = new ProcessStartInfo("gcloud") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            var psi = new ProcessStartInfo("gcloud");
             foreach (var a in new[] { "beta", "emulators", "pubsub", "start", $"--host-port={HostPort}", "--project=demo", "--quiet" })
                 psi.ArgumentList.Add(a);
-            _process = Process.Start(psi)!;
-            _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-            _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
+            _process = ToolProcess.Start(psi, ToolStdout.Tail);
             if (await WaitReadyAsync(TimeSpan.FromSeconds(30), ct)) return;
+            var log = _process.StderrTail;
             Kill();
             if (attempt == 2)
-                throw new InvalidOperationException($"the Pub/Sub emulator did not answer on {HostPort} within 30 s:\n{_log}");
+                throw new InvalidOperationException($"the Pub/Sub emulator did not answer on {HostPort} within 30 s:\n{log}");
         }
     }
 
@@ -74,9 +70,6 @@ public sealed class PubSubEmulatorProcess : IAsyncDisposable
 
     private void Kill()
     {
-        try { if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true); }
-        catch (InvalidOperationException) { }
-        _process?.WaitForExit(5000);
         _process?.Dispose();
         _process = null;
     }

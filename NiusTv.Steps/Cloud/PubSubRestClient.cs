@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Google.Apis.Auth.OAuth2;
+using Polly;
 
 namespace NiusTv.Steps.Cloud;
 
@@ -14,30 +14,45 @@ public sealed class PubSubRestClient : IPubSub, IDisposable
 
     private readonly HttpClient _http;
     private readonly Func<CancellationToken, Task<string?>> _token;
+    private readonly ResiliencePipeline<(int Status, JsonNode? Body)> _calls;
 
     public string Project { get; }
     public Uri Endpoint => _http.BaseAddress!;
 
+    /// <param name="http">a client whose BaseAddress is the API root (from IHttpClientFactory in the node), with no
+    /// timeout of its own: Pull long-polls, and the per-call cancellation decides how long.</param>
     /// <param name="token">bearer token per call, or null for none (the emulator).</param>
-    public PubSubRestClient(Uri endpoint, string project, Func<CancellationToken, Task<string?>> token)
+    public PubSubRestClient(HttpClient http, string project, Func<CancellationToken, Task<string?>> token, CloudRetry? retry = null,
+        TimeProvider? time = null)
     {
         if (string.IsNullOrWhiteSpace(project)) throw new ArgumentException("a Pub/Sub project id is needed", nameof(project));
+        if (http.BaseAddress is null) throw new ArgumentException("the Pub/Sub client needs the API root as its BaseAddress", nameof(http));
         Project = project;
         _token = token;
-        // Pull long-polls; the per-call cancellation decides how long, not the client-wide timeout.
-        _http = new HttpClient { BaseAddress = endpoint, Timeout = Timeout.InfiniteTimeSpan };
+        _http = http;
+        _calls = (retry ?? CloudRetry.PubSub).Pipeline<(int Status, JsonNode? Body)>(
+            o => o.Exception is PubSubException { Status: 0 } || o.Result.Status is 429 or >= 500, time);
+    }
+
+    /// <param name="token">bearer token per call, or null for none (the emulator).</param>
+    public PubSubRestClient(Uri endpoint, string project, Func<CancellationToken, Task<string?>> token)
+        : this(new HttpClient { BaseAddress = endpoint, Timeout = Timeout.InfiniteTimeSpan }, project, token)
+    {
     }
 
     /// <summary>The emulator when PUBSUB_EMULATOR_HOST is set (plain HTTP, no credentials, as Google's own clients
-    /// do); otherwise the real service with Application Default Credentials.</summary>
-    public static PubSubRestClient Create(string project)
-    {
-        var emulator = Environment.GetEnvironmentVariable(EmulatorVariable);
-        if (!string.IsNullOrWhiteSpace(emulator))
-            return new PubSubRestClient(new Uri($"http://{emulator.Trim()}/"), project, GoogleAccessTokens.None);
+    /// do); otherwise the real service.</summary>
+    public static Uri EndpointFor() =>
+        Environment.GetEnvironmentVariable(EmulatorVariable) is { } emulator && !string.IsNullOrWhiteSpace(emulator)
+            ? new Uri($"http://{emulator.Trim()}/")
+            : new Uri("https://pubsub.googleapis.com/");
 
-        return new PubSubRestClient(new Uri("https://pubsub.googleapis.com/"), project, GoogleAccessTokens.ApplicationDefault());
-    }
+    /// <summary>Tokens for <see cref="EndpointFor"/>: none for the emulator, Application Default Credentials otherwise.</summary>
+    public static Func<CancellationToken, Task<string?>> TokensFor() =>
+        string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(EmulatorVariable)) ? GoogleAccessTokens.ApplicationDefault() : GoogleAccessTokens.None;
+
+    /// <summary>A client of its own, for the one-shot verbs; the node takes its HttpClient from the factory.</summary>
+    public static PubSubRestClient Create(string project) => new(EndpointFor(), project, TokensFor());
 
     private string TopicPath(string topic) => $"projects/{Project}/topics/{topic}";
     private string SubscriptionPath(string subscription) => $"projects/{Project}/subscriptions/{subscription}";
@@ -112,7 +127,12 @@ public sealed class PubSubRestClient : IPubSub, IDisposable
         throw Failure(what, status, body);
     }
 
-    private async Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, JsonObject payload, CancellationToken ct)
+    /// <summary>One call with retries on 429, 5xx and unreachable (<see cref="CloudRetry"/>): every call the
+    /// project makes is idempotent or safe to repeat (see <see cref="IPubSub"/>).</summary>
+    private async Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, JsonObject payload, CancellationToken ct) =>
+        await _calls.ExecuteAsync(async token => await SendOnceAsync(method, path, payload, token), ct);
+
+    private async Task<(int Status, JsonNode? Body)> SendOnceAsync(HttpMethod method, string path, JsonObject payload, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(payload) };
         if (await _token(ct) is { Length: > 0 } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

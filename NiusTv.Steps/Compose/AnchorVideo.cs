@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using NiusTv.Steps.Tools;
 using SkiaSharp;
 
@@ -14,9 +12,8 @@ namespace NiusTv.Steps.Compose;
 /// empty.</summary>
 public sealed class AnchorVideo : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ToolProcess _process;
     private readonly Stream _stdout;
-    private readonly StringBuilder _stderr = new();
     private readonly byte[] _pixels;
     private readonly SKImageInfo _info;
     private readonly double _fps;
@@ -27,15 +24,13 @@ public sealed class AnchorVideo : IAsyncDisposable
     public int Width => _info.Width;
     public int Height => _info.Height;
 
-    private AnchorVideo(Process process, int width, int height, double fps)
+    private AnchorVideo(ToolProcess process, int width, int height, double fps)
     {
         _process = process;
-        _stdout = process.StandardOutput.BaseStream;
+        _stdout = process.Stdout;
         _fps = fps;
         _info = new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul);
         _pixels = GC.AllocateUninitializedArray<byte>(width * height * 4, pinned: true);
-        process.ErrorDataReceived += (_, e) => ExternalTool.AppendTail(_stderr, e.Data);
-        process.BeginErrorReadLine();
     }
 
     public static async Task<AnchorVideo> OpenAsync(string path, string ffmpeg, CancellationToken ct)
@@ -84,24 +79,13 @@ public sealed class AnchorVideo : IAsyncDisposable
         return _image;
     }
 
-    private string Tail()
-    {
-        lock (_stderr)
-        {
-            var s = _stderr.ToString().Trim();
-            return s.Length == 0 ? "ffmpeg gave no frames and no error" : s.Length > 2000 ? s[^2000..] : s;
-        }
-    }
+    private string Tail() => _process.Tail(2000, "ffmpeg gave no frames and no error");
 
     public async ValueTask DisposeAsync()
     {
         _image?.Dispose();
         // Compose may stop reading before the end (the anchor can outlast the video by a frame): stop the decoder.
-        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
-        catch (InvalidOperationException) { }
-        try { await _process.WaitForExitAsync(CancellationToken.None); }
-        catch (InvalidOperationException) { }
-        _process.Dispose();
+        await _process.DisposeAsync();
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"anchor {Width}x{Height}@{_fps}, frame {_index}");

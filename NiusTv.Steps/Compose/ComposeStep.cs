@@ -173,14 +173,9 @@ public sealed class ComposeStep : IStoryStep
             "-movflags", "+faststart", "-f", "mp4", output]);
 
         var tool = new ExternalTool(_options.Ffmpeg);
-        using var process = tool.Start(args, Path.GetDirectoryName(output));
-        var stderr = new StringBuilder();
-        process.ErrorDataReceived += (_, e) => ExternalTool.AppendTail(stderr, e.Data);
-        process.BeginErrorReadLine();
         // ffmpeg writes nothing useful to stdout here, but an unread redirected pipe could fill and block it.
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        await using var killOnCancel = ct.Register(() => Kill(process));
+        await using var process = tool.Start(args, Path.GetDirectoryName(output), stdout: ToolStdout.Discard);
+        await using var killOnCancel = process.KillOnCancel(ct);
 
         var frameBytes = width * height * 4;
         var info = new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul);
@@ -190,7 +185,7 @@ public sealed class ComposeStep : IStoryStep
         using var surface1 = SKSurface.Create(info, Marshal.UnsafeAddrOfPinnedArrayElement(buffers[1], 0), width * 4)!;
         var surfaces = new[] { surface0, surface1 };
 
-        var stdin = process.StandardInput.BaseStream;
+        var stdin = process.Stdin;
         Task pending = Task.CompletedTask;
         var reportEvery = Math.Max(1, Math.Min(fps, totalFrames / 100));
         try
@@ -213,26 +208,25 @@ public sealed class ComposeStep : IStoryStep
         catch (Exception e) when (e is IOException or ObjectDisposedException && !ct.IsCancellationRequested)
         {
             // ffmpeg closed the pipe: it failed; its exit code and stderr say why.
-            await WaitQuietly(process);
-            throw StepFailure.Retryable($"ffmpeg stopped while reading frames (exit {ExitCode(process)}): {Tail(stderr)}", e);
+            await process.WaitOrKillAsync(TimeSpan.FromSeconds(10));
+            throw StepFailure.Retryable($"ffmpeg stopped while reading frames (exit {process.ExitCodeText}): {Tail(process)}", e);
         }
         catch (Exception) when (ct.IsCancellationRequested)
         {
-            Kill(process);
+            process.Kill();
             throw new OperationCanceledException(ct);
         }
         catch
         {
-            Kill(process);
+            process.Kill();
             throw;
         }
 
-        await ExternalTool.WaitAsync(process, _options.FinishTimeout, ct);
-        process.WaitForExit(); // flushes the async stderr reader
+        await process.WaitAsync(_options.FinishTimeout, ct);
         if (process.ExitCode != 0)
-            throw StepFailure.Retryable($"ffmpeg failed (exit {process.ExitCode}): {Tail(stderr)}");
+            throw StepFailure.Retryable($"ffmpeg failed (exit {process.ExitCode}): {Tail(process)}");
         if (!File.Exists(output) || new FileInfo(output).Length == 0)
-            throw StepFailure.Retryable($"ffmpeg exited without writing the video: {Tail(stderr)}");
+            throw StepFailure.Retryable($"ffmpeg exited without writing the video: {Tail(process)}");
     }
 
     /// <summary>A frame that shows what the story looks like: a little into the first picture (past the
@@ -258,29 +252,7 @@ public sealed class ComposeStep : IStoryStep
         data.SaveTo(file);
     }
 
-    private static void Kill(Process process)
-    {
-        try { if (!process.HasExited) process.Kill(entireProcessTree: true); }
-        catch (InvalidOperationException) { }
-    }
-
-    private static async Task WaitQuietly(Process process)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try { await process.WaitForExitAsync(cts.Token); }
-        catch (OperationCanceledException) { Kill(process); }
-    }
-
-    private static string ExitCode(Process process) => process.HasExited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : "?";
-
-    private static string Tail(StringBuilder sb)
-    {
-        lock (sb)
-        {
-            var s = sb.ToString().Trim();
-            return s.Length == 0 ? "(no output on stderr)" : s.Length > 2000 ? s[^2000..] : s;
-        }
-    }
+    private static string Tail(ToolProcess process) => process.Tail(2000, "(no output on stderr)");
 
     private static void TryDelete(string path)
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using NiusTv.Steps.Tools;
 
 namespace NiusTv.Steps.Compose;
@@ -36,14 +35,9 @@ public static class FfmpegBaseline
             args.AddRange(["-an", "-movflags", "+faststart", "-f", "mp4", Path.Combine(dir, "baseline.mp4")]);
 
             var stopwatch = Stopwatch.StartNew();
-            using var process = new ExternalTool(options.Ffmpeg).Start(args, dir);
-            var stderr = new StringBuilder();
-            process.ErrorDataReceived += (_, e) => ExternalTool.AppendTail(stderr, e.Data);
-            process.BeginErrorReadLine();
-            process.OutputDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            await using var kill = ct.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } });
-            var stdin = process.StandardInput.BaseStream;
+            await using var process = new ExternalTool(options.Ffmpeg).Start(args, dir, stdout: ToolStdout.Discard);
+            await using var kill = process.KillOnCancel(ct);
+            var stdin = process.Stdin;
             try
             {
                 for (var n = 0; n < frames; n++)
@@ -58,13 +52,12 @@ public static class FfmpegBaseline
             }
             catch (IOException e) when (!ct.IsCancellationRequested)
             {
-                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
-                throw StepFailure.Retryable($"ffmpeg stopped while reading frames: {stderr}", e);
+                await process.WaitOrKillAsync(TimeSpan.FromSeconds(10));
+                throw StepFailure.Retryable($"ffmpeg stopped while reading frames: {process.StderrTail}", e);
             }
-            await ExternalTool.WaitAsync(process, options.FinishTimeout, ct);
-            process.WaitForExit();
+            await process.WaitAsync(options.FinishTimeout, ct);
             stopwatch.Stop();
-            if (process.ExitCode != 0) throw StepFailure.Retryable($"ffmpeg failed (exit {process.ExitCode}): {stderr}");
+            if (process.ExitCode != 0) throw StepFailure.Retryable($"ffmpeg failed (exit {process.ExitCode}): {process.StderrTail}");
             return frames / stopwatch.Elapsed.TotalSeconds;
         }
         finally

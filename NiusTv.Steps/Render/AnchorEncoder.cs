@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using NiusTv.Steps.Tools;
 
 namespace NiusTv.Steps.Render;
@@ -30,16 +28,14 @@ public sealed record AnchorEncoding
 /// copied into one of two pinned buffers and written while the caller draws the next one.</summary>
 public sealed class AnchorEncoder : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ToolProcess _process;
     private readonly Stream _stdin;
-    private readonly StringBuilder _stderr = new();
     private readonly byte[][] _buffers;
     private readonly int _frameBytes;
     private readonly string _output;
     private readonly AnchorEncoding _encoding;
     private Task _pending = Task.CompletedTask;
     private int _frames;
-    private bool _finished;
 
     public int Frames => _frames;
 
@@ -57,12 +53,8 @@ public sealed class AnchorEncoder : IAsyncDisposable
             "-c:v", encoding.Codec, "-preset", encoding.Preset, "-qp", encoding.Qp.ToString(inv), "-pix_fmt", encoding.PixelFormat,
             "-f", "matroska", output,
         ];
-        _process = new ExternalTool(encoding.Ffmpeg).Start(args, Path.GetDirectoryName(output));
-        _process.ErrorDataReceived += (_, e) => ExternalTool.AppendTail(_stderr, e.Data);
-        _process.BeginErrorReadLine();
-        _process.OutputDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _stdin = _process.StandardInput.BaseStream;
+        _process = new ExternalTool(encoding.Ffmpeg).Start(args, Path.GetDirectoryName(output), stdout: ToolStdout.Discard);
+        _stdin = _process.Stdin;
         _buffers = [GC.AllocateUninitializedArray<byte>(_frameBytes, pinned: true), GC.AllocateUninitializedArray<byte>(_frameBytes, pinned: true)];
     }
 
@@ -96,9 +88,7 @@ public sealed class AnchorEncoder : IAsyncDisposable
         {
             throw await Stopped(e);
         }
-        await ExternalTool.WaitAsync(_process, _encoding.FinishTimeout, ct);
-        _process.WaitForExit(); // flushes the async stderr reader
-        _finished = true;
+        await _process.WaitAsync(_encoding.FinishTimeout, ct);
         if (_process.ExitCode != 0)
             throw StepFailure.Retryable($"ffmpeg failed to encode the anchor (exit {_process.ExitCode}): {Tail()}");
         if (!File.Exists(_output) || new FileInfo(_output).Length == 0)
@@ -107,33 +97,12 @@ public sealed class AnchorEncoder : IAsyncDisposable
 
     private async Task<StepFailure> Stopped(Exception e)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try { await _process.WaitForExitAsync(cts.Token); } catch (OperationCanceledException) { Kill(); }
-        _finished = true;
-        var exit = _process.HasExited ? _process.ExitCode.ToString(CultureInfo.InvariantCulture) : "?";
-        return StepFailure.Retryable($"ffmpeg stopped while reading anchor frames (exit {exit}): {Tail()}", e);
+        await _process.WaitOrKillAsync(TimeSpan.FromSeconds(10));
+        return StepFailure.Retryable($"ffmpeg stopped while reading anchor frames (exit {_process.ExitCodeText}): {Tail()}", e);
     }
 
-    private string Tail()
-    {
-        lock (_stderr)
-        {
-            var s = _stderr.ToString().Trim();
-            return s.Length == 0 ? "(no output on stderr)" : s.Length > 2000 ? s[^2000..] : s;
-        }
-    }
-
-    private void Kill()
-    {
-        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
-        catch (InvalidOperationException) { }
-    }
+    private string Tail() => _process.Tail(2000, "(no output on stderr)");
 
     /// <summary>Kills ffmpeg if it was not completed (cancellation, a renderer failure).</summary>
-    public ValueTask DisposeAsync()
-    {
-        if (!_finished) Kill();
-        _process.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -141,16 +141,13 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
         IReadOnlyList<(int Index, string Text)> texts, TimeSpan timeout, IProgress<double>? progress, CancellationToken ct)
     {
         var paragraphCount = texts.Count;
-        using var process = _festival.Start(["-b", scriptPath], workDir, redirectStdin: false);
-        var stderr = new StringBuilder();
-        process.ErrorDataReceived += (_, e) => ExternalTool.AppendTail(stderr, e.Data);
-        process.BeginErrorReadLine();
+        await using var process = _festival.Start(["-b", scriptPath], workDir, redirectStdin: false);
 
         var segments = new Dictionary<int, List<Segment>>();
         int done = 0, lines = 0;
         var reader = Task.Run(async () =>
         {
-            while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
+            while (await process.StdoutText.ReadLineAsync(CancellationToken.None) is { } line)
             {
                 lines++;
                 if (line.StartsWith(SegmentTag + " ", StringComparison.Ordinal))
@@ -170,7 +167,7 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
 
         try
         {
-            await ExternalTool.WaitAsync(process, timeout, ct);
+            await process.WaitAsync(timeout, ct);
         }
         catch (StepFailure timedOut)
         {
@@ -182,7 +179,7 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
             if (done < texts.Count && StoryParser.SpeakableProblem(texts[done].Text) is { } tooLong)
                 throw StepFailure.Permanent($"{timedOut.Message} while speaking paragraph {texts[done].Index + 1}, which {tooLong}; " +
                     "a retry would take as long, so the story must be edited");
-            lock (stderr) throw StepFailure.Retryable($"{timedOut.Message} after {done} of {paragraphCount} paragraphs: {Tail(stderr.ToString().Trim())}", timedOut);
+            throw StepFailure.Retryable($"{timedOut.Message} after {done} of {paragraphCount} paragraphs: {Tail(process.StderrTail.Trim())}", timedOut);
         }
         finally
         {
@@ -190,8 +187,7 @@ public sealed class FestivalSynthesizer : ISpeechSynthesizer
             process.WaitForExit(); // flushes the async stderr reader
         }
 
-        string tail;
-        lock (stderr) tail = stderr.ToString().Trim();
+        var tail = process.StderrTail.Trim();
         if (process.ExitCode != 0)
             throw StepFailure.Retryable($"festival exited with code {process.ExitCode}: {Tail(tail)}");
         if (lines == 0 || segments.Count == 0)

@@ -3,7 +3,8 @@ using System.Buffers.Binary;
 namespace NiusTv.Steps.Speech;
 
 /// <summary>16-bit PCM mono audio as the speech step needs it: read from what a synthesizer wrote, written
-/// as <c>speech.wav</c>. Only this one format is accepted so that every later step (compose, mux) can rely on it.</summary>
+/// as <c>speech.wav</c>. Only this one format is accepted so that every later step (compose, mux) can rely on it.
+/// The header is read by <see cref="WavInfo"/>, the one RIFF reader of the project.</summary>
 public sealed class WaveFile
 {
     public int SampleRate { get; }
@@ -18,53 +19,31 @@ public sealed class WaveFile
 
     public double Duration => (double)Samples.Length / SampleRate;
 
-    public static WaveFile Read(string path) => Parse(File.ReadAllBytes(path), path);
+    public static WaveFile Read(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Read(stream, path);
+    }
 
-    /// <summary>Walks the RIFF chunks instead of assuming a 44-byte header: tools are free to put LIST or
-    /// fact chunks before <c>data</c>, and a wrong offset would turn header bytes into clicks.</summary>
     public static WaveFile Parse(ReadOnlySpan<byte> bytes, string name = "WAV")
     {
-        if (bytes.Length < 12 || !bytes[..4].SequenceEqual("RIFF"u8) || !bytes[8..12].SequenceEqual("WAVE"u8))
-            throw new InvalidDataException($"{name} is not a RIFF/WAVE file");
+        using var stream = new MemoryStream(bytes.ToArray(), writable: false);
+        return Read(stream, name);
+    }
 
-        int? sampleRate = null;
-        int pos = 12;
-        while (pos + 8 <= bytes.Length)
-        {
-            var id = bytes.Slice(pos, 4);
-            long size = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(pos + 4, 4));
-            int body = pos + 8;
-            if (id.SequenceEqual("fmt "u8))
-            {
-                if (size < 16 || body + 16 > bytes.Length) throw new InvalidDataException($"{name} has a truncated fmt chunk");
-                var fmt = bytes.Slice(body, 16);
-                int format = BinaryPrimitives.ReadUInt16LittleEndian(fmt);
-                int channels = BinaryPrimitives.ReadUInt16LittleEndian(fmt[2..]);
-                int rate = BinaryPrimitives.ReadInt32LittleEndian(fmt[4..]);
-                int bits = BinaryPrimitives.ReadUInt16LittleEndian(fmt[14..]);
-                // 0xFFFE (extensible) is accepted only because some writers use it for plain PCM as well.
-                if ((format != 1 && format != 0xFFFE) || channels != 1 || bits != 16 || rate <= 0)
-                    throw new InvalidDataException($"{name} is format {format}, {channels} channel(s), {bits} bit; expected 16-bit PCM mono");
-                sampleRate = rate;
-            }
-            else if (id.SequenceEqual("data"u8))
-            {
-                if (sampleRate is null) throw new InvalidDataException($"{name} has its data chunk before the fmt chunk");
-                // Streaming writers leave the size at 0 or 0xFFFFFFFF; the file's end is then the truth.
-                long available = bytes.Length - body;
-                long length = size == 0 || size > available ? available : size;
-                var data = bytes.Slice(body, (int)(length & ~1L));
-                var samples = new short[data.Length / 2];
-                for (int i = 0; i < samples.Length; i++)
-                    samples[i] = BinaryPrimitives.ReadInt16LittleEndian(data.Slice(i * 2, 2));
-                return new WaveFile(sampleRate.Value, samples);
-            }
-            // Chunks are word-aligned: an odd size is followed by one pad byte.
-            long next = body + size + (size & 1);
-            if (next > int.MaxValue) break;
-            pos = (int)next;
-        }
-        throw new InvalidDataException($"{name} has no data chunk");
+    /// <summary>Only 16-bit PCM mono, so that every later step (compose, mux) can rely on it.</summary>
+    private static WaveFile Read(Stream stream, string name)
+    {
+        var info = WavInfo.ReadHeader(stream, name);
+        // 0xFFFE (extensible) is accepted only because some writers use it for plain PCM as well.
+        if ((info.Format != 1 && info.Format != 0xFFFE) || info.Channels != 1 || info.BitsPerSample != 16 || info.SampleRate <= 0)
+            throw new InvalidDataException($"{name} is format {info.Format}, {info.Channels} channel(s), {info.BitsPerSample} bit; expected 16-bit PCM mono");
+        var data = new byte[info.DataBytes & ~1L];
+        stream.ReadExactly(data);
+        var samples = new short[data.Length / 2];
+        for (int i = 0; i < samples.Length; i++)
+            samples[i] = BinaryPrimitives.ReadInt16LittleEndian(data.AsSpan(i * 2, 2));
+        return new WaveFile(info.SampleRate, samples);
     }
 
     public void Write(string path)
@@ -103,5 +82,59 @@ public sealed class WaveFile
             if (filled == buffer.Length) { stream.Write(buffer, 0, filled); filled = 0; }
         }
         stream.Write(buffer, 0, filled);
+    }
+}
+
+/// <summary>What a RIFF/WAVE header says, without reading the samples: compose's exact duration decides the frame
+/// count, and the sample rate lets the audio delay be given in samples rather than rounded milliseconds.</summary>
+/// <param name="Format">the fmt chunk's format tag: 1 is PCM, 0xFFFE extensible.</param>
+public sealed record WavInfo(int SampleRate, int Channels, int BitsPerSample, long DataBytes, int Format = 1)
+{
+    public double Duration => SampleRate <= 0 || Channels <= 0 || BitsPerSample <= 0 ? 0
+        : (double)DataBytes / (SampleRate * (long)Channels * (BitsPerSample / 8));
+
+    public static WavInfo Read(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return ReadHeader(stream, Path.GetFileName(path));
+    }
+
+    /// <summary>Walks the RIFF chunks instead of assuming a 44-byte header: tools are free to put LIST or fact
+    /// chunks before <c>data</c>, and a wrong offset would turn header bytes into clicks. Leaves
+    /// <paramref name="stream"/> at the first byte of the data.</summary>
+    public static WavInfo ReadHeader(Stream stream, string name)
+    {
+        Span<byte> header = stackalloc byte[12];
+        if (stream.ReadAtLeast(header, 12, throwOnEndOfStream: false) != 12 || !header[..4].SequenceEqual("RIFF"u8) || !header[8..12].SequenceEqual("WAVE"u8))
+            throw new InvalidDataException($"{name} is not a RIFF/WAVE file");
+        int? rate = null, channels = null, bits = null, format = null;
+        Span<byte> chunk = stackalloc byte[8];
+        Span<byte> fmt = stackalloc byte[16];
+        while (stream.ReadAtLeast(chunk, 8, throwOnEndOfStream: false) == 8)
+        {
+            var id = chunk[..4];
+            long size = BinaryPrimitives.ReadUInt32LittleEndian(chunk[4..]);
+            if (id.SequenceEqual("fmt "u8))
+            {
+                if (size < 16 || stream.ReadAtLeast(fmt, 16, throwOnEndOfStream: false) != 16)
+                    throw new InvalidDataException($"{name} has a truncated fmt chunk");
+                format = BinaryPrimitives.ReadUInt16LittleEndian(fmt);
+                channels = BinaryPrimitives.ReadUInt16LittleEndian(fmt[2..]);
+                rate = BinaryPrimitives.ReadInt32LittleEndian(fmt[4..]);
+                bits = BinaryPrimitives.ReadUInt16LittleEndian(fmt[14..]);
+                stream.Seek(size - 16 + (size & 1), SeekOrigin.Current);
+            }
+            else if (id.SequenceEqual("data"u8))
+            {
+                if (rate is null) throw new InvalidDataException($"{name} has its data chunk before the fmt chunk");
+                // Streaming writers leave the size at 0 or 0xFFFFFFFF; the rest of the file is the data then.
+                var remaining = stream.Length - stream.Position;
+                if (size == 0 || size > remaining) size = remaining;
+                return new WavInfo(rate.Value, channels!.Value, bits!.Value, size, format!.Value);
+            }
+            // Chunks are word-aligned: an odd size is followed by one pad byte.
+            else stream.Seek(size + (size & 1), SeekOrigin.Current);
+        }
+        throw new InvalidDataException($"{name} has no data chunk");
     }
 }

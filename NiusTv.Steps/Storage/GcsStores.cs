@@ -1,6 +1,8 @@
 using System.Net;
 using Google;
 using Google.Cloud.Storage.V1;
+using NiusTv.Steps.Cloud;
+using Polly;
 
 namespace NiusTv.Steps.Storage;
 
@@ -39,31 +41,22 @@ public static class GcsClients
         _ => false,
     };
 
-    /// <summary>Runs <paramref name="call"/> with exponential backoff (with jitter) on transient failures.</summary>
-    internal static async Task<T> RetryAsync<T>(Func<Task<T>> call, GcsRetry retry, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try { return await call(); }
-            catch (Exception e) when (attempt < retry.MaxAttempts && IsTransient(e) && !ct.IsCancellationRequested)
-            {
-                var delay = retry.BaseDelay * Math.Pow(2, attempt - 1) * (0.5 + Random.Shared.NextDouble() / 2);
-                await Task.Delay(delay < retry.MaxDelay ? delay : retry.MaxDelay, ct);
-            }
-        }
-    }
-}
+    /// <summary>The store's retries: transient failures of one call, a few times (<see cref="CloudRetry.Store"/>).</summary>
+    internal static ResiliencePipeline Retries(CloudRetry? retry, TimeProvider? time) => (retry ?? CloudRetry.Store).Pipeline(IsTransient, time);
 
-public sealed record GcsRetry(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay)
-{
-    public static readonly GcsRetry Default = new(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+    /// <summary>Runs <paramref name="call"/> through <paramref name="retries"/>.</summary>
+    internal static async Task<T> RetryAsync<T>(Func<Task<T>> call, ResiliencePipeline retries, CancellationToken ct) =>
+        await retries.ExecuteAsync(async _ => await call(), ct);
+
+    /// <summary>Our pipeline is the only retry layer: the library's own retries of idempotent calls would multiply it.</summary>
+    internal static readonly RetryOptions NoLibraryRetry = RetryOptions.Never;
 }
 
 /// <summary>Story images from a bucket (<c>--assets gs://BUCKET</c>). Relative uris name objects in that bucket;
 /// <c>gs://other/path</c> names an object anywhere the credentials reach.</summary>
-public sealed class GcsAssetStore(StorageClient client, string bucket, GcsRetry? retry = null) : IAssetStore
+public sealed class GcsAssetStore(StorageClient client, string bucket, CloudRetry? retry = null, TimeProvider? time = null) : IAssetStore
 {
-    private readonly GcsRetry _retry = retry ?? GcsRetry.Default;
+    private readonly ResiliencePipeline _retry = GcsClients.Retries(retry, time);
 
     public string Kind => "gcs";
     public string Describe => $"bucket gs://{bucket}";
@@ -73,7 +66,7 @@ public sealed class GcsAssetStore(StorageClient client, string bucket, GcsRetry?
         var (b, name) = Resolve(uri);
         try
         {
-            var o = await GcsClients.RetryAsync(() => client.GetObjectAsync(b, name, cancellationToken: ct), _retry, ct);
+            var o = await GcsClients.RetryAsync(() => client.GetObjectAsync(b, name, new GetObjectOptions { RetryOptions = GcsClients.NoLibraryRetry }, ct), _retry, ct);
             return new AssetInfo((long)(o.Size ?? 0));
         }
         catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound) { return null; }
@@ -110,11 +103,11 @@ public sealed class GcsAssetStore(StorageClient client, string bucket, GcsRetry?
 }
 
 /// <summary>Finished videos under a bucket prefix (<c>--out gs://BUCKET/PREFIX</c>).</summary>
-public sealed class GcsVideoStore(StorageClient client, string bucket, string prefix, GcsRetry? retry = null) : IVideoStore
+public sealed class GcsVideoStore(StorageClient client, string bucket, string prefix, CloudRetry? retry = null, TimeProvider? time = null) : IVideoStore
 {
     /// <summary>Videos are replaced when a story gets a new revision: caches may keep one for a minute, not a day.</summary>
     public const string CacheControl = "public, max-age=60";
-    private readonly GcsRetry _retry = retry ?? GcsRetry.Default;
+    private readonly ResiliencePipeline _retry = GcsClients.Retries(retry, time);
 
     public string Kind => "gcs";
     public string Describe => prefix.Length == 0 ? $"bucket gs://{bucket}" : $"gs://{bucket}/{prefix}";
@@ -199,7 +192,7 @@ public sealed class GcsVideoStore(StorageClient client, string bucket, string pr
     }
 
     private Task Copy(string from, string to, CancellationToken ct) =>
-        GcsClients.RetryAsync(() => client.CopyObjectAsync(bucket, from, bucket, to, cancellationToken: ct), _retry, ct);
+        GcsClients.RetryAsync(() => client.CopyObjectAsync(bucket, from, bucket, to, new CopyObjectOptions { RetryOptions = GcsClients.NoLibraryRetry }, ct), _retry, ct);
 
     private async Task<bool> CopyIfThere(string from, string to, CancellationToken ct)
     {
@@ -209,7 +202,7 @@ public sealed class GcsVideoStore(StorageClient client, string bucket, string pr
 
     private async Task DeleteQuietly(string name, CancellationToken ct)
     {
-        try { await GcsClients.RetryAsync(async () => { await client.DeleteObjectAsync(bucket, name, cancellationToken: ct); return true; }, _retry, ct); }
+        try { await GcsClients.RetryAsync(async () => { await client.DeleteObjectAsync(bucket, name, new DeleteObjectOptions { RetryOptions = GcsClients.NoLibraryRetry }, ct); return true; }, _retry, ct); }
         catch (Exception) { } // a leftover staging object is harmless; the failure that matters was already reported
     }
 
@@ -240,7 +233,7 @@ public sealed class GcsVideoStore(StorageClient client, string bucket, string pr
         var name = ObjectName(objectName);
         await Guarded(name, async () =>
         {
-            try { await GcsClients.RetryAsync(async () => { await client.DeleteObjectAsync(bucket, name, cancellationToken: ct); return true; }, _retry, ct); }
+            try { await GcsClients.RetryAsync(async () => { await client.DeleteObjectAsync(bucket, name, new DeleteObjectOptions { RetryOptions = GcsClients.NoLibraryRetry }, ct); return true; }, _retry, ct); }
             catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound) { }
             return true;
         });
@@ -251,7 +244,7 @@ public sealed class GcsVideoStore(StorageClient client, string bucket, string pr
         var name = ObjectName(objectName);
         try
         {
-            await GcsClients.RetryAsync(() => client.GetObjectAsync(bucket, name, cancellationToken: ct), _retry, ct);
+            await GcsClients.RetryAsync(() => client.GetObjectAsync(bucket, name, new GetObjectOptions { RetryOptions = GcsClients.NoLibraryRetry }, ct), _retry, ct);
             return true;
         }
         catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound) { return false; }

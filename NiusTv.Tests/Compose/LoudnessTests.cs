@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using NiusTv.Host.Node;
 using NiusTv.Steps.Compose;
+using NiusTv.Steps.Speech;
 using NiusTv.Tests.EndToEnd;
 using Xunit;
 using NiusTv.Steps.Tools;

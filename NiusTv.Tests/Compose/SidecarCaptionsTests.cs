@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using NiusTv.Steps;
 using NiusTv.Steps.Compose;
 using NiusTv.Steps.Publish;
+using NiusTv.Steps.Cloud;
 using NiusTv.Steps.Storage;
 using NiusTv.Steps.Stories;
 using NiusTv.Steps.Tools;
@@ -242,7 +243,7 @@ public sealed class SidecarCaptionsTests
         var (ws, output) = await Compose(StoryCaptions.Sidecar);
         using var _ = ws;
         await using var server = await FakeGcsServer.StartAsync();
-        var store = new GcsVideoStore(GcsClients.Create(server.Endpoint), "out-bucket", "nius", new GcsRetry(3, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200)));
+        var store = new GcsVideoStore(GcsClients.Create(server.Endpoint), "out-bucket", "nius", new CloudRetry(3, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200)));
         await new PublishStep(store).RunAsync(new StepInput(ws.Story, 1, ws.Dir, output.Artifacts), new Progress<double>(), Ct);
 
         var vtt = server.Get("out-bucket", "nius/videos/test-story.vtt");

@@ -65,6 +65,9 @@ public sealed class FakeGcsServer : IAsyncDisposable
     /// <summary>The next requests answer these statuses (e.g. 503, 429) instead of their result.</summary>
     public void FailNext(params int[] statuses) { foreach (var s in statuses) _faults.Enqueue(s); }
 
+    /// <summary>Forgets the faults not yet answered.</summary>
+    public void ClearFaults() => _faults.Clear();
+
     private async Task HandleAsync(HttpContext ctx)
     {
         Interlocked.Increment(ref Requests);

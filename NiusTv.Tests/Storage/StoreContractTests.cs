@@ -1,5 +1,9 @@
 using System.Text;
+using NiusTv.Steps;
+using NiusTv.Steps.Cloud;
+using NiusTv.Steps.Init;
 using NiusTv.Steps.Storage;
+using NiusTv.Steps.Stories;
 using Xunit;
 
 namespace NiusTv.Tests.Storage;
@@ -137,7 +141,7 @@ public sealed class GcsStoreContractTests : StoreContractTests, IAsyncLifetime
     private FakeGcsServer _server = null!;
     private GcsAssetStore _assets = null!;
     private GcsVideoStore _videos = null!;
-    private static readonly GcsRetry FastRetry = new(5, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200));
+    private static readonly CloudRetry FastRetry = new(5, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(200));
 
     public async ValueTask InitializeAsync()
     {
@@ -175,6 +179,58 @@ public sealed class GcsStoreContractTests : StoreContractTests, IAsyncLifetime
         await Videos.PutAsync(file, "videos/r.mp4", "video/mp4", Ct);
         File.Delete(file);
         Assert.Equal([9, 8, 7], StoredVideo("videos/r.mp4"));
+    }
+
+    /// <summary>The node's own store policy, with its delays taken out so the test does not wait them out.</summary>
+    private static readonly CloudRetry StorePolicyNoWaiting = CloudRetry.Store with { FirstDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero };
+
+    [Fact]
+    public async Task A_bucket_that_keeps_failing_fails_the_init_step_as_retryable_after_the_store_policys_few_tries_and_no_more()
+    {
+        _server.Put("assets-bucket", "a.jpg", [1, 2, 3]);
+        var store = new GcsAssetStore(GcsClients.Create(_server.Endpoint), "assets-bucket", StorePolicyNoWaiting);
+        using var workspace = new TempFolder();
+        var story = new Story("flaky-bucket", "Flaky bucket", ["One paragraph."], [new StoryImage("a.jpg", null, 0)],
+            "default", "default", StoryPriority.Normal, StoryOutput.LocalDefault);
+        _server.FailNext(Enumerable.Repeat(503, 40).ToArray());
+        var before = _server.Requests;
+
+        var failure = await Assert.ThrowsAsync<StepFailure>(() => new InitStep(store).RunAsync(
+            new StepInput(story, 1, workspace.Path, new Dictionary<string, string>()), new ProgressLog(), Ct));
+
+        // Retryable, so the story's own RetryPolicy decides when to run the step again; and the bucket was asked
+        // exactly as often as the store policy allows: nothing (the Google library included) retried underneath.
+        Assert.True(failure.Transient);
+        Assert.Equal(CloudRetry.Store.Attempts, _server.Requests - before);
+    }
+
+    [Fact]
+    public async Task Every_store_call_tries_a_failing_bucket_as_often_as_the_store_policy_says_and_no_more()
+    {
+        _server.Put("assets-bucket", "a.jpg", [1, 2, 3]);
+        var client = GcsClients.Create(_server.Endpoint);
+        var assets = new GcsAssetStore(client, "assets-bucket", StorePolicyNoWaiting);
+        var videos = new GcsVideoStore(client, "out-bucket", "nius/prod", StorePolicyNoWaiting);
+        var file = Path.GetTempFileName();
+        await File.WriteAllBytesAsync(file, [9, 8, 7]);
+        try
+        {
+            foreach (var (what, call) in new (string, Func<Task>)[]
+            {
+                ("stat", () => assets.StatAsync("a.jpg", Ct)),
+                ("download", () => assets.OpenReadAsync("a.jpg", Ct)),
+                ("upload", () => videos.PutAsync(file, "videos/never.mp4", "video/mp4", Ct)),
+                ("delete", () => videos.DeleteAsync("videos/gone.mp4", Ct)),
+            })
+            {
+                _server.FailNext(Enumerable.Repeat(503, 40).ToArray());
+                var before = _server.Requests;
+                await Assert.ThrowsAsync<IOException>(call);
+                Assert.Equal((what, CloudRetry.Store.Attempts), (what, _server.Requests - before));
+                _server.ClearFaults();
+            }
+        }
+        finally { File.Delete(file); }
     }
 
     [Fact]

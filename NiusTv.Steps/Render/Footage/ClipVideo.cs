@@ -52,12 +52,9 @@ public static class ClipVideo
             args.AddRange(["-vf", $"scale={info.Width}:{info.Height}:flags=area"]);
         args.AddRange(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"]);
         using var process = new ExternalTool("ffmpeg").Start(args, redirectStdin: false);
-        var stderr = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) => ExternalTool.AppendTail(stderr, e.Data);
-        process.BeginErrorReadLine();
-        using var registration = ct.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } });
+        using var registration = process.KillOnCancel(ct);
         var buffer = GC.AllocateUninitializedArray<byte>(info.Width * info.Height * 3);
-        var stdout = process.StandardOutput.BaseStream;
+        var stdout = process.Stdout;
         var count = 0;
         var stopped = false;
         while (true)
@@ -73,18 +70,14 @@ public static class ClipVideo
             if (!frame(count++, buffer))
             {
                 stopped = true;
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                process.Kill();
                 break;
             }
         }
         process.WaitForExit();
         ct.ThrowIfCancellationRequested();
         if (!stopped && process.ExitCode != 0)
-        {
-            string tail;
-            lock (stderr) tail = stderr.ToString().Trim();
-            throw new InvalidDataException($"ffmpeg cannot decode {path} (exit {process.ExitCode}): {(tail.Length > 600 ? tail[^600..] : tail)}");
-        }
+            throw new InvalidDataException($"ffmpeg cannot decode {path} (exit {process.ExitCode}): {process.Tail(600, "")}");
         if (!stopped && count == 0) throw new InvalidDataException($"ffmpeg decoded no frame from {path}");
         return count;
     }
