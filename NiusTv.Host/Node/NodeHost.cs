@@ -185,7 +185,7 @@ public static class NodeHost
         StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());
         ComponentMetrics.Export(app.Services.GetRequiredService<ActorSystem>(), app.Services.GetRequiredService<ActorRegistry>());
         app.UseAdminSurface();
-        app.MapAdminApi(settings.AdminToken);
+        app.MapAdminApi();
         Newsroom.NewsroomEndpoints.MapNewsroom(app, settings.AdminToken);
         return app;
     }
