@@ -42,6 +42,9 @@ public static class AdminApi
             set.Entries.Select(e => new PronunciationView(e.Word, e.Key, e.Spelling, e.Phones)).ToList();
     }
 
+    /// <summary>What <c>GET /api/node</c> answers: this node's address and membership status, and its folders.</summary>
+    public sealed record NodeView(string Address, string Status, IReadOnlyCollection<string> Roles, string Data, string Assets, string Out);
+
     /// <summary>The routes. Who may call them is decided before any of them runs (<see cref="AdminAuth"/>).</summary>
     public static void MapAdminApi(this WebApplication app)
     {
@@ -50,15 +53,8 @@ public static class AdminApi
         api.MapGet("/node", (ActorSystem system, NodeSettings settings) =>
         {
             var cluster = Cluster.Get(system);
-            return Results.Ok(new
-            {
-                address = cluster.SelfAddress.ToString(),
-                status = cluster.SelfMember.Status.ToString().ToLowerInvariant(),
-                roles = cluster.SelfRoles,
-                data = settings.DataPath,
-                assets = settings.AssetsLocation,
-                @out = settings.OutLocation,
-            });
+            return Results.Ok(new NodeView(cluster.SelfAddress.ToString(), cluster.SelfMember.Status.ToString().ToLowerInvariant(),
+                cluster.SelfRoles, settings.DataPath, settings.AssetsLocation, settings.OutLocation));
         });
 
         // Every render slot of the cluster as this node's DistributedData replica last heard it.

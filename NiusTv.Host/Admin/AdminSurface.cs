@@ -73,6 +73,8 @@ public static class AdminSurface
         builder.Services.AddAdminAuth(settings.AdminToken, settings.AdminFailedTokenLimit, settings.AdminFailedTokenWindow);
         // ASP.NET's handler base says "was challenged" at Information for every refused request; the refusal is the answer.
         builder.Logging.AddFilter(typeof(AdminTokenHandler).FullName, LogLevel.Warning);
+        // The node's replies and the CLI's reading of them share one definition (AdminJson).
+        builder.Services.ConfigureHttpJsonOptions(o => AdminJson.Configure(o.SerializerOptions));
     }
 
     /// <summary>Runs before every route: headers first (so refusals carry them too), then Host, then Origin, then who
