@@ -42,59 +42,19 @@ public static class AdminApi
             set.Entries.Select(e => new PronunciationView(e.Word, e.Key, e.Spelling, e.Phones)).ToList();
     }
 
-    public static void MapAdminApi(this WebApplication app, string? token)
-    {
-        if (!string.IsNullOrEmpty(token))
-        {
-            var limiter = app.Services.GetRequiredService<FailedTokenLimiter>();
-            var antiforgery = app.Services.GetRequiredService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>();
-            app.Use(async (ctx, next) =>
-            {
-                if (Newsroom.NewsroomAuth.IsOpen(ctx.Request)) { await next(); return; }
-                var header = ctx.Request.Headers.Authorization.ToString();
-                if (header.Length > 0 && limiter.IsLockedOut(ctx)) { await limiter.TooManyAsync(ctx); return; }
-                // No antiforgery token asked of the bearer token: another site's page cannot make a browser send an
-                // Authorization header (that needs a CORS preflight this node never grants), and the CLI sends no cookie.
-                if (AdminSurface.TokenMatches(header, "Bearer " + token))
-                {
-                    await next();
-                    return;
-                }
-                // A browser cannot add a bearer header to <video src> or EventSource: the newsroom's login gives it a
-                // signed ticket in an HttpOnly cookie (UseAuthentication has read it), accepted here instead. The
-                // browser attaches that cookie to whatever it sends here, so a change must also prove it came from
-                // one of this node's pages by its antiforgery token.
-                if (ctx.User.Identity?.IsAuthenticated == true)
-                {
-                    if (await AdminSurface.CookieRequestIsOwnPageAsync(ctx, antiforgery)) await next();
-                    return;
-                }
-                // Only a wrong credential counts against the client: a page opened before logging in is no guess.
-                if (header.Length > 0 && !limiter.CountFailure(ctx)) { await limiter.TooManyAsync(ctx); return; }
-                if (Newsroom.NewsroomAuth.WantsLoginPage(ctx.Request))
-                {
-                    ctx.Response.Redirect(Newsroom.NewsroomAuth.LoginPath);
-                    return;
-                }
-                ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                await ctx.Response.WriteAsJsonAsync(new ErrorBody("missing or wrong admin token"));
-            });
-        }
+    /// <summary>What <c>GET /api/node</c> answers: this node's address and membership status, and its folders.</summary>
+    public sealed record NodeView(string Address, string Status, IReadOnlyCollection<string> Roles, string Data, string Assets, string Out);
 
+    /// <summary>The routes. Who may call them is decided before any of them runs (<see cref="AdminAuth"/>).</summary>
+    public static void MapAdminApi(this WebApplication app)
+    {
         var api = app.MapGroup("/api");
 
         api.MapGet("/node", (ActorSystem system, NodeSettings settings) =>
         {
             var cluster = Cluster.Get(system);
-            return Results.Ok(new
-            {
-                address = cluster.SelfAddress.ToString(),
-                status = cluster.SelfMember.Status.ToString().ToLowerInvariant(),
-                roles = cluster.SelfRoles,
-                data = settings.DataPath,
-                assets = settings.AssetsLocation,
-                @out = settings.OutLocation,
-            });
+            return Results.Ok(new NodeView(cluster.SelfAddress.ToString(), cluster.SelfMember.Status.ToString().ToLowerInvariant(),
+                cluster.SelfRoles, settings.DataPath, settings.AssetsLocation, settings.OutLocation));
         });
 
         // Every render slot of the cluster as this node's DistributedData replica last heard it.

@@ -3,7 +3,6 @@ using System.Net.NetworkInformation;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
@@ -17,8 +16,9 @@ namespace NiusTv.Host.Admin;
 /// the Host header must name this node (no DNS rebinding), a state-changing request from another site is refused,
 /// every response carries the headers that stop framing, sniffing and inline script, wrong tokens are rate-limited
 /// per client, and the newsroom's login turns the token into a signed ticket in a cookie, never the token itself.
-/// Built from ASP.NET Core's own parts (host filtering, cookie authentication with Data Protection, antiforgery,
-/// System.Threading.RateLimiting); only the Origin rule is ours, since ASP.NET has none for non-CORS endpoints.</summary>
+/// Built from ASP.NET Core's own parts (host filtering, cookie authentication with Data Protection, an authentication
+/// scheme and authorization policy for the token (<see cref="AdminAuth"/>), antiforgery, System.Threading.RateLimiting);
+/// only the Origin rule is ours, since ASP.NET has none for non-CORS endpoints.</summary>
 public static class AdminSurface
 {
     public const string CookieScheme = "nius-admin";
@@ -58,7 +58,7 @@ public static class AdminSurface
             o.Cookie.Path = "/";
             o.ExpireTimeSpan = TimeSpan.FromHours(12);
             o.SlidingExpiration = true;
-            // The token middleware decides what an unauthenticated request gets; the handler never redirects.
+            // The token scheme (AdminAuth) decides what a refused request gets; this handler never redirects.
             o.Events.OnRedirectToLogin = c => { c.Response.StatusCode = StatusCodes.Status401Unauthorized; return Task.CompletedTask; };
             o.Events.OnRedirectToAccessDenied = c => { c.Response.StatusCode = StatusCodes.Status403Forbidden; return Task.CompletedTask; };
         });
@@ -70,10 +70,15 @@ public static class AdminSurface
             o.FormFieldName = "__antiforgery";
             o.HeaderName = AntiforgeryHeader;
         });
-        builder.Services.AddSingleton(new FailedTokenLimiter(settings.AdminFailedTokenLimit, settings.AdminFailedTokenWindow));
+        builder.Services.AddAdminAuth(settings.AdminToken, settings.AdminFailedTokenLimit, settings.AdminFailedTokenWindow);
+        // ASP.NET's handler base says "was challenged" at Information for every refused request; the refusal is the answer.
+        builder.Logging.AddFilter(typeof(AdminTokenHandler).FullName, LogLevel.Warning);
+        // The node's replies and the CLI's reading of them share one definition (AdminJson).
+        builder.Services.ConfigureHttpJsonOptions(o => AdminJson.Configure(o.SerializerOptions));
     }
 
-    /// <summary>Runs before every route: headers first (so refusals carry them too), then Host, then Origin.</summary>
+    /// <summary>Runs before every route: headers first (so refusals carry them too), then Host, then Origin, then who
+    /// the caller is and whether it may (<see cref="AdminAuth"/>).</summary>
     public static void UseAdminSurface(this WebApplication app)
     {
         app.Use((ctx, next) =>
@@ -97,6 +102,7 @@ public static class AdminSurface
             await next(ctx);
         });
         app.UseAuthentication();
+        app.UseAuthorization();
     }
 
     /// <summary>The names a request may address this node by: the host given in --admin and the address it binds;
@@ -189,7 +195,7 @@ public static class AdminSurface
         : Results.Json(new AdminApi.ErrorBody($"send {what} as Content-Type: application/json (got '{request.ContentType ?? "none"}')"),
             statusCode: StatusCodes.Status415UnsupportedMediaType);
 
-    /// <summary>Checks a presented token in constant time, counting wrong ones against the client.</summary>
+    /// <summary>Checks a presented token in constant time.</summary>
     public static bool TokenMatches(string? given, string token) =>
         given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(token));
 
@@ -197,54 +203,8 @@ public static class AdminSurface
     public static Task SignInAsync(HttpContext ctx) => ctx.SignInAsync(CookieScheme,
         new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, "operator")], CookieScheme)));
 
-    /// <summary>Whether a request the cookie ticket let in proves it was sent by one of this node's own pages: a
-    /// read needs no proof; a change must carry the page's antiforgery token in <see cref="AntiforgeryHeader"/> (or,
-    /// for the login form, its form field). Answers the refusal itself and returns false when it does not.</summary>
-    public static async Task<bool> CookieRequestIsOwnPageAsync(HttpContext ctx, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery)
-    {
-        if (await antiforgery.IsRequestValidAsync(ctx)) return true;
-        ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
-        await ctx.Response.WriteAsJsonAsync(new AdminApi.ErrorBody(
-            $"missing or wrong antiforgery token: a change made with the newsroom's login cookie must carry the page's token in the {AntiforgeryHeader} header; reload the page"));
-        return false;
-    }
-
     public static void RaiseBodyLimit(HttpContext ctx, long max)
     {
         if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = max;
     }
-}
-
-/// <summary>Wrong tokens per client address, in fixed windows (System.Threading.RateLimiting).</summary>
-public sealed class FailedTokenLimiter(int perWindow, TimeSpan window) : IDisposable
-{
-    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(client =>
-        RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = perWindow, Window = window, QueueLimit = 0, AutoReplenishment = true,
-        }));
-
-    public TimeSpan Window => window;
-
-    public static string ClientOf(HttpContext ctx) => ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-
-    /// <summary>True while the client has used up its wrong tries: it is refused without its token being looked at.</summary>
-    public bool IsLockedOut(HttpContext ctx) => _limiter.GetStatistics(ClientOf(ctx)) is { CurrentAvailablePermits: <= 0 };
-
-    /// <summary>Counts one wrong try; false once the client is over the limit.</summary>
-    public bool CountFailure(HttpContext ctx)
-    {
-        using var lease = _limiter.AttemptAcquire(ClientOf(ctx));
-        return lease.IsAcquired;
-    }
-
-    public async Task TooManyAsync(HttpContext ctx)
-    {
-        ctx.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        ctx.Response.Headers.RetryAfter = ((int)window.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await ctx.Response.WriteAsJsonAsync(new AdminApi.ErrorBody(
-            $"too many wrong admin tokens from this address; try again in {(int)window.TotalSeconds} s"));
-    }
-
-    public void Dispose() => _limiter.Dispose();
 }

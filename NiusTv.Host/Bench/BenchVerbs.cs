@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using NiusTv.Actors.Stories;
 using NiusTv.Host.Cli;
 using NiusTv.Host.Node;
 using NiusTv.Steps.Compose;
@@ -64,10 +65,10 @@ public static class BenchVerbs
                     // One story at a time, so each step's time is its own and not a share of a contended machine.
                     var posted = await client.PostAsync("api/stories", await File.ReadAllTextAsync(file, ct), ct);
                     if (!posted.Ok) throw new CliException($"{file}: {posted.ErrorText}");
-                    var id = posted.Body.GetProperty("storyId").GetString()!;
+                    var id = posted.As<StoryCommands.PublishResult>().StoryId;
                     if (!json) Console.Error.WriteLine($"bench: {id}…");
                     var view = (await NodeVerbs.FollowAsync(client, [id], quiet: true, ct))[0];
-                    if (StoryVerbs.Str(view, "state") != "completed") throw new CliException($"{id} did not complete: {StoryVerbs.Str(view, "error")}");
+                    if (view.State != "completed") throw new CliException($"{id} did not complete: {view.Error}");
                     results.Add(await Measure(view, settings, ct));
                 }
                 var total = all.Elapsed.TotalSeconds;
@@ -86,23 +87,21 @@ public static class BenchVerbs
         return cmd;
     }
 
-    private static async Task<StoryBench> Measure(JsonElement view, NodeSettings settings, CancellationToken ct)
+    private static async Task<StoryBench> Measure(StoryView view, NodeSettings settings, CancellationToken ct)
     {
-        var id = StoryVerbs.Str(view, "id");
-        var steps = view.GetProperty("steps").EnumerateArray()
-            .Select(s => new StepTiming(StoryVerbs.Str(s, "name"), StoryVerbs.Str(s, "backend"), s.GetProperty("durationSeconds").GetDouble()))
-            .ToList();
-        var probe = await MediaProbe.ProbeAsync(StoryVerbs.Str(view, "video"), ct);
+        var id = view.Id;
+        var steps = view.Steps.Select(s => new StepTiming(s.Name, s.Backend ?? "", s.DurationSeconds ?? 0)).ToList();
+        var probe = await MediaProbe.ProbeAsync(view.Video ?? "", ct);
         var video = probe.Video ?? throw new CliException($"{id}: the video has no video stream");
         var fps = (int)Math.Round(video.FrameRate ?? 0);
         var frames = video.Frames ?? (int)Math.Round((video.Duration ?? probe.FormatDuration) * fps);
         var composeSeconds = steps.First(s => s.Step == "compose").Seconds;
         var ffmpegAlone = await FfmpegBaseline.MeasureAsync(video.Width!.Value, video.Height!.Value, fps, frames, new ComposeOptions(), ct);
-        var workspace = Path.Combine(settings.WorkspaceRoot, id, "r" + StoryVerbs.Str(view, "revision"));
+        var workspace = Path.Combine(settings.WorkspaceRoot, id, "r" + view.Revision);
         var bytes = new DirectoryInfo(workspace).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
         var videoSeconds = video.Duration ?? probe.FormatDuration;
         var composeFps = frames / composeSeconds;
-        return new StoryBench(id, view.GetProperty("durationSeconds").GetDouble(), Math.Round(videoSeconds, 3), frames,
+        return new StoryBench(id, view.DurationSeconds ?? 0, Math.Round(videoSeconds, 3), frames,
             video.Width.Value, video.Height.Value, fps, steps, Math.Round(composeFps, 1), Math.Round(ffmpegAlone, 1),
             Math.Round(composeFps / ffmpegAlone, 3), bytes, Math.Round(bytes / videoSeconds));
     }

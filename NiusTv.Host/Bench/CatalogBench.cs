@@ -67,7 +67,7 @@ public static class CatalogBench
                 var clock = Stopwatch.StartNew();
                 var first = await client.GetAsync($"api/stories?limit={pageSize}", ct);
                 var firstMs = clock.Elapsed.TotalMilliseconds;
-                if (!first.Ok || first.Body.GetArrayLength() != Math.Min(pageSize, count)) throw new CliException("the first page was not a page: " + first.ErrorText);
+                if (!first.Ok || first.As<List<StorySummary>>().Count != Math.Min(pageSize, count)) throw new CliException("the first page was not a page: " + first.ErrorText);
                 var times = new List<double>();
                 const int lists = 100;
                 for (var i = 0; i < lists; i++)

@@ -153,8 +153,8 @@ public static class ClusterBench
         var (ids, latencies) = await Post(client, Stories(samples, count, $"n{nodes}"), ct);
         var views = await NodeVerbs.FollowAsync(client, ids, quiet: true, ct);
         var seconds = wall.Elapsed.TotalSeconds;
-        if (views.FirstOrDefault(v => StoryVerbs.Str(v, "state") != "completed") is { ValueKind: JsonValueKind.Object } bad)
-            throw new CliException($"{StoryVerbs.Str(bad, "id")} did not complete: {StoryVerbs.Str(bad, "error")}");
+        if (views.FirstOrDefault(v => v.State != "completed") is { } bad)
+            throw new CliException($"{bad.Id} did not complete: {bad.Error}");
         latencies.Sort();
         return new NodesRun(nodes, count, Math.Round(seconds, 1), Math.Round(count / seconds * 3600),
             Math.Round(latencies[latencies.Count / 2], 1), Math.Round(latencies[^1], 1));

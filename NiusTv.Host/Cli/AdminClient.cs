@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using NiusTv.Host.Admin;
 
 namespace NiusTv.Host.Cli;
 
@@ -42,11 +43,27 @@ public sealed class AdminClient : IDisposable
         return handler;
     }
 
+    /// <param name="Body">the reply as the node wrote it: what `--json` prints; <see cref="As{T}"/> reads it into the
+    /// record the route answers with (<see cref="AdminJsonContext"/>).</param>
     public sealed record Response(HttpStatusCode Status, JsonElement Body, IReadOnlyDictionary<string, string>? Headers = null)
     {
         public bool Ok => (int)Status is >= 200 and < 300;
         public string? Header(string name) => Headers?.GetValueOrDefault(name);
-        public string ErrorText => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("error", out var e) ? e.GetString() ?? "" : Body.ToString();
+        public T As<T>() => AdminJson.Read<T>(Body);
+
+        /// <summary>A refusal's sentence (<see cref="AdminApi.ErrorBody"/>), or the whole body when it has none.</summary>
+        public string ErrorText
+        {
+            get
+            {
+                try { if (Body.ValueKind == JsonValueKind.Object && As<AdminApi.ErrorBody>() is { Error: { } error }) return error; }
+                catch (JsonException) { } // another shape (ASP.NET's problem details): shown whole
+                return Body.ToString();
+            }
+        }
+
+        /// <summary>The reply of a call that must succeed, as its record; a refusal is the CLI's one-line error.</summary>
+        public T OkAs<T>() => Ok ? As<T>() : throw new CliException(ErrorText);
     }
 
     public Task<Response> GetAsync(string path, CancellationToken ct = default) => SendAsync(HttpMethod.Get, path, null, ct);
@@ -68,7 +85,7 @@ public sealed class AdminClient : IDisposable
             var text = await response.Content.ReadAsStringAsync(ct);
             JsonElement body;
             try { body = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(); }
-            catch (JsonException) { body = JsonDocument.Parse(JsonSerializer.Serialize(new { error = text })).RootElement.Clone(); }
+            catch (JsonException) { body = JsonSerializer.SerializeToElement(new AdminApi.ErrorBody(text), AdminJson.Options); }
             if (response.StatusCode == HttpStatusCode.Unauthorized)
                 throw new CliException($"the node at {Admin} refused the request: missing or wrong admin token (--token or NIUSTV_ADMIN_TOKEN)");
             var headers = response.Headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);

@@ -45,25 +45,22 @@ public static class ModelVerbs
         });
         var show = new Command("show", "the models the node loaded at start-up: name, kind, checkpoint, device, parameters, memory")
             { CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
-        show.SetAction((r, ct) => OperatorVerbs.CallAsync(r, (HttpMethod.Get, "api/models"), PrintModels, ct));
+        show.SetAction((r, ct) => OperatorVerbs.CallAsync<Admin.OperatorApi.ModelsView>(r, (HttpMethod.Get, "api/models"), PrintModels, ct));
         return new Command("models", "the neural models (Tacotron2, WaveGlow, pix2pixHD): verify, show") { verify, show };
     }
 
-    private static void PrintModels(JsonElement body)
+    private static void PrintModels(Admin.OperatorApi.ModelsView body)
     {
-        var models = body.GetProperty("models").EnumerateArray().ToList();
-        if (models.Count == 0)
+        if (body.Models.Count == 0)
         {
-            Console.WriteLine($"no models loaded on this node (device {body.GetProperty("device").GetString()}); " +
+            Console.WriteLine($"no models loaded on this node (device {body.Device}); " +
                               "configure Speech:Tacotron2:Checkpoint and Speech:WaveGlow:Checkpoint to speak with Tacotron2");
             return;
         }
         var table = new Table().AddColumns("name", "kind", "device", "dtype", "parameters", "memory", "checkpoint");
-        foreach (var m in models)
-            table.AddRow(Markup.Escape(m.GetProperty("name").GetString()!), Markup.Escape(m.GetProperty("kind").GetString()!),
-                Markup.Escape(m.GetProperty("device").GetString()!), Markup.Escape(m.GetProperty("dtype").GetString()!),
-                m.GetProperty("parameters").GetInt64().ToString("N0"), $"{m.GetProperty("bytes").GetInt64() / 1048576.0:0.0} MiB",
-                Markup.Escape(m.GetProperty("checkpoint").GetString()!));
+        foreach (var m in body.Models)
+            table.AddRow(Markup.Escape(m.Name), Markup.Escape(m.Kind), Markup.Escape(m.Device), Markup.Escape(m.Dtype),
+                m.Parameters.ToString("N0"), $"{m.Bytes / 1048576.0:0.0} MiB", Markup.Escape(m.Checkpoint));
         AnsiConsole.Write(table);
     }
 }

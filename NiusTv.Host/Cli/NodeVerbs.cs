@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using NiusTv.Actors.Stories;
+using NiusTv.Host.Admin;
 using NiusTv.Host.Node;
 using Spectre.Console;
 using NiusTv.Steps.Tools;
@@ -64,17 +66,17 @@ public static class NodeVerbs
             {
                 var response = await client.PostAsync("api/stories", await File.ReadAllTextAsync(file, ct), ct);
                 if (!response.Ok) throw new CliException($"{file}: {response.ErrorText}");
-                var id = response.Body.GetProperty("storyId").GetString()!;
-                ids.Add(id);
-                say(response.Body.GetProperty("isNewRevision").GetBoolean()
-                    ? $"published {id} (revision {response.Body.GetProperty("revision")})"
-                    : $"{id}: already published with this content (revision {response.Body.GetProperty("revision")})");
+                var accepted = response.As<StoryCommands.PublishResult>();
+                ids.Add(accepted.StoryId);
+                say(accepted.IsNewRevision
+                    ? $"published {accepted.StoryId} (revision {accepted.Revision})"
+                    : $"{accepted.StoryId}: already published with this content (revision {accepted.Revision})");
             }
             if (franck is not null)
             {
                 var response = await client.PostAsync("api/stories", franck.Story(files[0]), ct);
                 if (!response.Ok) throw new CliException($"{files[0]} read by franck: {response.ErrorText}");
-                ids.Add(response.Body.GetProperty("storyId").GetString()!);
+                ids.Add(response.As<StoryCommands.PublishResult>().StoryId);
                 say($"published {ids[^1]} (the first story, read by the clip presenter 'franck')");
             }
 
@@ -85,31 +87,30 @@ public static class NodeVerbs
             {
                 Console.WriteLine(JsonSerializer.Serialize(final.Select(s => new
                 {
-                    id = StoryVerbs.Str(s, "id"), state = StoryVerbs.Str(s, "state"),
-                    video = StoryVerbs.Str(s, "video") is { Length: > 0 } v ? v : null,
-                    poster = StoryVerbs.Str(s, "poster") is { Length: > 0 } p ? p : null,
-                    error = StoryVerbs.Str(s, "error") is { Length: > 0 } e ? e : null,
-                }), StoryVerbs.Pretty));
+                    id = s.Id, state = s.State,
+                    video = s.Video is { Length: > 0 } v ? v : null,
+                    poster = s.Poster is { Length: > 0 } p ? p : null,
+                    error = s.Error is { Length: > 0 } e ? e : null,
+                }), AdminJson.Pretty));
             }
             else
             {
                 var table = new Table().AddColumns("story", "state", "video");
                 foreach (var s in final)
-                    table.AddRow(Markup.Escape(StoryVerbs.Str(s, "id")), StoryVerbs.StateMarkup(StoryVerbs.Str(s, "state")),
-                        Markup.Escape(StoryVerbs.Str(s, "video") is { Length: > 0 } v ? v : StoryVerbs.Str(s, "error")));
+                    table.AddRow(Markup.Escape(s.Id), StoryVerbs.StateMarkup(s.State), Markup.Escape(s.Video is { Length: > 0 } v ? v : s.Error ?? ""));
                 AnsiConsole.Write(table);
-                foreach (var s in final.Where(s => StoryVerbs.Str(s, "state") == "completed"))
-                    Console.WriteLine(StoryVerbs.Str(s, "video"));
+                foreach (var s in final.Where(s => s.State == "completed"))
+                    Console.WriteLine(s.Video);
             }
-            return final.All(s => StoryVerbs.Str(s, "state") == "completed") ? 0 : 1;
+            return final.All(s => s.State == "completed") ? 0 : 1;
         });
         return cmd;
     }
 
     /// <summary>Shows progress until every story has ended: live bars on a terminal, a line per change otherwise.</summary>
-    public static async Task<List<JsonElement>> FollowAsync(AdminClient client, IReadOnlyList<string> ids, bool quiet, CancellationToken ct)
+    public static async Task<List<StoryView>> FollowAsync(AdminClient client, IReadOnlyList<string> ids, bool quiet, CancellationToken ct)
     {
-        var latest = new Dictionary<string, JsonElement>();
+        var latest = new Dictionary<string, StoryView>();
         async Task Poll() { foreach (var id in ids) latest[id] = await StoryVerbs.Fetch(client, id, ct); }
         bool AllDone() => ids.All(id => latest.TryGetValue(id, out var s) && StoryVerbs.IsFinished(s));
 
@@ -155,15 +156,14 @@ public static class NodeVerbs
     }
 
     /// <summary>Whole-story progress: each step counts the same; the running one by its own progress.</summary>
-    public static (double Fraction, string Label) Progress(JsonElement story)
+    public static (double Fraction, string Label) Progress(StoryView story)
     {
-        var steps = story.GetProperty("steps").EnumerateArray().ToList();
-        if (steps.Count == 0) return (0, StoryVerbs.Str(story, "state"));
-        var done = steps.Sum(s => StoryVerbs.Str(s, "state") == "completed" ? 1.0 : StoryVerbs.Str(s, "state") == "running" ? s.GetProperty("progress").GetDouble() : 0);
-        var current = steps.FirstOrDefault(s => StoryVerbs.Str(s, "state") != "completed");
-        var state = StoryVerbs.Str(story, "state");
-        var label = StoryVerbs.IsFinished(story) || current.ValueKind == JsonValueKind.Undefined ? state
-            : $"{StoryVerbs.Str(current, "name")} ({StoryVerbs.Str(current, "state")}{(StoryVerbs.Str(current, "attempts") is "0" or "1" ? "" : ", attempt " + StoryVerbs.Str(current, "attempts"))})";
+        var steps = story.Steps;
+        if (steps.Count == 0) return (0, story.State);
+        var done = steps.Sum(s => s.State == "completed" ? 1.0 : s.State == "running" ? s.Progress : 0);
+        var current = steps.FirstOrDefault(s => s.State != "completed");
+        var label = StoryVerbs.IsFinished(story) || current is null ? story.State
+            : $"{current.Name} ({current.State}{(current.Attempts is 0 or 1 ? "" : ", attempt " + current.Attempts)})";
         return (done / steps.Count, label);
     }
 
@@ -175,7 +175,7 @@ public static class NodeVerbs
             try
             {
                 var node = await client.GetAsync("api/node", ct);
-                if (node.Ok && StoryVerbs.Str(node.Body, "status") == "up") return;
+                if (node.Ok && node.As<AdminApi.NodeView>().Status == "up") return;
             }
             catch (AdminUnreachableException) when (DateTime.UtcNow < deadline) { }
             if (DateTime.UtcNow > deadline) throw new CliException("the node did not join its cluster within 60 s");

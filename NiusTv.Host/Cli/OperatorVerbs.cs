@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using NiusTv.Host.Admin;
 using Spectre.Console;
-using static NiusTv.Host.Cli.StoryVerbs;
+using static NiusTv.Host.Admin.OperatorApi;
 
 namespace NiusTv.Host.Cli;
 
@@ -10,11 +11,9 @@ namespace NiusTv.Host.Cli;
 /// one-shot (a Kubernetes preStop hook runs `nius cluster leave --yes`) and prints JSON with --json.</summary>
 public static class OperatorVerbs
 {
-    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
-
-    /// <summary>A verb that calls <paramref name="path"/> and prints the answer, as JSON or through <paramref name="human"/>.</summary>
-    private static Command Verb(string name, string description, Func<ParseResult, (HttpMethod Method, string Path)> request,
-        Action<JsonElement> human, params Symbol[] symbols)
+    /// <summary>A verb that calls <paramref name="request"/> and prints the answer, as JSON or through <paramref name="human"/>.</summary>
+    private static Command Verb<T>(string name, string description, Func<ParseResult, (HttpMethod Method, string Path)> request,
+        Action<T> human, params Symbol[] symbols)
     {
         var cmd = new Command(name, description);
         foreach (var s in symbols)
@@ -27,20 +26,25 @@ public static class OperatorVerbs
         return cmd;
     }
 
-    public static async Task<int> CallAsync(ParseResult r, (HttpMethod Method, string Path) request, Action<JsonElement> human, CancellationToken ct)
+    /// <summary>One request; with --json the node's reply is printed as it came, otherwise it is read into the
+    /// record <typeparamref name="T"/> the route answers with and shown by <paramref name="human"/>.</summary>
+    public static async Task<int> CallAsync<T>(ParseResult r, (HttpMethod Method, string Path) request, Action<T> human, CancellationToken ct)
     {
         using var client = CommonOptions.Client(r);
         var response = request.Method == HttpMethod.Post ? await client.PostAsync(request.Path, null, ct) : await client.GetAsync(request.Path, ct);
         if (!response.Ok) throw new CliException(response.ErrorText);
-        if (r.GetValue(CommonOptions.Json)) Console.WriteLine(JsonSerializer.Serialize(response.Body, Pretty));
-        else human(response.Body);
+        if (r.GetValue(CommonOptions.Json)) PrintJson(response.Body);
+        else human(response.As<T>());
         return 0;
     }
+
+    /// <summary>What `--json` prints: the node's reply, indented.</summary>
+    public static void PrintJson(JsonElement body) => Console.WriteLine(JsonSerializer.Serialize(body, AdminJson.Pretty));
 
     public static Command Cluster()
     {
         var cluster = new Command("cluster", "cluster membership and sharding: show, leave, down-unreachable, down, sharding");
-        cluster.Add(Verb("show", "members with address, status, roles and reachability; the leader",
+        cluster.Add(Verb<ClusterView>("show", "members with address, status, roles and reachability; the leader",
             _ => (HttpMethod.Get, "api/cluster"), PrintCluster));
         var wait = new Option<bool>("--wait") { Description = "return only when the node has left and stopped (at most --timeout)" };
         var timeout = new Option<int>("--timeout") { Description = "seconds --wait waits (default 60)", DefaultValueFactory = _ => 60 };
@@ -48,7 +52,7 @@ public static class OperatorVerbs
             { wait, timeout, CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
         leave.SetAction(async (r, ct) =>
         {
-            var code = await CallAsync(r, (HttpMethod.Post, "api/cluster/leave"), b => PrintAddresses("leaving", b), ct);
+            var code = await CallAsync<ClusterCommandResult>(r, (HttpMethod.Post, "api/cluster/leave"), b => PrintAddresses("leaving", b), ct);
             if (!r.GetValue(wait)) return code;
             // A preStop hook must not return before the shards have moved: the node stops its admin endpoint
             // only after it left, so "no answer" is the sign it is done.
@@ -69,7 +73,7 @@ public static class OperatorVerbs
             { yes, CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
         downUnreachable.SetAction(async (r, ct) =>
             !Confirmation.Ask("down-unreachable", "Down every unreachable member?", r.GetValue(yes)) ? 1
-            : await CallAsync(r, (HttpMethod.Post, "api/cluster/down-unreachable"), b => PrintAddresses("downed", b), ct));
+            : await CallAsync<ClusterCommandResult>(r, (HttpMethod.Post, "api/cluster/down-unreachable"), b => PrintAddresses("downed", b), ct));
         cluster.Add(downUnreachable);
 
         var address = new Argument<string>("ADDRESS") { Description = "member address (akka.tcp://nius@HOST:PORT or HOST:PORT)" };
@@ -79,7 +83,7 @@ public static class OperatorVerbs
         {
             var a = r.GetValue(address)!;
             return !Confirmation.Ask("down", $"Down {a}?", r.GetValue(yes)) ? 1
-                : await CallAsync(r, (HttpMethod.Post, "api/cluster/down?address=" + Uri.EscapeDataString(a)), b => PrintAddresses("downed", b), ct);
+                : await CallAsync<ClusterCommandResult>(r, (HttpMethod.Post, "api/cluster/down?address=" + Uri.EscapeDataString(a)), b => PrintAddresses("downed", b), ct);
         });
         cluster.Add(down);
         cluster.Add(Sharding());
@@ -91,14 +95,14 @@ public static class OperatorVerbs
         var sharding = new Command("sharding", "shard regions: regions, region-stats, fetch-shards");
         Option<string> Type() => new("--region", "-r") { Description = "shard region type (this node has: story)", Required = true };
         var regionsType = new Option<string?>("--region", "-r") { Description = "only this shard region type" };
-        sharding.Add(Verb("regions", "the shard regions of the cluster, per type",
+        sharding.Add(Verb<List<RegionsView>>("regions", "the shard regions of the cluster, per type",
             r => (HttpMethod.Get, "api/sharding/regions" + (r.GetValue(regionsType) is { } t ? "?type=" + Uri.EscapeDataString(t) : "")),
             PrintRegions, regionsType));
         var statsType = Type();
-        sharding.Add(Verb("region-stats", "entities per shard in every region of a type",
+        sharding.Add(Verb<List<RegionStatsView>>("region-stats", "entities per shard in every region of a type",
             r => (HttpMethod.Get, $"api/sharding/{Uri.EscapeDataString(r.GetValue(statsType)!)}/stats"), PrintRegionStats, statsType));
         var shardsType = Type();
-        sharding.Add(Verb("fetch-shards", "the shards this node's region hosts, with their entities",
+        sharding.Add(Verb<ShardsView>("fetch-shards", "the shards this node's region hosts, with their entities",
             r => (HttpMethod.Get, $"api/sharding/{Uri.EscapeDataString(r.GetValue(shardsType)!)}/shards"), PrintShards, shardsType));
         return sharding;
     }
@@ -108,7 +112,7 @@ public static class OperatorVerbs
         var actor = new Command("actor", "the node's actors: hierarchy");
         var depth = new Option<int?>("--depth", "-d") { Description = "levels below the start (default 4)" };
         var path = new Option<string?>("--start", "-s") { Description = "actor path to start at (default /, e.g. /system/sharding)" };
-        actor.Add(Verb("hierarchy", "the actor tree of the node",
+        actor.Add(Verb<ActorNode>("hierarchy", "the actor tree of the node",
             r => (HttpMethod.Get, "api/actors?" + string.Join('&', new[]
             {
                 r.GetValue(depth) is { } d ? "depth=" + d : null,
@@ -121,7 +125,7 @@ public static class OperatorVerbs
     {
         var log = new Command("log", "the node's recent log lines: peek");
         var n = new Option<int?>("-n") { Description = "how many of the newest lines (default 50, at most 1000)" };
-        log.Add(Verb("peek", "the newest log lines the node kept in memory",
+        log.Add(Verb<List<LogRing.Line>>("peek", "the newest log lines the node kept in memory",
             r => (HttpMethod.Get, "api/log" + (r.GetValue(n) is { } count ? "?n=" + count : "")), PrintLog, n));
         return log;
     }
@@ -130,10 +134,10 @@ public static class OperatorVerbs
     public static Command Component(string name, string description)
     {
         var cmd = new Command(name, description);
-        cmd.Add(Verb("show", $"the {name} component of the node", _ => (HttpMethod.Get, "api/components/" + name), b =>
+        cmd.Add(Verb<ComponentReport>("show", $"the {name} component of the node", _ => (HttpMethod.Get, "api/components/" + name), b =>
         {
-            Console.WriteLine(Str(b, "summary"));
-            if (b.TryGetProperty("detail", out var d) && d.ValueKind != JsonValueKind.Null) Console.WriteLine(JsonSerializer.Serialize(d, Pretty));
+            Console.WriteLine(b.Summary);
+            if (b.Detail is JsonElement { ValueKind: not JsonValueKind.Null } detail) PrintJson(detail);
         }));
         return cmd;
     }
@@ -141,68 +145,61 @@ public static class OperatorVerbs
     /// <summary>Palettes still answered by <see cref="Admin.ComponentRegistry"/>; the scaler has its own verb now.</summary>
     public static IEnumerable<Command> Components() => [];
 
-    private static void PrintCluster(JsonElement b)
+    private static void PrintCluster(ClusterView b)
     {
-        Console.WriteLine($"self {Str(b, "self")}   leader {Str(b, "leader")}");
+        Console.WriteLine($"self {b.Self}   leader {b.Leader}");
         var table = new Table().AddColumns("address", "status", "roles", "reachable", "free disk");
-        foreach (var m in b.GetProperty("members").EnumerateArray())
-            table.AddRow(Markup.Escape(Str(m, "address")), Markup.Escape(Str(m, "status")),
-                Markup.Escape(string.Join(",", m.GetProperty("roles").EnumerateArray().Select(x => x.GetString()))),
-                m.GetProperty("reachable").GetBoolean() ? "yes" : "[red]no[/]",
-                m.TryGetProperty("freeDiskBytes", out var free) && free.ValueKind == JsonValueKind.Number
-                    ? $"{free.GetInt64() / (1024.0 * 1024 * 1024):0.0} GiB" : "-");
+        foreach (var m in b.Members)
+            table.AddRow(Markup.Escape(m.Address), Markup.Escape(m.Status), Markup.Escape(string.Join(",", m.Roles)),
+                m.Reachable ? "yes" : "[red]no[/]", m.FreeDiskBytes is { } free ? $"{free / (1024.0 * 1024 * 1024):0.0} GiB" : "-");
         AnsiConsole.Write(table);
     }
 
-    private static void PrintAddresses(string verb, JsonElement b)
+    private static void PrintAddresses(string verb, ClusterCommandResult b) =>
+        Console.WriteLine(b.Addresses.Count == 0 ? $"{verb}: none" : $"{verb}: {string.Join(", ", b.Addresses)}");
+
+    private static void PrintRegions(List<RegionsView> b)
     {
-        var addresses = b.GetProperty("addresses").EnumerateArray().Select(a => a.GetString()).ToList();
-        Console.WriteLine(addresses.Count == 0 ? $"{verb}: none" : $"{verb}: {string.Join(", ", addresses)}");
+        foreach (var t in b)
+            foreach (var region in t.Regions)
+                Console.WriteLine($"{t.Type}  {region}");
     }
 
-    private static void PrintRegions(JsonElement b)
-    {
-        foreach (var t in b.EnumerateArray())
-            foreach (var region in t.GetProperty("regions").EnumerateArray())
-                Console.WriteLine($"{Str(t, "type")}  {region.GetString()}");
-    }
-
-    private static void PrintRegionStats(JsonElement b)
+    private static void PrintRegionStats(List<RegionStatsView> b)
     {
         var table = new Table().AddColumns("region", "shard", "entities");
-        foreach (var region in b.EnumerateArray())
+        foreach (var region in b)
         {
-            foreach (var shard in region.GetProperty("shards").EnumerateObject())
-                table.AddRow(Markup.Escape(Str(region, "region")), Markup.Escape(shard.Name), shard.Value.ToString());
-            foreach (var failed in region.GetProperty("failed").EnumerateArray())
-                table.AddRow(Markup.Escape(Str(region, "region")), Markup.Escape(failed.GetString() ?? ""), "[red]no answer[/]");
+            foreach (var (shard, entities) in region.Shards)
+                table.AddRow(Markup.Escape(region.Region), Markup.Escape(shard), entities.ToString());
+            foreach (var failed in region.Failed)
+                table.AddRow(Markup.Escape(region.Region), Markup.Escape(failed), "[red]no answer[/]");
         }
         AnsiConsole.Write(table);
     }
 
-    private static void PrintShards(JsonElement b)
+    private static void PrintShards(ShardsView b)
     {
         var table = new Table().AddColumns("shard", "entities");
-        foreach (var shard in b.GetProperty("shards").EnumerateArray())
-            table.AddRow(Markup.Escape(Str(shard, "shardId")), Markup.Escape(string.Join(", ", shard.GetProperty("entities").EnumerateArray().Select(e => e.GetString()))));
+        foreach (var shard in b.Shards)
+            table.AddRow(Markup.Escape(shard.ShardId), Markup.Escape(string.Join(", ", shard.Entities)));
         AnsiConsole.Write(table);
     }
 
-    private static void PrintTree(JsonElement b)
+    private static void PrintTree(ActorNode b)
     {
-        var tree = new Tree(Markup.Escape(Str(b, "path")));
-        void Add(IHasTreeNodes parent, JsonElement node)
+        var tree = new Tree(Markup.Escape(b.Path));
+        void Add(IHasTreeNodes parent, ActorNode node)
         {
-            foreach (var child in node.GetProperty("children").EnumerateArray()) Add(parent.AddNode(Markup.Escape(Str(child, "name"))), child);
+            foreach (var child in node.Children) Add(parent.AddNode(Markup.Escape(child.Name)), child);
         }
         Add(tree, b);
         AnsiConsole.Write(tree);
     }
 
-    private static void PrintLog(JsonElement b)
+    private static void PrintLog(List<LogRing.Line> b)
     {
-        foreach (var line in b.EnumerateArray())
-            Console.WriteLine($"{(DateTimeOffset.TryParse(Str(line, "at"), out var t) ? t.ToLocalTime().ToString("HH:mm:ss.fff") : "")} " +
-                              $"{Str(line, "level"),-11} {Str(line, "category")}: {Str(line, "message")}");
+        foreach (var line in b)
+            Console.WriteLine($"{line.At.ToLocalTime():HH:mm:ss.fff} {line.Level,-11} {line.Category}: {line.Message}");
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using System.Text.Json;
+using System.Globalization;
+using NiusTv.Host.Admin;
 using Spectre.Console;
 
 namespace NiusTv.Host.Cli;
@@ -11,17 +12,17 @@ public static class ScalerVerbs
     {
         var show = new Command("show", "the GPU pool's target, what the scaler thinks now, and its decisions with their reasons")
             { CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
-        show.SetAction((r, ct) => OperatorVerbs.CallAsync(r, (HttpMethod.Get, "api/scaler"), b =>
+        show.SetAction((r, ct) => OperatorVerbs.CallAsync<ScalerReport>(r, (HttpMethod.Get, "api/scaler"), b =>
         {
-            string Str(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.ToString() : "-";
-            Console.WriteLine($"scaler on {Str(b, "host")}, resizing {Str(b, "pool")}");
-            Console.WriteLine($"target {Str(b, "target")} nodes (last change {Str(b, "lastChangeAt")}); {Str(b, "waiting")} waiting, " +
-                $"{Str(b, "inFlight")} in flight on {b.GetProperty("workers").GetArrayLength()} workers");
-            Console.WriteLine("now: " + Str(b, "now"));
+            static string At(DateTimeOffset? t) => t is { } at ? StoryVerbs.Iso(at) : "-";
+            Console.WriteLine($"scaler on {b.Host}, resizing {b.Pool}");
+            Console.WriteLine($"target {b.Target} nodes (last change {At(b.LastChangeAt)}); {b.Waiting} waiting, " +
+                $"{b.InFlight} in flight on {b.Workers.Count} workers");
+            Console.WriteLine("now: " + (b.Now ?? "-"));
             var table = new Table().AddColumns("at", "event", "from", "to", "reason");
-            foreach (var d in b.GetProperty("decisions").EnumerateArray())
-                table.AddRow(Markup.Escape(Str(d, "at")), Markup.Escape(Str(d, "event") + (Str(d, "action") is var a and not "-" ? " " + a : "")),
-                    Str(d, "from"), Str(d, "to"), Markup.Escape(Str(d, "reason")));
+            foreach (var d in b.Decisions)
+                table.AddRow(Markup.Escape(At(d.At)), Markup.Escape(d.Event + (d.Action is { } a ? " " + a : "")),
+                    d.From?.ToString(CultureInfo.InvariantCulture) ?? "-", d.To.ToString(CultureInfo.InvariantCulture), Markup.Escape(d.Reason));
             AnsiConsole.Write(table);
         }, ct));
         return new Command("scaler", "the scaler singleton: show") { show };

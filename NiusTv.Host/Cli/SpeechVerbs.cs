@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using NiusTv.Steps.Speech;
 using Spectre.Console;
+using static NiusTv.Host.Admin.AdminApi;
 
 namespace NiusTv.Host.Cli;
 
@@ -8,17 +10,15 @@ namespace NiusTv.Host.Cli;
 /// dictionary (list, set, remove).</summary>
 public static class SpeechVerbs
 {
-    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
-
     public static Command Voices()
     {
         var cmd = new Command("voices", "the voices the node speaks with: name, language, gender, backend (the first is the default)")
             { CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
-        cmd.SetAction((r, ct) => OperatorVerbs.CallAsync(r, (HttpMethod.Get, "api/voices"), body =>
+        cmd.SetAction((r, ct) => OperatorVerbs.CallAsync<List<VoiceInfo>>(r, (HttpMethod.Get, "api/voices"), voices =>
         {
             var table = new Table().AddColumns("name", "language", "gender", "backend");
-            foreach (var v in body.EnumerateArray())
-                table.AddRow(Markup.Escape(Str(v, "name")), Markup.Escape(Str(v, "language")), Markup.Escape(Str(v, "gender")), Markup.Escape(Str(v, "backend")));
+            foreach (var v in voices)
+                table.AddRow(Markup.Escape(v.Name), Markup.Escape(v.Language), Markup.Escape(v.Gender), Markup.Escape(v.Backend));
             AnsiConsole.Write(table);
         }, ct));
         return cmd;
@@ -28,7 +28,7 @@ public static class SpeechVerbs
     {
         var cmd = new Command("pronunciations", "the newsroom-wide pronunciation dictionary: every story says these words so unless its own \"pronunciations\" differ")
             { CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
-        cmd.SetAction((r, ct) => OperatorVerbs.CallAsync(r, (HttpMethod.Get, "api/pronunciations"), PrintEntries, ct));
+        cmd.SetAction((r, ct) => OperatorVerbs.CallAsync<List<PronunciationView>>(r, (HttpMethod.Get, "api/pronunciations"), PrintEntries, ct));
 
         var word = new Argument<string>("WORD") { Description = "the word as the script spells it, e.g. Ruiz" };
         var spelling = new Argument<string>("PRONUNCIATION") { Description = "CMU phones (\"R UW IY S\") or a respelling (\"roo-EES\")" };
@@ -39,9 +39,9 @@ public static class SpeechVerbs
             using var client = CommonOptions.Client(r);
             var response = await client.PutAsync("api/pronunciations/" + Uri.EscapeDataString(r.GetValue(word)!),
                 JsonSerializer.Serialize(new { pronunciation = r.GetValue(spelling) }), ct);
-            if (!response.Ok) throw new CliException(response.ErrorText);
-            if (r.GetValue(CommonOptions.Json)) Console.WriteLine(JsonSerializer.Serialize(response.Body, Pretty));
-            else Console.WriteLine($"{Str(response.Body, "word")}: {Phones(response.Body)}");
+            var entry = response.OkAs<PronunciationView>();
+            if (r.GetValue(CommonOptions.Json)) OperatorVerbs.PrintJson(response.Body);
+            else Console.WriteLine($"{entry.Word}: {string.Join(' ', entry.Phones)}");
             return 0;
         });
         var remove = new Command("remove", "remove a word from the dictionary") { word, CommonOptions.Admin, CommonOptions.Token };
@@ -57,18 +57,12 @@ public static class SpeechVerbs
         return cmd;
     }
 
-    private static void PrintEntries(JsonElement body)
+    private static void PrintEntries(List<PronunciationView> entries)
     {
-        if (body.GetArrayLength() == 0) { Console.WriteLine("the newsroom dictionary is empty"); return; }
+        if (entries.Count == 0) { Console.WriteLine("the newsroom dictionary is empty"); return; }
         var table = new Table().AddColumns("word", "pronunciation", "phones");
-        foreach (var e in body.EnumerateArray())
-            table.AddRow(Markup.Escape(Str(e, "word")), Markup.Escape(Str(e, "pronunciation")), Markup.Escape(Phones(e)));
+        foreach (var e in entries)
+            table.AddRow(Markup.Escape(e.Word), Markup.Escape(e.Pronunciation), Markup.Escape(string.Join(' ', e.Phones)));
         AnsiConsole.Write(table);
     }
-
-    private static string Phones(JsonElement e) =>
-        e.TryGetProperty("phones", out var p) && p.ValueKind == JsonValueKind.Array ? string.Join(' ', p.EnumerateArray().Select(x => x.GetString())) : "";
-
-    private static string Str(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "-";
 }

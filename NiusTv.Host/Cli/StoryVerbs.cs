@@ -1,7 +1,12 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
+using NiusTv.Actors.Ingest;
+using NiusTv.Actors.Stories;
+using NiusTv.Host.Admin;
 using NiusTv.Steps.Stories;
 using Spectre.Console;
+using static NiusTv.Actors.Stories.StoryCommands;
 
 namespace NiusTv.Host.Cli;
 
@@ -9,8 +14,6 @@ namespace NiusTv.Host.Cli;
 /// admin endpoint.</summary>
 public static class StoryVerbs
 {
-    public static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static Command Publish()
     {
         var files = new Argument<string[]>("FILE") { Description = "story JSON files", Arity = ArgumentArity.OneOrMore };
@@ -32,7 +35,7 @@ public static class StoryVerbs
             }
             if (problems.Count > 0)
             {
-                if (json) Console.WriteLine(JsonSerializer.Serialize(new { published = Array.Empty<object>(), errors = problems }, Pretty));
+                if (json) Console.WriteLine(JsonSerializer.Serialize(new { published = Array.Empty<object>(), errors = problems }, AdminJson.Pretty));
                 else foreach (var p in problems) Console.Error.WriteLine("error: " + p);
                 Console.Error.WriteLine("nothing was published.");
                 return 1;
@@ -52,15 +55,13 @@ public static class StoryVerbs
                     continue;
                 }
                 results.Add(response.Body);
+                var accepted = response.As<PublishResult>();
                 if (!json)
-                {
-                    var rev = response.Body.GetProperty("revision").GetInt32();
-                    Console.WriteLine(response.Body.GetProperty("isNewRevision").GetBoolean()
-                        ? $"accepted {story.Id} as revision {rev}"
-                        : $"unchanged {story.Id}: revision {rev} already has this content");
-                }
+                    Console.WriteLine(accepted.IsNewRevision
+                        ? $"accepted {story.Id} as revision {accepted.Revision}"
+                        : $"unchanged {story.Id}: revision {accepted.Revision} already has this content");
             }
-            if (json) Console.WriteLine(JsonSerializer.Serialize(new { published = results, errors = Array.Empty<string>() }, Pretty));
+            if (json) Console.WriteLine(JsonSerializer.Serialize(new { published = results, errors = Array.Empty<string>() }, AdminJson.Pretty));
             return failed ? 1 : 0;
         });
         return cmd;
@@ -80,7 +81,7 @@ public static class StoryVerbs
             var ids = await client.PublishAsync(Steps.Cloud.PubSubNames.StoriesTopic, documents.Select(d => new Steps.Cloud.OutgoingMessage(d.Text,
                 new Dictionary<string, string> { ["schemaVersion"] = Steps.Stories.Story.SchemaVersion.ToString(), ["storyId"] = d.Story.Id })).ToList(), ct);
             var published = documents.Zip(ids, (d, id) => new { storyId = d.Story.Id, file = d.File, messageId = id }).ToList();
-            if (json) Console.WriteLine(JsonSerializer.Serialize(new { published, errors = Array.Empty<string>() }, Pretty));
+            if (json) Console.WriteLine(JsonSerializer.Serialize(new { published, errors = Array.Empty<string>() }, AdminJson.Pretty));
             else foreach (var p in published) Console.WriteLine($"published {p.storyId} to projects/{project}/topics/stories (message {p.messageId})");
             return 0;
         }
@@ -95,16 +96,15 @@ public static class StoryVerbs
         var ingest = new Command("ingest", "Pub/Sub ingest of the node: show");
         var show = new Command("show", "counts (received, accepted, duplicates, revisions, rejected, nacked) and the recent dead letters with reasons")
             { CommonOptions.Admin, CommonOptions.Token, CommonOptions.Json };
-        show.SetAction((r, ct) => OperatorVerbs.CallAsync(r, (HttpMethod.Get, "api/ingest"), b =>
+        show.SetAction((r, ct) => OperatorVerbs.CallAsync<IngestStats>(r, (HttpMethod.Get, "api/ingest"), b =>
         {
-            Console.WriteLine($"subscription {Str(b, "subscription")}: {Str(b, "outstanding")} outstanding (at most {Str(b, "maxOutstanding")})");
-            Console.WriteLine($"received {Str(b, "received")}, accepted {Str(b, "accepted")} (revisions {Str(b, "revisions")}), duplicates {Str(b, "duplicates")}, " +
-                              $"rejected {Str(b, "rejected")}, nacked {Str(b, "nacked")}");
-            var letters = b.GetProperty("recentDeadLetters").EnumerateArray().ToList();
-            if (letters.Count == 0) return;
+            Console.WriteLine($"subscription {b.Subscription}: {b.Outstanding} outstanding (at most {b.MaxOutstanding})");
+            Console.WriteLine($"received {b.Received}, accepted {b.Accepted} (revisions {b.Revisions}), duplicates {b.Duplicates}, " +
+                              $"rejected {b.Rejected}, nacked {b.Nacked}");
+            if (b.RecentDeadLetters.Count == 0) return;
             var table = new Table().AddColumns("at", "message", "story", "reason");
-            foreach (var d in letters)
-                table.AddRow(Markup.Escape(Str(d, "at")), Markup.Escape(Str(d, "messageId")), Markup.Escape(Str(d, "storyId")), Markup.Escape(Str(d, "reason")));
+            foreach (var d in b.RecentDeadLetters)
+                table.AddRow(Markup.Escape(Iso(d.At)), Markup.Escape(d.MessageId), Markup.Escape(d.StoryId ?? ""), Markup.Escape(d.Reason));
             AnsiConsole.Write(table);
         }, ct));
         ingest.Add(show);
@@ -132,12 +132,12 @@ public static class StoryVerbs
             if (!response.Ok) throw new CliException(response.ErrorText);
             // On stderr, so --json output stays one JSON array on stdout.
             if (response.Header("X-Next-Cursor") is { Length: > 0 } next) Console.Error.WriteLine($"more: nius stories --cursor {next}");
-            if (r.GetValue(CommonOptions.Json)) { Console.WriteLine(JsonSerializer.Serialize(response.Body, Pretty)); return 0; }
+            if (r.GetValue(CommonOptions.Json)) { OperatorVerbs.PrintJson(response.Body); return 0; }
             var table = new Table().AddColumns("id", "rev", "state", "step", "accepted", "video / error");
-            foreach (var story in response.Body.EnumerateArray())
-                table.AddRow(Markup.Escape(Str(story, "id")), Str(story, "revision"), StateMarkup(Str(story, "state")),
-                    Markup.Escape(Str(story, "currentStep")), Markup.Escape(Time(story, "acceptedAt")),
-                    Markup.Escape(Str(story, "video") is { Length: > 0 } v ? v : Str(story, "error")));
+            foreach (var story in response.As<List<StorySummary>>())
+                table.AddRow(Markup.Escape(story.Id), story.Revision.ToString(CultureInfo.InvariantCulture), StateMarkup(story.State),
+                    Markup.Escape(story.CurrentStep ?? ""), Markup.Escape(Time(story.AcceptedAt)),
+                    Markup.Escape(story.Video is { Length: > 0 } v ? v : story.Error ?? ""));
             AnsiConsole.Write(table);
             return 0;
         });
@@ -155,11 +155,16 @@ public static class StoryVerbs
         {
             using var client = CommonOptions.Client(r);
             var storyId = r.GetValue(id)!;
-            if (!r.GetValue(watch) || r.GetValue(CommonOptions.Json))
+            if (r.GetValue(CommonOptions.Json))
             {
-                var body = await Fetch(client, storyId, ct);
-                if (r.GetValue(CommonOptions.Json)) Console.WriteLine(JsonSerializer.Serialize(body, Pretty));
-                else AnsiConsole.Write(Render(body));
+                var response = await FetchResponse(client, storyId, ct);
+                if (!response.Ok) throw new CliException(response.ErrorText);
+                OperatorVerbs.PrintJson(response.Body);
+                return 0;
+            }
+            if (!r.GetValue(watch))
+            {
+                AnsiConsole.Write(Render(await Fetch(client, storyId, ct)));
                 return 0;
             }
             var current = await Fetch(client, storyId, ct);
@@ -172,7 +177,7 @@ public static class StoryVerbs
                     live.UpdateTarget(Render(current));
                 }
             });
-            return Str(current, "state") == "completed" ? 0 : 1;
+            return current.State == "completed" ? 0 : 1;
         });
         story.Add(show);
 
@@ -184,10 +189,9 @@ public static class StoryVerbs
             if (!Confirmation.Ask("cancel", $"Cancel story {storyId}?", r.GetValue(yes))) return 1;
             using var client = CommonOptions.Client(r);
             var response = await client.PostAsync($"api/stories/{Uri.EscapeDataString(storyId)}/cancel", null, ct);
-            if (!response.Ok) throw new CliException(response.ErrorText);
-            if (r.GetValue(CommonOptions.Json)) Console.WriteLine(JsonSerializer.Serialize(response.Body, Pretty));
-            else Console.WriteLine(response.Body.GetProperty("cancelled").GetBoolean() ? $"cancelled {storyId}"
-                : $"{storyId} was not running (state: {Str(response.Body, "state")})");
+            var result = response.OkAs<CancelResult>();
+            if (r.GetValue(CommonOptions.Json)) OperatorVerbs.PrintJson(response.Body);
+            else Console.WriteLine(result.Cancelled ? $"cancelled {storyId}" : $"{storyId} was not running (state: {result.State})");
             return 0;
         });
         story.Add(cancel);
@@ -201,50 +205,48 @@ public static class StoryVerbs
             using var client = CommonOptions.Client(r);
             var query = r.GetValue(from) is { } step ? "?from=" + Uri.EscapeDataString(step) : "";
             var response = await client.PostAsync($"api/stories/{Uri.EscapeDataString(storyId)}/retry{query}", null, ct);
-            if (!response.Ok) throw new CliException(response.ErrorText);
-            if (r.GetValue(CommonOptions.Json)) Console.WriteLine(JsonSerializer.Serialize(response.Body, Pretty));
-            else Console.WriteLine($"retrying {storyId} revision {Str(response.Body, "revision")} from {Str(response.Body, "fromStep")}");
+            var result = response.OkAs<RetryResult>();
+            if (r.GetValue(CommonOptions.Json)) OperatorVerbs.PrintJson(response.Body);
+            else Console.WriteLine($"retrying {storyId} revision {result.Revision} from {result.FromStep}");
             return 0;
         });
         story.Add(retry);
         return story;
     }
 
-    public static async Task<JsonElement> Fetch(AdminClient client, string storyId, CancellationToken ct)
-    {
-        var response = await client.GetAsync($"api/stories/{Uri.EscapeDataString(storyId)}", ct);
-        if (!response.Ok) throw new CliException(response.ErrorText);
-        return response.Body;
-    }
+    private static Task<AdminClient.Response> FetchResponse(AdminClient client, string storyId, CancellationToken ct) =>
+        client.GetAsync($"api/stories/{Uri.EscapeDataString(storyId)}", ct);
 
-    public static bool IsFinished(JsonElement story) => Str(story, "state") is "completed" or "failed" or "cancelled";
+    /// <summary>The story as `GET /api/stories/ID` answers it; an unknown story is the CLI's one-line error.</summary>
+    public static async Task<StoryView> Fetch(AdminClient client, string storyId, CancellationToken ct) =>
+        (await FetchResponse(client, storyId, ct)).OkAs<StoryView>();
 
-    public static Spectre.Console.Rendering.IRenderable Render(JsonElement s)
+    public static bool IsFinished(StoryView story) => story.State is "completed" or "failed" or "cancelled";
+
+    public static Spectre.Console.Rendering.IRenderable Render(StoryView s)
     {
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("[bold]story[/]", Markup.Escape($"{Str(s, "id")}  (revision {Str(s, "revision")})"));
-        grid.AddRow("[bold]title[/]", Markup.Escape(Str(s, "title")));
-        grid.AddRow("[bold]state[/]", StateMarkup(Str(s, "state")));
-        if (Str(s, "error") is { Length: > 0 } error) grid.AddRow("[bold]error[/]", "[red]" + Markup.Escape(error) + "[/]");
-        if (Str(s, "video") is { Length: > 0 } video) grid.AddRow("[bold]video[/]", Markup.Escape(video));
-        if (Str(s, "durationSeconds") is { Length: > 0 } d) grid.AddRow("[bold]took[/]", d + " s");
+        grid.AddRow("[bold]story[/]", Markup.Escape($"{s.Id}  (revision {s.Revision})"));
+        grid.AddRow("[bold]title[/]", Markup.Escape(s.Title ?? ""));
+        grid.AddRow("[bold]state[/]", StateMarkup(s.State));
+        if (s.Error is { Length: > 0 } error) grid.AddRow("[bold]error[/]", "[red]" + Markup.Escape(error) + "[/]");
+        if (s.Video is { Length: > 0 } video) grid.AddRow("[bold]video[/]", Markup.Escape(video));
+        if (s.DurationSeconds is { } d) grid.AddRow("[bold]took[/]", Number(d) + " s");
 
         var steps = new Table().AddColumn("step").AddColumn(new TableColumn("progress").NoWrap())
             .AddColumns("state", "attempts", "node", "backend", "duration", "artifacts");
         var timeline = new Table().AddColumns("step", "attempt", "node", "started", "ended", "outcome", "error");
-        foreach (var step in s.GetProperty("steps").EnumerateArray())
+        foreach (var step in s.Steps)
         {
-            var state = Str(step, "state");
-            var progress = step.GetProperty("progress").GetDouble();
-            var stateText = state == "running" ? $"running {progress:P0}" : state;
-            if (Str(step, "retryAt") is { Length: > 0 } retry) stateText += $" (retry at {retry[11..19]})";
-            var artifacts = step.GetProperty("artifacts").EnumerateObject().Select(a => a.Name).ToList();
-            steps.AddRow(Markup.Escape(Str(step, "name")), Bar(progress, state), StateMarkup(stateText), Str(step, "attempts"), Markup.Escape(Str(step, "node")),
-                Markup.Escape(Str(step, "backend")), Str(step, "durationSeconds") is { Length: > 0 } ds ? ds + " s" : "",
+            var stateText = step.State == "running" ? $"running {step.Progress:P0}" : step.State;
+            if (step.RetryAt is { } retry) stateText += $" (retry at {retry.ToString("HH':'mm':'ss", CultureInfo.InvariantCulture)})";
+            var artifacts = step.Artifacts.Keys.ToList();
+            steps.AddRow(Markup.Escape(step.Name), Bar(step.Progress, step.State), StateMarkup(stateText), Number(step.Attempts), Markup.Escape(step.Node ?? ""),
+                Markup.Escape(step.Backend ?? ""), step.DurationSeconds is { } ds ? Number(ds) + " s" : "",
                 Markup.Escape(artifacts.Count > 4 ? string.Join(", ", artifacts.Take(3)) + $" +{artifacts.Count - 3}" : string.Join(", ", artifacts)));
-            foreach (var a in step.GetProperty("timeline").EnumerateArray())
-                timeline.AddRow(Markup.Escape(Str(step, "name")), Str(a, "attempt"), Markup.Escape(Str(a, "node")), Time(a, "startedAt"),
-                    Time(a, "endedAt"), StateMarkup(Str(a, "outcome")), Markup.Escape(Str(a, "error")));
+            foreach (var a in step.Timeline)
+                timeline.AddRow(Markup.Escape(step.Name), Number(a.Attempt), Markup.Escape(a.Node), Time(a.StartedAt),
+                    Time(a.EndedAt), StateMarkup(a.Outcome), Markup.Escape(a.Error ?? ""));
         }
         return new Rows(grid, steps, new Markup("[bold]timeline[/]"), timeline);
     }
@@ -257,16 +259,13 @@ public static class StoryVerbs
         return $"[{color}]{new string('█', full)}[/][grey]{new string('░', 10 - full)}[/]";
     }
 
-    public static string Str(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? v.ValueKind switch
-        {
-            JsonValueKind.String => v.GetString() ?? "",
-            JsonValueKind.Null or JsonValueKind.Undefined => "",
-            _ => v.ToString(),
-        } : "";
+    /// <summary>A number as the node's JSON writes it.</summary>
+    private static string Number(double n) => n.ToString(CultureInfo.InvariantCulture);
 
-    private static string Time(JsonElement e, string name) =>
-        DateTimeOffset.TryParse(Str(e, name), out var t) ? t.ToLocalTime().ToString("HH:mm:ss.f") : "";
+    /// <summary>A time as the node's JSON writes it (ISO 8601 with the offset).</summary>
+    public static string Iso(DateTimeOffset t) => t.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFzzz", CultureInfo.InvariantCulture);
+
+    private static string Time(DateTimeOffset? t) => t?.ToLocalTime().ToString("HH:mm:ss.f") ?? "";
 
     public static string StateMarkup(string state) => state switch
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using NiusTv.Host.Admin;
 using NiusTv.Host.Cli;
 using NiusTv.Steps.Cloud;
 
@@ -45,7 +46,7 @@ public static class ClusterManagerVerb
                 {
                     using var client = new AdminClient(admin, token, TimeSpan.FromSeconds(10));
                     var response = await client.GetAsync("api/scaler", c);
-                    return response.Ok ? response.Body.GetProperty("inFlight").GetInt32() : null;
+                    return response.Ok ? response.As<ScalerReport>().InFlight : null;
                 };
             }
             using var gke = GkeClient.Create(r.GetValue(gkeEndpoint));

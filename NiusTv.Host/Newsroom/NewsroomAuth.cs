@@ -10,17 +10,14 @@ public static class NewsroomAuth
     public const string CookieName = "nius_admin";
     public const string LoginPath = "/newsroom/login";
 
-    /// <summary>The login form and the files it needs must be reachable without the token.</summary>
-    public static bool IsOpen(HttpRequest request) =>
-        request.Path.Equals(LoginPath, StringComparison.Ordinal) || request.Path.StartsWithSegments("/newsroom/static");
-
     /// <summary>A person opening a page gets the form; scripts and API callers keep getting a plain 401.</summary>
     public static bool WantsLoginPage(HttpRequest request) =>
         HttpMethods.IsGet(request.Method) && (request.Path == "/" || request.Path.StartsWithSegments("/newsroom"));
 
     public static void MapNewsroomLogin(this WebApplication app, string? token)
     {
-        app.MapGet(LoginPath, (HttpContext ctx, IAntiforgery antiforgery) => LoginPage(ctx, antiforgery, error: null));
+        // The login form (and the static files it needs, NewsroomEndpoints) must be reachable without the token.
+        app.MapGet(LoginPath, (HttpContext ctx, IAntiforgery antiforgery) => LoginPage(ctx, antiforgery, error: null)).AllowAnonymous();
         app.MapPost(LoginPath, async (HttpContext ctx, IAntiforgery antiforgery, FailedTokenLimiter limiter) =>
         {
             if (!ctx.Request.HasFormContentType) return LoginPage(ctx, antiforgery, "the login is a form post", 400);
@@ -40,7 +37,8 @@ public static class NewsroomAuth
             // a stolen cookie expires and never reveals the secret the CLI and probes use.
             await AdminSurface.SignInAsync(ctx);
             return Results.Redirect("/newsroom");
-        }).DisableAntiforgery(); // validated above, with a page that says what went wrong instead of a bare 400
+        }).DisableAntiforgery() // validated above, with a page that says what went wrong instead of a bare 400
+            .AllowAnonymous();
     }
 
     private static IResult TooMany(FailedTokenLimiter limiter) => NewsroomPages.Html(NewsroomPages.Login(

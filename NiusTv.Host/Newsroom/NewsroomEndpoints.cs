@@ -107,6 +107,6 @@ public static class NewsroomEndpoints
             var type = Path.GetExtension(file) switch { ".js" => "text/javascript; charset=utf-8", ".css" => "text/css; charset=utf-8", _ => null };
             var stream = type is null ? null : assembly.GetManifestResourceStream("NiusTv.Host.Newsroom.static." + file);
             return stream is null ? Results.NotFound() : Results.Stream(stream, type);
-        });
+        }).AllowAnonymous(); // the login page needs them
     }
 }

@@ -81,11 +81,6 @@ public static class NodeHost
         var adminCert = settings.LoadAdminCertificate();
         builder.WebHost.UseKestrel(k => k.Listen(admin, listen => { if (adminCert is not null) listen.UseHttps(adminCert); }));
         builder.AddAdminSurface(settings);
-        builder.Services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
-        });
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<NiusTv.Steps.Phonemes.IPronouncer>(pronouncer);
@@ -187,7 +182,7 @@ public static class NodeHost
         StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());
         ComponentMetrics.Export(app.Services.GetRequiredService<ActorSystem>(), app.Services.GetRequiredService<ActorRegistry>());
         app.UseAdminSurface();
-        app.MapAdminApi(settings.AdminToken);
+        app.MapAdminApi();
         Newsroom.NewsroomEndpoints.MapNewsroom(app, settings.AdminToken);
         return app;
     }

@@ -371,7 +371,9 @@ public sealed class NewsroomTokenTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
         Assert.Equal("/newsroom/login", page.Headers.Location?.OriginalString);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/stories")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/no/such/route")).StatusCode); // an unknown path tells nothing either
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/newsroom/login")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/newsroom/static/newsroom.css")).StatusCode); // the login page's style
 
         // The form carries an antiforgery token; a post without it (another site's form) is refused before the token is looked at.
         var form = await (await http.GetAsync("/newsroom/login")).Content.ReadAsStringAsync();
@@ -401,6 +403,7 @@ public sealed class NewsroomTokenTests : IAsyncLifetime
         }
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/newsroom")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/stories")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/no/such/route")).StatusCode);
     }
 
     /// <summary>Logs a cookie-keeping client in through the form, as a browser does.</summary>
