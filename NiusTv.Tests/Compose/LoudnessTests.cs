@@ -66,7 +66,7 @@ public sealed class LoudnessTests
             "-c:a", "pcm_s16le", Path.Combine(pack, "bed.wav"));
         ws.SetStory(ws.Story with { Brand = "bed" });
         var input = ws.Input();
-        var artifacts = new Dictionary<string, string>(input.Artifacts) { ["brand.json"] = "brand/brand.json" };
+        var artifacts = new Dictionary<string, string>(input.Artifacts) { [NiusTv.Steps.Artifacts.BrandManifest.Name] = NiusTv.Steps.Artifacts.BrandManifest.Name };
 
         await new ComposeStep(new ComposeOptions { LoudnessLufs = target }).RunAsync(input with { Artifacts = artifacts }, new Progress<double>(), Ct);
         var published = Measure(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Video.Name));
