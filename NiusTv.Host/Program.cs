@@ -1,6 +1,7 @@
 using System.CommandLine;
 using NiusTv.Host.Cli;
 using NiusTv.Host.Node;
+using NiusTv.Steps;
 
 namespace NiusTv.Host;
 

@@ -21,20 +21,28 @@ public interface IStoryStep
 }
 
 /// <param name="Workspace">Absolute path of this story revision's node-local workspace (exists).</param>
-/// <param name="Artifacts">Artifacts of the steps completed before this one: name → path relative to the
-/// workspace (or an absolute URI for things outside it).</param>
+/// <param name="Artifacts">Artifacts of the steps completed before this one: key (<see cref="ArtifactKey.Name"/>) →
+/// path relative to the workspace (or an absolute URI for things outside it).</param>
 public sealed record StepInput(Story Story, int Revision, string Workspace, IReadOnlyDictionary<string, string> Artifacts)
 {
-    public string PathOf(string artifact) =>
-        Artifacts.TryGetValue(artifact, out var rel) ? Path.Combine(Workspace, rel)
+    /// <summary>Whether an earlier step left <paramref name="artifact"/> (for artifacts only some stories have).</summary>
+    public bool Has(ArtifactKey artifact) => Artifacts.ContainsKey(artifact.Name);
+
+    public string PathOf(ArtifactKey artifact) =>
+        Artifacts.TryGetValue(artifact.Name, out var rel) ? Path.Combine(Workspace, rel)
         : throw StepFailure.Permanent($"the artifact '{artifact}' of an earlier step is missing from the workspace");
 }
 
-/// <param name="Artifacts">What the step produced: name → path relative to the workspace, or an absolute
-/// path/URI for published results outside it.</param>
+/// <param name="Artifacts">What the step produced: key (<see cref="ArtifactKey.Name"/>) → path relative to the
+/// workspace, or an absolute path/URI for published results outside it.</param>
 /// <param name="Backend">The backend that did this run (<c>festival (kal)</c>, <c>pocketsphinx</c>); null for a step with
 /// only one, whose <see cref="IStoryStep.Backend"/> then names it.</param>
-public sealed record StepOutput(IReadOnlyDictionary<string, string> Artifacts, string? Backend = null);
+public sealed record StepOutput(IReadOnlyDictionary<string, string> Artifacts, string? Backend = null)
+{
+    /// <summary>Files the step wrote into the workspace, each under its key as its path.</summary>
+    public static StepOutput Files(IEnumerable<ArtifactKey> files, string? backend = null) =>
+        new(files.ToDictionary(f => f.Name, f => f.Name, StringComparer.Ordinal), backend);
+}
 
 /// <summary>A step failure with its nature. Permanent: retrying cannot help (bad image, empty script); the
 /// message is shown to people and must say what to fix. Transient: worth retrying (tool crashed, disk busy).</summary>

@@ -6,24 +6,16 @@ using static NiusTv.Actors.Stories.StepPoolProtocol;
 
 namespace NiusTv.Actors.Stories;
 
-/// <summary>How many runs of each step kind a node allows at once (from config: CPU cores, GPUs).</summary>
+/// <summary>How many runs of each step kind a node allows at once.</summary>
 public sealed record StepPoolSizes(IReadOnlyDictionary<string, int> Sizes)
 {
     public int For(string step) => Sizes.TryGetValue(step, out var n) ? n : 1;
 
-    public static StepPoolSizes ForThisMachine()
-    {
-        var cores = Environment.ProcessorCount;
-        return new StepPoolSizes(new Dictionary<string, int>
-        {
-            ["init"] = 2,
-            ["speech"] = Math.Max(1, cores / 2),
-            ["phonemes"] = Math.Max(1, cores / 2), // pocketsphinx: one core per process
-            ["render"] = Math.Max(1, cores / 2), // the warp renderer draws on one core while its ffmpeg encodes on another
-            ["compose"] = Math.Max(1, cores / 2), // ffmpeg uses several threads per encode
-            ["publish"] = 2,
-        });
-    }
+    /// <summary>Each step's default (<see cref="StepDefinition.PoolSize"/>, on this many cores), unless
+    /// <paramref name="configured"/> (<c>Pools:&lt;step&gt;</c>) names its size.</summary>
+    public static StepPoolSizes For(Pipeline pipeline, IReadOnlyDictionary<string, int> configured, int cores) =>
+        new(pipeline.Steps.ToDictionary(s => s.Name, s => s.PoolSize.On(cores))
+            .Concat(configured).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value));
 }
 
 /// <summary>The node's step pools, one child per step kind. StoryActors talk to this one actor of their own node;

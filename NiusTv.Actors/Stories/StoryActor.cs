@@ -14,21 +14,19 @@ using static NiusTv.Actors.Stories.StepPoolProtocol;
 
 namespace NiusTv.Actors.Stories;
 
-/// <summary>Node-wide settings every StoryActor of this node shares.</summary>
+/// <summary>Node-wide settings every StoryActor of this node shares (the steps it runs are the node's
+/// <see cref="Pipeline"/>).</summary>
 /// <param name="WorkspaceRoot">Node-local folder holding one workspace per story revision.</param>
-/// <param name="Pipeline">Step names in order, as new revisions will run them.</param>
 /// <param name="Keep">how long workspaces stay on this node; null: <see cref="WorkspaceRetention.Default"/>.</param>
 /// <param name="SnapshotEvery">A story saves a snapshot of its state every this many events, so a long-lived story
 /// (many revisions, retries) recovers from its last snapshot plus the events after it, not from its whole history.
 /// The events stay in the journal: they are the story's timeline.</param>
-public sealed record StoryRuntimeSettings(string WorkspaceRoot, IReadOnlyList<string> Pipeline, RetryPolicy Retry,
+public sealed record StoryRuntimeSettings(string WorkspaceRoot, RetryPolicy Retry,
     WorkspaceRetention? Keep = null, int SnapshotEvery = StoryRuntimeSettings.DefaultSnapshotEvery)
 {
     public const int DefaultSnapshotEvery = 100;
 
     public WorkspaceRetention Retention => Keep ?? WorkspaceRetention.Default;
-
-    public static readonly IReadOnlyList<string> DefaultPipeline = ["init", "speech", "phonemes", "landmarks", "render", "compose", "publish"];
 
     public string WorkspaceOf(string storyId, int revision) => Path.Combine(WorkspaceRoot, storyId, $"r{revision}");
 }
@@ -55,6 +53,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
     private sealed record WorkspaceChecked(int Revision, string? Step, string? Damage);
 
     private readonly StoryRuntimeSettings _settings;
+    private readonly Pipeline _pipeline;
     private readonly IActorRef _pools;
     private readonly string _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -64,9 +63,11 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
     /// <summary>Who is waiting for the write in progress to be confirmed (a publish, cancel or retry).</summary>
     private IActorRef? _awaitingWrite;
 
-    public StoryActor(string storyId, StoryRuntimeSettings settings, IActorRef pools)
+    /// <param name="pipeline">The steps a new revision runs, in order (a revision keeps the steps it was accepted with).</param>
+    public StoryActor(string storyId, StoryRuntimeSettings settings, Pipeline pipeline, IActorRef pools)
     {
         _settings = settings;
+        _pipeline = pipeline;
         _pools = pools;
         _node = NodeName(Context.System);
         _state = StoryState.Empty(storyId);
@@ -121,8 +122,8 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Create(string storyId, StoryRuntimeSettings settings, IActorRef pools) =>
-        Props.Create(() => new StoryActor(storyId, settings, pools));
+    public static Props Create(string storyId, StoryRuntimeSettings settings, Pipeline pipeline, IActorRef pools) =>
+        Props.Create(() => new StoryActor(storyId, settings, pipeline, pools));
 
     public static string NodeName(ActorSystem system)
     {
@@ -141,7 +142,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
             if (!_state.IsKnown) Passivate();
             return;
         }
-        var events = _state.Accept(publish.Story, _settings.Pipeline, DateTimeOffset.UtcNow);
+        var events = _state.Accept(publish.Story, _pipeline.StepNames, DateTimeOffset.UtcNow);
         if (events.Count == 0)
         {
             Sender.Tell(new StoryCommands.PublishResult(_state.Id, _state.Revision, false, StoryView.StateName(_state.Status)));
@@ -420,6 +421,7 @@ public static class StoryActorHosting
             }
 
             var settings = resolver.GetService<StoryRuntimeSettings>();
+            var pipeline = resolver.GetService<Pipeline>();
             var pools = registry.Get<StepPools>();
             // The remember-entities store has no With… method; it is read from config.
             var shardingConfig = ConfigurationFactory.ParseString("remember-entities-store = eventsourced")
@@ -429,7 +431,7 @@ public static class StoryActorHosting
                 .WithRememberEntities(true)
                 .WithStateStoreMode(StateStoreMode.Persistence)
                 .WithPassivateIdleAfter(TimeSpan.FromMinutes(30));
-            var region = await sharding.StartAsync(StoryActor.TypeName, id => StoryActor.Create(id, settings, pools),
+            var region = await sharding.StartAsync(StoryActor.TypeName, id => StoryActor.Create(id, settings, pipeline, pools),
                 shardingSettings, extractor, new StoryAllocationStrategy(system, affinity), StoryActor.Stop.ForHandOff);
             registry.Register<StoryActor>(region);
             system.ActorOf(NodeLoadReporter.Create(region, settings.WorkspaceRoot, affinity.ReportInterval), "node-load");

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using NiusTv.Steps;
 using NiusTv.Steps.Stories;
 using static NiusTv.Actors.Stories.StoryEvents;
 
@@ -110,7 +111,7 @@ public sealed record StoryState(
         },
         _ when e.Revision != Revision => this, // a late event of a superseded revision changes nothing
         StepStarted s => WithStep(s.Step, r => r.Start(s.Attempt, s.Node, s.At)) with { Status = StoryStatus.Running },
-        StepCompleted c => WithStep(c.Step, r => r.Complete(c.Backend, c.Artifacts, c.At)),
+        StepCompleted c => WithStep(c.Step, r => r.Complete(c.Backend, CurrentKeys(c.Artifacts), c.At)),
         StepFailed f => WithStep(f.Step, r => r.Fail(f.Backend, f.Reason, IsInterruption(f), f.RetryAt, f.At)),
         ResultsLost l => ResetFrom(l.Step, "lost", l.Reason, l.At),
         Completed c => this with { Status = StoryStatus.Completed, Video = c.Video, Poster = c.Poster, FinishedAt = c.At },
@@ -140,11 +141,7 @@ public sealed record StoryState(
     {
         if (!IsActive) return null;
         var next = NextStep;
-        if (next is null)
-        {
-            var artifacts = CompletedArtifacts;
-            return new Completed(Id, Revision, artifacts.GetValueOrDefault("video") ?? "", artifacts.GetValueOrDefault("poster") ?? "", now);
-        }
+        if (next is null) return new Completed(Id, Revision, Published(Artifacts.Video), Published(Artifacts.Poster), now);
         return next.Status switch
         {
             StepStatus.Pending => new StepStarted(Id, Revision, next.Name, next.Attempts + 1, node, now),
@@ -198,6 +195,16 @@ public sealed record StoryState(
 
     public const string InterruptedReason = "interrupted: the node stopped while this step ran";
 
+    /// <summary>Where the last step that published <paramref name="artifact"/> outside the workspace put it; "" when none did.</summary>
+    private string Published(ArtifactKey artifact) =>
+        Steps.Where(s => s.Status == StepStatus.Completed).SelectMany(s => s.Artifacts)
+            .LastOrDefault(a => a.Name == artifact.Name && !a.IsInWorkspace)?.Path ?? "";
+
+    /// <summary>Artifacts as today's keys name them, also when an older journal recorded them under their old names
+    /// (<see cref="Artifacts.Current"/>).</summary>
+    internal static IReadOnlyList<ArtifactRecord> CurrentKeys(IReadOnlyList<ArtifactRecord> artifacts) =>
+        artifacts.Any(a => Artifacts.Current(a.Name) != a.Name) ? artifacts.Select(a => a with { Name = Artifacts.Current(a.Name) }).ToList() : artifacts;
+
     private static bool IsInterruption(StepFailed f) => f.Reason == InterruptedReason;
 
     private bool IsCurrentAttempt(int revision, string step, int attempt) =>
@@ -244,5 +251,6 @@ public sealed record StorySnapshot(
         s.Steps, s.Error, s.Video, s.Poster, s.AcceptedAt, s.FinishedAt, s.ResultsCleanedAt);
 
     public StoryState ToState() => new(Id, Revision, StoryJson is null ? null : NiusTv.Steps.Stories.Story.FromCanonicalJson(StoryJson),
-        ContentHash, Status, [.. Steps], Error, Video, Poster, AcceptedAt, FinishedAt, ResultsCleanedAt);
+        ContentHash, Status, [.. Steps.Select(s => s with { Artifacts = [.. StoryState.CurrentKeys(s.Artifacts)] })], Error, Video, Poster, AcceptedAt,
+        FinishedAt, ResultsCleanedAt);
 }

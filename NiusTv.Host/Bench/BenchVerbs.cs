@@ -95,7 +95,7 @@ public static class BenchVerbs
         var video = probe.Video ?? throw new CliException($"{id}: the video has no video stream");
         var fps = (int)Math.Round(video.FrameRate ?? 0);
         var frames = video.Frames ?? (int)Math.Round((video.Duration ?? probe.FormatDuration) * fps);
-        var composeSeconds = steps.First(s => s.Step == "compose").Seconds;
+        var composeSeconds = steps.First(s => s.Step == NiusTv.Steps.Compose.ComposeStep.Definition.Name).Seconds;
         var ffmpegAlone = await FfmpegBaseline.MeasureAsync(video.Width!.Value, video.Height!.Value, fps, frames, new ComposeOptions(), ct);
         var workspace = Path.Combine(settings.WorkspaceRoot, id, "r" + view.Revision);
         var bytes = new DirectoryInfo(workspace).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);

@@ -119,7 +119,7 @@ public static class CatalogBench
     {
         var journal = Persistence.Instance.Apply(system).JournalFor(null);
         var inbox = Inbox.Create(system);
-        var pipeline = StoryRuntimeSettings.DefaultPipeline;
+        var pipeline = NodeSteps.Pipeline.StepNames;
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var writer = Guid.NewGuid().ToString();
         long events = 0;

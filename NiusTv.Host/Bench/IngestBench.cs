@@ -109,7 +109,8 @@ public static class IngestBench
         var port = LoopbackPorts.Free();
         return new HostBuilder().ConfigureServices(services =>
         {
-            services.AddSingleton(new StoryRuntimeSettings(Path.Combine(dir, "workspaces"), [], RetryPolicy.Default));
+            services.AddSingleton(new StoryRuntimeSettings(Path.Combine(dir, "workspaces"), RetryPolicy.Default));
+            services.AddSingleton(Pipeline.Empty);
             // Akka's own default logger writes to stdout, which carries the --json answer: its warnings go to stderr.
             services.AddLogging(l => l.AddSimpleConsole(o => o.SingleLine = true));
             services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o =>

@@ -80,7 +80,7 @@ public static class SpeechBench
                     var clock = Stopwatch.StartNew();
                     await step.RunAsync(new StepInput(story, 1, workspace, new Dictionary<string, string>()), new Progress<double>(), ct);
                     var synthesis = clock.Elapsed.TotalSeconds;
-                    var wav = Path.Combine(workspace, SpeechStep.WavFileName);
+                    var wav = Path.Combine(workspace, Artifacts.Speech);
                     clock.Restart();
                     var heard = await recognizer.DecodeAsync(wav, ct);
                     var decode = clock.Elapsed.TotalSeconds;

@@ -54,7 +54,7 @@ public static class TrainPresenterVerb
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             var interactive = !json && err.Profile.Capabilities.Interactive;
 
-            var library = Node.StepBackends.Presenters(settings);
+            var library = Node.NodeSteps.Presenters(settings);
             PresenterReference presenter;
             try { presenter = library.Reference(presenterName); }
             catch (StepFailure failure) { throw new CliException(failure.Message, 2); }

@@ -92,7 +92,7 @@ public static class NewsroomPages
     /// <summary>The WebVTT captions as the player's track, when this revision published them (a story whose
     /// <c>captions</c> are <c>burned</c> or <c>none</c> has none, and an older file must not be offered for it).</summary>
     private static string CaptionTrack(StoryView v) =>
-        v.Steps.FirstOrDefault(s => s.Name == "publish") is { State: "completed" } publish && publish.Artifacts.ContainsKey("captions.vtt")
+        v.Steps.FirstOrDefault(s => s.Name == NiusTv.Steps.Publish.PublishStep.Definition.Name) is { State: "completed" } publish && publish.Artifacts.ContainsKey(NiusTv.Steps.Artifacts.CaptionsVtt)
             ? $"<track kind=\"captions\" srclang=\"en\" label=\"Captions\" src=\"/videos/{E(v.Id)}.vtt?r={v.Revision}\" default>"
             : "";
 

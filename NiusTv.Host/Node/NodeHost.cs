@@ -23,6 +23,7 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using NiusTv.Steps;
 using NiusTv.Steps.Render;
+using NiusTv.Steps.Stories;
 
 namespace NiusTv.Host.Node;
 
@@ -42,7 +43,10 @@ public static class NodeHost
     };
 
     /// <param name="hocon">settings laid over the defaults (benchmarks: fast failure detection).</param>
-    public static WebApplication Build(NodeSettings settings, LogLevel logLevel = LogLevel.Information, string? hocon = null)
+    /// <param name="addServices">more registrations after the node's own, e.g. a step of one's own:
+    /// <c>services.AddStoryStep&lt;ReviewStep&gt;(ReviewStep.Definition, after: "compose")</c>.</param>
+    public static WebApplication Build(NodeSettings settings, LogLevel logLevel = LogLevel.Information, string? hocon = null,
+        Action<IServiceCollection>? addServices = null)
     {
         var admin = settings.AdminEndPoint;
         // An empty or blank token would be a lock anyone opens with an empty Authorization header; so would "no token"
@@ -61,12 +65,8 @@ public static class NodeHost
         var leftovers = OrphanGuard.RemoveLeftovers(settings.WorkspaceRoot);
         var (journalKind, journalConnection) = settings.JournalTarget;
         if (journalKind == "sqlite") PrepareSqlite(journalConnection);
-        // Steps are built before the actor system; the client queues their requests until the router is attached.
+        // The steps get the admission before the actor system exists; the client queues their requests until the router is attached.
         var gpuAdmission = new GpuAdmissionClient();
-        var backends = StepBackends.Create(settings, gpuAdmission);
-        var steps = backends.Steps;
-        var renderers = backends.Renderers;
-        var pronouncer = backends.Pronouncer;
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -83,22 +83,16 @@ public static class NodeHost
         builder.AddAdminSurface(settings);
 
         builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton<NiusTv.Steps.Phonemes.IPronouncer>(pronouncer);
         builder.Services.AddSingleton(logRing);
         builder.Services.AddSingleton<ComponentRegistry>();
-        builder.Services.AddSingleton(backends.Models);
-        builder.Services.AddSingleton(backends.Choices);
-        builder.Services.AddSingleton(backends.Speech);
-        builder.Services.AddSingleton(backends.Dictionary);
         builder.Services.AddSingleton<Newsroom.Drafts>();
-        builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot, StoryRuntimeSettings.DefaultPipeline,
-            new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds)), settings.Retention));
-        var poolSizes = StepPoolSizes.ForThisMachine();
-        builder.Services.AddSingleton(new StepPoolSizes(poolSizes.Sizes.Concat(settings.PoolSizes)
-            .GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value)));
-        foreach (var step in steps) builder.Services.AddSingleton<IStoryStep>(step);
-        foreach (var renderer in renderers.Values) builder.Services.AddSingleton(renderer);
         builder.Services.AddSingleton<IGpuAdmission>(gpuAdmission);
+        builder.Services.AddNodeSteps(settings);
+        addServices?.Invoke(builder.Services);
+        builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot,
+            new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds)), settings.Retention));
+        // Each step's own default (its definition), unless Pools:<step> says otherwise.
+        builder.Services.AddSingleton(sp => StepPoolSizes.For(sp.GetRequiredService<Pipeline>(), settings.PoolSizes, Environment.ProcessorCount));
         builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
 
         var seeds = settings.Discovery == "kubernetes" ? [] : settings.Seeds.Select(SeedAddress).ToArray();
@@ -162,7 +156,7 @@ public static class NodeHost
             }
             // Ingest feeds workers; a node without the worker role has no local region to feed.
             if (pubsub is not null && settings.Roles.Contains("worker"))
-                akka.AddIngest(pubsub, new IngestSettings(NodeCheck: backends.Choices.Check, MaxOutstanding: settings.IngestMaxOutstanding,
+                akka.AddIngest(pubsub, new IngestSettings(NodeCheck: sp.GetRequiredService<StoryChoices>().Check, MaxOutstanding: settings.IngestMaxOutstanding,
                     AckDeadlineSeconds: settings.IngestAckDeadlineSeconds, HandOverDelay: TimeSpan.FromSeconds(settings.IngestHandOverDelaySeconds)));
         });
 
@@ -175,8 +169,21 @@ public static class NodeHost
                 }));
 
         var app = builder.Build();
+        try
+        {
+            // Every step and its backends are built now, before the node joins its cluster: a bad setting or checkpoint
+            // stops the start with the reason instead of failing every story.
+            _ = app.Services.GetRequiredService<Pipeline>();
+            _ = app.Services.GetServices<IStoryStep>().ToList();
+            _ = app.Services.GetRequiredService<StoryChoices>();
+        }
+        catch
+        {
+            ((IDisposable)app).Dispose();
+            throw;
+        }
         var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("NiusTv.Node");
-        foreach (var note in backends.StartupNotes) startup.LogInformation("{Note}", note);
+        foreach (var note in app.Services.GetRequiredService<StartupNotes>().All) startup.LogInformation("{Note}", note);
         if (leftovers.Count > 0)
             startup.LogInformation("removed {Count} leftover(s) of an earlier run: {Paths}", leftovers.Count, string.Join(", ", leftovers.Take(10)));
         StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());

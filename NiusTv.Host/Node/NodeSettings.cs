@@ -2,6 +2,7 @@ using NiusTv.Actors.Stories;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using NiusTv.Actors.Scaling;
+using NiusTv.Steps;
 using NiusTv.Steps.Cloud;
 using NiusTv.Steps.Models;
 using NiusTv.Steps.Speech.Tacotron2;
@@ -402,10 +403,4 @@ public sealed record ScalerConfig
             BacklogFile = NodeSettings.Text(c, "Backlog:File"),
         };
     }
-}
-
-/// <summary>A setting that cannot work, named the way the user wrote it.</summary>
-public sealed class SettingsException(string setting, string message) : Exception($"{setting}: {message}")
-{
-    public string Setting { get; } = setting;
 }

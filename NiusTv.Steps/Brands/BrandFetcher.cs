@@ -36,9 +36,9 @@ public sealed class BrandFetcher(IAssetStore store, BrandLimits? limits = null, 
         if (name == BrandPack.DefaultName) return artifacts;
 
         var manifestUri = BrandPack.ManifestUri(name);
-        var folder = Path.Combine(workspace, BrandPack.WorkspaceFolder);
+        var folder = Artifacts.BrandFiles.In(workspace);
         Directory.CreateDirectory(folder);
-        var manifestPath = Path.Combine(folder, BrandPack.FileName);
+        var manifestPath = Artifacts.BrandManifest.In(workspace);
         var info = await StatAsync(manifestUri, $"the story's brand '{name}'", ct);
         if (info is null)
             throw StepFailure.Permanent($"the story's brand '{name}' does not exist: {manifestUri} was not found in the asset store ({store.Describe})");
@@ -49,7 +49,7 @@ public sealed class BrandFetcher(IAssetStore store, BrandLimits? limits = null, 
         catch (DecoderFallbackException ex) { throw StepFailure.Permanent($"{manifestUri} is not valid UTF-8 text", ex); }
         var (pack, errors) = BrandParser.Parse(name, json);
         if (pack is null) throw StepFailure.Permanent(BrandParser.Describe(name, errors));
-        artifacts[BrandPack.Artifact] = $"{BrandPack.WorkspaceFolder}/{BrandPack.FileName}";
+        artifacts[Artifacts.BrandManifest] = Artifacts.BrandManifest;
 
         foreach (var (field, relative, kind) in pack.Files())
         {
@@ -63,7 +63,8 @@ public sealed class BrandFetcher(IAssetStore store, BrandLimits? limits = null, 
             if (stat.Size > max) throw StepFailure.Permanent($"{label} is {stat.Size:N0} bytes; a brand {kind.ToString().ToLowerInvariant()} file may be at most {max:N0}");
             await CopyAsync(uri, target, max, label, ct);
             await CheckAsync(kind, target, label, ct);
-            artifacts[$"brand:{relative}"] = $"{BrandPack.WorkspaceFolder}/{relative}";
+            var file = Artifacts.BrandFile(relative);
+            artifacts[file] = file;
         }
         return artifacts;
     }

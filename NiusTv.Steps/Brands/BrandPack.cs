@@ -4,7 +4,7 @@ namespace NiusTv.Steps.Brands;
 
 /// <summary>A newsroom's look, read from <c>brands/&lt;name&gt;/brand.json</c> in the asset store (<see cref="BrandParser"/>).
 /// File references are relative to the pack's folder; init copies them into the workspace under
-/// <see cref="WorkspaceFolder"/>, keeping those relative paths, so compose resolves them the same way.</summary>
+/// <see cref="Artifacts.BrandFiles"/>, keeping those relative paths, so compose resolves them the same way.</summary>
 public sealed record BrandPack(
     string Name,
     BrandColours Colours,
@@ -19,13 +19,8 @@ public sealed record BrandPack(
     /// <summary>The story's <c>brand</c> when it names none: the built-in look, which needs no pack in the store.</summary>
     public const string DefaultName = "default";
 
+    /// <summary>The manifest's name in the pack's folder of the asset store.</summary>
     public const string FileName = "brand.json";
-
-    /// <summary>Where init puts the pack inside the story workspace.</summary>
-    public const string WorkspaceFolder = "brand";
-
-    /// <summary>Artifact name of the copied brand.json.</summary>
-    public const string Artifact = "brand.json";
 
     /// <summary>Store uri of a pack's brand.json.</summary>
     public static string ManifestUri(string name) => $"brands/{name}/{FileName}";

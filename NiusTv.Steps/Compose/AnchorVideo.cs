@@ -39,10 +39,10 @@ public sealed class AnchorVideo : IAsyncDisposable
         try { probe = await MediaProbe.ProbeAsync(path, ct); }
         catch (InvalidDataException e)
         {
-            throw StepFailure.Permanent($"anchor.mkv cannot be read ({e.Message}); run the render step again", e);
+            throw StepFailure.Permanent($"{Artifacts.Anchor} cannot be read ({e.Message}); run the render step again", e);
         }
         if (probe.Video is not { Width: > 0, Height: > 0, FrameRate: > 0 } video)
-            throw StepFailure.Permanent("anchor.mkv holds no video stream with a size and frame rate; run the render step again");
+            throw StepFailure.Permanent($"{Artifacts.Anchor} holds no video stream with a size and frame rate; run the render step again");
         string[] args = ["-hide_banner", "-nostats", "-loglevel", "error", "-i", path, "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "bgra", "-"];
         var process = new ExternalTool(ffmpeg).Start(args, Path.GetDirectoryName(path), redirectStdin: false);
         return new AnchorVideo(process, video.Width!.Value, video.Height!.Value, video.FrameRate!.Value);
@@ -66,7 +66,7 @@ public sealed class AnchorVideo : IAsyncDisposable
             {
                 _ended = true;
                 if (_index < 0)
-                    throw StepFailure.Permanent($"anchor.mkv could not be decoded: {Tail()}");
+                    throw StepFailure.Permanent($"{Artifacts.Anchor} could not be decoded: {Tail()}");
             }
         }
         if (changed || _image is null)

@@ -44,9 +44,9 @@ internal sealed class BrandLook : IDisposable
     public static BrandLook For(StepInput input, StoryLayout layout)
     {
         if (input.Story.Brand == BrandPack.DefaultName) return Default();
-        if (!input.Artifacts.ContainsKey(BrandPack.Artifact))
+        if (!input.Has(Artifacts.BrandManifest))
             throw StepFailure.Permanent($"the story's brand '{input.Story.Brand}' was not brought into the workspace; run the init step again");
-        var manifest = input.PathOf(BrandPack.Artifact);
+        var manifest = input.PathOf(Artifacts.BrandManifest);
         var (pack, errors) = BrandParser.Parse(input.Story.Brand, File.ReadAllText(manifest));
         if (pack is null) throw StepFailure.Permanent(BrandParser.Describe(input.Story.Brand, errors));
         return FromPack(pack, Path.GetDirectoryName(manifest)!, layout);

@@ -19,14 +19,16 @@ namespace NiusTv.Steps.Compose;
 /// loudness (<see cref="Loudness"/>), so every published video plays at the same level.</summary>
 public sealed class ComposeStep : IStoryStep
 {
-    public const string VideoFile = "video.mp4";
-    public const string PosterFile = "poster.jpg";
+    public static readonly StepDefinition Definition = new("compose",
+        inputs: [Artifacts.ImageManifest, Artifacts.ImageFiles, Artifacts.Speech, Artifacts.Timings, Artifacts.Anchor, Artifacts.BrandManifest, Artifacts.BrandFiles],
+        outputs: [Artifacts.Video, Artifacts.Poster, Artifacts.CaptionsVtt, Artifacts.CaptionsSrt, Artifacts.CaptionWords],
+        PoolSize.OnePer(2)); // ffmpeg uses several threads per encode
 
     private readonly ComposeOptions _options;
 
     public ComposeStep(ComposeOptions options) => _options = options;
 
-    public string Name => "compose";
+    public string Name => Definition.Name;
     public string Backend => "ffmpeg";
 
     public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
@@ -36,20 +38,20 @@ public sealed class ComposeStep : IStoryStep
         if (width % 2 != 0 || height % 2 != 0 || fps < 1)
             throw StepFailure.Permanent($"output {width}x{height}@{fps} cannot be encoded: width and height must be even and fps at least 1");
 
-        var manifest = ImageManifest.Load(input.PathOf(ImageManifest.FileName));
-        var timings = SpeechTimings.Load(input.PathOf(SpeechTimings.FileName));
-        var wavPath = input.PathOf("speech.wav");
+        var manifest = ImageManifest.Load(input.PathOf(Artifacts.ImageManifest));
+        var timings = SpeechTimings.Load(input.PathOf(Artifacts.Timings));
+        var wavPath = input.PathOf(Artifacts.Speech);
         WavInfo wav;
         try { wav = WavInfo.Read(wavPath); }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
-            throw StepFailure.Permanent($"speech.wav cannot be read ({e.Message}); run the speech step again", e);
+            throw StepFailure.Permanent($"{Artifacts.Speech} cannot be read ({e.Message}); run the speech step again", e);
         }
         foreach (var image in manifest.Images) PreparedImage.CheckDecodable(input.Workspace, image);
         string? anchorPath = null;
-        if (input.Artifacts.ContainsKey(RenderStep.AnchorArtifact))
+        if (input.Has(Artifacts.Anchor))
         {
-            anchorPath = input.PathOf(RenderStep.AnchorArtifact);
+            anchorPath = input.PathOf(Artifacts.Anchor);
             if (!File.Exists(anchorPath))
                 throw StepFailure.Permanent($"the render step's {Path.GetFileName(anchorPath)} is missing from the workspace; run the render step again");
         }
@@ -70,11 +72,11 @@ public sealed class ComposeStep : IStoryStep
         var segments = ImageSchedule.Build(story, manifest, timings, title, videoEnd);
         using var renderer = new FrameRenderer(layout, fonts, story, input.Workspace, segments, captions, title, look);
 
-        var videoPath = Path.Combine(input.Workspace, VideoFile);
-        var posterPath = Path.Combine(input.Workspace, PosterFile);
-        var partial = Path.Combine(input.Workspace, $"video.{Guid.NewGuid():N}.part.mp4");
-        var posterPartial = Path.Combine(input.Workspace, $"poster.{Guid.NewGuid():N}.part.jpg");
-        var loudPartial = Path.Combine(input.Workspace, $"speech.{Guid.NewGuid():N}.part.wav");
+        var videoPath = Artifacts.Video.In(input.Workspace);
+        var posterPath = Artifacts.Poster.In(input.Workspace);
+        var partial = Path.ChangeExtension(videoPath, $".{Guid.NewGuid():N}.part.mp4");
+        var posterPartial = Path.ChangeExtension(posterPath, $".{Guid.NewGuid():N}.part.jpg");
+        var loudPartial = Path.ChangeExtension(wavPath, $".{Guid.NewGuid():N}.part.wav");
         var mixPartial = Path.Combine(input.Workspace, $"mix.{Guid.NewGuid():N}.part.wav");
         var programmePartial = Path.Combine(input.Workspace, $"programme.{Guid.NewGuid():N}.part.wav");
         var joinedPartial = Path.Combine(input.Workspace, $"joined.{Guid.NewGuid():N}.part.mp4");
@@ -122,7 +124,7 @@ public sealed class ComposeStep : IStoryStep
             TryDelete(programmePartial);
             TryDelete(joinedPartial);
         }
-        var artifacts = new Dictionary<string, string> { [VideoFile] = VideoFile, [PosterFile] = PosterFile };
+        var artifacts = new Dictionary<string, string> { [Artifacts.Video] = Artifacts.Video, [Artifacts.Poster] = Artifacts.Poster };
         if (story.Captions.HasSidecar())
         {
             // Cues end within the audio as encoded: AAC ends on a whole frame and may stop a fraction of a

@@ -51,7 +51,7 @@ internal sealed class PreparedImage : IDisposable
     {
         var path = Path.GetFullPath(Path.Combine(workspace, entry.File));
         if (!File.Exists(path))
-            throw StepFailure.Permanent($"image {entry.Index} ({entry.File}) listed in images.json is missing from the workspace; run init again");
+            throw StepFailure.Permanent($"image {entry.Index} ({entry.File}) listed in {Artifacts.ImageManifest} is missing from the workspace; run init again");
         return path;
     }
 

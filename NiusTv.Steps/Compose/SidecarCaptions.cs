@@ -19,10 +19,6 @@ public sealed record TimedCaptionWord(string Word, double Start, double End);
 /// begins), never start before the speech and never outlast the video.</summary>
 public sealed class SidecarCaptions
 {
-    public const string VttFile = "captions.vtt";
-    public const string SrtFile = "captions.srt";
-    public const string WordsFile = "words.json";
-
     public const int MaxLineChars = 42;
     public const int MaxLinesPerCue = 2;
 
@@ -153,18 +149,19 @@ public sealed class SidecarCaptions
     private static string Time(long ms, char separator) => string.Create(CultureInfo.InvariantCulture,
         $"{ms / 3_600_000:00}:{ms / 60_000 % 60:00}:{ms / 1000 % 60:00}{separator}{ms % 1000:000}");
 
-    /// <summary>Writes the three files into <paramref name="folder"/> under their artifact names (each under a
-    /// temporary name first, renamed when whole). Returns artifact name → file name.</summary>
+    /// <summary>Writes the three files (<see cref="Artifacts.CaptionsVtt"/>, <see cref="Artifacts.CaptionsSrt"/>,
+    /// <see cref="Artifacts.CaptionWords"/>) into <paramref name="folder"/> under their artifact keys (each under a
+    /// temporary name first, renamed when whole). Returns artifact key → file name.</summary>
     public IReadOnlyDictionary<string, string> WriteTo(string folder)
     {
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, text) in new[] { (VttFile, ToWebVtt()), (SrtFile, ToSrt()), (WordsFile, ToWordsJson()) })
+        foreach (var (key, text) in new[] { (Artifacts.CaptionsVtt, ToWebVtt()), (Artifacts.CaptionsSrt, ToSrt()), (Artifacts.CaptionWords, ToWordsJson()) })
         {
-            var target = Path.Combine(folder, name);
-            var part = Path.Combine(folder, $"{Path.GetFileNameWithoutExtension(name)}.{Guid.NewGuid():N}.part{Path.GetExtension(name)}");
+            var target = key.In(folder);
+            var part = Path.ChangeExtension(target, $".{Guid.NewGuid():N}.part{Path.GetExtension(target)}");
             File.WriteAllText(part, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
             File.Move(part, target, overwrite: true);
-            files[name] = name;
+            files[key] = key;
         }
         return files;
     }

@@ -2,10 +2,9 @@ using System.Text.Json;
 
 namespace NiusTv.Steps.Init;
 
-/// <summary><c>images.json</c> in the workspace, written by init: the validated images in story order.</summary>
+/// <summary><see cref="Artifacts.ImageManifest"/> in the workspace, written by init: the validated images in story order.</summary>
 public sealed record ImageManifest(IReadOnlyList<ImageManifestEntry> Images)
 {
-    public const string FileName = "images.json";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public static ImageManifest Load(string path) =>

@@ -5,9 +5,12 @@ namespace NiusTv.Steps.Init;
 
 /// <summary>Step 1: brings the story's images into the workspace and proves each one is a whole JPEG, PNG or
 /// WebP of sane size, so that a bad upload fails here, with a message naming the image, instead of deep
-/// inside compose. Writes <c>images/NN.ext</c> and <see cref="ImageManifest"/>.</summary>
+/// inside compose. Writes <c>images/NN.ext</c> and <see cref="ImageManifest"/>, and the story's brand pack.</summary>
 public sealed class InitStep : IStoryStep
 {
+    public static readonly StepDefinition Definition = new("init", inputs: [],
+        outputs: [Artifacts.ImageManifest, Artifacts.ImageFiles, Artifacts.BrandManifest, Artifacts.BrandFiles], PoolSize.Fixed(2));
+
     private const int CopyBufferBytes = 1 << 20;
     private readonly IAssetStore _store;
     private readonly ImageLimits _limits;
@@ -20,13 +23,13 @@ public sealed class InitStep : IStoryStep
         _brands = new BrandFetcher(store, brandLimits, ffmpeg);
     }
 
-    public string Name => "init";
+    public string Name => Definition.Name;
     public string Backend => _store.Kind;
 
     public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
     {
         var images = input.Story.Images;
-        var folder = Path.Combine(input.Workspace, "images");
+        var folder = Artifacts.ImageFiles.In(input.Workspace);
         Directory.CreateDirectory(folder);
 
         var entries = new List<ImageManifestEntry>(images.Count);
@@ -43,14 +46,14 @@ public sealed class InitStep : IStoryStep
             progress.Report((i + 1.0) / (images.Count + 1));
         }
 
-        var manifestPath = Path.Combine(input.Workspace, ImageManifest.FileName);
+        var manifestPath = Artifacts.ImageManifest.In(input.Workspace);
         var manifestTemp = manifestPath + ".tmp";
-        Guard("writing " + ImageManifest.FileName, () =>
+        Guard("writing " + Artifacts.ImageManifest, () =>
         {
             new ImageManifest(entries).Save(manifestTemp);
             File.Move(manifestTemp, manifestPath, overwrite: true);
         });
-        artifacts[ImageManifest.FileName] = ImageManifest.FileName;
+        artifacts[Artifacts.ImageManifest] = Artifacts.ImageManifest;
         progress.Report(1.0);
         return new StepOutput(artifacts);
     }
@@ -82,12 +85,12 @@ public sealed class InitStep : IStoryStep
         if (info.Size > _limits.MaxBytes)
             throw StepFailure.Permanent($"{label} is {Megabytes(info.Size)}; images may be at most {Megabytes(_limits.MaxBytes)}");
 
-        var temp = Path.Combine(workspace, "images", $"{index:D2}.part");
+        var temp = Artifacts.ImageFiles.FileNamed($"{index:D2}.part").In(workspace);
         try
         {
             await CopyAsync(image.Uri, temp, label, ct);
             var (format, extension, width, height) = Inspect(temp, label);
-            var relative = $"images/{index:D2}.{extension}";
+            string relative = Artifacts.Image(index, extension);
             Guard($"{label}: storing the copy", () => File.Move(temp, Path.Combine(workspace, relative), overwrite: true));
             return new ImageManifestEntry(index, relative, image.Uri, width, height, format, image.Caption, image.Paragraph);
         }

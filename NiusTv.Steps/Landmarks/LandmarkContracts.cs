@@ -80,7 +80,6 @@ public sealed record LandmarkTrack(string Presenter, int Fps, int PhotoWidth, in
     /// <see cref="Frames"/> are then in the clip's pixel coordinates. Null for a photo presenter.</summary>
     public int[]? ClipFrames { get; init; }
 
-    public const string FileName = "landmarks.json";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static LandmarkTrack Load(string path) =>

@@ -9,11 +9,10 @@ namespace NiusTv.Steps.Landmarks;
 /// <c>landmarks.json</c> with one frame per output frame over the length of <c>speech.wav</c>.</summary>
 public sealed class LandmarksStep(IPresenterLibrary presenters) : IStoryStep
 {
-    /// <summary>The phonemes step's artifact holding <see cref="PhoneTrack.FileName"/>.</summary>
-    public const string PhonesArtifact = "phones";
-    public const string LandmarksArtifact = "landmarks";
+    public static readonly StepDefinition Definition = new("landmarks", inputs: [Artifacts.Phones, Artifacts.Speech],
+        outputs: [Artifacts.Landmarks], PoolSize.Fixed(1));
 
-    public string Name => "landmarks";
+    public string Name => Definition.Name;
 
     public string Backend => "visemes";
 
@@ -30,33 +29,33 @@ public sealed class LandmarksStep(IPresenterLibrary presenters) : IStoryStep
                 string.Join(", ", presenters.Names.Select(n => $"'{n}'")));
         var reference = presenters.Reference(presenter);
 
-        var phonesPath = input.PathOf(PhonesArtifact);
+        var phonesPath = input.PathOf(Artifacts.Phones);
         PhoneTrack phones;
         try { phones = PhoneTrack.Load(phonesPath); }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
         {
             // The phonemes step wrote it: a broken file is worth one more run of that step, not a story to fix.
-            throw StepFailure.Retryable($"{PhoneTrack.FileName} cannot be read: {e.Message}", e);
+            throw StepFailure.Retryable($"{Artifacts.Phones} cannot be read: {e.Message}", e);
         }
-        if (phones.Phones is null) throw StepFailure.Retryable($"{PhoneTrack.FileName} has no 'phones' list");
+        if (phones.Phones is null) throw StepFailure.Retryable($"{Artifacts.Phones} has no 'phones' list");
 
         double duration;
-        try { duration = WavInfo.Read(input.PathOf(SpeechStep.WavFileName)).Duration; }
-        catch (InvalidDataException e) { throw StepFailure.Retryable($"{SpeechStep.WavFileName}: {e.Message}", e); }
+        try { duration = WavInfo.Read(input.PathOf(Artifacts.Speech)).Duration; }
+        catch (InvalidDataException e) { throw StepFailure.Retryable($"{Artifacts.Speech}: {e.Message}", e); }
 
         LandmarkTrack track;
         // A clip presenter's mouth also follows the speech's loudness (the jaw opens wider on louder syllables).
         double[]? loudness = null;
         if (reference.Clip is not null)
         {
-            try { loudness = LipSync.LoudnessEnvelope(WaveFile.Read(input.PathOf(SpeechStep.WavFileName)), story.Output.Fps); }
-            catch (InvalidDataException e) { throw StepFailure.Retryable($"{SpeechStep.WavFileName}: {e.Message}", e); }
+            try { loudness = LipSync.LoudnessEnvelope(WaveFile.Read(input.PathOf(Artifacts.Speech)), story.Output.Fps); }
+            catch (InvalidDataException e) { throw StepFailure.Retryable($"{Artifacts.Speech}: {e.Message}", e); }
         }
         try { track = LandmarkAnimator.Animate(reference, phones, duration, story.Output.Fps, story.Id, loudness); }
         catch (InvalidDataException e)
         {
             // Rerunning this step would read the same file again: only a fixed phonemes step can help.
-            throw StepFailure.Permanent($"{PhoneTrack.FileName} from the phonemes step is not usable: {e.Message}", e);
+            throw StepFailure.Permanent($"{Artifacts.Phones} from the phonemes step is not usable: {e.Message}", e);
         }
         catch (ArgumentException e) when (e.ParamName == "face")
         {
@@ -66,7 +65,7 @@ public sealed class LandmarksStep(IPresenterLibrary presenters) : IStoryStep
         progress.Report(0.8);
 
         // Written under a temporary name and renamed, so a half-written file never passes for a finished one.
-        var path = Path.Combine(input.Workspace, LandmarkTrack.FileName);
+        var path = Artifacts.Landmarks.In(input.Workspace);
         var temp = $"{path}.{Guid.NewGuid():N}.tmp";
         try
         {
@@ -78,6 +77,6 @@ public sealed class LandmarksStep(IPresenterLibrary presenters) : IStoryStep
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
         progress.Report(1);
-        return new StepOutput(new Dictionary<string, string> { [LandmarksArtifact] = LandmarkTrack.FileName });
+        return StepOutput.Files([Artifacts.Landmarks]);
     }
 }

@@ -52,7 +52,7 @@ public sealed class LoadedModel(string name, string kind, string checkpoint, str
     }
 }
 
-/// <summary>The models of one node, loaded once at start-up (StepBackends) and shared by every step pool worker.
+/// <summary>The models of one node, loaded once at start-up (the Models registration) and shared by every step pool worker.
 /// A backend that needs a model asks the registry for it by name; `nius models show` lists the entries.</summary>
 public sealed class ModelRegistry : IDisposable
 {

@@ -21,7 +21,6 @@ public interface IPronouncer
 /// for pauses. Silence between phones may be left implicit (a gap).</summary>
 public sealed record PhoneTrack(string Aligner, double Duration, IReadOnlyList<AlignedWord> Words, IReadOnlyList<AlignedPhone> Phones)
 {
-    public const string FileName = "phones.json";
     public const string Silence = "SIL";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

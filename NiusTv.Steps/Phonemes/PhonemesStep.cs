@@ -8,7 +8,10 @@ namespace NiusTv.Steps.Phonemes;
 /// timings when it gave usable ones (Festival) and forced alignment with pocketsphinx otherwise.</summary>
 public sealed class PhonemesStep : IStoryStep
 {
-    public const string ArtifactName = "phones";
+    public static readonly StepDefinition Definition = new("phonemes",
+        inputs: [Artifacts.Speech, Artifacts.Timings, Artifacts.Pronunciations], outputs: [Artifacts.Phones],
+        PoolSize.OnePer(2)); // pocketsphinx: one core per process
+
     public const string Auto = "auto";
 
     private readonly IReadOnlyList<IAligner> _aligners;
@@ -28,7 +31,7 @@ public sealed class PhonemesStep : IStoryStep
         _choice = choice;
     }
 
-    public string Name => "phonemes";
+    public string Name => Definition.Name;
 
     /// <summary>The configured aligner (or <c>auto</c>). Which one aligned a given story is in its <see cref="StepOutput.Backend"/>.</summary>
     public string Backend => _choice == Auto ? Auto : _choice;
@@ -36,14 +39,14 @@ public sealed class PhonemesStep : IStoryStep
     public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
     {
         progress.Report(0);
-        var wav = input.PathOf(SpeechStep.WavFileName);
-        var timingsPath = input.PathOf(SpeechTimings.FileName);
+        var wav = input.PathOf(Artifacts.Speech);
+        var timingsPath = input.PathOf(Artifacts.Timings);
         SpeechTimings timings;
         try { timings = SpeechTimings.Load(timingsPath); }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
         {
             // The speech step writes it atomically, so a bad file is damage, and speaking again repairs it.
-            throw StepFailure.Retryable($"{SpeechTimings.FileName} in the workspace cannot be read ({e.Message}); run the speech step again", e);
+            throw StepFailure.Retryable($"{Artifacts.Timings} in the workspace cannot be read ({e.Message}); run the speech step again", e);
         }
         // What was spoken: the speech step normalized the same paragraphs the same way.
         var request = new AlignmentRequest(wav, timings, SpeechStep.SpokenParagraphs(input.Story));
@@ -69,7 +72,7 @@ public sealed class PhonemesStep : IStoryStep
             backend = $"{EstimatedAlignment.AlignerName} ({aligner.Name}: {Shorten(e.Message)})";
         }
         Check(track, track.Aligner);
-        var path = Path.Combine(input.Workspace, PhoneTrack.FileName);
+        var path = Artifacts.Phones.In(input.Workspace);
         var temp = path + $".{Guid.NewGuid():N}.tmp";
         try
         {
@@ -81,18 +84,18 @@ public sealed class PhonemesStep : IStoryStep
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
         progress.Report(1);
-        return new StepOutput(new Dictionary<string, string> { [ArtifactName] = PhoneTrack.FileName }, backend);
+        return StepOutput.Files([Artifacts.Phones], backend);
     }
 
-    /// <summary>The speech step's <c>pronunciations.json</c>; empty for a workspace spoken before it existed.</summary>
+    /// <summary>The speech step's <see cref="Artifacts.Pronunciations"/>; empty for a workspace spoken before it existed.</summary>
     private static PronunciationSet SpokenPronunciations(StepInput input)
     {
-        if (!input.Artifacts.ContainsKey(SpeechStep.PronunciationsFileName)) return PronunciationSet.Empty;
-        var path = input.PathOf(SpeechStep.PronunciationsFileName);
+        if (!input.Has(Artifacts.Pronunciations)) return PronunciationSet.Empty;
+        var path = input.PathOf(Artifacts.Pronunciations);
         try { return PronunciationSet.FromJson(File.ReadAllText(path)); }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException or IOException)
         {
-            throw StepFailure.Retryable($"{SpeechStep.PronunciationsFileName} in the workspace cannot be read ({e.Message}); run the speech step again", e);
+            throw StepFailure.Retryable($"{Artifacts.Pronunciations} in the workspace cannot be read ({e.Message}); run the speech step again", e);
         }
     }
 

@@ -21,8 +21,8 @@ public sealed class SynthesizerAligner : IAligner
         {
             var odd = timings.Phones.Select(p => p.Phone).FirstOrDefault(p => CmuPhones.FromFestival(p) is null);
             throw StepFailure.Permanent(timings.Phones.Count == 0
-                ? $"timings.json from '{timings.Backend}' has no phones; align with pocketsphinx or gentle instead"
-                : $"timings.json from '{timings.Backend}' has the phone '{odd}', which is not in Festival's phone set; align with pocketsphinx or gentle instead");
+                ? $"{Artifacts.Timings} from '{timings.Backend}' has no phones; align with pocketsphinx or gentle instead"
+                : $"{Artifacts.Timings} from '{timings.Backend}' has the phone '{odd}', which is not in Festival's phone set; align with pocketsphinx or gentle instead");
         }
 
         var words = timings.Words.OrderBy(w => w.Start)

@@ -5,21 +5,27 @@ namespace NiusTv.Steps.Publish;
 
 /// <summary>Last step: puts the composed video and its poster into the output store as
 /// <c>videos/&lt;id&gt;.mp4</c> and <c>videos/&lt;id&gt;.jpg</c>, with the caption files compose wrote beside them
-/// (<c>&lt;id&gt;.vtt</c>, <c>&lt;id&gt;.srt</c>, <c>&lt;id&gt;.words.json</c>). A new revision of a story replaces them.</summary>
+/// (<c>&lt;id&gt;.vtt</c>, <c>&lt;id&gt;.srt</c>, <c>&lt;id&gt;.words.json</c>). A new revision of a story replaces them.
+/// Its artifacts keep the keys of the files it published (<see cref="Artifacts.Video"/>…), with where each went as
+/// their path.</summary>
 public sealed class PublishStep : IStoryStep
 {
+    private static readonly ArtifactKey[] Published = [Artifacts.Video, Artifacts.Poster, Artifacts.CaptionsVtt, Artifacts.CaptionsSrt, Artifacts.CaptionWords];
+
+    public static readonly StepDefinition Definition = new("publish", inputs: Published, outputs: Published, PoolSize.Fixed(2));
+
     private readonly IVideoStore _store;
 
     public PublishStep(IVideoStore store) => _store = store;
 
-    public string Name => "publish";
+    public string Name => Definition.Name;
     public string Backend => _store.Kind;
 
     public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
     {
-        var video = input.PathOf("video.mp4");
-        var poster = input.PathOf("poster.jpg");
-        foreach (var (artifact, path) in new[] { ("video.mp4", video), ("poster.jpg", poster) })
+        var video = input.PathOf(Artifacts.Video);
+        var poster = input.PathOf(Artifacts.Poster);
+        foreach (var (artifact, path) in new[] { (Artifacts.Video, video), (Artifacts.Poster, poster) })
         {
             if (!File.Exists(path))
                 throw StepFailure.Permanent($"the artifact '{artifact}' is listed but {path} does not exist; the story must be composed again");
@@ -29,35 +35,35 @@ public sealed class PublishStep : IStoryStep
         // All or none: a poster or captions without their video (or an old video under new captions) is worse than
         // a retry. The video goes first where the store cannot do all at once, being the one a full store refuses.
         var files = new List<(string, string, string)> { (video, $"videos/{id}.mp4", "video/mp4"), (poster, $"videos/{id}.jpg", "image/jpeg") };
-        var names = new List<string> { "video", "poster" };
-        foreach (var (artifact, suffix, type, name) in Sidecars)
+        var keys = new List<ArtifactKey> { Artifacts.Video, Artifacts.Poster };
+        foreach (var (artifact, suffix, type) in Sidecars)
         {
             // Listed only when the story asked for caption files (captions "sidecar" or "both").
-            if (!input.Artifacts.ContainsKey(artifact)) continue;
+            if (!input.Has(artifact)) continue;
             var path = input.PathOf(artifact);
             if (!File.Exists(path))
                 throw StepFailure.Permanent($"the artifact '{artifact}' is listed but {path} does not exist; the story must be composed again");
             files.Add((path, $"videos/{id}{suffix}", type));
-            names.Add(name);
+            keys.Add(artifact);
         }
         var placed = await PutAllAsync(files, ct);
         // A revision without caption files (captions "burned" or "none") must not leave the last revision's beside
         // its video: they would caption a text that is no longer there.
-        foreach (var (artifact, suffix, _, _) in Sidecars)
-            if (!input.Artifacts.ContainsKey(artifact)) await DeleteAsync($"videos/{id}{suffix}", ct);
+        foreach (var (artifact, suffix, _) in Sidecars)
+            if (!input.Has(artifact)) await DeleteAsync($"videos/{id}{suffix}", ct);
         progress.Report(1.0);
 
         var output = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var n = 0; n < names.Count; n++) output[names[n]] = placed[n];
+        for (var n = 0; n < keys.Count; n++) output[keys[n]] = placed[n];
         return new StepOutput(output);
     }
 
-    /// <summary>Caption files beside the video: compose artifact, object name suffix, content type, published artifact name.</summary>
-    private static readonly (string Artifact, string Suffix, string ContentType, string Name)[] Sidecars =
+    /// <summary>Caption files beside the video: compose artifact, object name suffix, content type.</summary>
+    private static readonly (ArtifactKey Artifact, string Suffix, string ContentType)[] Sidecars =
     [
-        (SidecarCaptions.VttFile, ".vtt", "text/vtt; charset=utf-8", "captions.vtt"),
-        (SidecarCaptions.SrtFile, ".srt", "application/x-subrip; charset=utf-8", "captions.srt"),
-        (SidecarCaptions.WordsFile, ".words.json", "application/json; charset=utf-8", "words.json"),
+        (Artifacts.CaptionsVtt, ".vtt", "text/vtt; charset=utf-8"),
+        (Artifacts.CaptionsSrt, ".srt", "application/x-subrip; charset=utf-8"),
+        (Artifacts.CaptionWords, ".words.json", "application/json; charset=utf-8"),
     ];
 
     private async Task DeleteAsync(string objectName, CancellationToken ct)

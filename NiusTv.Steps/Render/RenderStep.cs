@@ -10,9 +10,8 @@ namespace NiusTv.Steps.Render;
 /// <see cref="IGpuAdmission"/> held while it renders.</summary>
 public sealed class RenderStep : IStoryStep
 {
-    public const string AnchorFile = "anchor.mkv";
-    public const string AnchorArtifact = "anchor";
-    public const string LandmarksArtifact = "landmarks";
+    public static readonly StepDefinition Definition = new("render", inputs: [Artifacts.Landmarks], outputs: [Artifacts.Anchor],
+        PoolSize.OnePer(2)); // the warp renderer draws on one core while its ffmpeg encodes on another
 
     private readonly IRenderer _renderer;
     private readonly IPresenterLibrary _presenters;
@@ -34,7 +33,7 @@ public sealed class RenderStep : IStoryStep
         _encoding = encoding ?? new AnchorEncoding();
     }
 
-    public string Name => "render";
+    public string Name => Definition.Name;
     public string Backend => _renderer.Name;
 
     /// <summary>The anchor slot of an output size: where compose puts the segment, so its size.</summary>
@@ -47,7 +46,7 @@ public sealed class RenderStep : IStoryStep
     public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
     {
         var story = input.Story;
-        var landmarksPath = input.PathOf(LandmarksArtifact);
+        var landmarksPath = input.PathOf(Artifacts.Landmarks);
         LandmarkTrack track;
         try { track = LandmarkTrack.Load(landmarksPath); }
         catch (Exception e) when (e is JsonException or InvalidDataException or IOException or NotSupportedException)
@@ -67,8 +66,8 @@ public sealed class RenderStep : IStoryStep
         var renderer = presenter.Clip is not null && _clipRenderer is not null && !_renderer.LearnedPresenter(presenter.Name)
             ? _clipRenderer : _renderer;
 
-        var anchorPath = Path.Combine(input.Workspace, AnchorFile);
-        var partial = Path.Combine(input.Workspace, $"anchor.{Guid.NewGuid():N}.part.mkv");
+        var anchorPath = Artifacts.Anchor.In(input.Workspace);
+        var partial = Path.ChangeExtension(anchorPath, $".{Guid.NewGuid():N}.part.mkv");
         try
         {
             await RenderAndEncode(renderer, request, partial, progress, ct);
@@ -80,7 +79,7 @@ public sealed class RenderStep : IStoryStep
             catch (IOException) { }
         }
         progress.Report(1.0);
-        return new StepOutput(new Dictionary<string, string> { [AnchorArtifact] = AnchorFile });
+        return StepOutput.Files([Artifacts.Anchor]);
     }
 
     private async Task RenderAndEncode(IRenderer renderer, RenderRequest request, string output, IProgress<double> progress, CancellationToken ct)

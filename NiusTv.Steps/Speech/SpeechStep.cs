@@ -3,15 +3,16 @@ using NiusTv.Steps.Speech.Normalization;
 
 namespace NiusTv.Steps.Speech;
 
-/// <summary>The <c>speech</c> step: turns the story's paragraphs into <c>speech.wav</c> and
-/// <c>timings.json</c>, which compose uses to move the presenter's mouth and to time the images.</summary>
+/// <summary>The <c>speech</c> step: turns the story's paragraphs into <see cref="Artifacts.Speech"/> and
+/// <see cref="Artifacts.Timings"/>, which compose uses to move the presenter's mouth and to time the images, and
+/// <see cref="Artifacts.Pronunciations"/>, the editors' pronunciations this revision was spoken with (story over
+/// newsroom), for the phonemes step.</summary>
 public sealed class SpeechStep : IStoryStep
 {
-    public const string WavFileName = "speech.wav";
-    public const string DefaultVoice = "default";
+    public static readonly StepDefinition Definition = new("speech", inputs: [],
+        outputs: [Artifacts.Speech, Artifacts.Timings, Artifacts.Pronunciations], PoolSize.OnePer(2));
 
-    /// <summary>The editors' pronunciations this revision was spoken with (story over newsroom), for the phonemes step.</summary>
-    public const string PronunciationsFileName = "pronunciations.json";
+    public const string DefaultVoice = "default";
 
     private readonly IReadOnlyList<ISpeechSynthesizer> _backends;
     private readonly Func<PronunciationSet> _newsroom;
@@ -35,7 +36,7 @@ public sealed class SpeechStep : IStoryStep
     public static IReadOnlyList<ISpeechSynthesizer> DefaultBackends() =>
         [.. FestivalVoice.Known.Select(v => new FestivalSynthesizer(voice: v)), new EspeakSynthesizer()];
 
-    public string Name => "speech";
+    public string Name => Definition.Name;
 
     /// <summary>The backend a default story gets. Which one spoke a given story is in its <see cref="StepOutput.Backend"/>.</summary>
     public string Backend => _backends.FirstOrDefault(b => b.IsAvailable)?.Name ?? "none";
@@ -66,14 +67,14 @@ public sealed class SpeechStep : IStoryStep
         var label = _backends.First(b => b.Name == backend.Name) == backend ? backend.Name : $"{backend.Name} ({backend.Voice.Name})";
         progress.Report(0);
 
-        var wavPath = Path.Combine(input.Workspace, WavFileName);
-        var timingsPath = Path.Combine(input.Workspace, SpeechTimings.FileName);
+        var wavPath = Artifacts.Speech.In(input.Workspace);
+        var timingsPath = Artifacts.Timings.In(input.Workspace);
         // Written under temporary names and renamed: a crash or a kill never leaves a half file under the
         // final name, where a retry or the compose step would take it for a finished one.
         var suffix = $".{Guid.NewGuid():N}.tmp";
         var wavTemp = wavPath + suffix;
         var timingsTemp = timingsPath + suffix;
-        var pronunciationsPath = Path.Combine(input.Workspace, PronunciationsFileName);
+        var pronunciationsPath = Artifacts.Pronunciations.In(input.Workspace);
         var pronunciationsTemp = pronunciationsPath + suffix;
         try
         {
@@ -102,12 +103,7 @@ public sealed class SpeechStep : IStoryStep
             TryDelete(pronunciationsTemp);
         }
         progress.Report(1);
-        return new StepOutput(new Dictionary<string, string>
-        {
-            [WavFileName] = WavFileName,
-            [SpeechTimings.FileName] = SpeechTimings.FileName,
-            [PronunciationsFileName] = PronunciationsFileName,
-        }, label);
+        return StepOutput.Files([Artifacts.Speech, Artifacts.Timings, Artifacts.Pronunciations], label);
     }
 
     /// <summary>Speaks one short text (a word to listen to in the newsroom) with the voice a story with this voice and

@@ -12,7 +12,6 @@ public sealed record SpeechTimings(
     IReadOnlyList<TimedWord> Words,
     IReadOnlyList<TimedPhone> Phones)
 {
-    public const string FileName = "timings.json";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
     public static SpeechTimings Load(string path) =>

@@ -204,7 +204,7 @@ public sealed class BrandInitTests : IDisposable
     {
         GoodPack("acme");
         var output = await Run("acme");
-        Assert.Equal("brand/brand.json", output.Artifacts[BrandPack.Artifact]);
+        Assert.Equal("brand/brand.json", output.Artifacts[NiusTv.Steps.Artifacts.BrandManifest.Name]);
         foreach (var file in new[] { "brand/brand.json", "brand/fonts/serif.ttf", "brand/logo.png", "brand/bed.wav" })
             Assert.True(File.Exists(Path.Combine(_workspace, file)), file);
     }
@@ -213,7 +213,7 @@ public sealed class BrandInitTests : IDisposable
     public async Task The_default_brand_needs_no_pack_in_the_store()
     {
         var output = await Run("default");
-        Assert.False(output.Artifacts.ContainsKey(BrandPack.Artifact));
+        Assert.False(output.Artifacts.ContainsKey(NiusTv.Steps.Artifacts.BrandManifest.Name));
     }
 
     [Fact]

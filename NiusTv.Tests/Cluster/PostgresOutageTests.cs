@@ -18,6 +18,7 @@ namespace NiusTv.Tests.Cluster;
 public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetime
 {
     private static readonly string[] Pipeline = ["init", "publish"];
+    private static readonly NiusTv.Steps.Pipeline StepOrder = NiusTv.Steps.Pipeline.Of(Pipeline);
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-pg-outage-").FullName;
     private IHost? _host;
 
@@ -57,9 +58,9 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetim
         var system = await StartNode("pg-snapshot", journal);
         var pools = ActorRegistry.For(system).Get<StepPools>();
         // A full run of init and publish is 6 events: the snapshot lands on the last, the retry's events replay on top.
-        var settings = new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"), Pipeline,
+        var settings = new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"),
             new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)), SnapshotEvery: 6);
-        var story = system.ActorOf(StoryActor.Create("pg-story", settings, pools));
+        var story = system.ActorOf(StoryActor.Create("pg-story", settings, StepOrder, pools));
         await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version("First")), TimeSpan.FromSeconds(20));
         var catalog = new StoryCatalog(system, StoryPersistence.QueryPluginId);
         await Eventually.Until(async () => (await catalog.EventsAsync("pg-story")).OfType<Completed>().Any(), 30, "the story completes");
@@ -72,7 +73,7 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetim
         Assert.Equal((6L, "story.snapshot.v1", (long)StoryEventSerializer.SerializerId), row);
         Assert.True(await story.GracefulStop(TimeSpan.FromSeconds(10)));
 
-        var after = await system.ActorOf(StoryActor.Create("pg-story", settings, pools)).Ask<StoryView>(new StoryQueries.GetStory("pg-story"), TimeSpan.FromSeconds(10));
+        var after = await system.ActorOf(StoryActor.Create("pg-story", settings, StepOrder, pools)).Ask<StoryView>(new StoryQueries.GetStory("pg-story"), TimeSpan.FromSeconds(10));
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(before), System.Text.Json.JsonSerializer.Serialize(after));
     }
 
@@ -94,8 +95,8 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetim
         var journal = await postgres.CreateDatabaseAsync();
         var system = await StartNode("pg-outage", journal);
         var registry = ActorRegistry.For(system);
-        var settings = new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"), Pipeline, new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)));
-        var story = system.ActorOf(StoryActor.Create("pg-story", settings, registry.Get<StepPools>()));
+        var settings = new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"), new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)));
+        var story = system.ActorOf(StoryActor.Create("pg-story", settings, StepOrder, registry.Get<StepPools>()));
         async Task<JournalWatchProtocol.JournalStatus> Status() =>
             await (await registry.GetAsync<JournalWatch>()).Ask<JournalWatchProtocol.JournalStatus>(JournalWatchProtocol.GetJournalStatus.Instance, TimeSpan.FromSeconds(5));
 
@@ -111,7 +112,7 @@ public sealed class PostgresOutageTests(PostgresServer postgres) : IAsyncLifetim
 
         await postgres.ResumeAsync();
         await Eventually.Until(async () => (await Status()).Writable, 40, "the journal watch sees the journal writable again");
-        var again = system.ActorOf(StoryActor.Create("pg-story", settings, registry.Get<StepPools>()));
+        var again = system.ActorOf(StoryActor.Create("pg-story", settings, StepOrder, registry.Get<StepPools>()));
         var second = await again.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version("After")), TimeSpan.FromSeconds(20));
         Assert.Equal((2, true), (second.Revision, second.IsNewRevision));
         var accepted = (await catalog.EventsAsync("pg-story")).OfType<Accepted>().ToList();

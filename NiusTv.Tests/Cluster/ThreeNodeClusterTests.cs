@@ -26,6 +26,7 @@ namespace NiusTv.Tests.Cluster;
 public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly string[] Pipeline = ["init", "speech", "compose", "publish"];
+    private static readonly NiusTv.Steps.Pipeline StepOrder = NiusTv.Steps.Pipeline.Of(Pipeline);
 
     // Short failure detection so a killed node is downed (keep-majority) within seconds, not the production ~20 s.
     private const string FastFailover = """
@@ -62,7 +63,8 @@ public sealed class ThreeNodeClusterTests(PostgresServer postgres, ITestOutputHe
         var steps = Pipeline.Select(n => new ScriptedStep(n, Path.Combine(_dir, "out")) { Before = _ => Task.Delay(600) }).ToList();
         var host = new HostBuilder().ConfigureServices(services =>
         {
-            services.AddSingleton(new StoryRuntimeSettings(Path.Combine(nodeDir, "workspaces"), Pipeline,
+            services.AddSingleton(StepOrder);
+            services.AddSingleton(new StoryRuntimeSettings(Path.Combine(nodeDir, "workspaces"),
                 new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400))));
             services.AddAkka("nius", akka => akka
                 .AddHocon(FastFailover, HoconAddMode.Prepend)

@@ -23,11 +23,11 @@ public sealed class BrandedVideo : IAsyncLifetime
     public static readonly ComposeOptions Options = new();
 
     internal SyntheticWorkspace Workspace { get; } = new(Width, Height, Fps, SpeechSeconds);
-    public string Video => Path.Combine(Workspace.Dir, ComposeStep.VideoFile);
+    public string Video => Path.Combine(Workspace.Dir, NiusTv.Steps.Artifacts.Video.Name);
 
     public async ValueTask InitializeAsync()
     {
-        var pack = Directory.CreateDirectory(Path.Combine(Workspace.Dir, BrandPack.WorkspaceFolder)).FullName;
+        var pack = Directory.CreateDirectory(Path.Combine(Workspace.Dir, NiusTv.Steps.Artifacts.BrandFiles.Name)).FullName;
         await File.WriteAllTextAsync(Path.Combine(pack, BrandPack.FileName), """
             { "colours": { "background": "#204060", "accent": "#FF8800", "text": "#FFFFFF", "captionBox": "#000000C0" },
               "logo": { "file": "logo.png", "placement": "top-left", "height": 0.2 },
@@ -39,7 +39,7 @@ public sealed class BrandedVideo : IAsyncLifetime
         BrandInitTests.Tone(Path.Combine(pack, "bed.wav"), 2.5, 110);
         Workspace.SetStory(Workspace.Story with { Brand = "acme" });
         var input = Workspace.Input();
-        var artifacts = new Dictionary<string, string>(input.Artifacts) { [BrandPack.Artifact] = "brand/brand.json" };
+        var artifacts = new Dictionary<string, string>(input.Artifacts) { [NiusTv.Steps.Artifacts.BrandManifest.Name] = "brand/brand.json" };
         await new ComposeStep(Options).RunAsync(input with { Artifacts = artifacts }, new Progress<double>(), TestContext.Current.CancellationToken);
     }
 
@@ -184,12 +184,12 @@ public sealed class ClippedVideo : IAsyncLifetime
     public const double IntroSeconds = 1.0, OutroSeconds = 1.5;
 
     internal SyntheticWorkspace Workspace { get; } = new(BrandedVideo.Width, BrandedVideo.Height, BrandedVideo.Fps, BrandedVideo.SpeechSeconds);
-    public string Video => Path.Combine(Workspace.Dir, ComposeStep.VideoFile);
+    public string Video => Path.Combine(Workspace.Dir, NiusTv.Steps.Artifacts.Video.Name);
     public double StorySeconds => BrandedVideo.Options.TitleCardSeconds + BrandedVideo.SpeechSeconds;
 
     public async ValueTask InitializeAsync()
     {
-        var pack = Directory.CreateDirectory(Path.Combine(Workspace.Dir, BrandPack.WorkspaceFolder)).FullName;
+        var pack = Directory.CreateDirectory(Path.Combine(Workspace.Dir, NiusTv.Steps.Artifacts.BrandFiles.Name)).FullName;
         await File.WriteAllTextAsync(Path.Combine(pack, BrandPack.FileName),
             """{ "intro": "clips/intro.mp4", "outro": "clips/outro.mp4", "logo": { "file": "logo.svg", "placement": "top-right", "height": 0.2 } }""");
         // An SVG logo: a blue bar twice as wide as high, with a white dot that must not spill out of it.
@@ -202,7 +202,7 @@ public sealed class ClippedVideo : IAsyncLifetime
             "-c:v", "libx264", "-pix_fmt", "yuv420p", Path.Combine(pack, "clips/outro.mp4"));
         Workspace.SetStory(Workspace.Story with { Brand = "clips" });
         var input = Workspace.Input();
-        var artifacts = new Dictionary<string, string>(input.Artifacts) { [BrandPack.Artifact] = "brand/brand.json" };
+        var artifacts = new Dictionary<string, string>(input.Artifacts) { [NiusTv.Steps.Artifacts.BrandManifest.Name] = "brand/brand.json" };
         await new ComposeStep(BrandedVideo.Options).RunAsync(input with { Artifacts = artifacts }, new Progress<double>(), TestContext.Current.CancellationToken);
     }
 

@@ -44,7 +44,7 @@ public sealed class ComposeAnchorTests
         // Without an anchor: today's video.
         await new ComposeStep(Options).RunAsync(ws.Input(), new ProgressLog(), ct);
         var plainVideo = Path.Combine(ws.Dir, "plain.mp4");
-        File.Move(Path.Combine(ws.Dir, ComposeStep.VideoFile), plainVideo);
+        File.Move(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Video.Name), plainVideo);
 
         // The render step's segment for the same story (3 s of speech at 30 fps), then compose with it.
         var story = ws.Story with { Presenter = "default" };
@@ -54,12 +54,12 @@ public sealed class ComposeAnchorTests
         var input = ws.Input() with
         {
             Story = story,
-            Artifacts = new Dictionary<string, string>(ws.Input().Artifacts) { [RenderStep.AnchorArtifact] = rendered.Artifacts[RenderStep.AnchorArtifact] },
+            Artifacts = new Dictionary<string, string>(ws.Input().Artifacts) { [NiusTv.Steps.Artifacts.Anchor.Name] = rendered.Artifacts[NiusTv.Steps.Artifacts.Anchor.Name] },
         };
         var clock = Stopwatch.StartNew();
         await new ComposeStep(Options).RunAsync(input, new ProgressLog(), ct);
         TestContext.Current.SendDiagnosticMessage($"compose with anchor: {clock.Elapsed.TotalSeconds:0.00} s");
-        var video = Path.Combine(ws.Dir, ComposeStep.VideoFile);
+        var video = Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Video.Name);
 
         using var session = new WarpRenderer().Open(new Steps.Render.RenderRequest(story.Id, story.Priority,
             RenderTestSupport.DefaultPresenter(), track, slot.Width, slot.Height));
@@ -92,7 +92,7 @@ public sealed class ComposeAnchorTests
         Assert.True(diff / (double)(image.Width * image.Height) < 2);
 
         // The poster shows the presenter too.
-        using var poster = SKBitmap.Decode(Path.Combine(ws.Dir, ComposeStep.PosterFile));
+        using var poster = SKBitmap.Decode(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Poster.Name));
         Assert.True(poster.GetPixel(slot.MidX, slot.Top + slot.Height * 2 / 5) != SKColors.Black);
     }
 
@@ -111,10 +111,10 @@ public sealed class ComposeAnchorTests
         var input = ws.Input() with
         {
             Story = story,
-            Artifacts = new Dictionary<string, string>(ws.Input().Artifacts) { [RenderStep.AnchorArtifact] = RenderStep.AnchorFile },
+            Artifacts = new Dictionary<string, string>(ws.Input().Artifacts) { [NiusTv.Steps.Artifacts.Anchor.Name] = NiusTv.Steps.Artifacts.Anchor.Name },
         };
         await new ComposeStep(Options).RunAsync(input, new ProgressLog(), ct);
-        var video = Path.Combine(ws.Dir, ComposeStep.VideoFile);
+        var video = Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Video.Name);
 
         using var session = new WarpRenderer().Open(new Steps.Render.RenderRequest(story.Id, story.Priority,
             RenderTestSupport.DefaultPresenter(), track, slot.Width, slot.Height));
@@ -135,7 +135,7 @@ public sealed class ComposeAnchorTests
         using var ws = new SyntheticWorkspace(320, 180, 24);
         var input = ws.Input() with
         {
-            Artifacts = new Dictionary<string, string>(ws.Input().Artifacts) { [RenderStep.AnchorArtifact] = RenderStep.AnchorFile },
+            Artifacts = new Dictionary<string, string>(ws.Input().Artifacts) { [NiusTv.Steps.Artifacts.Anchor.Name] = NiusTv.Steps.Artifacts.Anchor.Name },
         };
         var failure = await Assert.ThrowsAsync<StepFailure>(() => new ComposeStep(Options).RunAsync(input, new ProgressLog(), TestContext.Current.CancellationToken));
         Assert.False(failure.Transient);

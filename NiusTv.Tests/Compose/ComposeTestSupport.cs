@@ -44,9 +44,9 @@ internal sealed class SyntheticWorkspace : IDisposable
             WriteImage(2, 240, 1100, SKEncodedImageFormat.Jpeg, null, 1),
             WriteImage(3, 1280, 720, SKEncodedImageFormat.Jpeg, "The old harbour bridge at dusk", 1),
         };
-        new ImageManifest(images).Save(Path.Combine(Dir, ImageManifest.FileName));
+        new ImageManifest(images).Save(Path.Combine(Dir, NiusTv.Steps.Artifacts.ImageManifest.Name));
         WriteTone(Path.Combine(Dir, "speech.wav"), wavSeconds, 32000);
-        BuildTimings(wavSeconds).Save(Path.Combine(Dir, SpeechTimings.FileName));
+        BuildTimings(wavSeconds).Save(Path.Combine(Dir, NiusTv.Steps.Artifacts.Timings.Name));
         Story = new Story("test-story", title ?? "City to spend $5 million on schools and the harbour bridge by 2027",
             Paragraphs, images.Select(i => new StoryImage(i.Uri, i.Caption, i.Paragraph)).ToList(),
             "anna", "slt", StoryPriority.Normal, new StoryOutput(width, height, fps));
@@ -56,13 +56,13 @@ internal sealed class SyntheticWorkspace : IDisposable
     public void RetimeTo(double seconds)
     {
         WavSeconds = seconds;
-        BuildTimings(seconds).Save(Path.Combine(Dir, SpeechTimings.FileName));
+        BuildTimings(seconds).Save(Path.Combine(Dir, NiusTv.Steps.Artifacts.Timings.Name));
     }
 
     public StepInput Input() => new(Story, 1, Dir, new Dictionary<string, string>
     {
-        [ImageManifest.FileName] = ImageManifest.FileName,
-        [SpeechTimings.FileName] = SpeechTimings.FileName,
+        [NiusTv.Steps.Artifacts.ImageManifest.Name] = NiusTv.Steps.Artifacts.ImageManifest.Name,
+        [NiusTv.Steps.Artifacts.Timings.Name] = NiusTv.Steps.Artifacts.Timings.Name,
         ["speech.wav"] = "speech.wav",
     });
 

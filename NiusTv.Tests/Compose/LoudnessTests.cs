@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using NiusTv.Host.Node;
+using NiusTv.Steps;
 using NiusTv.Steps.Compose;
 using NiusTv.Steps.Speech;
 using NiusTv.Tests.EndToEnd;
@@ -42,7 +43,7 @@ public sealed class LoudnessTests
             $"the synthesizer's own level ({raw.Integrated:0.0} LUFS) is already near {target}; the test would prove nothing");
 
         await new ComposeStep(new ComposeOptions { LoudnessLufs = target }).RunAsync(ws.Input(), new Progress<double>(), Ct);
-        var published = Measure(Path.Combine(ws.Dir, ComposeStep.VideoFile));
+        var published = Measure(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Video.Name));
 
         Assert.InRange(published.Integrated, target - 1, target + 1);
         Assert.True(published.TruePeak <= -1.5, $"true peak {published.TruePeak:0.0} dBTP is over -1.5 (integrated {published.Integrated:0.0} LUFS)");
@@ -60,17 +61,17 @@ public sealed class LoudnessTests
         var wav = Path.Combine(ws.Dir, "speech.wav");
         await Festival(Script, wav);
         ws.RetimeTo(WavInfo.Read(wav).Duration);
-        var pack = Directory.CreateDirectory(Path.Combine(ws.Dir, NiusTv.Steps.Brands.BrandPack.WorkspaceFolder)).FullName;
+        var pack = Directory.CreateDirectory(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.BrandFiles.Name)).FullName;
         File.WriteAllText(Path.Combine(pack, "brand.json"), """{ "music": { "file": "bed.wav", "level": -6, "duck": 12 } }""");
         // A loud bed (a chord near full scale), so normalizing it is part of the test too.
         Ffmpeg("-f", "lavfi", "-i", "aevalsrc=exprs='0.3*sin(2*PI*220*t)+0.3*sin(2*PI*277.125*t)+0.3*sin(2*PI*329.625*t)':s=48000:d=3",
             "-c:a", "pcm_s16le", Path.Combine(pack, "bed.wav"));
         ws.SetStory(ws.Story with { Brand = "bed" });
         var input = ws.Input();
-        var artifacts = new Dictionary<string, string>(input.Artifacts) { ["brand.json"] = "brand/brand.json" };
+        var artifacts = new Dictionary<string, string>(input.Artifacts) { [NiusTv.Steps.Artifacts.BrandManifest.Name] = NiusTv.Steps.Artifacts.BrandManifest.Name };
 
         await new ComposeStep(new ComposeOptions { LoudnessLufs = target }).RunAsync(input with { Artifacts = artifacts }, new Progress<double>(), Ct);
-        var published = Measure(Path.Combine(ws.Dir, ComposeStep.VideoFile));
+        var published = Measure(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Video.Name));
 
         Assert.InRange(published.Integrated, target - 1, target + 1);
         Assert.True(published.TruePeak <= -1.5, $"true peak {published.TruePeak:0.0} dBTP is over -1.5 (integrated {published.Integrated:0.0} LUFS)");

@@ -115,14 +115,14 @@ public sealed class SidecarCaptionsTests
     {
         var (ws, output) = await Compose(StoryCaptions.Both);
         using var _ = ws;
-        Assert.Equal(SidecarCaptions.VttFile, output.Artifacts[SidecarCaptions.VttFile]);
-        Assert.Equal(SidecarCaptions.SrtFile, output.Artifacts[SidecarCaptions.SrtFile]);
-        Assert.Equal(SidecarCaptions.WordsFile, output.Artifacts[SidecarCaptions.WordsFile]);
+        Assert.Equal(NiusTv.Steps.Artifacts.CaptionsVtt.Name, output.Artifacts[NiusTv.Steps.Artifacts.CaptionsVtt.Name]);
+        Assert.Equal(NiusTv.Steps.Artifacts.CaptionsSrt.Name, output.Artifacts[NiusTv.Steps.Artifacts.CaptionsSrt.Name]);
+        Assert.Equal(NiusTv.Steps.Artifacts.CaptionWords.Name, output.Artifacts[NiusTv.Steps.Artifacts.CaptionWords.Name]);
 
-        var probe = await MediaProbe.ProbeAsync(Path.Combine(ws.Dir, ComposeStep.VideoFile));
+        var probe = await MediaProbe.ProbeAsync(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Video.Name));
         var audio = Assert.Single(probe.Streams, s => s.CodecType == "audio").Duration!.Value;
-        var vtt = ParseVtt(await File.ReadAllTextAsync(Path.Combine(ws.Dir, SidecarCaptions.VttFile), Ct));
-        var srt = ParseSrt(await File.ReadAllTextAsync(Path.Combine(ws.Dir, SidecarCaptions.SrtFile), Ct));
+        var vtt = ParseVtt(await File.ReadAllTextAsync(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.CaptionsVtt.Name), Ct));
+        var srt = ParseSrt(await File.ReadAllTextAsync(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.CaptionsSrt.Name), Ct));
         AssertTimedWithin(vtt, audio);
         AssertTimedWithin(srt, audio);
         Assert.Equal(vtt.Select(c => (c.Start, c.End, string.Join("\n", c.Lines))), srt.Select(c => (c.Start, c.End, string.Join("\n", c.Lines))));
@@ -134,7 +134,7 @@ public sealed class SidecarCaptionsTests
         // Speech starts after the title card: no cue before it.
         Assert.True(vtt[0].Start >= new ComposeOptions().TitleCardSeconds);
 
-        using var words = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(ws.Dir, SidecarCaptions.WordsFile), Ct));
+        using var words = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.CaptionWords.Name), Ct));
         var list = words.RootElement.EnumerateArray().ToList();
         Assert.Equal(written, list.Select(w => w.GetProperty("word").GetString()));
         var previous = 0.0;
@@ -157,10 +157,10 @@ public sealed class SidecarCaptionsTests
     {
         var (ws, output) = await Compose(captions);
         using var _ = ws;
-        Assert.Equal(files, output.Artifacts.ContainsKey(SidecarCaptions.VttFile));
-        Assert.Equal(files, output.Artifacts.ContainsKey(SidecarCaptions.SrtFile));
-        Assert.Equal(files, output.Artifacts.ContainsKey(SidecarCaptions.WordsFile));
-        Assert.Equal(files, File.Exists(Path.Combine(ws.Dir, SidecarCaptions.VttFile)));
+        Assert.Equal(files, output.Artifacts.ContainsKey(NiusTv.Steps.Artifacts.CaptionsVtt.Name));
+        Assert.Equal(files, output.Artifacts.ContainsKey(NiusTv.Steps.Artifacts.CaptionsSrt.Name));
+        Assert.Equal(files, output.Artifacts.ContainsKey(NiusTv.Steps.Artifacts.CaptionWords.Name));
+        Assert.Equal(files, File.Exists(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.CaptionsVtt.Name)));
     }
 
     /// <summary>The caption band of one frame: burned captions draw a dark box with white text there, sidecar ones do not.</summary>
@@ -176,7 +176,7 @@ public sealed class SidecarCaptionsTests
         double BandBrightPixels(SyntheticWorkspace ws)
         {
             var png = Path.Combine(ws.Dir, "frame.png");
-            FrameGrab.ExtractFrame(Path.Combine(ws.Dir, ComposeStep.VideoFile), t, png);
+            FrameGrab.ExtractFrame(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Video.Name), t, png);
             using var bmp = SkiaSharp.SKBitmap.Decode(png);
             var band = layout.CaptionBand;
             var bright = 0;
@@ -217,8 +217,8 @@ public sealed class SidecarCaptionsTests
         Assert.Equal(["test-story.jpg", "test-story.mp4", "test-story.srt", "test-story.vtt", "test-story.words.json"],
             Directory.GetFiles(videos).Select(Path.GetFileName).Order());
         Assert.Equal(Path.Combine(videos, "test-story.vtt"), published.Artifacts["captions.vtt"]);
-        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(ws.Dir, SidecarCaptions.VttFile), Ct), await File.ReadAllTextAsync(Path.Combine(videos, "test-story.vtt"), Ct));
-        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(ws.Dir, SidecarCaptions.SrtFile), Ct), await File.ReadAllTextAsync(Path.Combine(videos, "test-story.srt"), Ct));
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.CaptionsVtt.Name), Ct), await File.ReadAllTextAsync(Path.Combine(videos, "test-story.vtt"), Ct));
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.CaptionsSrt.Name), Ct), await File.ReadAllTextAsync(Path.Combine(videos, "test-story.srt"), Ct));
     }
 
     [Fact]
@@ -231,10 +231,10 @@ public sealed class SidecarCaptionsTests
         await step.RunAsync(new StepInput(ws.Story, 1, ws.Dir, output.Artifacts), new Progress<double>(), Ct);
         Assert.True(File.Exists(Path.Combine(temp.Path, "videos", "test-story.vtt")));
 
-        var burnedOnly = output.Artifacts.Where(a => a.Key is ComposeStep.VideoFile or ComposeStep.PosterFile).ToDictionary();
+        var burnedOnly = output.Artifacts.Where(a => a.Key == NiusTv.Steps.Artifacts.Video.Name || a.Key == NiusTv.Steps.Artifacts.Poster.Name).ToDictionary();
         var published = await step.RunAsync(new StepInput(ws.Story with { Captions = StoryCaptions.Burned }, 2, ws.Dir, burnedOnly), new Progress<double>(), Ct);
         Assert.Equal(["test-story.jpg", "test-story.mp4"], Directory.GetFiles(Path.Combine(temp.Path, "videos")).Select(Path.GetFileName).Order());
-        Assert.Equal(["poster", "video"], published.Artifacts.Keys.Order());
+        Assert.Equal(["poster.jpg", "video.mp4"], published.Artifacts.Keys.Order());
     }
 
     [Fact]
@@ -260,7 +260,7 @@ public sealed class SidecarCaptionsTests
         ParseSrt(System.Text.Encoding.UTF8.GetString(srt.Data));
 
         // The next revision has no caption files: the store no longer offers the old ones.
-        var burnedOnly = output.Artifacts.Where(a => a.Key is ComposeStep.VideoFile or ComposeStep.PosterFile).ToDictionary();
+        var burnedOnly = output.Artifacts.Where(a => a.Key == NiusTv.Steps.Artifacts.Video.Name || a.Key == NiusTv.Steps.Artifacts.Poster.Name).ToDictionary();
         await new PublishStep(store).RunAsync(new StepInput(ws.Story with { Captions = StoryCaptions.None }, 2, ws.Dir, burnedOnly), new Progress<double>(), Ct);
         Assert.Null(server.Get("out-bucket", "nius/videos/test-story.vtt"));
         Assert.Null(server.Get("out-bucket", "nius/videos/test-story.srt"));

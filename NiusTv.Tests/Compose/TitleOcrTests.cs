@@ -34,7 +34,7 @@ public sealed class TitleOcrTests
         Directory.CreateDirectory(Frames);
         var frame = Path.Combine(Frames, $"{shape}-frame.png");
         var band = Path.Combine(Frames, $"{shape}-lower-third.png");
-        FrameGrab.ExtractFrame(Path.Combine(ws.Dir, ComposeStep.VideoFile), options.TitleCardSeconds + 0.3, frame);
+        FrameGrab.ExtractFrame(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Video.Name), options.TitleCardSeconds + 0.3, frame);
         var l = new StoryLayout(width, height).LowerThird;
         // (0.3 s in: the first picture, whose caption line sits under the title.)
         // The lower third alone, twice the size (tesseract reads text of 20–40 px best).

@@ -83,12 +83,20 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         Assert.Equal(25, probe.Video.FrameRate);
 
         var steps = story.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
-        Assert.Equal(["init", "speech", "phonemes", "landmarks", "render", "compose", "publish"], steps.Keys);
+        Assert.Equal(NiusTv.Host.Node.NodeSteps.Pipeline.StepNames, steps.Keys);
         var workspace = Path.Combine(_node.Data, "workspaces", "harbour-reopens", "r1");
         var wav = WaveFile.Read(Path.Combine(workspace, steps["speech"].GetProperty("artifacts").GetProperty("speech.wav").GetString()!));
         // The phonemes step timed the story's words from Festival's own phones (the node's default, auto).
-        var phones = NiusTv.Steps.Phonemes.PhoneTrack.Load(Path.Combine(workspace, steps["phonemes"].GetProperty("artifacts").GetProperty("phones").GetString()!));
+        var phones = NiusTv.Steps.Phonemes.PhoneTrack.Load(Path.Combine(workspace, steps["phonemes"].GetProperty("artifacts").GetProperty("phones.json").GetString()!));
         Assert.Equal("synthesizer", phones.Aligner);
+        // Every artifact is named by its file: in the workspace its key is its path, and publish keeps the key of the file
+        // it published. Each step wrote only what its definition declares.
+        foreach (var (name, step) in steps)
+            foreach (var artifact in step.GetProperty("artifacts").EnumerateObject())
+            {
+                Assert.True(NiusTv.Host.Node.NodeSteps.Pipeline[name].Writes(artifact.Name), $"{name} wrote '{artifact.Name}', which its definition does not declare");
+                if (!Path.IsPathRooted(artifact.Value.GetString())) Assert.Equal(artifact.Name, artifact.Value.GetString());
+            }
         Assert.Equal(wav.Duration, phones.Duration, 3);
         Assert.NotEmpty(phones.Words);
         Assert.Contains(phones.Phones, p => p.Phone == "AH");

@@ -119,7 +119,7 @@ public sealed class PubSubEndToEndTests(PubSubEmulator emulator, ITestOutputHelp
             .ToDictionary(g => g.Key, g => g.Select(m => m.Attributes["event"]).ToList());
         Assert.Equal(13, perRevision.Count); // 13 videos: 12 stories, one of them twice
         foreach (var (key, events) in perRevision)
-            Assert.True(events.SequenceEqual(["accepted", .. NiusTv.Actors.Stories.StoryRuntimeSettings.DefaultPipeline.Select(_ => "step-completed"), "completed"]),
+            Assert.True(events.SequenceEqual(["accepted", .. NiusTv.Host.Node.NodeSteps.Pipeline.StepNames.Select(_ => "step-completed"), "completed"]),
                 $"{key}: {string.Join(", ", events)}");
     }
 

@@ -64,8 +64,8 @@ public sealed class Tacotron2EndToEndTests : IDisposable
         Assert.True(story.GetProperty("state").GetString() == "completed", story.ToString());
 
         var workspace = Path.Combine(node.Data, "workspaces", "neural-harbour", "r1");
-        var timings = SpeechTimings.Load(Path.Combine(workspace, SpeechTimings.FileName));
-        var wav = WaveFile.Read(Path.Combine(workspace, SpeechStep.WavFileName));
+        var timings = SpeechTimings.Load(Path.Combine(workspace, NiusTv.Steps.Artifacts.Timings.Name));
+        var wav = WaveFile.Read(Path.Combine(workspace, NiusTv.Steps.Artifacts.Speech.Name));
         Assert.Equal(("tacotron2", 22050), (timings.Backend, wav.SampleRate));
         // 4 sentences of 40 frames x 256 samples, a 0.25 s pause inside each paragraph, 0.6 s between them.
         Assert.Equal(4 * 40 * 256 / 22050.0 + 2 * 0.25 + 0.6, wav.Duration, 3);
@@ -74,7 +74,7 @@ public sealed class Tacotron2EndToEndTests : IDisposable
         // Noise from untrained weights has nothing pocketsphinx can fit the script to: the phones are estimated, and the
         // timeline says so, rather than the story failing.
         var steps = story.GetProperty("steps").EnumerateArray().ToList();
-        Assert.Equal(["init", "speech", "phonemes", "landmarks", "render", "compose", "publish"], steps.Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(NiusTv.Host.Node.NodeSteps.Pipeline.StepNames, steps.Select(s => s.GetProperty("name").GetString()));
         Assert.Equal("estimated", NiusTv.Steps.Phonemes.PhoneTrack.Load(Path.Combine(workspace, "phones.json")).Aligner);
         Assert.StartsWith("estimated (pocketsphinx", steps[2].GetProperty("backend").GetString());
         // The anchor went through the neural renderer, under a GPU admission grant (a CPU slot group on this node).

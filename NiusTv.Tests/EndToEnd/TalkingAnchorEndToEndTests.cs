@@ -48,18 +48,18 @@ public sealed class TalkingAnchorEndToEndTests : IDisposable
         Assert.True(story.GetProperty("state").GetString() == "completed", story.ToString());
 
         var steps = story.GetProperty("steps").EnumerateArray().ToList();
-        Assert.Equal(["init", "speech", "phonemes", "landmarks", "render", "compose", "publish"], steps.Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(NiusTv.Host.Node.NodeSteps.Pipeline.StepNames, steps.Select(s => s.GetProperty("name").GetString()));
         string Artifact(string step, string name) => Path.Combine(node.Data, "workspaces", "library-late-opening", "r1",
             steps.Single(s => s.GetProperty("name").GetString() == step).GetProperty("artifacts").GetProperty(name).GetString()!);
 
         // phones.json: the normalized words ("1,200" is said), each with its pronunciation source.
-        var phones = PhoneTrack.Load(Artifact("phonemes", "phones"));
+        var phones = PhoneTrack.Load(Artifact("phonemes", "phones.json"));
         Assert.Contains(phones.Words, w => w.Text == "thousand");
         Assert.DoesNotContain(phones.Words, w => w.Text.Any(char.IsDigit));
         Assert.All(phones.Phones, p => Assert.True(p.Phone == PhoneTrack.Silence || CmuPhonesForTest.All.Contains(p.Phone), p.Phone));
 
         var wav = WaveFile.Read(Artifact("speech", "speech.wav"));
-        var track = LandmarkTrack.Load(Artifact("landmarks", "landmarks"));
+        var track = LandmarkTrack.Load(Artifact("landmarks", "landmarks.json"));
         Assert.Equal(25, track.Fps);
         Assert.InRange(track.Frames.Length, (int)(wav.Duration * 25) - 1, (int)(wav.Duration * 25) + 1);
         Assert.All(track.Frames, f => Assert.Equal(68, f.Length));
@@ -71,7 +71,7 @@ public sealed class TalkingAnchorEndToEndTests : IDisposable
         Assert.InRange(onLandmarks.BestLag, -1, 1);
 
         // anchor.mkv, decoded as compose reads it: one frame per landmark frame at the slot's size.
-        var anchorPath = Artifact("render", "anchor");
+        var anchorPath = Artifact("render", "anchor.mkv");
         var probe = await MediaProbe.ProbeAsync(anchorPath, ct);
         var (w, h) = RenderStep.SlotSize(640, 320);
         Assert.Equal((w, h), (probe.Video!.Width, probe.Video.Height));

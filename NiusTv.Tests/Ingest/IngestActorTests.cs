@@ -16,11 +16,11 @@ public sealed class LocalStoryRegion : ReceiveActor
 {
     public sealed record Release;
 
-    public LocalStoryRegion(StoryRuntimeSettings settings, IActorRef pools, bool hold, int dropFirst)
+    public LocalStoryRegion(StoryRuntimeSettings settings, NiusTv.Steps.Pipeline pipeline, IActorRef pools, bool hold, int dropFirst)
     {
         var held = new List<(object Message, IActorRef Sender)>();
         var dropped = 0;
-        IActorRef Story(string id) => Context.Child(id) is var c && !c.IsNobody() ? c : Context.ActorOf(StoryActor.Create(id, settings, pools), id);
+        IActorRef Story(string id) => Context.Child(id) is var c && !c.IsNobody() ? c : Context.ActorOf(StoryActor.Create(id, settings, pipeline, pools), id);
         Receive<Release>(_ =>
         {
             hold = false;
@@ -42,6 +42,7 @@ public sealed class LocalStoryRegion : ReceiveActor
 public sealed class IngestActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
 {
     private static readonly string[] Pipeline = ["init", "speech", "compose", "publish"];
+    private static readonly NiusTv.Steps.Pipeline StepOrder = NiusTv.Steps.Pipeline.Of(Pipeline);
     private readonly PubSubEmulator _emulator;
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-ingest-").FullName;
     private readonly Dictionary<string, ScriptedStep> _steps;
@@ -58,11 +59,11 @@ public sealed class IngestActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
                 registry.Register<StepPools>(system.ActorOf(StepPools.Create(_steps.Values,
                     new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 2))), "step-pools")));
 
-    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"), Pipeline,
+    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"),
         new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)));
 
     private IActorRef Region(bool hold = false, int dropFirst = 0) =>
-        Sys.ActorOf(Props.Create(() => new LocalStoryRegion(Settings, ActorRegistry.Get<StepPools>(), hold, dropFirst)));
+        Sys.ActorOf(Props.Create(() => new LocalStoryRegion(Settings, StepOrder, ActorRegistry.Get<StepPools>(), hold, dropFirst)));
 
     public static string StoryJson(string id, string sentence = "A short sentence.") => JsonSerializer.Serialize(new
     {

@@ -31,13 +31,13 @@ public sealed class LandmarksStepTests : IDisposable
 
     private StepInput InputFor(Story story, PhoneTrack phones, double wavSeconds, int sampleRate = 32000)
     {
-        phones.Save(_workspace.Combine(PhoneTrack.FileName));
-        new WaveFile(sampleRate, new short[(int)Math.Round(wavSeconds * sampleRate)]).Write(_workspace.Combine(SpeechStep.WavFileName));
+        phones.Save(_workspace.Combine(NiusTv.Steps.Artifacts.Phones.Name));
+        new WaveFile(sampleRate, new short[(int)Math.Round(wavSeconds * sampleRate)]).Write(_workspace.Combine(NiusTv.Steps.Artifacts.Speech.Name));
         return new StepInput(story, 1, _workspace.Path, new Dictionary<string, string>
         {
-            [SpeechStep.WavFileName] = SpeechStep.WavFileName,
-            [SpeechTimings.FileName] = SpeechTimings.FileName,
-            ["phones"] = PhoneTrack.FileName,
+            [NiusTv.Steps.Artifacts.Speech.Name] = NiusTv.Steps.Artifacts.Speech.Name,
+            [NiusTv.Steps.Artifacts.Timings.Name] = NiusTv.Steps.Artifacts.Timings.Name,
+            [NiusTv.Steps.Artifacts.Phones.Name] = NiusTv.Steps.Artifacts.Phones.Name,
         });
     }
 
@@ -53,8 +53,8 @@ public sealed class LandmarksStepTests : IDisposable
         var output = await step.RunAsync(InputFor(StoryOf(fps: fps), phones, seconds), progress, TestContext.Current.CancellationToken);
 
         Assert.Equal("landmarks", step.Name);
-        Assert.Equal(LandmarkTrack.FileName, output.Artifacts["landmarks"]);
-        var path = _workspace.Combine(LandmarkTrack.FileName);
+        Assert.Equal(NiusTv.Steps.Artifacts.Landmarks.Name, output.Artifacts["landmarks.json"]);
+        var path = _workspace.Combine(NiusTv.Steps.Artifacts.Landmarks.Name);
         // Checked on the JSON itself, as the renderer and other tools read it.
         using var json = JsonDocument.Parse(File.ReadAllBytes(path));
         Assert.Equal("default", json.RootElement.GetProperty("presenter").GetString());
@@ -87,7 +87,7 @@ public sealed class LandmarksStepTests : IDisposable
         Assert.False(e.Transient);
         Assert.Contains("'walter'", e.Message);
         Assert.Contains("'default'", e.Message);
-        Assert.False(File.Exists(_workspace.Combine(LandmarkTrack.FileName)));
+        Assert.False(File.Exists(_workspace.Combine(NiusTv.Steps.Artifacts.Landmarks.Name)));
     }
 
     [Fact]
@@ -96,15 +96,15 @@ public sealed class LandmarksStepTests : IDisposable
         var step = Step();
         var input = InputFor(StoryOf(), TestFaces.Track("SIL:1"), 1);
         var missing = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(
-            input with { Artifacts = new Dictionary<string, string> { [SpeechStep.WavFileName] = SpeechStep.WavFileName } },
+            input with { Artifacts = new Dictionary<string, string> { [NiusTv.Steps.Artifacts.Speech.Name] = NiusTv.Steps.Artifacts.Speech.Name } },
             new ProgressLog(), TestContext.Current.CancellationToken));
-        Assert.Contains("'phones'", missing.Message);
+        Assert.Contains("'phones.json'", missing.Message);
 
         var bad = InputFor(StoryOf(), TestFaces.Track("SIL:0.2", "XQ:0.2"), 1);
         var e = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(bad, new ProgressLog(), TestContext.Current.CancellationToken));
         Assert.False(e.Transient);
         Assert.Contains("'XQ'", e.Message);
-        Assert.Contains(PhoneTrack.FileName, e.Message);
+        Assert.Contains(NiusTv.Steps.Artifacts.Phones.Name, e.Message);
     }
 }
 

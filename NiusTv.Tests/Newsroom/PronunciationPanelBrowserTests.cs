@@ -110,7 +110,7 @@ public sealed class PronunciationPanelBrowserTests : IAsyncLifetime
         Assert.NotEqual("failed", story.GetProperty("state").GetString());
         var speech = story.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "speech");
         Assert.Equal("festival (kal)", speech.GetProperty("backend").GetString());
-        var track = PhoneTrack.Load(Path.Combine(_dir, "data", "workspaces", id, $"r{story.GetProperty("revision").GetInt32()}", PhoneTrack.FileName));
+        var track = PhoneTrack.Load(Path.Combine(_dir, "data", "workspaces", id, $"r{story.GetProperty("revision").GetInt32()}", NiusTv.Steps.Artifacts.Phones.Name));
         var ruiz = track.Words.Select((w, i) => (w, i)).Single(x => x.w.Text == "ruiz").i;
         Assert.Equal(["R", "UW", "IY", "S"], track.Phones.Where(p => p.Word == ruiz).Select(p => p.Phone));
 

@@ -21,7 +21,7 @@ public sealed class FestivalStory : IAsyncLifetime
 
     public TempFolder Folder { get; } = new();
     public IReadOnlyList<string> Spoken { get; } = Written.Select(TextNormalizer.Normalize).ToList();
-    public string Wav => Folder.Combine(SpeechStep.WavFileName);
+    public string Wav => Folder.Combine(NiusTv.Steps.Artifacts.Speech.Name);
     public SpeechTimings Timings { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()

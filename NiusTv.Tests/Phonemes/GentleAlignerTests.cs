@@ -139,14 +139,14 @@ public sealed class GentleAlignerTests : IDisposable
     private StepInput Workspace()
     {
         // A WAV and timings as a synthesizer without phone timings (Tacotron2) would leave them.
-        new WaveFile(22050, new short[22050 * 6]).Write(_workspace.Combine(SpeechStep.WavFileName));
+        new WaveFile(22050, new short[22050 * 6]).Write(_workspace.Combine(NiusTv.Steps.Artifacts.Speech.Name));
         new SpeechTimings("tacotron2", 22050, 6.0, [new ParagraphSpan(0, 0.9, 3.4), new ParagraphSpan(2, 3.5, 5.0)], [], [])
-            .Save(_workspace.Combine(SpeechTimings.FileName));
+            .Save(_workspace.Combine(NiusTv.Steps.Artifacts.Timings.Name));
         var story = new Story("bridge", "Bridge", Written, [], "default", "default", StoryPriority.Normal, StoryOutput.LocalDefault);
         return new StepInput(story, 1, _workspace.Path, new Dictionary<string, string>
         {
-            [SpeechStep.WavFileName] = SpeechStep.WavFileName,
-            [SpeechTimings.FileName] = SpeechTimings.FileName,
+            [NiusTv.Steps.Artifacts.Speech.Name] = NiusTv.Steps.Artifacts.Speech.Name,
+            [NiusTv.Steps.Artifacts.Timings.Name] = NiusTv.Steps.Artifacts.Timings.Name,
         });
     }
 
@@ -160,16 +160,16 @@ public sealed class GentleAlignerTests : IDisposable
         var output = await step.RunAsync(Workspace(), new ProgressLog(), Ct);
 
         Assert.Equal("gentle", output.Backend);
-        Assert.Equal(PhoneTrack.FileName, output.Artifacts["phones"]);
+        Assert.Equal(NiusTv.Steps.Artifacts.Phones.Name, output.Artifacts["phones.json"]);
         var request = Assert.Single(gentle.Requests);
         Assert.Equal(("POST", "/transcriptions", "?async=false"), (request.Method, request.Path, request.Query));
         Assert.StartsWith("multipart/form-data", request.ContentType);
-        Assert.Equal(File.ReadAllBytes(_workspace.Combine(SpeechStep.WavFileName)), request.Fields["audio"].Body);
+        Assert.Equal(File.ReadAllBytes(_workspace.Combine(NiusTv.Steps.Artifacts.Speech.Name)), request.Fields["audio"].Body);
         Assert.Equal("speech.wav", request.Fields["audio"].FileName);
         Assert.Equal(ExpectedTranscript, Encoding.UTF8.GetString(request.Fields["transcript"].Body));
         Assert.Empty(pronouncer.Asked); // gentle has its own lexicon
 
-        var track = PhoneTrack.Load(_workspace.Combine(PhoneTrack.FileName));
+        var track = PhoneTrack.Load(_workspace.Combine(NiusTv.Steps.Artifacts.Phones.Name));
         Assert.Equal("gentle", track.Aligner);
         Assert.Equal(6.0, track.Duration);
         Assert.Equal(["doctor", "ruiz", "spoke", "in", "twenty", "nineteen", "the", "bridge", "opens", "soon"], track.Words.Select(w => w.Text));
@@ -206,7 +206,7 @@ public sealed class GentleAlignerTests : IDisposable
         Assert.True(failure.Transient);
         Assert.Contains(url.ToString(), failure.Message);
         Assert.Contains("refused", failure.Message);
-        Assert.False(File.Exists(_workspace.Combine(PhoneTrack.FileName)));
+        Assert.False(File.Exists(_workspace.Combine(NiusTv.Steps.Artifacts.Phones.Name)));
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using NiusTv.Host.Node;
+using NiusTv.Steps;
 using NiusTv.Steps.Phonemes;
 using Xunit;
 
@@ -17,17 +19,24 @@ public sealed class PhonemesSettingsTests : IDisposable
             .Append(new KeyValuePair<string, string?>("Node:Assets", _dir.Folder("assets")))
             .Append(new KeyValuePair<string, string?>("Node:Out", _dir.Folder("out")))).Build());
 
+    /// <summary>The node's steps as its container builds them from <paramref name="settings"/>, as a starting node does.</summary>
+    private static IReadOnlyList<IStoryStep> StepsOf(NodeSettings settings)
+    {
+        using var services = new ServiceCollection().AddSingleton<NiusTv.Steps.Render.IGpuAdmission>(new NiusTv.Actors.Admission.GpuAdmissionClient())
+            .AddNodeSteps(settings).BuildServiceProvider();
+        return services.GetServices<IStoryStep>().ToList();
+    }
+
     [Fact]
     public void The_node_runs_phonemes_landmarks_and_render_between_speech_and_compose()
     {
-        var backends = StepBackends.Create(Settings(), new NiusTv.Actors.Admission.GpuAdmissionClient());
-        var steps = backends.Steps;
-        Assert.Equal(["init", "speech", "phonemes", "landmarks", "render", "compose", "publish"], steps.Select(s => s.Name));
-        Assert.Equal(NiusTv.Actors.Stories.StoryRuntimeSettings.DefaultPipeline, steps.Select(s => s.Name));
+        var steps = StepsOf(Settings());
+        var names = steps.Select(s => s.Name).ToList();
+        Assert.Equal(NodeSteps.Pipeline.StepNames, names);
+        Assert.Equal(["phonemes", "landmarks", "render"], names.SkipWhile(n => n != "speech").Skip(1).TakeWhile(n => n != "compose"));
         Assert.Equal("auto", steps.Single(s => s.Name == "phonemes").Backend);
 
-        var gentleBackends = StepBackends.Create(Settings(("Phonemes:Aligner", "gentle"), ("Phonemes:GentleUrl", "http://127.0.0.1:8765")), new NiusTv.Actors.Admission.GpuAdmissionClient());
-        var gentle = gentleBackends.Steps;
+        var gentle = StepsOf(Settings(("Phonemes:Aligner", "gentle"), ("Phonemes:GentleUrl", "http://127.0.0.1:8765")));
         Assert.Equal(GentleAligner.AlignerName, gentle.Single(s => s.Name == "phonemes").Backend);
     }
 
@@ -37,7 +46,7 @@ public sealed class PhonemesSettingsTests : IDisposable
     [InlineData("Phonemes:GentleUrl", "127.0.0.1:8765", "Phonemes:GentleUrl")]
     public void Bad_phonemes_settings_name_the_key(string key, string value, string named)
     {
-        var e = Assert.Throws<SettingsException>(() => StepBackends.Create(Settings((key, value)), new NiusTv.Actors.Admission.GpuAdmissionClient()));
+        var e = Assert.Throws<SettingsException>(() => StepsOf(Settings((key, value))));
         Assert.Equal(named, e.Setting);
     }
 }

@@ -26,14 +26,14 @@ public sealed class SpokenWorkspace : IAsyncLifetime
         Artifacts = output.Artifacts;
     }
 
-    public SpeechTimings Timings => SpeechTimings.Load(Folder.Combine(SpeechTimings.FileName));
+    public SpeechTimings Timings => SpeechTimings.Load(Folder.Combine(NiusTv.Steps.Artifacts.Timings.Name));
 
     /// <summary>A workspace of its own for one test, with the same speech.wav and the given timings.</summary>
     public StepInput Copy(TempFolder into, SpeechTimings? timings = null)
     {
-        File.Copy(Folder.Combine(SpeechStep.WavFileName), into.Combine(SpeechStep.WavFileName));
-        File.Copy(Folder.Combine(SpeechStep.PronunciationsFileName), into.Combine(SpeechStep.PronunciationsFileName));
-        (timings ?? Timings).Save(into.Combine(SpeechTimings.FileName));
+        File.Copy(Folder.Combine(NiusTv.Steps.Artifacts.Speech.Name), into.Combine(NiusTv.Steps.Artifacts.Speech.Name));
+        File.Copy(Folder.Combine(NiusTv.Steps.Artifacts.Pronunciations.Name), into.Combine(NiusTv.Steps.Artifacts.Pronunciations.Name));
+        (timings ?? Timings).Save(into.Combine(NiusTv.Steps.Artifacts.Timings.Name));
         return new StepInput(Story, 1, into.Path, Artifacts);
     }
 
@@ -70,7 +70,7 @@ public sealed class PhonemesStepTests(SpokenWorkspace spoken) : IClassFixture<Sp
         var output = await step.RunAsync(spoken.Copy(_workspace), new ProgressLog(), Ct);
 
         Assert.Equal("synthesizer", output.Backend);
-        Assert.Equal(new Dictionary<string, string> { ["phones"] = "phones.json" }, output.Artifacts);
+        Assert.Equal(new Dictionary<string, string> { ["phones.json"] = "phones.json" }, output.Artifacts);
         var track = PhoneTrack.Load(_workspace.Combine("phones.json"));
         Assert.Equal("synthesizer", track.Aligner);
         Assert.Equal(spoken.Timings.Words.Select(w => w.Text), track.Words.Select(w => w.Text));

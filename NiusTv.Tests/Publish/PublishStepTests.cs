@@ -42,7 +42,7 @@ public sealed class PublishStepTests : IDisposable
 
         var videoPath = Path.Combine(_out, "videos", "harbour-fire.mp4");
         var posterPath = Path.Combine(_out, "videos", "harbour-fire.jpg");
-        Assert.Equal(new Dictionary<string, string> { ["video"] = videoPath, ["poster"] = posterPath }, output.Artifacts);
+        Assert.Equal(new Dictionary<string, string> { ["video.mp4"] = videoPath, ["poster.jpg"] = posterPath }, output.Artifacts);
         Assert.Equal(video, File.ReadAllBytes(videoPath));
         Assert.Equal(poster, File.ReadAllBytes(posterPath));
         Assert.Equal(["harbour-fire.jpg", "harbour-fire.mp4"], Directory.GetFiles(_out, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order());

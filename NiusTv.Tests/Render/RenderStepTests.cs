@@ -25,8 +25,8 @@ public sealed class RenderStepTests
 
     internal static StepInput Input(Story story, string workspace, LandmarkTrack track)
     {
-        track.Save(Path.Combine(workspace, LandmarkTrack.FileName));
-        return new StepInput(story, 1, workspace, new Dictionary<string, string> { [RenderStep.LandmarksArtifact] = LandmarkTrack.FileName });
+        track.Save(Path.Combine(workspace, NiusTv.Steps.Artifacts.Landmarks.Name));
+        return new StepInput(story, 1, workspace, new Dictionary<string, string> { [NiusTv.Steps.Artifacts.Landmarks.Name] = NiusTv.Steps.Artifacts.Landmarks.Name });
     }
 
     /// <summary>Decodes every frame of a video into BGRA frames.</summary>
@@ -60,7 +60,7 @@ public sealed class RenderStepTests
         var step = new RenderStep(new WarpRenderer(), RenderTestSupport.Library, admission: null);
         var output = await step.RunAsync(Input(story, dir.Path, track), progress, TestContext.Current.CancellationToken);
 
-        Assert.Equal(RenderStep.AnchorFile, output.Artifacts[RenderStep.AnchorArtifact]);
+        Assert.Equal(NiusTv.Steps.Artifacts.Anchor.Name, output.Artifacts[NiusTv.Steps.Artifacts.Anchor.Name]);
         Assert.Equal("warp", step.Backend);
         Assert.Empty(Directory.GetFiles(dir.Path, "*.part.*"));
         Assert.Equal(1.0, progress.Values[^1]);
@@ -68,7 +68,7 @@ public sealed class RenderStepTests
         // Nothing per frame on disk: the workspace holds the landmarks and the segment only.
         Assert.Equal(["anchor.mkv", "landmarks.json"], Directory.GetFiles(dir.Path).Select(Path.GetFileName).Order());
 
-        var anchor = Path.Combine(dir.Path, RenderStep.AnchorFile);
+        var anchor = Path.Combine(dir.Path, NiusTv.Steps.Artifacts.Anchor.Name);
         var (w, h) = RenderStep.SlotSize(1024, 512);
         var probe = await MediaProbe.ProbeAsync(anchor);
         var video = Assert.Single(probe.Streams);
@@ -94,9 +94,9 @@ public sealed class RenderStepTests
         Assert.Equal(1, h % 2); // 4:2:0 would refuse this size
         var step = new RenderStep(new WarpRenderer(), RenderTestSupport.Library, admission: null);
         await step.RunAsync(Input(Story(2048, 1024, 60), dir.Path, Talking(8, 60)), new ProgressLog(), TestContext.Current.CancellationToken);
-        var video = (await MediaProbe.ProbeAsync(Path.Combine(dir.Path, RenderStep.AnchorFile))).Video!;
+        var video = (await MediaProbe.ProbeAsync(Path.Combine(dir.Path, NiusTv.Steps.Artifacts.Anchor.Name))).Video!;
         Assert.Equal((w, h, 60.0), (video.Width, video.Height, video.FrameRate));
-        Assert.Equal(8, DecodeFrames(Path.Combine(dir.Path, RenderStep.AnchorFile), w, h).Count);
+        Assert.Equal(8, DecodeFrames(Path.Combine(dir.Path, NiusTv.Steps.Artifacts.Anchor.Name), w, h).Count);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class RenderStepTests
         var ct = TestContext.Current.CancellationToken;
 
         var input = Input(Story(), dir.Path, Talking(3));
-        File.WriteAllText(Path.Combine(dir.Path, LandmarkTrack.FileName), "{\"presenter\": \"default\", \"fps\": 30, \"frames\": [[[1, 2]");
+        File.WriteAllText(Path.Combine(dir.Path, NiusTv.Steps.Artifacts.Landmarks.Name), "{\"presenter\": \"default\", \"fps\": 30, \"frames\": [[[1, 2]");
         var broken = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(input, new ProgressLog(), ct));
         Assert.False(broken.Transient);
         Assert.Contains("landmarks.json", broken.Message);
@@ -118,7 +118,7 @@ public sealed class RenderStepTests
         var stranger = Story() with { Presenter = "nobody" };
         var unknown = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(Input(stranger, dir.Path, Talking(3)), new ProgressLog(), ct));
         Assert.Contains("nobody", unknown.Message);
-        Assert.False(File.Exists(Path.Combine(dir.Path, RenderStep.AnchorFile)));
+        Assert.False(File.Exists(Path.Combine(dir.Path, NiusTv.Steps.Artifacts.Anchor.Name)));
 
         var missing = await Assert.ThrowsAsync<StepFailure>(() => step.RunAsync(
             new StepInput(Story(), 1, dir.Path, new Dictionary<string, string>()), new ProgressLog(), ct));

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using NiusTv.Actors.Admission;
 using NiusTv.Host.Cli;
 using NiusTv.Host.Node;
+using NiusTv.Steps;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Stories;
 using Xunit;
@@ -18,15 +19,15 @@ public class RenderWiringTests
     public void Without_a_checkpoint_the_node_has_the_warp_sketch_and_footage_renderers_and_warp_is_the_default()
     {
         using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
-        var renderers = StepBackends.Renderers(new NodeSettings(), models);
+        var renderers = RenderRegistration.Renderers(NodeSteps.RenderOptions(new NodeSettings()), models);
         Assert.Empty(models.Models);
         Assert.Equal(["footage", "sketch", "warp"], renderers.Keys.Order());
         Assert.False(renderers["footage"].NeedsGpu);
         Assert.False(renderers["sketch"].NeedsGpu);
         Assert.False(renderers["warp"].NeedsGpu);
-        Assert.Equal("warp", StepBackends.Renderer(new NodeSettings(), renderers).Name);
-        Assert.Equal("sketch", StepBackends.Renderer(new NodeSettings { Renderer = "sketch" }, renderers).Name);
-        var e = Assert.Throws<SettingsException>(() => StepBackends.Renderer(new NodeSettings { Renderer = "pix2pixhd" }, renderers));
+        Assert.Equal("warp", RenderRegistration.Renderer(NodeSteps.RenderOptions(new NodeSettings()), renderers).Name);
+        Assert.Equal("sketch", RenderRegistration.Renderer(NodeSteps.RenderOptions(new NodeSettings { Renderer = "sketch" }), renderers).Name);
+        var e = Assert.Throws<SettingsException>(() => RenderRegistration.Renderer(NodeSteps.RenderOptions(new NodeSettings { Renderer = "pix2pixhd" }), renderers));
         Assert.Contains("Render:Pix2PixHD:Checkpoint", e.Message);
     }
 
@@ -38,7 +39,7 @@ public class RenderWiringTests
         var config = Path.Combine(folder, "config.json");
         File.WriteAllText(config, File.ReadAllText(config).Replace("\"n_blocks_global\":1", "\"n_blocks_global\":2"));
         using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
-        var e = Assert.Throws<SettingsException>(() => StepBackends.Renderers(new NodeSettings { Pix2PixHDCheckpoint = folder }, models));
+        var e = Assert.Throws<SettingsException>(() => RenderRegistration.Renderers(NodeSteps.RenderOptions(new NodeSettings { Pix2PixHDCheckpoint = folder }), models));
         Assert.Empty(models.Models);
         Assert.StartsWith("Render:Pix2PixHD:Checkpoint:", e.Message);
         Assert.Contains("missing keys", e.Message);
@@ -50,7 +51,7 @@ public class RenderWiringTests
         using var dir = new TempFolder();
         var folder = Pix2PixHDRendererTests.WriteCheckpoint(dir);
         using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
-        var renderers = StepBackends.Renderers(new NodeSettings { Pix2PixHDCheckpoint = folder }, models);
+        var renderers = RenderRegistration.Renderers(NodeSteps.RenderOptions(new NodeSettings { Pix2PixHDCheckpoint = folder }), models);
         Assert.True(renderers["pix2pixhd"].NeedsGpu);
         var entry = Assert.Single(models.Models);
         Assert.Equal(("pix2pixhd", "cpu"), (entry.Name, entry.Device));

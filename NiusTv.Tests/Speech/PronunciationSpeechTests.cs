@@ -38,8 +38,8 @@ public sealed class PronunciationSpeechTests : IDisposable
         var spoken = await speech.RunAsync(new StepInput(story, 1, workspace, new Dictionary<string, string>()), progress, Ct);
         var phonemes = new PhonemesStep([new SynthesizerAligner(), new PocketsphinxAligner()], new TestPronouncer(), aligner);
         var aligned = await phonemes.RunAsync(new StepInput(story, 1, workspace, spoken.Artifacts), progress, Ct);
-        return (Path.Combine(workspace, spoken.Artifacts[SpeechStep.WavFileName]),
-            PhoneTrack.Load(Path.Combine(workspace, aligned.Artifacts[PhonemesStep.ArtifactName])));
+        return (Path.Combine(workspace, spoken.Artifacts[NiusTv.Steps.Artifacts.Speech.Name]),
+            PhoneTrack.Load(Path.Combine(workspace, aligned.Artifacts[NiusTv.Steps.Artifacts.Phones.Name])));
     }
 
     private static IReadOnlyList<string> PhonesOf(PhoneTrack track, string word)
@@ -99,7 +99,7 @@ public sealed class PronunciationSpeechTests : IDisposable
         Assert.Equal(NguyenEntry, PhonesOf(withTrack, "nguyen"));
         Assert.Equal(["R", "UW", "IY", "Z"], PhonesOf(withoutTrack, "ruiz"));
         // The words in timings.json are the script's, not espeak's phoneme input.
-        var timings = SpeechTimings.Load(Path.Combine(Path.GetDirectoryName(withWav)!, SpeechTimings.FileName));
+        var timings = SpeechTimings.Load(Path.Combine(Path.GetDirectoryName(withWav)!, NiusTv.Steps.Artifacts.Timings.Name));
         Assert.Contains(timings.Words, w => w.Text == "nguyen");
         Assert.DoesNotContain(timings.Words, w => w.Text.Contains("[[", StringComparison.Ordinal));
 

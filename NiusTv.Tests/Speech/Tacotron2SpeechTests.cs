@@ -90,8 +90,8 @@ public sealed class Tacotron2SpeechTests : IDisposable
         var progress = new ProgressLog();
         await step.RunAsync(new StepInput(story, 1, workspace, new Dictionary<string, string>()), progress, TestContext.Current.CancellationToken);
 
-        var wav = WaveFile.Read(Path.Combine(workspace, SpeechStep.WavFileName));
-        var timings = SpeechTimings.Load(Path.Combine(workspace, SpeechTimings.FileName));
+        var wav = WaveFile.Read(Path.Combine(workspace, NiusTv.Steps.Artifacts.Speech.Name));
+        var timings = SpeechTimings.Load(Path.Combine(workspace, NiusTv.Steps.Artifacts.Timings.Name));
         Assert.Equal(22050, wav.SampleRate);
         Assert.Equal("tacotron2", timings.Backend);
         // The gate never fires: every sentence is exactly maxSteps frames of 256 samples; sentences are 0.25 s apart,

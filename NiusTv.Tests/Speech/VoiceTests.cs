@@ -83,7 +83,7 @@ public sealed class VoiceTests : IDisposable
 
         Assert.Equal("festival (kal)", output.Backend);
         // kal is a 16 kHz diphone voice; SLT speaks at 32 kHz.
-        Assert.Equal(16000, WaveFile.Read(Path.Combine(workspace, SpeechStep.WavFileName)).SampleRate);
-        Assert.Equal(16000, SpeechTimings.Load(Path.Combine(workspace, SpeechTimings.FileName)).SampleRate);
+        Assert.Equal(16000, WaveFile.Read(Path.Combine(workspace, NiusTv.Steps.Artifacts.Speech.Name)).SampleRate);
+        Assert.Equal(16000, SpeechTimings.Load(Path.Combine(workspace, NiusTv.Steps.Artifacts.Timings.Name)).SampleRate);
     }
 }

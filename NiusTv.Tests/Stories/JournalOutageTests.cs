@@ -14,6 +14,7 @@ namespace NiusTv.Tests.Stories;
 public sealed class JournalOutageTests : Akka.Hosting.TestKit.TestKit, IDisposable
 {
     private static readonly string[] Pipeline = ["init", "publish"];
+    private static readonly NiusTv.Steps.Pipeline StepOrder = NiusTv.Steps.Pipeline.Of(Pipeline);
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-outage-").FullName;
     private readonly string _journalDir;
     private readonly SmallDisk _disk;
@@ -32,7 +33,7 @@ public sealed class JournalOutageTests : Akka.Hosting.TestKit.TestKit, IDisposab
                 registry.Register<StepPools>(system.ActorOf(StepPools.Create(_steps.Values,
                     new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 2))), "step-pools")));
 
-    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"), Pipeline,
+    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"),
         new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)));
 
     private static Story Sample(string id) => new(id, "Story " + id, ["A sentence for " + id + "."], [],
@@ -53,12 +54,12 @@ public sealed class JournalOutageTests : Akka.Hosting.TestKit.TestKit, IDisposab
     private async Task RefusesAndRecovers()
     {
         var catalog = new StoryCatalog(Sys, StoryPersistence.QueryPluginId);
-        var first = Sys.ActorOf(StoryActor.Create("before-full", Settings, ActorRegistry.Get<StepPools>()));
+        var first = Sys.ActorOf(StoryActor.Create("before-full", Settings, StepOrder, ActorRegistry.Get<StepPools>()));
         Assert.True((await first.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("before-full")), TimeSpan.FromSeconds(10))).IsNewRevision);
         Assert.True((await Status()).Writable);
 
         var filler = _disk.FillUp();
-        var refused = Sys.ActorOf(StoryActor.Create("while-full", Settings, ActorRegistry.Get<StepPools>()));
+        var refused = Sys.ActorOf(StoryActor.Create("while-full", Settings, StepOrder, ActorRegistry.Get<StepPools>()));
         var clock = Stopwatch.StartNew();
         var e = await Assert.ThrowsAsync<JournalUnavailableException>(() =>
             refused.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("while-full")), TimeSpan.FromSeconds(20)));
@@ -79,7 +80,7 @@ public sealed class JournalOutageTests : Akka.Hosting.TestKit.TestKit, IDisposab
         // The refused publish was never applied, not even now that the journal works again: the actor that took it
         // stopped with the failed write, and a fresh publish below becomes revision 1, not 2.
         Assert.Empty(await catalog.EventsAsync("while-full"));
-        var again = Sys.ActorOf(StoryActor.Create("while-full", Settings, ActorRegistry.Get<StepPools>()), "while-full-again");
+        var again = Sys.ActorOf(StoryActor.Create("while-full", Settings, StepOrder, ActorRegistry.Get<StepPools>()), "while-full-again");
         var accepted = await again.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("while-full")), TimeSpan.FromSeconds(10));
         Assert.Equal((1, true), (accepted.Revision, accepted.IsNewRevision));
         Assert.Single((await catalog.EventsAsync("while-full")).OfType<Accepted>());

@@ -59,7 +59,7 @@ public class SampleStoriesTests
         {
             var input = new StepInput(story, 1, workspace, new Dictionary<string, string>());
             await new InitStep(new LocalFolderAssetStore(SamplesFolder())).RunAsync(input, new ProgressLog(), CancellationToken.None);
-            Assert.Equal(story.Images.Count, ImageManifest.Load(Path.Combine(workspace, ImageManifest.FileName)).Images.Count);
+            Assert.Equal(story.Images.Count, ImageManifest.Load(Path.Combine(workspace, NiusTv.Steps.Artifacts.ImageManifest.Name)).Images.Count);
         }
         finally
         {

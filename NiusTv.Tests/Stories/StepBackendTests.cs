@@ -15,13 +15,14 @@ namespace NiusTv.Tests.Stories;
 public sealed class StepBackendTests : Akka.Hosting.TestKit.TestKit, IDisposable
 {
     private static readonly string[] Pipeline = ["speech", "publish"];
+    private static readonly NiusTv.Steps.Pipeline StepOrder = NiusTv.Steps.Pipeline.Of(Pipeline);
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-backend-").FullName;
     private readonly GatedSynthesizer _festival = new("festival");
     private readonly GatedSynthesizer _espeak = new("espeak-ng");
 
     public StepBackendTests(ITestOutputHelper output) : base("step-backend-tests", output) { }
 
-    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"), Pipeline,
+    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"),
         new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)));
 
     protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
@@ -43,10 +44,10 @@ public sealed class StepBackendTests : Akka.Hosting.TestKit.TestKit, IDisposable
         // which a step-wide "last backend" names the wrong one for festival's story.
         _festival.Release = _espeak.Finished.Task;
         var catalog = new StoryCatalog(Sys, StoryPersistence.QueryPluginId);
-        var slow = Sys.ActorOf(StoryActor.Create("by-festival", Settings, ActorRegistry.Get<StepPools>()));
+        var slow = Sys.ActorOf(StoryActor.Create("by-festival", Settings, StepOrder, ActorRegistry.Get<StepPools>()));
         await slow.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Spoken("by-festival", "festival")), TimeSpan.FromSeconds(10));
         await _festival.Started.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        var fast = Sys.ActorOf(StoryActor.Create("by-espeak", Settings, ActorRegistry.Get<StepPools>()));
+        var fast = Sys.ActorOf(StoryActor.Create("by-espeak", Settings, StepOrder, ActorRegistry.Get<StepPools>()));
         await fast.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Spoken("by-espeak", "espeak-ng")), TimeSpan.FromSeconds(10));
 
         static string? SpokenBy(IReadOnlyList<IStoryEvent> events) => events.OfType<StepCompleted>().SingleOrDefault(c => c.Step == "speech")?.Backend;

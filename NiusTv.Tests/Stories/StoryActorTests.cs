@@ -35,7 +35,7 @@ public sealed class ScriptedStep(string name, string outDir) : IStoryStep
             Directory.CreateDirectory(outDir);
             var video = Path.Combine(outDir, input.Story.Id + ".mp4");
             await File.WriteAllTextAsync(video, "video of " + string.Join(",", input.Artifacts.Keys.Order()), ct);
-            return new StepOutput(new Dictionary<string, string> { ["video"] = video, ["poster"] = video });
+            return new StepOutput(new Dictionary<string, string> { [NiusTv.Steps.Artifacts.Video.Name] = video, [NiusTv.Steps.Artifacts.Poster.Name] = video });
         }
         var file = name + ".out";
         await File.WriteAllTextAsync(Path.Combine(input.Workspace, file), $"{name} of {input.Story.Id} r{input.Revision}", ct);
@@ -46,6 +46,7 @@ public sealed class ScriptedStep(string name, string outDir) : IStoryStep
 public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
 {
     private static readonly string[] Pipeline = ["init", "speech", "compose", "publish"];
+    private static readonly NiusTv.Steps.Pipeline StepOrder = NiusTv.Steps.Pipeline.Of(Pipeline);
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-actor-").FullName;
     private readonly Dictionary<string, ScriptedStep> _steps;
 
@@ -57,7 +58,7 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
     private WorkspaceRetention? _keep;
     private int _snapshotEvery = StoryRuntimeSettings.DefaultSnapshotEvery;
 
-    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"), Pipeline,
+    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"),
         new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)), _keep, _snapshotEvery);
 
     protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
@@ -69,7 +70,7 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
                     new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 2))), "step-pools")));
     }
 
-    private IActorRef StartStory(string id) => Sys.ActorOf(StoryActor.Create(id, Settings, ActorRegistry.Get<StepPools>()));
+    private IActorRef StartStory(string id) => Sys.ActorOf(StoryActor.Create(id, Settings, StepOrder, ActorRegistry.Get<StepPools>()));
 
     private StoryCatalog Catalog => new(Sys, StoryPersistence.QueryPluginId);
 

@@ -22,6 +22,7 @@ namespace NiusTv.Tests.Stories;
 public sealed class StoryBurstTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly string[] Pipeline = ["init", "speech", "compose", "publish"];
+    private static readonly NiusTv.Steps.Pipeline StepOrder = NiusTv.Steps.Pipeline.Of(Pipeline);
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-burst-").FullName;
     private IHost? _host;
 
@@ -43,7 +44,8 @@ public sealed class StoryBurstTests(ITestOutputHelper output) : IAsyncLifetime
         var port = LoopbackPorts.Free();
         _host = new HostBuilder().ConfigureServices(services =>
         {
-            services.AddSingleton(new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"), Pipeline,
+            services.AddSingleton(StepOrder);
+            services.AddSingleton(new StoryRuntimeSettings(Path.Combine(_dir, "workspaces"),
                 new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400))));
             services.AddAkka("nius", akka => akka
                 .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)

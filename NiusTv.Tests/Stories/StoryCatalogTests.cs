@@ -9,6 +9,7 @@ namespace NiusTv.Tests.Stories;
 public sealed class StoryCatalogTests : Akka.Hosting.TestKit.TestKit, IDisposable
 {
     private static readonly string[] Pipeline = ["init", "publish"];
+    private static readonly NiusTv.Steps.Pipeline StepOrder = NiusTv.Steps.Pipeline.Of(Pipeline);
     private readonly string _dir = Directory.CreateTempSubdirectory("nius-catalog-").FullName;
 
     public StoryCatalogTests(ITestOutputHelper output) : base("story-catalog-tests", output) { }
@@ -18,7 +19,7 @@ public sealed class StoryCatalogTests : Akka.Hosting.TestKit.TestKit, IDisposabl
             .WithActors((system, registry) => registry.Register<StepPools>(system.ActorOf(StepPools.Create(
                 Pipeline.Select(n => new ScriptedStep(n, Path.Combine(_dir, "out"))), new StepPoolSizes(Pipeline.ToDictionary(n => n, _ => 2))), "step-pools")));
 
-    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"), Pipeline,
+    private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"),
         new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)));
 
     private readonly Dictionary<string, IActorRef> _stories = [];
@@ -26,7 +27,7 @@ public sealed class StoryCatalogTests : Akka.Hosting.TestKit.TestKit, IDisposabl
     private async Task PublishAndFinish(string id, string title = "A story")
     {
         if (!_stories.TryGetValue(id, out var story))
-            _stories[id] = story = Sys.ActorOf(StoryActor.Create(id, Settings, ActorRegistry.Get<StepPools>()));
+            _stories[id] = story = Sys.ActorOf(StoryActor.Create(id, Settings, StepOrder, ActorRegistry.Get<StepPools>()));
         await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(new Story(id, title, ["One sentence."], [],
             "default", "default", StoryPriority.Normal, StoryOutput.LocalDefault)), TimeSpan.FromSeconds(10));
         await Eventually.Until(async () => (await story.Ask<StoryView>(new StoryQueries.GetStory(id), TimeSpan.FromSeconds(5))).State == "completed",

@@ -75,7 +75,7 @@ public sealed class StoryStateTests
             s = s.Apply(start);
             Assert.Null(s.Advance("n1", T0)); // nothing else starts while a step runs
             var artifacts = step == "publish"
-                ? new[] { new ArtifactRecord("video", "/out/videos/city-budget.mp4", "", 0), new ArtifactRecord("poster", "/out/videos/city-budget.jpg", "", 0) }
+                ? new[] { new ArtifactRecord(NiusTv.Steps.Artifacts.Video.Name, "/out/videos/city-budget.mp4", "", 0), new ArtifactRecord(NiusTv.Steps.Artifacts.Poster.Name, "/out/videos/city-budget.jpg", "", 0) }
                 : Artifact(step + ".out");
             var done = s.StepSucceeded(s.Revision, step, 1, "test", artifacts, T0);
             events.Add(start);

@@ -45,14 +45,14 @@ public sealed class FootageRenderer : IRenderer
         var track = request.Track;
         var index = clip.Analysis.Index;
         if (track.PhotoWidth != index.Width || track.PhotoHeight != index.Height)
-            throw StepFailure.Permanent($"landmarks.json was made for a {track.PhotoWidth}x{track.PhotoHeight} picture but presenter " +
+            throw StepFailure.Permanent($"{Artifacts.Landmarks} was made for a {track.PhotoWidth}x{track.PhotoHeight} picture but presenter " +
                 $"'{presenter.Name}' has a {index.Width}x{index.Height} clip; run the landmarks step again");
         for (var i = 0; i < track.Frames.Length; i++)
             if (track.Frames[i] is not { Length: 68 } f || f.Any(p => p is not { Length: 2 }))
-                throw StepFailure.Permanent($"landmarks.json frame {i} does not hold 68 [x, y] points; run the landmarks step again");
+                throw StepFailure.Permanent($"{Artifacts.Landmarks} frame {i} does not hold 68 [x, y] points; run the landmarks step again");
         var bases = track.ClipFrames ?? Enumerable.Range(0, track.Frames.Length).Select(k => clip.Analysis.BaseFrame(k, track.Fps)).ToArray();
         if (bases.Length != track.Frames.Length || bases.Any(b => b < 0 || b >= index.Count || !clip.Analysis.Usable[b]))
-            throw StepFailure.Permanent($"landmarks.json names clip frames that presenter '{presenter.Name}'s clip does not have; run the landmarks step again");
+            throw StepFailure.Permanent($"{Artifacts.Landmarks} names clip frames that presenter '{presenter.Name}'s clip does not have; run the landmarks step again");
         var targets = new float[track.Frames.Length][];
         for (int k = 0; k < targets.Length; k++) targets[k] = FootageShape.Feature(track.Frames[k]);
         var mouths = MouthPlanner.Plan(clip.Analysis, targets, index.Fps / track.Fps);

@@ -51,11 +51,11 @@ public sealed class WarpRenderer : IRenderer
         var presenter = request.Presenter;
         var track = request.Track;
         if (track.PhotoWidth != presenter.Width || track.PhotoHeight != presenter.Height)
-            throw StepFailure.Permanent($"landmarks.json was made for a {track.PhotoWidth}x{track.PhotoHeight} photo but presenter " +
+            throw StepFailure.Permanent($"{Artifacts.Landmarks} was made for a {track.PhotoWidth}x{track.PhotoHeight} photo but presenter " +
                 $"'{presenter.Name}' has a {presenter.Width}x{presenter.Height} one; run the landmarks step again");
         for (var i = 0; i < track.Frames.Length; i++)
             if (track.Frames[i] is not { Length: FaceMesh.FacePoints } f || f.Any(p => p is not { Length: 2 }))
-                throw StepFailure.Permanent($"landmarks.json frame {i} does not hold {FaceMesh.FacePoints} [x, y] points; run the landmarks step again");
+                throw StepFailure.Permanent($"{Artifacts.Landmarks} frame {i} does not hold {FaceMesh.FacePoints} [x, y] points; run the landmarks step again");
         var mesh = _meshes.GetOrAdd(presenter.PhotoSha256 + ":" + presenter.PhotoPath, _ => FaceMesh.Build(presenter.Face));
         return new Session(presenter, mesh, new SlotFraming(presenter, request.Width, request.Height));
     }

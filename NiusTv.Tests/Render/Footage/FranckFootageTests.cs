@@ -22,7 +22,7 @@ public sealed class FranckFootageTests(FranckFootageTests.Rendered rendered) : I
         public RenderedFootage Footage { get; private set; } = null!;
         public Steps.Render.Footage.ClipIndex Redetected { get; private set; } = null!;
         public List<byte[]> AnchorFrames { get; private set; } = null!;
-        public string Anchor => Dir.Combine(RenderStep.AnchorFile);
+        public string Anchor => Dir.Combine(NiusTv.Steps.Artifacts.Anchor.Name);
 
         public async ValueTask InitializeAsync()
         {

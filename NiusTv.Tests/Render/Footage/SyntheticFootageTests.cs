@@ -44,7 +44,7 @@ public sealed class SyntheticFootageTests(SyntheticFootageTests.Clip clip) : ICl
         var (wav, phones) = await FootageTestSupport.Speak([FootageTestSupport.UntunedStory[0]], dir.Path, ct);
         var track = LandmarkAnimator.Animate(presenter, phones, wav.Duration, 30, "synthetic-story", LipSync.LoudnessEnvelope(wav, 30));
         Assert.Equal(track.Frames.Length, track.ClipFrames!.Length);
-        var anchor = dir.Combine(RenderStep.AnchorFile);
+        var anchor = dir.Combine(NiusTv.Steps.Artifacts.Anchor.Name);
         var rendered = await FootageTestSupport.RenderAnchor(presenter, track, anchor, ct);
         var seen = FootageTestSupport.Redetect(anchor);
         var r = FootageTestSupport.PearsonWhereBoth(FootageTestSupport.Opening(seen), FootageTestSupport.Opening(track));
@@ -65,24 +65,24 @@ public sealed class SyntheticFootageTests(SyntheticFootageTests.Clip clip) : ICl
         var library = FootageTestSupport.Library(root);
         var workspace = dir.Folder("ws");
         var (_, phones) = await FootageTestSupport.Speak(["Good evening."], workspace, ct);
-        phones.Save(System.IO.Path.Combine(workspace, Steps.Phonemes.PhoneTrack.FileName));
+        phones.Save(System.IO.Path.Combine(workspace, NiusTv.Steps.Artifacts.Phones.Name));
         var story = new Steps.Stories.Story("clip-story", "A clip story", ["Good evening."], [], "synthetic", "default",
             Steps.Stories.StoryPriority.Normal, new Steps.Stories.StoryOutput(1024, 512, 30));
         var landmarks = await new LandmarksStep(library).RunAsync(new StepInput(story, 1, workspace, new Dictionary<string, string>
         {
-            [SpeechStep.WavFileName] = SpeechStep.WavFileName, ["phones"] = Steps.Phonemes.PhoneTrack.FileName,
+            [NiusTv.Steps.Artifacts.Speech.Name] = NiusTv.Steps.Artifacts.Speech.Name, [NiusTv.Steps.Artifacts.Phones.Name] = NiusTv.Steps.Artifacts.Phones.Name,
         }), new ProgressLog(), ct);
-        var track = LandmarkTrack.Load(System.IO.Path.Combine(workspace, landmarks.Artifacts["landmarks"]));
+        var track = LandmarkTrack.Load(System.IO.Path.Combine(workspace, landmarks.Artifacts[NiusTv.Steps.Artifacts.Landmarks.Name]));
         Assert.NotNull(track.ClipFrames);
         Assert.Equal(320, track.PhotoWidth);
         var render = new RenderStep(new Steps.Render.Warp.WarpRenderer(), library, null, clipRenderer: new FootageRenderer());
         var output = await render.RunAsync(new StepInput(story, 1, workspace, new Dictionary<string, string>
         {
-            [RenderStep.LandmarksArtifact] = LandmarkTrack.FileName,
+            [NiusTv.Steps.Artifacts.Landmarks.Name] = NiusTv.Steps.Artifacts.Landmarks.Name,
         }), new ProgressLog(), ct);
-        var probe = await Steps.Tools.MediaProbe.ProbeAsync(System.IO.Path.Combine(workspace, output.Artifacts[RenderStep.AnchorArtifact]), ct);
+        var probe = await Steps.Tools.MediaProbe.ProbeAsync(System.IO.Path.Combine(workspace, output.Artifacts[NiusTv.Steps.Artifacts.Anchor.Name]), ct);
         Assert.Equal((304, 406), (probe.Video!.Width!.Value, probe.Video.Height!.Value));
-        var frames = RenderStepTests.DecodeFrames(System.IO.Path.Combine(workspace, RenderStep.AnchorFile), 304, 406);
+        var frames = RenderStepTests.DecodeFrames(System.IO.Path.Combine(workspace, NiusTv.Steps.Artifacts.Anchor.Name), 304, 406);
         Assert.Equal(track.Frames.Length, frames.Count);
     }
 
