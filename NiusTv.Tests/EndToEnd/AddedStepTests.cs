@@ -19,6 +19,7 @@ namespace NiusTv.Tests.EndToEnd;
 /// <summary>A step is its own code and one registration. This file alone adds a step between compose and publish to
 /// a real node in this process (the node's own step registrations, story actors, step pools and journal), and a story
 /// runs through it: about 30 s, most of it the real steps before compose.</summary>
+[Trait("Speed", "Slow")]
 public sealed class AddedStepTests
 {
     /// <summary>A step of this test's own: reads the composed video and writes what it found into <see cref="Review"/>.</summary>
