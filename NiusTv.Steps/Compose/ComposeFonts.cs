@@ -41,7 +41,9 @@ public sealed class ComposeFonts : IDisposable
     {
         if (brandPath is null) return Load(fallbackPath);
         var brand = Load(brandPath);
-        if (text is null || brand.ContainsGlyphs(text)) return brand;
+        if (text is null) return brand;
+        using (var font = new SKFont(brand))
+            if (font.ContainsGlyphs(text)) return brand;
         brand.Dispose();
         return Load(fallbackPath);
     }

@@ -28,7 +28,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         _node = await NodeProcess.StartAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Assets);
     }
 
-    public static void WriteImage(string path, int w, int h, SKEncodedImageFormat format, SKColor color)
+    internal static void WriteImage(string path, int w, int h, SKEncodedImageFormat format, SKColor color)
     {
         using var bitmap = new SKBitmap(w, h);
         using (var canvas = new SKCanvas(bitmap))

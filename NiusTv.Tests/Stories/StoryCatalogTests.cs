@@ -67,7 +67,7 @@ public sealed class StoryCatalogTests : Akka.Hosting.TestKit.TestKit, IDisposabl
         var first = StoryPages.Take(stories, s => (s.At, s.Id), 2, null);
         Assert.Equal(["s5", "s4"], first.Items.Select(s => s.Id));
 
-        var withNewer = stories.Prepend((t0.AddMinutes(9), "s9")).ToList();
+        var withNewer = stories.Prepend((At: (DateTimeOffset?)t0.AddMinutes(9), Id: "s9")).ToList();
         var second = StoryPages.Take(withNewer, s => (s.At, s.Id), 2, first.NextCursor);
         Assert.Equal(["s3", "s2"], second.Items.Select(s => s.Id));
         var last = StoryPages.Take(withNewer, s => (s.At, s.Id), 2, second.NextCursor);
