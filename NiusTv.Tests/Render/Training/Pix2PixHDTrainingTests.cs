@@ -240,8 +240,14 @@ public sealed class Pix2PixHDTrainingTests(Pix2PixHDTrainingTests.Trained traine
         Assert.True(r.ExitCode == 0, r.Stderr);
         var rows = r.Json.GetProperty("rows").EnumerateArray().ToList();
         Assert.Equal([8, 16], rows.Select(x => x.GetProperty("ngf").GetInt32()));
-        Assert.All(rows, x => Assert.True(x.GetProperty("iterationsPerSecond").GetDouble() > 0 &&
-            Math.Abs(x.GetProperty("secondsPerEpoch").GetDouble() - 1350 / x.GetProperty("iterationsPerSecond").GetDouble()) < 1.5));
+        // An epoch is the 1,350 training images at the measured rate. The rate is printed to 3 decimals, so on a slow
+        // machine (0.124 it/s) 1350 / rate is off by tens of seconds: allow the rate's rounding, relative to the rate.
+        Assert.All(rows, x =>
+        {
+            var rate = x.GetProperty("iterationsPerSecond").GetDouble();
+            Assert.True(rate > 0);
+            Assert.InRange(x.GetProperty("secondsPerEpoch").GetDouble() * rate / 1350, 1 - (0.001 / rate + 0.001), 1 + 0.001 / rate + 0.001);
+        });
         var bad = await Nius.RunAsync(["bench", "train", "--size", "100"], TimeSpan.FromMinutes(1));
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("--size 100x100: width and height must be positive multiples of 16", bad.Stderr);
