@@ -54,7 +54,7 @@ public static class G2pBench
                 Console.WriteLine($"single word: {report.SingleWordMilliseconds:0.0} ms ({report.SingleWordsPerSecond:0} words/s); " +
                                   $"{report.Parameters:N0} parameters, {report.Threads} threads, {report.Cores} cores ({report.Machine})");
                 if (report.Training is { } t)
-                    Console.WriteLine($"trained: best epoch {t.BestEpoch} (dev WER {t.DevWer:P2} on the selection sample), {t.TrainWords} train words, {t.Seconds:0} s with {t.Threads} threads, seed {t.Seed}");
+                    Console.WriteLine($"trained: best epoch {t.BestEpoch} (dev WER {t.DevWer:P2} on the selection sample), {t.TrainWords} train words, {t.Seconds:0} s {(t.Device is { } device ? $"on {device}" : $"with {t.Threads} threads")}, seed {t.Seed}");
             }
             return 0;
         });

@@ -15,6 +15,8 @@ public sealed record G2pTrainingRecord(int Epochs, int BestEpoch, double DevWer,
 {
     public int Batch { get; init; }
     public int Steps { get; init; }
+    /// <summary>Where a GPU run trained the weights (then <paramref name="Threads"/> is 0); absent for CPU training.</summary>
+    public string? Device { get; init; }
 }
 
 /// <summary><c>config.json</c> beside <c>weights.pt</c>: the vocabularies (index order matters) and the sizes the

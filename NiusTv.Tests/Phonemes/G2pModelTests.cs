@@ -26,10 +26,10 @@ public sealed class G2pModelTests(ShippedG2p shipped) : IClassFixture<ShippedG2p
         Assert.All(sample, w => Assert.Equal(G2pSplit.Test, G2pSplits.Of(w.Word)));
         var score = G2pScore.Measure(shipped.Model, sample);
         Assert.Equal(300, score.Words);
-        // Bounds a few points above what the shipped weights measure on the full test split (nius bench g2p: about
-        // 38% WER, 10-11% PER after ten CPU epochs); a broken encoder, decoder or vocabulary lands far above them.
-        Assert.True(score.Wer < 0.40, $"WER {score.Wer:P1} on 300 test words");
-        Assert.True(score.Per < 0.12, $"PER {score.Per:P1} on 300 test words");
+        // Bounds a few points above what the shipped weights measure on the full test split (nius bench g2p: 28.0%
+        // WER, 7.0% PER); a broken encoder, decoder or vocabulary, or the old 32% model, lands above them.
+        Assert.True(score.Wer < 0.32, $"WER {score.Wer:P1} on 300 test words");
+        Assert.True(score.Per < 0.085, $"PER {score.Per:P1} on 300 test words");
     }
 
     [Fact]
