@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.DistributedData;
 using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using NiusTv.Steps.Render;
 
 namespace NiusTv.Actors.Admission;
 
@@ -46,17 +48,19 @@ public sealed class GpuAdmissions : ReceiveActor
 
 public static class GpuAdmissionHosting
 {
-    /// <summary>Starts one admission actor per GPU (or CPU slot group) on this node and registers the router.</summary>
-    /// <param name="client">the steps' <see cref="GpuAdmissionClient"/>, built before the actor system: attached to
-    /// the router here.</param>
-    public static AkkaConfigurationBuilder AddGpuAdmission(this AkkaConfigurationBuilder builder, int slots, TimeSpan lease,
-        GpuAdmissionClient? client = null) =>
+    /// <summary>Starts one admission actor per GPU (or CPU slot group) on this node and registers the router, which
+    /// the container's <see cref="GpuAdmissionClient"/> (<see cref="AddGpuAdmissionClient"/>) finds in the registry.</summary>
+    public static AkkaConfigurationBuilder AddGpuAdmission(this AkkaConfigurationBuilder builder, int slots, TimeSpan lease) =>
         builder.WithActors((system, registry) =>
         {
             var router = system.ActorOf(GpuAdmissions.Create(slots, lease, shareCluster: true), "gpu-admission");
             registry.Register<GpuAdmissions>(router);
-            client?.Attach(system, router);
         });
+
+    /// <summary>The steps' <see cref="IGpuAdmission"/>: built by the container like the steps that use it, it waits for
+    /// the router <see cref="AddGpuAdmission"/> registers.</summary>
+    public static IServiceCollection AddGpuAdmissionClient(this IServiceCollection services) =>
+        services.AddSingleton<IGpuAdmission>(sp => new GpuAdmissionClient(sp.GetRequiredService<ActorRegistry>(), sp.GetRequiredService<ActorSystem>));
 
     /// <summary>Every slot of the cluster as last reported (this node's replica of the shared map).</summary>
     public static async Task<IReadOnlyList<GpuSlotReport>> ClusterSlotsAsync(ActorSystem system, TimeSpan timeout)

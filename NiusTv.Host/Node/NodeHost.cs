@@ -18,6 +18,7 @@ using NiusTv.Actors.Scaling;
 using NiusTv.Actors.Stories;
 using NiusTv.Steps.Cloud;
 using NiusTv.Host.Admin;
+using NiusTv.Host.Node.Settings;
 using NiusTv.Host.Telemetry;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -64,9 +65,7 @@ public static class NodeHost
         OrphanGuard.Start();
         var leftovers = OrphanGuard.RemoveLeftovers(settings.WorkspaceRoot);
         var (journalKind, journalConnection) = settings.JournalTarget;
-        if (journalKind == "sqlite") PrepareSqlite(journalConnection);
-        // The steps get the admission before the actor system exists; the client queues their requests until the router is attached.
-        var gpuAdmission = new GpuAdmissionClient();
+        if (journalKind == JournalKind.Sqlite) PrepareSqlite(journalConnection);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -86,8 +85,8 @@ public static class NodeHost
         builder.Services.AddSingleton(logRing);
         builder.Services.AddSingleton<ComponentRegistry>();
         builder.Services.AddSingleton<Newsroom.Drafts>();
-        builder.Services.AddSingleton<IGpuAdmission>(gpuAdmission);
-        builder.Services.AddNodeSteps(settings);
+        builder.Services.AddGpuAdmissionClient();
+        builder.Services.AddNodeSteps(settings.Configuration, settings);
         addServices?.Invoke(builder.Services);
         builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot,
             new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds)), settings.Retention));
@@ -95,7 +94,7 @@ public static class NodeHost
         builder.Services.AddSingleton(sp => StepPoolSizes.For(sp.GetRequiredService<Pipeline>(), settings.PoolSizes, Environment.ProcessorCount));
         builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
 
-        var seeds = settings.Discovery == "kubernetes" ? [] : settings.Seeds.Select(SeedAddress).ToArray();
+        var seeds = settings.Discovery == NodeDiscovery.Kubernetes ? [] : settings.Seeds.Select(SeedAddress).ToArray();
         builder.Services.AddHealthChecks().AddNodeHealth();
         builder.Services.AddCloudClients(settings);
         if (settings.Scaler is { BacklogFile: null, BacklogSubscription: not null } && settings.PubSubProject is not { Length: > 0 })
@@ -121,16 +120,16 @@ public static class NodeHost
                     // no story runs on both sides (docs/operators.md, "Split brain"). No lease is needed, nor available here.
                     SplitBrainResolver = new KeepMajorityOption(),
                 })
-                .AddStoryPersistence(journalKind == "sqlite" ? JournalKind.Sqlite : JournalKind.Postgres, journalConnection)
+                .AddStoryPersistence(journalKind, journalConnection)
                 .AddStepPools()
                 .AddStoryActor(role: "worker")
                 .AddStoryTelemetry()
-                .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds), gpuAdmission)
+                .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds))
                 .AddScaler(settings.Roles.Contains(ScalerActor.Role), settings.Scaler.Policy, nodePool, backlog,
                     TimeSpan.FromSeconds(settings.Scaler.IntervalSeconds))
                 .WithActorSystemLivenessCheck(tags: [LiveTag])
                 .WithAkkaClusterReadinessCheck(tags: [ReadyTag]);
-            if (settings.Discovery == "kubernetes")
+            if (settings.Discovery == NodeDiscovery.Kubernetes)
             {
                 // Pods find each other through the Kubernetes API (label selector), then bootstrap agrees on who
                 // forms the cluster: no seed list to keep in step with a StatefulSet.
@@ -173,6 +172,7 @@ public static class NodeHost
         {
             // Every step and its backends are built now, before the node joins its cluster: a bad setting or checkpoint
             // stops the start with the reason instead of failing every story.
+            NodeConfiguration.ValidateOnStart(app.Services);
             _ = app.Services.GetRequiredService<Pipeline>();
             _ = app.Services.GetServices<IStoryStep>().ToList();
             _ = app.Services.GetRequiredService<StoryChoices>();

@@ -94,12 +94,13 @@ public sealed class GpuAdmissionClientTests(ITestOutputHelper output) : Akka.Hos
     }
 
     [Fact]
-    public async Task A_client_created_before_the_actor_system_waits_until_it_is_attached()
+    public async Task A_client_built_before_the_router_is_registered_waits_until_it_is()
     {
-        var client = new GpuAdmissionClient();
+        var registry = new ActorRegistry();
+        var client = new GpuAdmissionClient(registry, () => Sys);
         var pending = client.AcquireAsync("early", StoryPriority.Normal, Ct);
         Assert.False(pending.IsCompleted); // nothing can grant it yet: there is no admission actor to ask
-        client.Attach(Sys, Sys.ActorOf(GpuAdmissions.Create(1, TimeSpan.FromSeconds(30), shareCluster: false)));
+        registry.Register<GpuAdmissions>(Sys.ActorOf(GpuAdmissions.Create(1, TimeSpan.FromSeconds(30), shareCluster: false)));
         await using var grant = await pending.WaitAsync(TimeSpan.FromSeconds(3), Ct);
         Assert.Equal("gpu-0", grant.Slot);
     }
