@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using System.Text.Json;
 using NiusTv.Steps.Tools;
 using System.Text.Json.Serialization;
@@ -82,14 +83,17 @@ public static class NodeHost
         builder.AddAdminSurface(settings);
 
         builder.Services.AddSingleton(settings);
+        // One clock for retry backoffs, GPU leases and the scaler's cooldowns (and the cloud clients' token expiry).
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(logRing);
         builder.Services.AddSingleton<ComponentRegistry>();
         builder.Services.AddSingleton<Newsroom.Drafts>();
         builder.Services.AddGpuAdmissionClient();
         builder.Services.AddNodeSteps(settings.Configuration, settings);
         addServices?.Invoke(builder.Services);
-        builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot,
-            new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds)), settings.Retention));
+        builder.Services.AddSingleton(sp => new StoryRuntimeSettings(settings.WorkspaceRoot,
+            new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds)), settings.Retention)
+            { Clock = sp.GetRequiredService<TimeProvider>() });
         // Each step's own default (its definition), unless Pools:<step> says otherwise.
         builder.Services.AddSingleton(sp => StepPoolSizes.For(sp.GetRequiredService<Pipeline>(), settings.PoolSizes, Environment.ProcessorCount));
         builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
@@ -101,6 +105,7 @@ public static class NodeHost
             throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT");
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
+            var clock = sp.GetRequiredService<TimeProvider>();
             var pubsub = sp.GetService<PubSubRestClient>();
             var (nodePool, backlog) = ScalerInputs(settings, pubsub, sp.GetService<INodePool>());
             if (hocon is not null) akka.AddHocon(hocon, HoconAddMode.Prepend);
@@ -124,9 +129,9 @@ public static class NodeHost
                 .AddStepPools()
                 .AddStoryActor(role: "worker")
                 .AddStoryTelemetry()
-                .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds))
+                .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds), clock)
                 .AddScaler(settings.Roles.Contains(ScalerActor.Role), settings.Scaler.Policy, nodePool, backlog,
-                    TimeSpan.FromSeconds(settings.Scaler.IntervalSeconds))
+                    TimeSpan.FromSeconds(settings.Scaler.IntervalSeconds), clock)
                 .WithActorSystemLivenessCheck(tags: [LiveTag])
                 .WithAkkaClusterReadinessCheck(tags: [ReadyTag]);
             if (settings.Discovery == NodeDiscovery.Kubernetes)
