@@ -91,23 +91,36 @@ public static class NodeHost
         builder.Services.AddGpuAdmissionClient();
         builder.Services.AddNodeSteps(settings.Configuration, settings);
         addServices?.Invoke(builder.Services);
-        builder.Services.AddSingleton(sp => new StoryRuntimeSettings(settings.WorkspaceRoot,
-            new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds)), settings.Retention)
+        var config = settings.Configuration;
+        builder.Services.AddSection<RetrySettings>(config);
+        builder.Services.AddSection<WorkspaceSettings>(config);
+        builder.Services.AddSection<PoolsSettings>(config);
+        builder.Services.AddSection<Settings.IngestSettings>(config);
+        builder.Services.AddSection<GpuSettings>(config);
+        builder.Services.AddSection<KubernetesSettings>(config);
+        builder.Services.AddSection<ScalerSettings>(config);
+        builder.Services.AddSection<TrainSettings>(config);
+        var telemetry = builder.Services.AddSection<TelemetrySettings>(config);
+        var gke = builder.Services.AddSection<GkeSettings>(config);
+        var backlogFrom = builder.Services.AddSection<BacklogSettings>(config);
+        builder.Services.AddSingleton(sp => new StoryRuntimeSettings(settings.WorkspaceRoot, Section<RetrySettings>(sp).Policy, Section<WorkspaceSettings>(sp).Retention)
             { Clock = sp.GetRequiredService<TimeProvider>() });
         // Each step's own default (its definition), unless Pools:<step> says otherwise.
-        builder.Services.AddSingleton(sp => StepPoolSizes.For(sp.GetRequiredService<Pipeline>(), settings.PoolSizes, Environment.ProcessorCount));
+        builder.Services.AddSingleton(sp => StepPoolSizes.For(sp.GetRequiredService<Pipeline>(), Section<PoolsSettings>(sp), Environment.ProcessorCount));
         builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
 
         var seeds = settings.Discovery == NodeDiscovery.Kubernetes ? [] : settings.Seeds.Select(SeedAddress).ToArray();
         builder.Services.AddHealthChecks().AddNodeHealth();
-        builder.Services.AddCloudClients(settings);
-        if (settings.Scaler is { BacklogFile: null, BacklogSubscription: not null } && settings.PubSubProject is not { Length: > 0 })
+        builder.Services.AddCloudClients(settings, gke);
+        if (backlogFrom is { File: null or "", Subscription: { Length: > 0 } } && settings.PubSubProject is not { Length: > 0 })
             throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT");
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
             var clock = sp.GetRequiredService<TimeProvider>();
             var pubsub = sp.GetService<PubSubRestClient>();
-            var (nodePool, backlog) = ScalerInputs(settings, pubsub, sp.GetService<INodePool>());
+            var backlog = Backlog(backlogFrom, pubsub);
+            var gpu = Section<GpuSettings>(sp);
+            var scaler = Section<ScalerSettings>(sp);
             if (hocon is not null) akka.AddHocon(hocon, HoconAddMode.Prepend);
             akka.ConfigureLoggers(l =>
                 {
@@ -129,25 +142,25 @@ public static class NodeHost
                 .AddStepPools()
                 .AddStoryActor(role: "worker")
                 .AddStoryTelemetry()
-                .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds), clock)
-                .AddScaler(settings.Roles.Contains(ScalerActor.Role), settings.Scaler.Policy, nodePool, backlog,
-                    TimeSpan.FromSeconds(settings.Scaler.IntervalSeconds), clock)
+                .AddGpuAdmission(gpu.RenderSlots, gpu.Lease, clock)
+                .AddScaler(settings.Roles.Contains(ScalerActor.Role), scaler.Policy, sp.GetService<INodePool>(), backlog, scaler.Interval, clock)
                 .WithActorSystemLivenessCheck(tags: [LiveTag])
                 .WithAkkaClusterReadinessCheck(tags: [ReadyTag]);
             if (settings.Discovery == NodeDiscovery.Kubernetes)
             {
                 // Pods find each other through the Kubernetes API (label selector), then bootstrap agrees on who
                 // forms the cluster: no seed list to keep in step with a StatefulSet.
+                var kubernetes = Section<KubernetesSettings>(sp);
                 akka.WithAkkaManagement(port: settings.ManagementPort)
                     .WithKubernetesDiscovery(o =>
                     {
-                        o.PodLabelSelector = settings.KubernetesLabelSelector;
-                        if (settings.KubernetesNamespace is { } ns) o.PodNamespace = ns;
+                        o.PodLabelSelector = kubernetes.LabelSelector;
+                        if (kubernetes.Namespace is { Length: > 0 } ns) o.PodNamespace = ns;
                     })
                     .WithClusterBootstrap(o =>
                     {
                         o.ContactPointDiscovery.PortName = "management";
-                        o.ContactPointDiscovery.RequiredContactPointsNr = settings.KubernetesRequiredContactPoints;
+                        o.ContactPointDiscovery.RequiredContactPointsNr = kubernetes.RequiredContactPoints;
                     }, autoStart: true);
             }
             else
@@ -160,16 +173,19 @@ public static class NodeHost
             }
             // Ingest feeds workers; a node without the worker role has no local region to feed.
             if (pubsub is not null && settings.Roles.Contains("worker"))
-                akka.AddIngest(pubsub, new IngestSettings(NodeCheck: sp.GetRequiredService<StoryChoices>().Check, MaxOutstanding: settings.IngestMaxOutstanding,
-                    AckDeadlineSeconds: settings.IngestAckDeadlineSeconds, HandOverDelay: TimeSpan.FromSeconds(settings.IngestHandOverDelaySeconds)));
+            {
+                var ingest = Section<Settings.IngestSettings>(sp);
+                akka.AddIngest(pubsub, new NiusTv.Actors.Ingest.IngestSettings(NodeCheck: sp.GetRequiredService<StoryChoices>().Check,
+                    MaxOutstanding: ingest.MaxOutstanding, AckDeadlineSeconds: ingest.AckDeadlineSeconds, HandOverDelay: TimeSpan.FromSeconds(ingest.HandOverDelaySeconds)));
+            }
         });
 
-        if (settings.ExportsTraces)
+        if (telemetry.ExportsTraces)
             builder.Services.AddOpenTelemetry()
                 .ConfigureResource(r => r.AddService("niustv", serviceInstanceId: $"{settings.Hostname}:{settings.Port}"))
                 .WithTracing(t => t.AddSource(StoryTelemetry.SourceName).AddOtlpExporter(o =>
                 {
-                    if (!string.IsNullOrEmpty(settings.OtlpEndpoint)) o.Endpoint = new Uri(settings.OtlpEndpoint);
+                    if (!string.IsNullOrEmpty(telemetry.OtlpEndpoint)) o.Endpoint = new Uri(telemetry.OtlpEndpoint);
                 }));
 
         var app = builder.Build();
@@ -199,17 +215,14 @@ public static class NodeHost
         return app;
     }
 
-    /// <summary>The GPU pool the scaler resizes (none without Gke:Project: it only logs) and where it counts waiting
-    /// stories (none configured: only the workers' in-flight stories count).</summary>
-    private static (INodePool? Pool, IBacklog? Backlog) ScalerInputs(NodeSettings settings, PubSubRestClient? pubsub, INodePool? pool)
-    {
-        var s = settings.Scaler;
-        IBacklog? backlog = s.BacklogFile is { } file ? new FileBacklog(Path.GetFullPath(file))
-            : s.BacklogSubscription is { } sub ? new PeekSubscriptionBacklog(pubsub
-                ?? throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT"), sub, TimeSpan.FromSeconds(2))
-            : null;
-        return (pool, backlog);
-    }
+    /// <summary>Where the scaler counts waiting stories; none configured: only the workers' in-flight stories count.</summary>
+    private static IBacklog? Backlog(BacklogSettings from, PubSubRestClient? pubsub) =>
+        from.File is { Length: > 0 } file ? new FileBacklog(Path.GetFullPath(file))
+        : from.Subscription is { Length: > 0 } sub ? new PeekSubscriptionBacklog(pubsub
+            ?? throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT"), sub, TimeSpan.FromSeconds(2))
+        : null;
+
+    private static T Section<T>(IServiceProvider sp) where T : class => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<T>>().Value;
 
     /// <summary>WAL lets the admin endpoint's journal reads run beside the story actors' writes.</summary>
     private static void PrepareSqlite(string connection)

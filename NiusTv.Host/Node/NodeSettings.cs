@@ -1,9 +1,7 @@
 using NiusTv.Actors.Stories;
 using System.Net;
 using Microsoft.Extensions.Configuration;
-using NiusTv.Actors.Scaling;
 using NiusTv.Steps;
-using NiusTv.Steps.Cloud;
 
 namespace NiusTv.Host.Node;
 
@@ -57,11 +55,6 @@ public sealed record NodeSettings
             throw new SettingsException("--admin-cert", $"'{AdminCert}' cannot be read as a PKCS#12 (.pfx) or PEM certificate with its key: {e.Message}");
         }
     }
-    /// <summary>OTLP endpoint for story traces (Telemetry:OtlpEndpoint). Without it, traces are exported only when
-    /// the standard OTEL_EXPORTER_OTLP_ENDPOINT is set, and the exporter reads that (and its siblings) itself.</summary>
-    public string? OtlpEndpoint { get; init; }
-
-    public bool ExportsTraces => !string.IsNullOrEmpty(OtlpEndpoint) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
     public string? Journal { get; init; }
     public string Hostname { get; init; } = "127.0.0.1";
     public int Port { get; init; }
@@ -72,37 +65,12 @@ public sealed record NodeSettings
     public string? PresentersDir { get; init; }
     /// <summary>dlib's 68-point shape predictor (Landmarks:Model).</summary>
     public string LandmarkModel { get; init; } = NiusTv.Steps.Landmarks.DlibFaceLandmarkDetector.DefaultModel;
-    public int RetryMaxAttempts { get; init; } = 4;
-    public double RetryBaseDelaySeconds { get; init; } = 2;
-    public double RetryMaxDelaySeconds { get; init; } = 60;
-    /// <summary>Workspace:KeepCompletedFor, Workspace:KeepFailedFor, Workspace:SweepEvery.</summary>
-    public WorkspaceRetention Retention { get; init; } = WorkspaceRetention.Default;
-    public IReadOnlyDictionary<string, int> PoolSizes { get; init; } = new Dictionary<string, int>();
     /// <summary>Google Cloud project to ingest from (`--pubsub`); null: stories come only through the admin endpoint.</summary>
     public string? PubSubProject { get; init; }
-    public int IngestMaxOutstanding { get; init; } = 4;
-    public int IngestAckDeadlineSeconds { get; init; } = 30;
-    /// <summary>Test hook (Ingest:HandOverDelaySeconds): delay between pull and hand-over, so a crash test can kill
-    /// the node while a message is pulled but not persisted. Leave at 0.</summary>
-    public double IngestHandOverDelaySeconds { get; init; }
-    /// <summary>GPUs on this node, one admission actor each; 0 = none, then the heavy render gets CPU slot groups.</summary>
-    public int GpuCount { get; init; }
-    /// <summary>Cores one CPU render is allowed on a GPU-less node: the node gets cores / this many render slots.</summary>
-    public int CpuCoresPerRenderSlot { get; init; } = 4;
-    public double GpuLeaseSeconds { get; init; } = 600;
-    /// <summary>torchvision VGG-19 weights for `nius train presenter`'s perceptual loss (Train:Vgg19Weights); null: none.</summary>
-    public string? TrainVgg19Weights { get; init; }
-    public ScalerConfig Scaler { get; init; } = new();
     /// <summary>How the node finds its cluster: "seeds" (Node:Seeds, or itself) or "kubernetes" (Akka.Management
     /// cluster bootstrap over the Kubernetes API; the pod's ports must be named `management` and `akka-remote`).</summary>
     public NodeDiscovery Discovery { get; init; }
     public int ManagementPort { get; init; } = 8558;
-    public string KubernetesLabelSelector { get; init; } = "app=nius";
-    public string? KubernetesNamespace { get; init; }
-    public int KubernetesRequiredContactPoints { get; init; } = 2;
-
-    /// <summary>How many render slots this node admits: its GPUs, or groups of CPU cores when it has none.</summary>
-    public int RenderSlots => GpuCount > 0 ? GpuCount : Math.Max(1, Environment.ProcessorCount / Math.Max(1, CpuCoresPerRenderSlot));
 
     public string DataPath => Path.GetFullPath(DataDir);
 
@@ -172,9 +140,6 @@ public sealed record NodeSettings
     {
         var d = new NodeSettings();
         var node = config.GetSection("Node");
-        var pools = config.GetSection("Pools").GetChildren()
-            .ToDictionary(c => c.Key, c => int.TryParse(c.Value, out var n) && n > 0 ? n
-                : throw new SettingsException("Pools:" + c.Key, $"'{c.Value}' is not a positive number"));
         return d with
         {
             Configuration = config,
@@ -190,7 +155,6 @@ public sealed record NodeSettings
             AdminFailedTokenLimit = Positive(config, "Node:AdminFailedTokenLimit", d.AdminFailedTokenLimit),
             AdminFailedTokenWindow = Duration(config, "Node:AdminFailedTokenWindow", d.AdminFailedTokenWindow) is var window && window >= TimeSpan.FromSeconds(1)
                 ? window : throw new SettingsException("Node:AdminFailedTokenWindow", $"'{config["Node:AdminFailedTokenWindow"]}' is shorter than 1 second: give e.g. 1m, 10m or 00:05:00"),
-            OtlpEndpoint = config["Telemetry:OtlpEndpoint"] ?? d.OtlpEndpoint,
             Journal = node["Journal"] ?? d.Journal,
             Hostname = node["Hostname"] ?? d.Hostname,
             Port = Int(node, "Port", d.Port),
@@ -198,30 +162,9 @@ public sealed record NodeSettings
             Roles = List(node, "Roles") ?? d.Roles,
             PresentersDir = config["Presenters:Root"] ?? d.PresentersDir,
             LandmarkModel = config["Landmarks:Model"] ?? d.LandmarkModel,
-            RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),
-            RetryBaseDelaySeconds = Double(config, "Retry:BaseDelaySeconds", d.RetryBaseDelaySeconds),
-            RetryMaxDelaySeconds = Double(config, "Retry:MaxDelaySeconds", d.RetryMaxDelaySeconds),
-            Retention = new WorkspaceRetention(
-                Duration(config, "Workspace:KeepCompletedFor", d.Retention.KeepCompletedFor),
-                Duration(config, "Workspace:KeepFailedFor", d.Retention.KeepFailedFor),
-                Duration(config, "Workspace:SweepEvery", d.Retention.SweepEvery) is var sweep && sweep >= TimeSpan.FromSeconds(1) ? sweep
-                    : throw new SettingsException("Workspace:SweepEvery", "at least 1 second")),
-            PoolSizes = pools,
             PubSubProject = node["PubSub"] ?? d.PubSubProject,
-            IngestMaxOutstanding = Positive(config, "Ingest:MaxOutstanding", d.IngestMaxOutstanding),
-            IngestAckDeadlineSeconds = Int(config, "Ingest:AckDeadlineSeconds", d.IngestAckDeadlineSeconds) is var ack and >= 10 and <= 600 ? ack
-                : throw new SettingsException("Ingest:AckDeadlineSeconds", "Pub/Sub accepts 10 to 600 seconds"),
-            IngestHandOverDelaySeconds = Double(config, "Ingest:HandOverDelaySeconds", d.IngestHandOverDelaySeconds),
-            GpuCount = Int(config, "Gpu:Count", d.GpuCount),
             Discovery = node["Discovery"] is { } disc ? Choice<NodeDiscovery>("Node:Discovery", disc) : d.Discovery,
             ManagementPort = Int(node, "ManagementPort", d.ManagementPort),
-            KubernetesLabelSelector = config["Kubernetes:LabelSelector"] ?? d.KubernetesLabelSelector,
-            KubernetesNamespace = config["Kubernetes:Namespace"] ?? d.KubernetesNamespace,
-            KubernetesRequiredContactPoints = Int(config, "Kubernetes:RequiredContactPoints", d.KubernetesRequiredContactPoints),
-            CpuCoresPerRenderSlot = Int(config, "Gpu:CpuCoresPerSlot", d.CpuCoresPerRenderSlot),
-            GpuLeaseSeconds = Double(config, "Gpu:LeaseSeconds", d.GpuLeaseSeconds),
-            TrainVgg19Weights = Text(config, "Train:Vgg19Weights") ?? d.TrainVgg19Weights,
-            Scaler = ScalerConfig.FromConfiguration(config),
         };
     }
 
@@ -232,8 +175,6 @@ public sealed record NodeSettings
     }
 
     internal static string? Text(IConfiguration c, string key) => c[key] is { Length: > 0 } v ? v : null;
-    internal static int IntOf(IConfiguration c, string key, int fallback) => Int(c, key, fallback);
-    internal static double DoubleOf(IConfiguration c, string key, double fallback) => Double(c, key, fallback);
 
     private static IReadOnlyList<string>? List(IConfiguration c, string key)
     {
@@ -243,19 +184,8 @@ public sealed record NodeSettings
         return section.Value is { Length: > 0 } csv ? csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
     }
 
-    /// <summary>A span as "6h", "90m", "45s", "3d" or "hh:mm:ss"; never negative.</summary>
-    private static TimeSpan Duration(IConfiguration c, string key, TimeSpan fallback)
-    {
-        if (c[key] is not { Length: > 0 } v) return fallback;
-        var text = v.Trim();
-        var units = new Dictionary<char, double> { ['s'] = 1, ['m'] = 60, ['h'] = 3600, ['d'] = 86400 };
-        TimeSpan? span = text.Length > 1 && units.TryGetValue(char.ToLowerInvariant(text[^1]), out var unit)
-            && double.TryParse(text[..^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n)
-            ? TimeSpan.FromSeconds(n * unit)
-            : TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : null;
-        return span is { } ok && ok >= TimeSpan.Zero ? ok
-            : throw new SettingsException(key, $"'{v}' is not a duration: give e.g. 6h, 90m, 3d or 06:00:00");
-    }
+    private static TimeSpan Duration(IConfiguration c, string key, TimeSpan fallback) =>
+        Settings.Durations.Problem(c[key]) is { } problem ? throw new SettingsException(key, problem) : Settings.Durations.Parse(c[key]) ?? fallback;
 
     private static int Int(IConfiguration c, string key, int fallback) => c[key] is not { } v ? fallback
         : int.TryParse(v, out var n) ? n : throw new SettingsException(key, $"'{v}' is not a whole number");
@@ -263,8 +193,6 @@ public sealed record NodeSettings
     private static int Positive(IConfiguration c, string key, int fallback) =>
         Int(c, key, fallback) is var n and > 0 ? n : throw new SettingsException(key, $"'{c[key]}' is not a positive number");
 
-    private static double Double(IConfiguration c, string key, double fallback) => c[key] is not { } v ? fallback
-        : double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : throw new SettingsException(key, $"'{v}' is not a number");
 }
 
 /// <summary>Node:Discovery: how a node finds its cluster.</summary>
@@ -276,50 +204,4 @@ public enum NodeDiscovery
     Seeds,
     /// <summary>Akka.Management cluster bootstrap over the Kubernetes API.</summary>
     Kubernetes,
-}
-
-/// <summary>The scaler (Scaler:*), the GKE node pool it resizes (Gke:*; no Gke:Project = decisions are only logged),
-/// and where it reads the stories backlog (Backlog:Subscription on the --pubsub project, or Backlog:File).</summary>
-public sealed record ScalerConfig
-{
-    public ScalingSettings Policy { get; init; } = new();
-    public double IntervalSeconds { get; init; } = 30;
-    public string? GkeProject { get; init; }
-    public string GkeLocation { get; init; } = "europe-west4-a";
-    public string GkeCluster { get; init; } = "nius";
-    public string GkeNodePool { get; init; } = "gpu";
-    /// <summary>Another GKE endpoint (a test server); default Google's, with Application Default Credentials.</summary>
-    public string? GkeEndpoint { get; init; }
-    public string? BacklogSubscription { get; init; }
-    public string? BacklogFile { get; init; }
-
-    public GkeNodePoolRef? Pool => GkeProject is { } p ? new GkeNodePoolRef(p, GkeLocation, GkeCluster, GkeNodePool) : null;
-
-    public static ScalerConfig FromConfiguration(IConfiguration c)
-    {
-        var d = new ScalerConfig();
-        var policy = new ScalingSettings(
-            StoriesPerNode: NodeSettings.IntOf(c, "Scaler:StoriesPerNode", d.Policy.StoriesPerNode),
-            Min: NodeSettings.IntOf(c, "Scaler:Min", d.Policy.Min),
-            Max: NodeSettings.IntOf(c, "Scaler:Max", d.Policy.Max),
-            UpCooldown: TimeSpan.FromSeconds(NodeSettings.DoubleOf(c, "Scaler:UpCooldownSeconds", d.Policy.UpCooldownOrDefault.TotalSeconds)),
-            DownCooldown: TimeSpan.FromSeconds(NodeSettings.DoubleOf(c, "Scaler:DownCooldownSeconds", d.Policy.DownCooldownOrDefault.TotalSeconds)),
-            DownHeadroom: NodeSettings.IntOf(c, "Scaler:DownHeadroom", d.Policy.DownHeadroom),
-            IdleBeforeZero: TimeSpan.FromMinutes(NodeSettings.DoubleOf(c, "Scaler:IdleMinutesBeforeZero", d.Policy.IdleBeforeZeroOrDefault.TotalMinutes)));
-        try { policy.Validate(); }
-        catch (ArgumentException e) { throw new SettingsException("Scaler", e.Message); }
-        return new ScalerConfig
-        {
-            Policy = policy,
-            IntervalSeconds = NodeSettings.DoubleOf(c, "Scaler:IntervalSeconds", d.IntervalSeconds) is var i and >= 1 ? i
-                : throw new SettingsException("Scaler:IntervalSeconds", "at least 1 second"),
-            GkeProject = NodeSettings.Text(c, "Gke:Project"),
-            GkeLocation = NodeSettings.Text(c, "Gke:Location") ?? d.GkeLocation,
-            GkeCluster = NodeSettings.Text(c, "Gke:Cluster") ?? d.GkeCluster,
-            GkeNodePool = NodeSettings.Text(c, "Gke:NodePool") ?? d.GkeNodePool,
-            GkeEndpoint = NodeSettings.Text(c, "Gke:Endpoint"),
-            BacklogSubscription = NodeSettings.Text(c, "Backlog:Subscription"),
-            BacklogFile = NodeSettings.Text(c, "Backlog:File"),
-        };
-    }
 }
