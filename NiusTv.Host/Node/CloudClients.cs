@@ -1,3 +1,4 @@
+using NiusTv.Host.Node.Settings;
 using NiusTv.Steps.Cloud;
 
 namespace NiusTv.Host.Node;
@@ -11,8 +12,9 @@ public static class CloudClients
 
     /// <summary>Registers the named clients and, when the settings ask for them, the Pub/Sub client (also as
     /// <see cref="IPubSub"/>) and the GKE node pool the scaler resizes.</summary>
-    public static IServiceCollection AddCloudClients(this IServiceCollection services, NodeSettings settings, Settings.GkeSettings gke)
+    public static IServiceCollection AddCloudClients(this IServiceCollection services, NodeSettings settings)
     {
+        var gke = services.AddSection<GkeSettings>(settings.Configuration);
         // The API clients live as long as the node: connections are recycled every few minutes so a changed DNS
         // answer is picked up, which the factory's handler rotation would only do for clients created later.
         services.AddHttpClient(PubSubClient, c =>

@@ -21,8 +21,6 @@ using NiusTv.Steps.Cloud;
 using NiusTv.Host.Admin;
 using NiusTv.Host.Node.Settings;
 using NiusTv.Host.Telemetry;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 using NiusTv.Steps;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Stories;
@@ -91,18 +89,7 @@ public static class NodeHost
         builder.Services.AddGpuAdmissionClient();
         builder.Services.AddNodeSteps(settings.Configuration, settings);
         addServices?.Invoke(builder.Services);
-        var config = settings.Configuration;
-        builder.Services.AddSection<RetrySettings>(config);
-        builder.Services.AddSection<WorkspaceSettings>(config);
-        builder.Services.AddSection<PoolsSettings>(config);
-        builder.Services.AddSection<Settings.IngestSettings>(config);
-        builder.Services.AddSection<GpuSettings>(config);
-        builder.Services.AddSection<KubernetesSettings>(config);
-        builder.Services.AddSection<ScalerSettings>(config);
-        builder.Services.AddSection<TrainSettings>(config);
-        var telemetry = builder.Services.AddSection<TelemetrySettings>(config);
-        var gke = builder.Services.AddSection<GkeSettings>(config);
-        var backlogFrom = builder.Services.AddSection<BacklogSettings>(config);
+        builder.Services.AddNodeSections(settings);
         builder.Services.AddSingleton(sp => new StoryRuntimeSettings(settings.WorkspaceRoot, Section<RetrySettings>(sp).Policy, Section<WorkspaceSettings>(sp).Retention)
             { Clock = sp.GetRequiredService<TimeProvider>() });
         // Each step's own default (its definition), unless Pools:<step> says otherwise.
@@ -111,14 +98,12 @@ public static class NodeHost
 
         var seeds = settings.Discovery == NodeDiscovery.Kubernetes ? [] : settings.Seeds.Select(SeedAddress).ToArray();
         builder.Services.AddHealthChecks().AddNodeHealth();
-        builder.Services.AddCloudClients(settings, gke);
-        if (backlogFrom is { File: null or "", Subscription: { Length: > 0 } } && settings.PubSubProject is not { Length: > 0 })
-            throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT");
+        builder.Services.AddCloudClients(settings);
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
             var clock = sp.GetRequiredService<TimeProvider>();
             var pubsub = sp.GetService<PubSubRestClient>();
-            var backlog = Backlog(backlogFrom, pubsub);
+            var backlog = Backlog(Section<BacklogSettings>(sp), pubsub);
             var gpu = Section<GpuSettings>(sp);
             var scaler = Section<ScalerSettings>(sp);
             if (hocon is not null) akka.AddHocon(hocon, HoconAddMode.Prepend);
@@ -180,13 +165,7 @@ public static class NodeHost
             }
         });
 
-        if (telemetry.ExportsTraces)
-            builder.Services.AddOpenTelemetry()
-                .ConfigureResource(r => r.AddService("niustv", serviceInstanceId: $"{settings.Hostname}:{settings.Port}"))
-                .WithTracing(t => t.AddSource(StoryTelemetry.SourceName).AddOtlpExporter(o =>
-                {
-                    if (!string.IsNullOrEmpty(telemetry.OtlpEndpoint)) o.Endpoint = new Uri(telemetry.OtlpEndpoint);
-                }));
+        builder.Services.AddStoryTracing(settings);
 
         var app = builder.Build();
         try

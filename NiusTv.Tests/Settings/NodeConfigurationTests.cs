@@ -83,4 +83,17 @@ public class NodeConfigurationTests
         var e = Assert.Throws<SettingsException>(() => NodeConfiguration.ValidateOnStart(bad));
         Assert.Equal("Ingest:AckDeadlineSeconds: Pub/Sub accepts 10 to 600 seconds", e.Message);
     }
+
+    [Fact]
+    public void A_backlog_subscription_without_a_pubsub_project_stops_the_node_at_start()
+    {
+        static ServiceProvider Node(string? project) => new ServiceCollection()
+            .AddNodeSections(new NodeSettings { PubSubProject = project, Configuration = NodeConfiguration.From(("Backlog:Subscription", "stories-backlog")) })
+            .BuildServiceProvider();
+        using (var without = Node(null))
+            Assert.Equal("Backlog:Subscription: a backlog subscription needs --pubsub PROJECT",
+                Assert.Throws<SettingsException>(() => NodeConfiguration.ValidateOnStart(without)).Message);
+        using var with = Node("newsroom");
+        NodeConfiguration.ValidateOnStart(with);
+    }
 }

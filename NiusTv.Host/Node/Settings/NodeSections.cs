@@ -1,10 +1,41 @@
 using System.Globalization;
+using Microsoft.Extensions.Options;
 using NiusTv.Actors.Scaling;
 using NiusTv.Actors.Stories;
 using NiusTv.Steps;
 using NiusTv.Steps.Cloud;
 
 namespace NiusTv.Host.Node.Settings;
+
+public static class NodeSections
+{
+    /// <summary>The host's own sections, each as <see cref="Microsoft.Extensions.Options.IOptions{T}"/> validated on start
+    /// (the steps' sections are registered by <see cref="NodeSteps"/>, Gke by the cloud clients, Telemetry by tracing).</summary>
+    public static IServiceCollection AddNodeSections(this IServiceCollection services, NodeSettings node)
+    {
+        var configuration = node.Configuration;
+        services.AddSection<RetrySettings>(configuration);
+        services.AddSection<WorkspaceSettings>(configuration);
+        services.AddSection<PoolsSettings>(configuration);
+        services.AddSection<IngestSettings>(configuration);
+        services.AddSection<GpuSettings>(configuration);
+        services.AddSection<KubernetesSettings>(configuration);
+        services.AddSection<ScalerSettings>(configuration);
+        services.AddSection<TrainSettings>(configuration);
+        services.AddSection<BacklogSettings>(configuration);
+        // The one rule across sections: the backlog subscription lives on the project the node ingests from.
+        services.AddSingleton<IValidateOptions<BacklogSettings>>(new BacklogNeedsPubSub(node));
+        return services;
+    }
+
+    private sealed class BacklogNeedsPubSub(NodeSettings node) : IValidateOptions<BacklogSettings>
+    {
+        public ValidateOptionsResult Validate(string? name, BacklogSettings backlog) =>
+            backlog is { File: null or "", Subscription: { Length: > 0 } } && node.PubSubProject is not { Length: > 0 }
+                ? ValidateOptionsResult.Fail("Backlog:Subscription: a backlog subscription needs --pubsub PROJECT")
+                : ValidateOptionsResult.Success;
+    }
+}
 
 /// <summary>Retry:* — how often and how patiently a retryable step failure is tried again.</summary>
 public sealed class RetrySettings : INodeSection
