@@ -93,7 +93,7 @@ public static class NodeHost
         builder.Services.AddSingleton(sp => new StoryRuntimeSettings(settings.WorkspaceRoot, Section<RetrySettings>(sp).Policy, Section<WorkspaceSettings>(sp).Retention)
             { Clock = sp.GetRequiredService<TimeProvider>() });
         // Each step's own default (its definition), unless Pools:<step> says otherwise.
-        builder.Services.AddSingleton(sp => StepPoolSizes.For(sp.GetRequiredService<Pipeline>(), Section<PoolsSettings>(sp), Environment.ProcessorCount));
+        builder.Services.AddSingleton(sp => StepPoolSizes.For(sp.GetRequiredService<Pipeline>(), Section<PoolsSettings>(sp).Sizes, Environment.ProcessorCount));
         builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
 
         var seeds = settings.Discovery == NodeDiscovery.Kubernetes ? [] : settings.Seeds.Select(SeedAddress).ToArray();

@@ -36,7 +36,11 @@ public class NodeConfigurationTests
     {
         var e = Assert.Throws<SettingsException>(() => NodeConfiguration.Read<RetrySettings>(NodeConfiguration.From(("Retry:MaxAttempts", "many"))));
         Assert.Equal("Retry:MaxAttempts", e.Setting);
-        Assert.Contains("many", e.Message);
+        Assert.Equal("Retry:MaxAttempts: 'many' is not a whole number", e.Message);
+        Assert.Equal("Models:Fp16: 'yes' is not true or false",
+            Assert.Throws<SettingsException>(() => NodeConfiguration.Read<ModelsSettings>(NodeConfiguration.From(("Models:Fp16", "yes")))).Message);
+        Assert.Equal("Gpu:LeaseSeconds: 'long' is not a number",
+            Assert.Throws<SettingsException>(() => NodeConfiguration.Read<GpuSettings>(NodeConfiguration.From(("Gpu:LeaseSeconds", "long")))).Message);
     }
 
     [Fact]
@@ -51,8 +55,10 @@ public class NodeConfigurationTests
     public void Pools_and_workspace_durations_are_bound_and_checked()
     {
         var pools = NodeConfiguration.Read<PoolsSettings>(NodeConfiguration.From(("Pools:compose", "3"), ("Pools:landmarks", "4")));
-        Assert.Equal([("compose", 3), ("landmarks", 4)], pools.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
+        Assert.Equal([("compose", 3), ("landmarks", 4)], pools.Sizes.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
         Assert.Equal("Pools:render", Assert.Throws<SettingsException>(() => NodeConfiguration.Read<PoolsSettings>(NodeConfiguration.From(("Pools:render", "0")))).Setting);
+        Assert.Equal("Pools:compose: 'lots' is not a positive number",
+            Assert.Throws<SettingsException>(() => NodeConfiguration.Read<PoolsSettings>(NodeConfiguration.From(("Pools:compose", "lots")))).Message);
 
         var workspace = NodeConfiguration.Read<WorkspaceSettings>(NodeConfiguration.From(("Workspace:KeepCompletedFor", "90m"), ("Workspace:SweepEvery", "00:05:00")));
         Assert.Equal((TimeSpan.FromMinutes(90), TimeSpan.FromDays(3), TimeSpan.FromMinutes(5)),

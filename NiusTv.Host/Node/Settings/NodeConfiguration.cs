@@ -61,23 +61,35 @@ public static partial class NodeConfiguration
     private static T Bind<T>(IConfiguration configuration) where T : class, INodeSection, new()
     {
         var options = new T();
-        Translate(() => configuration.GetSection(T.Section).Bind(options));
+        Translate(() => configuration.GetSection(T.Section).Bind(options), configuration);
         return options;
     }
 
     /// <summary>The binder says "Failed to convert configuration value at 'Speech:Backend' to type …" with the reason
-    /// inside; the node says "Speech:Backend: 'x' is not a speech backend: use …".</summary>
-    private static void Translate(Action bind)
+    /// inside; the node says "Speech:Backend: 'x' is not a speech backend: use …" or "Gpu:Count: 'x' is not a whole number".</summary>
+    private static void Translate(Action bind, IConfiguration? configuration = null)
     {
         try { bind(); }
-        catch (InvalidOperationException e) when (BinderPath().Match(e.Message) is { Success: true } m)
+        catch (InvalidOperationException e) when (BinderError().Match(e.Message) is { Success: true } m)
         {
-            throw new SettingsException(m.Groups[1].Value, e.InnerException?.Message ?? e.Message);
+            var key = m.Groups["path"].Value;
+            // A choice's converter already wrote the sentence; the framework's converters name their type instead.
+            var reason = e.InnerException is NotAChoiceException choice ? choice.Message
+                : $"'{configuration?[key]}' is not {Expected(m.Groups["type"].Value)}";
+            throw new SettingsException(key, reason);
         }
     }
 
-    [GeneratedRegex("at '([^']+)'")]
-    private static partial Regex BinderPath();
+    private static string Expected(string type) => type switch
+    {
+        "System.Int32" or "System.Int64" => "a whole number",
+        "System.Double" or "System.Single" or "System.Decimal" => "a number",
+        "System.Boolean" => "true or false",
+        _ => "a " + type[(type.LastIndexOf('.') + 1)..],
+    };
+
+    [GeneratedRegex("at '(?<path>[^']+)'(?: to type '(?<type>[^']+)')?")]
+    private static partial Regex BinderError();
 
     private sealed class SectionValidator<T> : IValidateOptions<T> where T : class, INodeSection
     {
@@ -92,6 +104,9 @@ public sealed class ChoiceAttribute(params string[] names) : Attribute
 {
     public IReadOnlyList<string> Names { get; } = names;
 }
+
+/// <summary>A value that is none of a setting's choices; the message lists them.</summary>
+public sealed class NotAChoiceException(string message) : FormatException(message);
 
 /// <summary>Reads a choice enum from configuration by its written names (<see cref="ChoiceAttribute"/>, else the member
 /// in lower case); empty means the first member, the default. Anything else is a <see cref="FormatException"/> whose
@@ -116,7 +131,7 @@ public sealed class ChoiceConverter<TEnum> : EnumConverter where TEnum : struct,
             if (names.Contains(v, StringComparer.OrdinalIgnoreCase)) return value;
         var all = Choices.Select(c => c.Names[0]).ToList();
         var noun = typeof(TEnum).GetCustomAttribute<DescriptionAttribute>()?.Description ?? typeof(TEnum).Name;
-        throw new FormatException($"'{text}' is not {noun}: use {string.Join(", ", all[..^1])} or {all[^1]}");
+        throw new NotAChoiceException($"'{text}' is not {noun}: use {string.Join(", ", all[..^1])} or {all[^1]}");
     }
 
     public override object ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value) =>

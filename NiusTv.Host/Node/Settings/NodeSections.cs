@@ -73,13 +73,18 @@ public sealed class WorkspaceSettings : INodeSection
     }
 }
 
-/// <summary>Pools:&lt;step&gt; — concurrent runs per step kind, over the size each step declares.</summary>
-public sealed class PoolsSettings : Dictionary<string, int>, INodeSection
+/// <summary>Pools:&lt;step&gt; — concurrent runs per step kind, over the size each step declares. Held as written: the
+/// binder drops a dictionary entry it cannot convert, where a node must stop naming it.</summary>
+public sealed class PoolsSettings : Dictionary<string, string>, INodeSection
 {
     public static string Section => "Pools";
 
+    public IReadOnlyDictionary<string, int> Sizes => Problems().FirstOrDefault() is { } problem ? throw problem
+        : this.ToDictionary(p => p.Key, p => int.Parse(p.Value, CultureInfo.InvariantCulture));
+
     public IEnumerable<SettingsException> Problems() =>
-        this.Where(p => p.Value <= 0).Select(p => new SettingsException("Pools:" + p.Key, $"'{p.Value}' is not a positive number"));
+        this.Where(p => !int.TryParse(p.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n <= 0)
+            .Select(p => new SettingsException("Pools:" + p.Key, $"'{p.Value}' is not a positive number"));
 }
 
 /// <summary>Ingest:* — how much of the Pub/Sub subscription one node holds at a time.</summary>
