@@ -36,7 +36,8 @@ public static class GpuKeys
 
 /// <summary>Admission to one GPU (or, on a GPU-less node, one CPU slot group for the heavy render): one holder at a
 /// time, granted by priority then arrival. Holders are watched, so a crashed render frees the GPU; a lease timer takes
-/// the GPU back from a holder that overruns, so one stuck process cannot starve the queue.</summary>
+/// the GPU back from a holder that overruns, so one stuck process cannot starve the queue. Leases run on the node's
+/// <see cref="TimeProvider"/>, so a test can let ten minutes pass without waiting them.</summary>
 public sealed class GpuAdmission : ReceiveActor, IWithTimers
 {
     private sealed record LeaseDue(string RequestId);
@@ -45,6 +46,8 @@ public sealed class GpuAdmission : ReceiveActor, IWithTimers
     private readonly string _slot;
     private readonly TimeSpan _lease;
     private readonly IActorRef? _replicator;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, ITimer> _leases = new();
     private readonly string _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private GpuQueue _queue = GpuQueue.Empty;
@@ -52,22 +55,23 @@ public sealed class GpuAdmission : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="replicator">null to keep the state local (tests without a cluster).</param>
-    public GpuAdmission(string slot, TimeSpan lease, IActorRef? replicator)
+    public GpuAdmission(string slot, TimeSpan lease, IActorRef? replicator, TimeProvider? time = null)
     {
         _slot = slot;
         _lease = lease;
+        _time = time ?? TimeProvider.System;
         _replicator = replicator;
         _node = replicator is null ? Context.System.Name : Cluster.Get(Context.System).SelfAddress.ToString();
 
         Receive<GpuAdmissionProtocol.Acquire>(a =>
         {
             Context.Watch(Sender);
-            _queue = _queue.Enqueue(a.RequestId, a.Priority, Sender, DateTimeOffset.UtcNow);
+            _queue = _queue.Enqueue(a.RequestId, a.Priority, Sender, _time.GetUtcNow());
             Changed();
         });
         Receive<GpuAdmissionProtocol.Release>(r =>
         {
-            if (_queue.Holder?.RequestId == r.RequestId) Timers.Cancel(r.RequestId);
+            if (_queue.Holder?.RequestId == r.RequestId) EndLease(r.RequestId);
             var before = _queue;
             _queue = _queue.Remove(r.RequestId);
             Left(before);
@@ -75,6 +79,7 @@ public sealed class GpuAdmission : ReceiveActor, IWithTimers
         });
         Receive<LeaseDue>(d =>
         {
+            EndLease(d.RequestId);
             if (_queue.Holder is not { } holder || holder.RequestId != d.RequestId) return;
             _log.Warning("GPU {0}: {1} overran its {2} lease; taking the GPU back", _slot, d.RequestId, _lease);
             holder.Holder.Tell(new GpuAdmissionProtocol.LeaseExpired(d.RequestId, _slot));
@@ -88,7 +93,7 @@ public sealed class GpuAdmission : ReceiveActor, IWithTimers
             if (_queue.Holder?.Holder.Equals(t.ActorRef) == true)
             {
                 _log.Info("GPU {0}: holder {1} died; passing the grant on", _slot, _queue.Holder.RequestId);
-                Timers.Cancel(_queue.Holder.RequestId);
+                EndLease(_queue.Holder.RequestId);
             }
             var before = _queue;
             _queue = _queue.RemoveHolder(t.ActorRef);
@@ -118,19 +123,36 @@ public sealed class GpuAdmission : ReceiveActor, IWithTimers
 
     private void Changed()
     {
-        var (queue, granted) = _queue.GrantNext(DateTimeOffset.UtcNow);
+        var (queue, granted) = _queue.GrantNext(_time.GetUtcNow());
         _queue = queue;
         if (granted is not null)
         {
-            Timers.StartSingleTimer(granted.RequestId, new LeaseDue(granted.RequestId), _lease);
+            StartLease(granted.RequestId);
             granted.Holder.Tell(new GpuAdmissionProtocol.Granted(granted.RequestId, _slot, _lease));
-            Context.System.EventStream.Publish(new GpuAdmissionProtocol.GrantNotice(_slot, granted.Priority, DateTimeOffset.UtcNow - granted.At));
+            Context.System.EventStream.Publish(new GpuAdmissionProtocol.GrantNotice(_slot, granted.Priority, _time.GetUtcNow() - granted.At));
         }
         Share();
     }
 
+    private void StartLease(string requestId)
+    {
+        var self = Self;
+        _leases[requestId] = _time.CreateTimer(_ => self.Tell(new LeaseDue(requestId)), null, _lease, Timeout.InfiniteTimeSpan);
+    }
+
+    private void EndLease(string requestId)
+    {
+        if (_leases.Remove(requestId, out var timer)) timer.Dispose();
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var timer in _leases.Values) timer.Dispose();
+        _leases.Clear();
+    }
+
     private GpuSlotReport Report() => new(_node, _slot, _queue.Holder?.RequestId, _queue.Holder?.Priority.ToString().ToLowerInvariant(),
-        _queue.Waiting.Count, _queue.LongestWait(DateTimeOffset.UtcNow).TotalSeconds, DateTimeOffset.UtcNow);
+        _queue.Waiting.Count, _queue.LongestWait(_time.GetUtcNow()).TotalSeconds, _time.GetUtcNow());
 
     private void Share()
     {
@@ -140,6 +162,6 @@ public sealed class GpuAdmission : ReceiveActor, IWithTimers
             map => map.SetItem(Cluster.Get(Context.System), $"{_node}/{_slot}", report)));
     }
 
-    public static Props Create(string slot, TimeSpan lease, IActorRef? replicator) =>
-        Props.Create(() => new GpuAdmission(slot, lease, replicator));
+    public static Props Create(string slot, TimeSpan lease, IActorRef? replicator, TimeProvider? time = null) =>
+        Props.Create(() => new GpuAdmission(slot, lease, replicator, time));
 }

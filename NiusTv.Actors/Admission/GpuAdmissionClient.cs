@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Hosting;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Stories;
 
@@ -6,27 +7,24 @@ namespace NiusTv.Actors.Admission;
 
 /// <summary>The steps' view of GPU admission (<see cref="IGpuAdmission"/>) over the node's <see cref="GpuAdmissions"/>
 /// router. Each request gets its own small holder actor, so the admission actor's DeathWatch covers it: if the
-/// holder stops (its process crashed, the system shuts down) the GPU passes on. A node creates the client before its
-/// actor system (steps are built first) and attaches it once the router is running; requests made earlier wait.</summary>
+/// holder stops (its process crashed, the system shuts down) the GPU passes on. A node's container builds the client
+/// with its steps, before the actor system runs; it finds the router in the <see cref="ActorRegistry"/>, so requests
+/// made before the router is registered wait for it.</summary>
 public sealed class GpuAdmissionClient : IGpuAdmission
 {
-    private readonly TaskCompletionSource<(ActorSystem System, IActorRef Admission)> _attached =
-        new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public GpuAdmissionClient() { }
-
-    public GpuAdmissionClient(ActorSystem system, IActorRef admission) => Attach(system, admission);
+    private readonly Func<CancellationToken, Task<(ActorSystem System, IActorRef Admission)>> _admission;
 
     /// <param name="admission">a <see cref="GpuAdmissions"/> router or a single <see cref="GpuAdmission"/> slot.</param>
-    public void Attach(ActorSystem system, IActorRef admission)
-    {
-        if (!_attached.TrySetResult((system, admission)))
-            throw new InvalidOperationException("this GPU admission client is already attached to an admission actor");
-    }
+    public GpuAdmissionClient(ActorSystem system, IActorRef admission) =>
+        _admission = _ => Task.FromResult((system, admission));
+
+    /// <param name="system">asked for only once the router is registered, when the actor system is running.</param>
+    public GpuAdmissionClient(ActorRegistry registry, Func<ActorSystem> system) =>
+        _admission = async ct => (system(), await registry.GetAsync<GpuAdmissions>(ct));
 
     public async Task<IGpuGrant> AcquireAsync(string storyId, StoryPriority priority, CancellationToken ct)
     {
-        var (system, admission) = await _attached.Task.WaitAsync(ct);
+        var (system, admission) = await _admission(ct);
         var unique = Guid.NewGuid().ToString("N");
         var requestId = $"{storyId}/{unique}";
         var granted = new TaskCompletionSource<IGpuGrant>(TaskCreationOptions.RunContinuationsAsynchronously);

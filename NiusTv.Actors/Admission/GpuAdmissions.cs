@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.DistributedData;
 using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using NiusTv.Steps.Render;
 
 namespace NiusTv.Actors.Admission;
 
@@ -10,11 +12,11 @@ public sealed class GpuAdmissions : ReceiveActor
 {
     public sealed record SlotLeft(string Slot, string RequestId);
 
-    public GpuAdmissions(int slots, TimeSpan lease, bool shareCluster)
+    public GpuAdmissions(int slots, TimeSpan lease, bool shareCluster, TimeProvider? time = null)
     {
         var replicator = shareCluster ? DistributedData.Get(Context.System).Replicator : null;
         var children = Enumerable.Range(0, Math.Max(1, slots))
-            .ToDictionary(i => $"gpu-{i}", i => Context.ActorOf(GpuAdmission.Create($"gpu-{i}", lease, replicator), $"gpu-{i}"));
+            .ToDictionary(i => $"gpu-{i}", i => Context.ActorOf(GpuAdmission.Create($"gpu-{i}", lease, replicator, time), $"gpu-{i}"));
         var load = children.Keys.ToDictionary(k => k, _ => 0);
         var assigned = new Dictionary<string, string>();
 
@@ -40,23 +42,27 @@ public sealed class GpuAdmissions : ReceiveActor
         });
     }
 
-    public static Props Create(int slots, TimeSpan lease, bool shareCluster) =>
-        Props.Create(() => new GpuAdmissions(slots, lease, shareCluster));
+    /// <param name="time">what leases are measured by; null: the wall clock.</param>
+    public static Props Create(int slots, TimeSpan lease, bool shareCluster, TimeProvider? time = null) =>
+        Props.Create(() => new GpuAdmissions(slots, lease, shareCluster, time));
 }
 
 public static class GpuAdmissionHosting
 {
-    /// <summary>Starts one admission actor per GPU (or CPU slot group) on this node and registers the router.</summary>
-    /// <param name="client">the steps' <see cref="GpuAdmissionClient"/>, built before the actor system: attached to
-    /// the router here.</param>
+    /// <summary>Starts one admission actor per GPU (or CPU slot group) on this node and registers the router, which
+    /// the container's <see cref="GpuAdmissionClient"/> (<see cref="AddGpuAdmissionClient"/>) finds in the registry.</summary>
     public static AkkaConfigurationBuilder AddGpuAdmission(this AkkaConfigurationBuilder builder, int slots, TimeSpan lease,
-        GpuAdmissionClient? client = null) =>
+        TimeProvider? time = null) =>
         builder.WithActors((system, registry) =>
         {
-            var router = system.ActorOf(GpuAdmissions.Create(slots, lease, shareCluster: true), "gpu-admission");
+            var router = system.ActorOf(GpuAdmissions.Create(slots, lease, shareCluster: true, time), "gpu-admission");
             registry.Register<GpuAdmissions>(router);
-            client?.Attach(system, router);
         });
+
+    /// <summary>The steps' <see cref="IGpuAdmission"/>: built by the container like the steps that use it, it waits for
+    /// the router <see cref="AddGpuAdmission"/> registers.</summary>
+    public static IServiceCollection AddGpuAdmissionClient(this IServiceCollection services) =>
+        services.AddSingleton<IGpuAdmission>(sp => new GpuAdmissionClient(sp.GetRequiredService<ActorRegistry>(), sp.GetRequiredService<ActorSystem>));
 
     /// <summary>Every slot of the cluster as last reported (this node's replica of the shared map).</summary>
     public static async Task<IReadOnlyList<GpuSlotReport>> ClusterSlotsAsync(ActorSystem system, TimeSpan timeout)

@@ -63,6 +63,7 @@ public sealed class ScalerActor : ReceivePersistentActor, IWithTimers
     private readonly ScalingSettings _settings;
     private readonly INodePool? _pool;
     private readonly IBacklog? _backlog;
+    private readonly TimeProvider _time;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly IActorRef _replicator = DistributedData.Get(Context.System).Replicator;
@@ -77,8 +78,10 @@ public sealed class ScalerActor : ReceivePersistentActor, IWithTimers
     /// <param name="pool">null: no GKE configured; decisions are only logged.</param>
     /// <param name="backlog">null: nothing waits outside the cluster as far as the scaler knows (stories come
     /// through the admin endpoint only).</param>
-    public ScalerActor(ScalingSettings settings, INodePool? pool, IBacklog? backlog, TimeSpan interval)
+    /// <param name="time">what cooldowns and the idle period are measured by: the node's clock, or a test's.</param>
+    public ScalerActor(ScalingSettings settings, INodePool? pool, IBacklog? backlog, TimeSpan interval, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _settings = settings;
         _pool = pool;
         _backlog = backlog;
@@ -88,7 +91,7 @@ public sealed class ScalerActor : ReceivePersistentActor, IWithTimers
         {
             // The idle clock was last journaled with the last change; a new incarnation cannot know whether stories
             // ran since, so it restarts the clock: nodes stay a little longer, no story is cut short.
-            if (_state.Memory.Target > 0) _state = _state with { Memory = _state.Memory with { LastBusyAt = DateTimeOffset.UtcNow } };
+            if (_state.Memory.Target > 0) _state = _state with { Memory = _state.Memory with { LastBusyAt = _time.GetUtcNow() } };
             _log.Info("scaler starts with the pool at {0} ({1} decisions replayed); decisions go to {2}",
                 _state.Memory.Target, _state.History.Count, PoolName);
             Timers.StartPeriodicTimer("tick", new Tick(), TimeSpan.Zero, interval);
@@ -100,7 +103,7 @@ public sealed class ScalerActor : ReceivePersistentActor, IWithTimers
         Command<Measured>(m =>
         {
             _last = m;
-            var now = DateTimeOffset.UtcNow;
+            var now = _time.GetUtcNow();
             var decision = ScalingPolicy.Decide(_settings, _state.Memory, new ScalingInput(m.Waiting, m.InFlight, m.BusyNodes, now));
             _now = decision.Reason + (m.BacklogError is { } err ? $" (backlog unknown: {err})" : "");
             if (decision.Action == ScalingAction.Hold)
@@ -125,7 +128,7 @@ public sealed class ScalerActor : ReceivePersistentActor, IWithTimers
         });
         Command<Done>(d =>
         {
-            var now = DateTimeOffset.UtcNow;
+            var now = _time.GetUtcNow();
             if (d.Error is null)
                 Persist(new Applied(now, d.To, PoolName), e => { _state = _state.Apply(e); _busy = false; });
             else
@@ -187,14 +190,14 @@ public static class ScalerHosting
     /// <see cref="ScalerActor"/>, that follows it when it moves. Its journal is the default one (the stories'),
     /// with its events bound to their own serializer.</summary>
     public static AkkaConfigurationBuilder AddScaler(this AkkaConfigurationBuilder builder, bool hasScalerRole,
-        ScalingSettings? settings = null, INodePool? pool = null, IBacklog? backlog = null, TimeSpan? interval = null)
+        ScalingSettings? settings = null, INodePool? pool = null, IBacklog? backlog = null, TimeSpan? interval = null, TimeProvider? time = null)
     {
         builder.WithCustomSerializer("nius-scaler", [typeof(IScalerEvent)], system => new ScalerEventSerializer(system));
         var s = settings ?? new ScalingSettings();
         s.Validate();
         // A persistent actor stops when its journal fails, and a singleton manager does not restart what stopped:
         // the backoff supervisor does, so a journal outage pauses the scaler instead of ending it.
-        var scaler = Props.Create(() => new ScalerActor(s, pool, backlog, interval ?? TimeSpan.FromSeconds(30)));
+        var scaler = Props.Create(() => new ScalerActor(s, pool, backlog, interval ?? TimeSpan.FromSeconds(30), time));
         var supervised = BackoffSupervisor.Props(Backoff.OnStop(scaler, "decisions", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, -1));
         // The proxy's "failed to find an associated singleton" warning stays off: Akka starts its timer with no delay, so
         // it fires on every node the moment the proxy starts (even beside the singleton it finds a second later), and

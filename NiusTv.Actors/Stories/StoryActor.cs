@@ -26,6 +26,9 @@ public sealed record StoryRuntimeSettings(string WorkspaceRoot, RetryPolicy Retr
 {
     public const int DefaultSnapshotEvery = 100;
 
+    /// <summary>What stories stamp their events with and wait out retry backoffs by: the node's clock, or a test's.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     public WorkspaceRetention Retention => Keep ?? WorkspaceRetention.Default;
 
     public string WorkspaceOf(string storyId, int revision) => Path.Combine(WorkspaceRoot, storyId, $"r{revision}");
@@ -33,7 +36,7 @@ public sealed record StoryRuntimeSettings(string WorkspaceRoot, RetryPolicy Retr
 
 /// <summary>The durable state machine of one story (sharded; entity id = story id). It only persists, replies and
 /// hands work to its node's step pools: every decision lives in <see cref="StoryState"/>.</summary>
-public sealed class StoryActor : ReceivePersistentActor, IWithTimers
+public sealed class StoryActor : ReceivePersistentActor
 {
     public const string TypeName = "story";
 
@@ -49,7 +52,8 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
     }
 
     private sealed record Resume;
-    private sealed record RetryDue;
+    /// <param name="Generation">which wait it ends: one cancelled meanwhile may still be in the mailbox.</param>
+    private sealed record RetryDue(int Generation);
     private sealed record WorkspaceChecked(int Revision, string? Step, string? Damage);
 
     private readonly StoryRuntimeSettings _settings;
@@ -62,6 +66,8 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
     private bool _passivating;
     /// <summary>Who is waiting for the write in progress to be confirmed (a publish, cancel or retry).</summary>
     private IActorRef? _awaitingWrite;
+    private ITimer? _retry;
+    private int _retryGeneration;
 
     /// <param name="pipeline">The steps a new revision runs, in order (a revision keeps the steps it was accepted with).</param>
     public StoryActor(string storyId, StoryRuntimeSettings settings, Pipeline pipeline, IActorRef pools)
@@ -102,16 +108,16 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         Command<StoryCommands.CleanWorkspace>(OnCleanWorkspace);
         Command<Resume>(_ => OnResume());
         Command<WorkspaceChecked>(OnWorkspaceChecked);
-        Command<RetryDue>(_ => Advance());
+        Command<RetryDue>(d => { if (d.Generation == _retryGeneration) Advance(); });
         Command<StepProgress>(p =>
         {
             if (p.Revision == _state.Revision) _progress[p.Step] = p.Fraction;
         });
         Command<StepSucceeded>(s =>
-            PersistThen(_state.StepSucceeded(s.Revision, s.Step, s.Attempt, s.Backend, s.Artifacts, DateTimeOffset.UtcNow), Advance));
+            PersistThen(_state.StepSucceeded(s.Revision, s.Step, s.Attempt, s.Backend, s.Artifacts, Now), Advance));
         Command<StepPoolProtocol.StepFailed>(f =>
         {
-            var events = _state.StepFailedWith(f.Revision, f.Step, f.Attempt, f.Backend, f.Reason, f.Transient, _settings.Retry, DateTimeOffset.UtcNow);
+            var events = _state.StepFailedWith(f.Revision, f.Step, f.Attempt, f.Backend, f.Reason, f.Transient, _settings.Retry, Now);
             if (events.Count > 0) _log.Warning("story {0} r{1}: {2} attempt {3} failed ({4}): {5}", _state.Id, _state.Revision,
                 f.Step, f.Attempt, f.Transient ? "transient" : "permanent", f.Reason);
             PersistThen(events, Advance);
@@ -119,8 +125,6 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
     }
 
     public override string PersistenceId => "story-" + _state.Id;
-
-    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Create(string storyId, StoryRuntimeSettings settings, Pipeline pipeline, IActorRef pools) =>
         Props.Create(() => new StoryActor(storyId, settings, pipeline, pools));
@@ -135,21 +139,21 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
 
     private void OnPublish(StoryCommands.Publish publish)
     {
-        if (publish.NotAfter is { } deadline && DateTimeOffset.UtcNow > deadline)
+        if (publish.NotAfter is { } deadline && Now > deadline)
         {
             _log.Warning("story {0}: a publish arrived {1:0.0} s after its sender stopped waiting; not applied (the sender was told so)",
-                _state.Id, (DateTimeOffset.UtcNow - deadline).TotalSeconds);
+                _state.Id, (Now - deadline).TotalSeconds);
             if (!_state.IsKnown) Passivate();
             return;
         }
-        var events = _state.Accept(publish.Story, _pipeline.StepNames, DateTimeOffset.UtcNow);
+        var events = _state.Accept(publish.Story, _pipeline.StepNames, Now);
         if (events.Count == 0)
         {
             Sender.Tell(new StoryCommands.PublishResult(_state.Id, _state.Revision, false, StoryView.StateName(_state.Status)));
             return;
         }
         if (_state.IsActive) _pools.Tell(new CancelStory(_state.Id)); // the old revision's work is abandoned
-        Timers.CancelAll();
+        CancelRetry();
         _progress.Clear();
         var replyTo = Sender;
         _awaitingWrite = replyTo;
@@ -157,7 +161,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         {
             _awaitingWrite = null;
             _log.Info("story {0} accepted as revision {1}", _state.Id, _state.Revision);
-            RemoveWorkspaces(_settings.Retention.Decide(_state, RevisionsOnDisk(), DateTimeOffset.UtcNow)); // the abandoned revisions
+            RemoveWorkspaces(_settings.Retention.Decide(_state, RevisionsOnDisk(), Now)); // the abandoned revisions
             replyTo.Tell(new StoryCommands.PublishResult(_state.Id, _state.Revision, true, StoryView.StateName(_state.Status)));
             Advance();
         });
@@ -165,7 +169,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
 
     private void OnCancel(StoryCommands.Cancel cancel)
     {
-        var events = _state.Cancel(cancel.Reason, DateTimeOffset.UtcNow);
+        var events = _state.Cancel(cancel.Reason, Now);
         var replyTo = Sender;
         if (events.Count == 0)
         {
@@ -173,7 +177,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
             return;
         }
         _pools.Tell(new CancelStory(_state.Id));
-        Timers.CancelAll();
+        CancelRetry();
         _awaitingWrite = replyTo;
         PersistThen(events, () =>
         {
@@ -187,7 +191,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
     /// results reused from earlier steps are proven intact before the story builds on them.</summary>
     private void OnRetry(StoryCommands.Retry retry)
     {
-        var decision = _state.Retry(retry.FromStep, retry.Reason, DateTimeOffset.UtcNow);
+        var decision = _state.Retry(retry.FromStep, retry.Reason, Now);
         var replyTo = Sender;
         if (decision.Error is not null)
         {
@@ -196,7 +200,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
             return;
         }
         if (_state.IsActive) _pools.Tell(new CancelStory(_state.Id));
-        Timers.CancelAll();
+        CancelRetry();
         _progress.Clear();
         _awaitingWrite = replyTo;
         PersistThen(decision.Events, () =>
@@ -212,7 +216,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
     /// still here before building on them.</summary>
     private void OnResume()
     {
-        PersistThen(_state.Interrupted(_settings.Retry, DateTimeOffset.UtcNow), () =>
+        PersistThen(_state.Interrupted(_settings.Retry, Now), () =>
         {
             if (!_state.IsActive) return;
             var revision = _state.Revision;
@@ -237,7 +241,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
             return;
         }
         _log.Warning("story {0} r{1}: results of {2} are gone ({3}); running again from {2}", _state.Id, _state.Revision, check.Step, check.Damage);
-        PersistThen([new StoryEvents.ResultsLost(_state.Id, _state.Revision, check.Step, check.Damage!, _node, DateTimeOffset.UtcNow)], Advance);
+        PersistThen([new StoryEvents.ResultsLost(_state.Id, _state.Revision, check.Step, check.Damage!, _node, Now)], Advance);
     }
 
     private string StoryFolder => Path.Combine(_settings.WorkspaceRoot, _state.Id);
@@ -254,12 +258,12 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
             if (!_state.IsActive) Passivate();
             return;
         }
-        var plan = _settings.Retention.Decide(_state, RevisionsOnDisk(), DateTimeOffset.UtcNow);
+        var plan = _settings.Retention.Decide(_state, RevisionsOnDisk(), Now);
         var removed = RemoveWorkspaces(plan);
         if (plan.CurrentRevision && removed)
         {
             _log.Info("story {0} r{1}: workspace {2}", _state.Id, _state.Revision, plan.Reason);
-            PersistThen([new StoryEvents.ResultsCleaned(_state.Id, _state.Revision, plan.Reason!, _node, DateTimeOffset.UtcNow)], () =>
+            PersistThen([new StoryEvents.ResultsCleaned(_state.Id, _state.Revision, plan.Reason!, _node, Now)], () =>
             {
                 if (!_state.IsActive) Passivate();
             });
@@ -287,6 +291,30 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         return all;
     }
 
+    private DateTimeOffset Now => _settings.Clock.GetUtcNow();
+
+    private void WaitForRetry(DateTimeOffset due)
+    {
+        CancelRetry();
+        var self = Self;
+        var message = new RetryDue(_retryGeneration);
+        var wait = due - Now;
+        _retry = _settings.Clock.CreateTimer(_ => self.Tell(message), null, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+
+    private void CancelRetry()
+    {
+        _retryGeneration++;
+        _retry?.Dispose();
+        _retry = null;
+    }
+
+    protected override void PostStop()
+    {
+        CancelRetry();
+        base.PostStop();
+    }
+
     private void Advance()
     {
         if (!_state.IsActive)
@@ -294,11 +322,11 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
             if (_state.Status is StoryStatus.Failed or StoryStatus.Completed) Passivate();
             return;
         }
-        var next = _state.Advance(_node, DateTimeOffset.UtcNow);
+        var next = _state.Advance(_node, Now);
         switch (next)
         {
             case null when _state.NextStep is { Status: StepStatus.Retrying, RetryAt: { } due }:
-                Timers.StartSingleTimer("retry", new RetryDue(), due - DateTimeOffset.UtcNow);
+                WaitForRetry(due);
                 break;
             case null:
                 break;
@@ -348,7 +376,7 @@ public sealed class StoryActor : ReceivePersistentActor, IWithTimers
         _log.Error(cause, "story {0}: {1}", _state.Id, reason);
         _awaitingWrite?.Tell(new Status.Failure(new JournalUnavailableException(reason, cause)));
         _awaitingWrite = null;
-        Context.System.EventStream.Publish(new StoryJournalFailed(_state.Id, reason, DateTimeOffset.UtcNow));
+        Context.System.EventStream.Publish(new StoryJournalFailed(_state.Id, reason, Now));
         _pools.Tell(new CancelStory(_state.Id)); // its result would have no actor to go to
         base.OnPersistFailure(cause, @event, sequenceNr);
     }

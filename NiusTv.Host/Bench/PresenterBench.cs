@@ -51,7 +51,7 @@ public static class PresenterBench
                 var detection = MeasureDetection(reference, settings.LandmarkModel);
                 // Every renderer this node would offer (pix2pixhd only with a configured checkpoint).
                 using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
-                var renderers = RenderRegistration.Renderers(NodeSteps.RenderOptions(settings), models, () => NodeSteps.Presenters(settings));
+                var renderers = RenderRegistration.Renderers(NodeSteps.RenderOptions(new Node.Settings.RenderSettings()), models, () => NodeSteps.Presenters(settings));
                 if (!json) Console.Error.WriteLine($"bench: detection {detection.MedianMs:0.0} ms per {detection.Width}x{detection.Height} frame");
 
                 var stages = new List<Stage>();

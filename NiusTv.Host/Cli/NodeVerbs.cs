@@ -22,7 +22,7 @@ public static class NodeVerbs
             var settings = CommonOptions.NodeSettings(r);
             await using var app = NodeHost.Build(settings);
             await app.StartAsync(ct);
-            Console.WriteLine($"NiusTv node up: admin {settings.AdminScheme}://{settings.Admin}  data {settings.DataPath}  journal {settings.JournalTarget.Kind}  " +
+            Console.WriteLine($"NiusTv node up: admin {settings.AdminScheme}://{settings.Admin}  data {settings.DataPath}  journal {settings.JournalTarget.Kind.ToString().ToLowerInvariant()}  " +
                               $"assets {settings.AssetsLocation}  out {settings.OutLocation}");
             Console.WriteLine($"Newsroom: {settings.AdminScheme}://{settings.Admin}/newsroom");
             await app.WaitForShutdownAsync(ct);

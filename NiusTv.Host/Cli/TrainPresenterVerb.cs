@@ -48,7 +48,7 @@ public static class TrainPresenterVerb
             var options = new TrainingOptions
             {
                 Width = width, Height = height, Ngf = r.GetValue(ngf), Ndf = r.GetValue(ndf), Batch = r.GetValue(batch),
-                Device = r.GetValue(device)!, Vgg19Weights = r.GetValue(vgg) ?? settings.TrainVgg19Weights,
+                Device = r.GetValue(device)!, Vgg19Weights = r.GetValue(vgg) ?? Node.Settings.NodeConfiguration.Read<Node.Settings.TrainSettings>(settings.Configuration).Vgg19Weights,
             };
             if (options.Problem() is { } problem) throw new CliException(problem, 2);
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });

@@ -1,3 +1,4 @@
+using NiusTv.Host.Node.Settings;
 using NiusTv.Steps.Cloud;
 
 namespace NiusTv.Host.Node;
@@ -13,6 +14,7 @@ public static class CloudClients
     /// <see cref="IPubSub"/>) and the GKE node pool the scaler resizes.</summary>
     public static IServiceCollection AddCloudClients(this IServiceCollection services, NodeSettings settings)
     {
+        var gke = services.AddSection<GkeSettings>(settings.Configuration);
         // The API clients live as long as the node: connections are recycled every few minutes so a changed DNS
         // answer is picked up, which the factory's handler rotation would only do for clients created later.
         services.AddHttpClient(PubSubClient, c =>
@@ -24,7 +26,7 @@ public static class CloudClients
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.AddHttpClient(GkeClientName, c =>
             {
-                c.BaseAddress = GkeClient.EndpointFor(settings.Scaler.GkeEndpoint);
+                c.BaseAddress = GkeClient.EndpointFor(gke.EndpointOrNull);
                 c.Timeout = GkeClient.CallTimeout;
             })
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -36,9 +38,9 @@ public static class CloudClients
                 project, PubSubRestClient.TokensFor(), time: sp.GetService<TimeProvider>()));
             services.AddSingleton<IPubSub>(sp => sp.GetRequiredService<PubSubRestClient>());
         }
-        if (settings.Scaler.Pool is { } pool)
+        if (gke.Pool is { } pool)
             services.AddSingleton<INodePool>(sp => new GkeNodePool(new GkeClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(GkeClientName),
-                GkeClient.TokensFor(settings.Scaler.GkeEndpoint), time: sp.GetService<TimeProvider>()), pool));
+                GkeClient.TokensFor(gke.EndpointOrNull), time: sp.GetService<TimeProvider>()), pool));
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using System.Text.Json;
 using NiusTv.Steps.Tools;
 using System.Text.Json.Serialization;
@@ -18,9 +19,8 @@ using NiusTv.Actors.Scaling;
 using NiusTv.Actors.Stories;
 using NiusTv.Steps.Cloud;
 using NiusTv.Host.Admin;
+using NiusTv.Host.Node.Settings;
 using NiusTv.Host.Telemetry;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 using NiusTv.Steps;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Stories;
@@ -64,9 +64,7 @@ public static class NodeHost
         OrphanGuard.Start();
         var leftovers = OrphanGuard.RemoveLeftovers(settings.WorkspaceRoot);
         var (journalKind, journalConnection) = settings.JournalTarget;
-        if (journalKind == "sqlite") PrepareSqlite(journalConnection);
-        // The steps get the admission before the actor system exists; the client queues their requests until the router is attached.
-        var gpuAdmission = new GpuAdmissionClient();
+        if (journalKind == JournalKind.Sqlite) PrepareSqlite(journalConnection);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -83,27 +81,31 @@ public static class NodeHost
         builder.AddAdminSurface(settings);
 
         builder.Services.AddSingleton(settings);
+        // One clock for retry backoffs, GPU leases and the scaler's cooldowns (and the cloud clients' token expiry).
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(logRing);
         builder.Services.AddSingleton<ComponentRegistry>();
         builder.Services.AddSingleton<Newsroom.Drafts>();
-        builder.Services.AddSingleton<IGpuAdmission>(gpuAdmission);
-        builder.Services.AddNodeSteps(settings);
+        builder.Services.AddGpuAdmissionClient();
+        builder.Services.AddNodeSteps(settings.Configuration, settings);
         addServices?.Invoke(builder.Services);
-        builder.Services.AddSingleton(new StoryRuntimeSettings(settings.WorkspaceRoot,
-            new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds)), settings.Retention));
+        builder.Services.AddNodeSections(settings);
+        builder.Services.AddSingleton(sp => new StoryRuntimeSettings(settings.WorkspaceRoot, Section<RetrySettings>(sp).Policy, Section<WorkspaceSettings>(sp).Retention)
+            { Clock = sp.GetRequiredService<TimeProvider>() });
         // Each step's own default (its definition), unless Pools:<step> says otherwise.
-        builder.Services.AddSingleton(sp => StepPoolSizes.For(sp.GetRequiredService<Pipeline>(), settings.PoolSizes, Environment.ProcessorCount));
+        builder.Services.AddSingleton(sp => StepPoolSizes.For(sp.GetRequiredService<Pipeline>(), Section<PoolsSettings>(sp).Sizes, Environment.ProcessorCount));
         builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
 
-        var seeds = settings.Discovery == "kubernetes" ? [] : settings.Seeds.Select(SeedAddress).ToArray();
+        var seeds = settings.Discovery == NodeDiscovery.Kubernetes ? [] : settings.Seeds.Select(SeedAddress).ToArray();
         builder.Services.AddHealthChecks().AddNodeHealth();
         builder.Services.AddCloudClients(settings);
-        if (settings.Scaler is { BacklogFile: null, BacklogSubscription: not null } && settings.PubSubProject is not { Length: > 0 })
-            throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT");
         builder.Services.AddAkka(SystemName, (akka, sp) =>
         {
+            var clock = sp.GetRequiredService<TimeProvider>();
             var pubsub = sp.GetService<PubSubRestClient>();
-            var (nodePool, backlog) = ScalerInputs(settings, pubsub, sp.GetService<INodePool>());
+            var backlog = Backlog(Section<BacklogSettings>(sp), pubsub);
+            var gpu = Section<GpuSettings>(sp);
+            var scaler = Section<ScalerSettings>(sp);
             if (hocon is not null) akka.AddHocon(hocon, HoconAddMode.Prepend);
             akka.ConfigureLoggers(l =>
                 {
@@ -121,29 +123,29 @@ public static class NodeHost
                     // no story runs on both sides (docs/operators.md, "Split brain"). No lease is needed, nor available here.
                     SplitBrainResolver = new KeepMajorityOption(),
                 })
-                .AddStoryPersistence(journalKind == "sqlite" ? JournalKind.Sqlite : JournalKind.Postgres, journalConnection)
+                .AddStoryPersistence(journalKind, journalConnection)
                 .AddStepPools()
                 .AddStoryActor(role: "worker")
                 .AddStoryTelemetry()
-                .AddGpuAdmission(settings.RenderSlots, TimeSpan.FromSeconds(settings.GpuLeaseSeconds), gpuAdmission)
-                .AddScaler(settings.Roles.Contains(ScalerActor.Role), settings.Scaler.Policy, nodePool, backlog,
-                    TimeSpan.FromSeconds(settings.Scaler.IntervalSeconds))
+                .AddGpuAdmission(gpu.RenderSlots, gpu.Lease, clock)
+                .AddScaler(settings.Roles.Contains(ScalerActor.Role), scaler.Policy, sp.GetService<INodePool>(), backlog, scaler.Interval, clock)
                 .WithActorSystemLivenessCheck(tags: [LiveTag])
                 .WithAkkaClusterReadinessCheck(tags: [ReadyTag]);
-            if (settings.Discovery == "kubernetes")
+            if (settings.Discovery == NodeDiscovery.Kubernetes)
             {
                 // Pods find each other through the Kubernetes API (label selector), then bootstrap agrees on who
                 // forms the cluster: no seed list to keep in step with a StatefulSet.
+                var kubernetes = Section<KubernetesSettings>(sp);
                 akka.WithAkkaManagement(port: settings.ManagementPort)
                     .WithKubernetesDiscovery(o =>
                     {
-                        o.PodLabelSelector = settings.KubernetesLabelSelector;
-                        if (settings.KubernetesNamespace is { } ns) o.PodNamespace = ns;
+                        o.PodLabelSelector = kubernetes.LabelSelector;
+                        if (kubernetes.Namespace is { Length: > 0 } ns) o.PodNamespace = ns;
                     })
                     .WithClusterBootstrap(o =>
                     {
                         o.ContactPointDiscovery.PortName = "management";
-                        o.ContactPointDiscovery.RequiredContactPointsNr = settings.KubernetesRequiredContactPoints;
+                        o.ContactPointDiscovery.RequiredContactPointsNr = kubernetes.RequiredContactPoints;
                     }, autoStart: true);
             }
             else
@@ -156,23 +158,21 @@ public static class NodeHost
             }
             // Ingest feeds workers; a node without the worker role has no local region to feed.
             if (pubsub is not null && settings.Roles.Contains("worker"))
-                akka.AddIngest(pubsub, new IngestSettings(NodeCheck: sp.GetRequiredService<StoryChoices>().Check, MaxOutstanding: settings.IngestMaxOutstanding,
-                    AckDeadlineSeconds: settings.IngestAckDeadlineSeconds, HandOverDelay: TimeSpan.FromSeconds(settings.IngestHandOverDelaySeconds)));
+            {
+                var ingest = Section<Settings.IngestSettings>(sp);
+                akka.AddIngest(pubsub, new NiusTv.Actors.Ingest.IngestSettings(NodeCheck: sp.GetRequiredService<StoryChoices>().Check,
+                    MaxOutstanding: ingest.MaxOutstanding, AckDeadlineSeconds: ingest.AckDeadlineSeconds, HandOverDelay: TimeSpan.FromSeconds(ingest.HandOverDelaySeconds)));
+            }
         });
 
-        if (settings.ExportsTraces)
-            builder.Services.AddOpenTelemetry()
-                .ConfigureResource(r => r.AddService("niustv", serviceInstanceId: $"{settings.Hostname}:{settings.Port}"))
-                .WithTracing(t => t.AddSource(StoryTelemetry.SourceName).AddOtlpExporter(o =>
-                {
-                    if (!string.IsNullOrEmpty(settings.OtlpEndpoint)) o.Endpoint = new Uri(settings.OtlpEndpoint);
-                }));
+        builder.Services.AddStoryTracing(settings);
 
         var app = builder.Build();
         try
         {
             // Every step and its backends are built now, before the node joins its cluster: a bad setting or checkpoint
             // stops the start with the reason instead of failing every story.
+            NodeConfiguration.ValidateOnStart(app.Services);
             _ = app.Services.GetRequiredService<Pipeline>();
             _ = app.Services.GetServices<IStoryStep>().ToList();
             _ = app.Services.GetRequiredService<StoryChoices>();
@@ -194,17 +194,14 @@ public static class NodeHost
         return app;
     }
 
-    /// <summary>The GPU pool the scaler resizes (none without Gke:Project: it only logs) and where it counts waiting
-    /// stories (none configured: only the workers' in-flight stories count).</summary>
-    private static (INodePool? Pool, IBacklog? Backlog) ScalerInputs(NodeSettings settings, PubSubRestClient? pubsub, INodePool? pool)
-    {
-        var s = settings.Scaler;
-        IBacklog? backlog = s.BacklogFile is { } file ? new FileBacklog(Path.GetFullPath(file))
-            : s.BacklogSubscription is { } sub ? new PeekSubscriptionBacklog(pubsub
-                ?? throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT"), sub, TimeSpan.FromSeconds(2))
-            : null;
-        return (pool, backlog);
-    }
+    /// <summary>Where the scaler counts waiting stories; none configured: only the workers' in-flight stories count.</summary>
+    private static IBacklog? Backlog(BacklogSettings from, PubSubRestClient? pubsub) =>
+        from.File is { Length: > 0 } file ? new FileBacklog(Path.GetFullPath(file))
+        : from.Subscription is { Length: > 0 } sub ? new PeekSubscriptionBacklog(pubsub
+            ?? throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT"), sub, TimeSpan.FromSeconds(2))
+        : null;
+
+    private static T Section<T>(IServiceProvider sp) where T : class => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<T>>().Value;
 
     /// <summary>WAL lets the admin endpoint's journal reads run beside the story actors' writes.</summary>
     private static void PrepareSqlite(string connection)

@@ -1,11 +1,7 @@
 using NiusTv.Actors.Stories;
 using System.Net;
 using Microsoft.Extensions.Configuration;
-using NiusTv.Actors.Scaling;
 using NiusTv.Steps;
-using NiusTv.Steps.Cloud;
-using NiusTv.Steps.Models;
-using NiusTv.Steps.Speech.Tacotron2;
 
 namespace NiusTv.Host.Node;
 
@@ -13,6 +9,10 @@ namespace NiusTv.Host.Node;
 /// appsettings.json, --config FILE, NIUSTV__Section__Key variables and command-line options.</summary>
 public sealed record NodeSettings
 {
+    /// <summary>The configuration these settings were read from: the node's container binds the steps' sections
+    /// (Speech, Phonemes, Render, Compose, Output, Models, Storage) from it. Settings built in code have none, and
+    /// every such section keeps its defaults.</summary>
+    public IConfiguration Configuration { get; init; } = Settings.NodeConfiguration.From();
     public string DataDir { get; init; } = "data";
     public string Assets { get; init; } = "samples";
     public string Out { get; init; } = "out";
@@ -55,83 +55,22 @@ public sealed record NodeSettings
             throw new SettingsException("--admin-cert", $"'{AdminCert}' cannot be read as a PKCS#12 (.pfx) or PEM certificate with its key: {e.Message}");
         }
     }
-    /// <summary>OTLP endpoint for story traces (Telemetry:OtlpEndpoint). Without it, traces are exported only when
-    /// the standard OTEL_EXPORTER_OTLP_ENDPOINT is set, and the exporter reads that (and its siblings) itself.</summary>
-    public string? OtlpEndpoint { get; init; }
-
-    public bool ExportsTraces => !string.IsNullOrEmpty(OtlpEndpoint) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
     public string? Journal { get; init; }
     public string Hostname { get; init; } = "127.0.0.1";
     public int Port { get; init; }
     public IReadOnlyList<string> Seeds { get; init; } = [];
     public IReadOnlyList<string> Roles { get; init; } = ["worker", "scaler"];
-    public string SpeechBackend { get; init; } = "auto";
-    /// <summary>The tacotron2 backend (Speech:Tacotron2:*, Speech:WaveGlow:*); null when no checkpoints are configured.</summary>
-    public Tacotron2SpeechOptions? Tacotron2 { get; init; }
-    /// <summary>Where the neural models run (Models:Device: cpu, cuda, cuda:N).</summary>
-    public ModelDevice ModelDevice { get; init; } = ModelDevice.Cpu;
     /// <summary>Presenter profiles (Presenters:Root); null: ./presenters, else $NIUSTV_HOME/presenters, else the ones
     /// shipped beside the executable.</summary>
     public string? PresentersDir { get; init; }
     /// <summary>dlib's 68-point shape predictor (Landmarks:Model).</summary>
     public string LandmarkModel { get; init; } = NiusTv.Steps.Landmarks.DlibFaceLandmarkDetector.DefaultModel;
-    /// <summary>Phonemes:Aligner: auto (the synthesizer's timings when it gave phones, else pocketsphinx),
-    /// synthesizer, pocketsphinx or gentle.</summary>
-    public string PhonemesAligner { get; init; } = "auto";
-    /// <summary>Phonemes:GentleUrl: base address of a gentle server, e.g. http://127.0.0.1:8765.</summary>
-    public string? GentleUrl { get; init; }
-    /// <summary>Which renderer draws the anchor (Render:Renderer): warp (the presenter's photo warped, CPU).</summary>
-    public string Renderer { get; init; } = "warp";
-    /// <summary>Phonemes:Lexicon, the node's user lexicon (word PH PH … lines) that wins over dictionary and model.</summary>
-    public string? PhonemesLexicon { get; init; }
-    /// <summary>Phonemes:Dictionary, the CMU pronouncing dictionary (default Debian's pocketsphinx-en-us copy).</summary>
-    public string? PhonemesDictionary { get; init; }
-    /// <summary>Phonemes:Model, the g2p model folder (default the shipped models/g2p).</summary>
-    public string? PhonemesModel { get; init; }
-    public double TitleCardSeconds { get; init; } = 2.0;
-    public string X264Preset { get; init; } = "veryfast";
-    /// <summary>Output:Loudness, the integrated loudness (LUFS) every published video is normalized to.</summary>
-    public double OutputLoudness { get; init; } = -16;
-    public int RetryMaxAttempts { get; init; } = 4;
-    public double RetryBaseDelaySeconds { get; init; } = 2;
-    public double RetryMaxDelaySeconds { get; init; } = 60;
-    /// <summary>Workspace:KeepCompletedFor, Workspace:KeepFailedFor, Workspace:SweepEvery.</summary>
-    public WorkspaceRetention Retention { get; init; } = WorkspaceRetention.Default;
-    public IReadOnlyDictionary<string, int> PoolSizes { get; init; } = new Dictionary<string, int>();
     /// <summary>Google Cloud project to ingest from (`--pubsub`); null: stories come only through the admin endpoint.</summary>
     public string? PubSubProject { get; init; }
-    /// <summary>Cloud Storage endpoint (Storage:Endpoint), e.g. a test server; else STORAGE_EMULATOR_HOST, else Google.</summary>
-    public string? StorageEndpoint { get; init; }
-    public int IngestMaxOutstanding { get; init; } = 4;
-    public int IngestAckDeadlineSeconds { get; init; } = 30;
-    /// <summary>Test hook (Ingest:HandOverDelaySeconds): delay between pull and hand-over, so a crash test can kill
-    /// the node while a message is pulled but not persisted. Leave at 0.</summary>
-    public double IngestHandOverDelaySeconds { get; init; }
-    /// <summary>GPUs on this node, one admission actor each; 0 = none, then the heavy render gets CPU slot groups.</summary>
-    public int GpuCount { get; init; }
-    /// <summary>Cores one CPU render is allowed on a GPU-less node: the node gets cores / this many render slots.</summary>
-    public int CpuCoresPerRenderSlot { get; init; } = 4;
-    public double GpuLeaseSeconds { get; init; } = 600;
-    /// <summary>pix2pixHD checkpoint (Render:Pix2PixHD:Checkpoint): a folder with state_dict.pt and config.json, or the
-    /// weights file. Null: no neural renderer on this node. Loaded once at start-up, so a bad one stops the node.</summary>
-    public string? Pix2PixHDCheckpoint { get; init; }
-    /// <summary>cpu, cuda or cuda:N (Render:Pix2PixHD:Device).</summary>
-    public string Pix2PixHDDevice { get; init; } = "cpu";
-    /// <summary>Frames per generator call (Render:Pix2PixHD:BatchSize).</summary>
-    public int Pix2PixHDBatchSize { get; init; } = 4;
-    /// <summary>torchvision VGG-19 weights for `nius train presenter`'s perceptual loss (Train:Vgg19Weights); null: none.</summary>
-    public string? TrainVgg19Weights { get; init; }
-    public ScalerConfig Scaler { get; init; } = new();
     /// <summary>How the node finds its cluster: "seeds" (Node:Seeds, or itself) or "kubernetes" (Akka.Management
     /// cluster bootstrap over the Kubernetes API; the pod's ports must be named `management` and `akka-remote`).</summary>
-    public string Discovery { get; init; } = "seeds";
+    public NodeDiscovery Discovery { get; init; }
     public int ManagementPort { get; init; } = 8558;
-    public string KubernetesLabelSelector { get; init; } = "app=nius";
-    public string? KubernetesNamespace { get; init; }
-    public int KubernetesRequiredContactPoints { get; init; } = 2;
-
-    /// <summary>How many render slots this node admits: its GPUs, or groups of CPU cores when it has none.</summary>
-    public int RenderSlots => GpuCount > 0 ? GpuCount : Math.Max(1, Environment.ProcessorCount / Math.Max(1, CpuCoresPerRenderSlot));
 
     public string DataPath => Path.GetFullPath(DataDir);
 
@@ -162,7 +101,7 @@ public sealed record NodeSettings
     public string WorkspaceRoot => Path.Combine(DataPath, "workspaces");
 
     /// <summary>The journal as (provider, connection string). Default: SQLite in the data folder.</summary>
-    public (string Kind, string Connection) JournalTarget
+    public (JournalKind Kind, string Connection) JournalTarget
     {
         get
         {
@@ -172,8 +111,8 @@ public sealed record NodeSettings
             var rest = colon < 0 ? "" : spec[(colon + 1)..];
             return kind switch
             {
-                "sqlite" when rest.Length > 0 => ("sqlite", $"Data Source={Path.GetFullPath(rest)};Pooling=True"),
-                "postgres" when rest.Length > 0 => ("postgres", rest),
+                "sqlite" when rest.Length > 0 => (JournalKind.Sqlite, $"Data Source={Path.GetFullPath(rest)};Pooling=True"),
+                "postgres" when rest.Length > 0 => (JournalKind.Postgres, rest),
                 _ => throw new SettingsException("--journal", $"'{spec}' is not a journal: use sqlite:PATH or postgres:CONNECTIONSTRING"),
             };
         }
@@ -201,11 +140,9 @@ public sealed record NodeSettings
     {
         var d = new NodeSettings();
         var node = config.GetSection("Node");
-        var pools = config.GetSection("Pools").GetChildren()
-            .ToDictionary(c => c.Key, c => int.TryParse(c.Value, out var n) && n > 0 ? n
-                : throw new SettingsException("Pools:" + c.Key, $"'{c.Value}' is not a positive number"));
         return d with
         {
+            Configuration = config,
             DataDir = node["Data"] ?? d.DataDir,
             Assets = node["Assets"] ?? d.Assets,
             Out = node["Out"] ?? d.Out,
@@ -218,114 +155,26 @@ public sealed record NodeSettings
             AdminFailedTokenLimit = Positive(config, "Node:AdminFailedTokenLimit", d.AdminFailedTokenLimit),
             AdminFailedTokenWindow = Duration(config, "Node:AdminFailedTokenWindow", d.AdminFailedTokenWindow) is var window && window >= TimeSpan.FromSeconds(1)
                 ? window : throw new SettingsException("Node:AdminFailedTokenWindow", $"'{config["Node:AdminFailedTokenWindow"]}' is shorter than 1 second: give e.g. 1m, 10m or 00:05:00"),
-            OtlpEndpoint = config["Telemetry:OtlpEndpoint"] ?? d.OtlpEndpoint,
             Journal = node["Journal"] ?? d.Journal,
             Hostname = node["Hostname"] ?? d.Hostname,
             Port = Int(node, "Port", d.Port),
             Seeds = List(node, "Seeds") ?? d.Seeds,
             Roles = List(node, "Roles") ?? d.Roles,
-            SpeechBackend = config["Speech:Backend"] ?? d.SpeechBackend,
-            Tacotron2 = Tacotron2Options(config),
-            ModelDevice = Device(config),
             PresentersDir = config["Presenters:Root"] ?? d.PresentersDir,
             LandmarkModel = config["Landmarks:Model"] ?? d.LandmarkModel,
-            PhonemesAligner = config["Phonemes:Aligner"] is { Length: > 0 } aligner ? aligner : d.PhonemesAligner,
-            GentleUrl = Text(config, "Phonemes:GentleUrl") ?? d.GentleUrl,
-            Renderer = config["Render:Renderer"] ?? d.Renderer,
-            PhonemesLexicon = Text(config, "Phonemes:Lexicon") ?? d.PhonemesLexicon,
-            PhonemesDictionary = Text(config, "Phonemes:Dictionary") ?? d.PhonemesDictionary,
-            PhonemesModel = Text(config, "Phonemes:Model") ?? d.PhonemesModel,
-            TitleCardSeconds = Double(config, "Compose:TitleCardSeconds", d.TitleCardSeconds),
-            X264Preset = config["Compose:Preset"] ?? d.X264Preset,
-            OutputLoudness = TargetLoudness(config, "Output:Loudness", d.OutputLoudness),
-            RetryMaxAttempts = Int(config, "Retry:MaxAttempts", d.RetryMaxAttempts),
-            RetryBaseDelaySeconds = Double(config, "Retry:BaseDelaySeconds", d.RetryBaseDelaySeconds),
-            RetryMaxDelaySeconds = Double(config, "Retry:MaxDelaySeconds", d.RetryMaxDelaySeconds),
-            Retention = new WorkspaceRetention(
-                Duration(config, "Workspace:KeepCompletedFor", d.Retention.KeepCompletedFor),
-                Duration(config, "Workspace:KeepFailedFor", d.Retention.KeepFailedFor),
-                Duration(config, "Workspace:SweepEvery", d.Retention.SweepEvery) is var sweep && sweep >= TimeSpan.FromSeconds(1) ? sweep
-                    : throw new SettingsException("Workspace:SweepEvery", "at least 1 second")),
-            PoolSizes = pools,
             PubSubProject = node["PubSub"] ?? d.PubSubProject,
-            StorageEndpoint = config["Storage:Endpoint"] ?? d.StorageEndpoint,
-            IngestMaxOutstanding = Positive(config, "Ingest:MaxOutstanding", d.IngestMaxOutstanding),
-            IngestAckDeadlineSeconds = Int(config, "Ingest:AckDeadlineSeconds", d.IngestAckDeadlineSeconds) is var ack and >= 10 and <= 600 ? ack
-                : throw new SettingsException("Ingest:AckDeadlineSeconds", "Pub/Sub accepts 10 to 600 seconds"),
-            IngestHandOverDelaySeconds = Double(config, "Ingest:HandOverDelaySeconds", d.IngestHandOverDelaySeconds),
-            GpuCount = Int(config, "Gpu:Count", d.GpuCount),
-            Discovery = node["Discovery"] is { } disc ? disc is "seeds" or "kubernetes" ? disc
-                : throw new SettingsException("Node:Discovery", $"'{disc}' is not a discovery: use seeds or kubernetes") : d.Discovery,
+            Discovery = node["Discovery"] is { } disc ? Choice<NodeDiscovery>("Node:Discovery", disc) : d.Discovery,
             ManagementPort = Int(node, "ManagementPort", d.ManagementPort),
-            KubernetesLabelSelector = config["Kubernetes:LabelSelector"] ?? d.KubernetesLabelSelector,
-            KubernetesNamespace = config["Kubernetes:Namespace"] ?? d.KubernetesNamespace,
-            KubernetesRequiredContactPoints = Int(config, "Kubernetes:RequiredContactPoints", d.KubernetesRequiredContactPoints),
-            CpuCoresPerRenderSlot = Int(config, "Gpu:CpuCoresPerSlot", d.CpuCoresPerRenderSlot),
-            GpuLeaseSeconds = Double(config, "Gpu:LeaseSeconds", d.GpuLeaseSeconds),
-            Pix2PixHDCheckpoint = Text(config, "Render:Pix2PixHD:Checkpoint") ?? d.Pix2PixHDCheckpoint,
-            Pix2PixHDDevice = Text(config, "Render:Pix2PixHD:Device") ?? d.Pix2PixHDDevice,
-            Pix2PixHDBatchSize = Positive(config, "Render:Pix2PixHD:BatchSize", d.Pix2PixHDBatchSize),
-            TrainVgg19Weights = Text(config, "Train:Vgg19Weights") ?? d.TrainVgg19Weights,
-            Scaler = ScalerConfig.FromConfiguration(config),
         };
     }
 
-    private static ModelDevice Device(IConfiguration c)
+    private static T Choice<T>(string key, string value) where T : struct, Enum
     {
-        try { return ModelDevice.Parse(c["Models:Device"]); }
-        catch (FormatException e) { throw new SettingsException("Models:Device", e.Message); }
+        try { return Settings.ChoiceConverter<T>.Parse(value); }
+        catch (FormatException e) { throw new SettingsException(key, e.Message); }
     }
-
-    /// <summary>Both checkpoints or neither: Tacotron2 makes mels, and only WaveGlow turns them into sound here.</summary>
-    private static Tacotron2SpeechOptions? Tacotron2Options(IConfiguration c)
-    {
-        var t2 = Text(c, "Speech:Tacotron2:Checkpoint");
-        var wg = Text(c, "Speech:WaveGlow:Checkpoint");
-        if (t2 is null && wg is null) return null;
-        if (t2 is null) throw new SettingsException("Speech:Tacotron2:Checkpoint", "Speech:WaveGlow:Checkpoint is set, but WaveGlow needs Tacotron2's mels: set the Tacotron2 state dict too");
-        if (wg is null) throw new SettingsException("Speech:WaveGlow:Checkpoint", "Speech:Tacotron2:Checkpoint is set, but its mels need WaveGlow to become audio: set the WaveGlow state dict too");
-        var d = new Tacotron2SpeechOptions { Tacotron2Checkpoint = t2, WaveGlowCheckpoint = wg };
-        int? maxSteps = c["Speech:Tacotron2:MaxDecoderSteps"] is null ? null : Int(c, "Speech:Tacotron2:MaxDecoderSteps", 0) is var m and > 0 ? m
-            : throw new SettingsException("Speech:Tacotron2:MaxDecoderSteps", "must be a positive number of decoder steps");
-        double? gate = c["Speech:Tacotron2:GateThreshold"] is null ? null : Double(c, "Speech:Tacotron2:GateThreshold", 0.5) is var g and > 0 and < 1 ? g
-            : throw new SettingsException("Speech:Tacotron2:GateThreshold", "must lie between 0 and 1");
-        return d with
-        {
-            Sigma = Double(c, "Speech:WaveGlow:Sigma", d.Sigma) is var sigma and >= 0 ? sigma : throw new SettingsException("Speech:WaveGlow:Sigma", "must not be negative"),
-            DenoiserStrength = Double(c, "Speech:WaveGlow:DenoiserStrength", d.DenoiserStrength) is var ds and >= 0 ? ds
-                : throw new SettingsException("Speech:WaveGlow:DenoiserStrength", "must not be negative (0 turns the denoiser off)"),
-            MaxDecoderSteps = maxSteps,
-            GateThreshold = gate,
-            Retries = Int(c, "Speech:Tacotron2:Retries", d.Retries) is var r and >= 0 ? r : throw new SettingsException("Speech:Tacotron2:Retries", "must not be negative"),
-            AcceptIncompleteDecodes = Bool(c, "Speech:Tacotron2:AcceptIncompleteDecodes", d.AcceptIncompleteDecodes),
-            SentencePauseSeconds = Double(c, "Speech:Tacotron2:SentencePauseSeconds", d.SentencePauseSeconds) is var p and >= 0 ? p
-                : throw new SettingsException("Speech:Tacotron2:SentencePauseSeconds", "must not be negative"),
-            MaxSentenceChars = Int(c, "Speech:Tacotron2:MaxSentenceChars", d.MaxSentenceChars) is var mc and >= 20 ? mc
-                : throw new SettingsException("Speech:Tacotron2:MaxSentenceChars", "must be at least 20 characters"),
-            Fp16 = Bool(c, "Models:Fp16", d.Fp16),
-        };
-    }
-
-    public const double MinLoudness = -36, MaxLoudness = -10;
-
-    /// <summary>A target integrated loudness in LUFS: a number in [−36, −10]; "−16", "-23 LUFS" both read.</summary>
-    private static double TargetLoudness(IConfiguration c, string key, double fallback)
-    {
-        if (c[key] is not { } v) return fallback;
-        var text = v.Trim().Replace('\u2212', '-');
-        if (text.EndsWith("LUFS", StringComparison.OrdinalIgnoreCase)) text = text[..^4].TrimEnd();
-        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n)
-            && n >= MinLoudness && n <= MaxLoudness
-            ? n
-            : throw new SettingsException(key, $"'{v}' is not a target loudness: give integrated LUFS between {MinLoudness} and {MaxLoudness}, e.g. -16 (streaming) or -23 (EBU R128 broadcast)");
-    }
-
-    private static bool Bool(IConfiguration c, string key, bool fallback) => c[key] is not { } v ? fallback
-        : bool.TryParse(v, out var b) ? b : throw new SettingsException(key, $"'{v}' is not true or false");
 
     internal static string? Text(IConfiguration c, string key) => c[key] is { Length: > 0 } v ? v : null;
-    internal static int IntOf(IConfiguration c, string key, int fallback) => Int(c, key, fallback);
-    internal static double DoubleOf(IConfiguration c, string key, double fallback) => Double(c, key, fallback);
 
     private static IReadOnlyList<string>? List(IConfiguration c, string key)
     {
@@ -335,19 +184,8 @@ public sealed record NodeSettings
         return section.Value is { Length: > 0 } csv ? csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
     }
 
-    /// <summary>A span as "6h", "90m", "45s", "3d" or "hh:mm:ss"; never negative.</summary>
-    private static TimeSpan Duration(IConfiguration c, string key, TimeSpan fallback)
-    {
-        if (c[key] is not { Length: > 0 } v) return fallback;
-        var text = v.Trim();
-        var units = new Dictionary<char, double> { ['s'] = 1, ['m'] = 60, ['h'] = 3600, ['d'] = 86400 };
-        TimeSpan? span = text.Length > 1 && units.TryGetValue(char.ToLowerInvariant(text[^1]), out var unit)
-            && double.TryParse(text[..^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n)
-            ? TimeSpan.FromSeconds(n * unit)
-            : TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var t) ? t : null;
-        return span is { } ok && ok >= TimeSpan.Zero ? ok
-            : throw new SettingsException(key, $"'{v}' is not a duration: give e.g. 6h, 90m, 3d or 06:00:00");
-    }
+    private static TimeSpan Duration(IConfiguration c, string key, TimeSpan fallback) =>
+        Settings.Durations.Problem(c[key]) is { } problem ? throw new SettingsException(key, problem) : Settings.Durations.Parse(c[key]) ?? fallback;
 
     private static int Int(IConfiguration c, string key, int fallback) => c[key] is not { } v ? fallback
         : int.TryParse(v, out var n) ? n : throw new SettingsException(key, $"'{v}' is not a whole number");
@@ -355,52 +193,15 @@ public sealed record NodeSettings
     private static int Positive(IConfiguration c, string key, int fallback) =>
         Int(c, key, fallback) is var n and > 0 ? n : throw new SettingsException(key, $"'{c[key]}' is not a positive number");
 
-    private static double Double(IConfiguration c, string key, double fallback) => c[key] is not { } v ? fallback
-        : double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : throw new SettingsException(key, $"'{v}' is not a number");
 }
 
-/// <summary>The scaler (Scaler:*), the GKE node pool it resizes (Gke:*; no Gke:Project = decisions are only logged),
-/// and where it reads the stories backlog (Backlog:Subscription on the --pubsub project, or Backlog:File).</summary>
-public sealed record ScalerConfig
+/// <summary>Node:Discovery: how a node finds its cluster.</summary>
+[System.ComponentModel.Description("a discovery")]
+[System.ComponentModel.TypeConverter(typeof(Settings.ChoiceConverter<NodeDiscovery>))]
+public enum NodeDiscovery
 {
-    public ScalingSettings Policy { get; init; } = new();
-    public double IntervalSeconds { get; init; } = 30;
-    public string? GkeProject { get; init; }
-    public string GkeLocation { get; init; } = "europe-west4-a";
-    public string GkeCluster { get; init; } = "nius";
-    public string GkeNodePool { get; init; } = "gpu";
-    /// <summary>Another GKE endpoint (a test server); default Google's, with Application Default Credentials.</summary>
-    public string? GkeEndpoint { get; init; }
-    public string? BacklogSubscription { get; init; }
-    public string? BacklogFile { get; init; }
-
-    public GkeNodePoolRef? Pool => GkeProject is { } p ? new GkeNodePoolRef(p, GkeLocation, GkeCluster, GkeNodePool) : null;
-
-    public static ScalerConfig FromConfiguration(IConfiguration c)
-    {
-        var d = new ScalerConfig();
-        var policy = new ScalingSettings(
-            StoriesPerNode: NodeSettings.IntOf(c, "Scaler:StoriesPerNode", d.Policy.StoriesPerNode),
-            Min: NodeSettings.IntOf(c, "Scaler:Min", d.Policy.Min),
-            Max: NodeSettings.IntOf(c, "Scaler:Max", d.Policy.Max),
-            UpCooldown: TimeSpan.FromSeconds(NodeSettings.DoubleOf(c, "Scaler:UpCooldownSeconds", d.Policy.UpCooldownOrDefault.TotalSeconds)),
-            DownCooldown: TimeSpan.FromSeconds(NodeSettings.DoubleOf(c, "Scaler:DownCooldownSeconds", d.Policy.DownCooldownOrDefault.TotalSeconds)),
-            DownHeadroom: NodeSettings.IntOf(c, "Scaler:DownHeadroom", d.Policy.DownHeadroom),
-            IdleBeforeZero: TimeSpan.FromMinutes(NodeSettings.DoubleOf(c, "Scaler:IdleMinutesBeforeZero", d.Policy.IdleBeforeZeroOrDefault.TotalMinutes)));
-        try { policy.Validate(); }
-        catch (ArgumentException e) { throw new SettingsException("Scaler", e.Message); }
-        return new ScalerConfig
-        {
-            Policy = policy,
-            IntervalSeconds = NodeSettings.DoubleOf(c, "Scaler:IntervalSeconds", d.IntervalSeconds) is var i and >= 1 ? i
-                : throw new SettingsException("Scaler:IntervalSeconds", "at least 1 second"),
-            GkeProject = NodeSettings.Text(c, "Gke:Project"),
-            GkeLocation = NodeSettings.Text(c, "Gke:Location") ?? d.GkeLocation,
-            GkeCluster = NodeSettings.Text(c, "Gke:Cluster") ?? d.GkeCluster,
-            GkeNodePool = NodeSettings.Text(c, "Gke:NodePool") ?? d.GkeNodePool,
-            GkeEndpoint = NodeSettings.Text(c, "Gke:Endpoint"),
-            BacklogSubscription = NodeSettings.Text(c, "Backlog:Subscription"),
-            BacklogFile = NodeSettings.Text(c, "Backlog:File"),
-        };
-    }
+    /// <summary>Node:Seeds, or itself.</summary>
+    Seeds,
+    /// <summary>Akka.Management cluster bootstrap over the Kubernetes API.</summary>
+    Kubernetes,
 }

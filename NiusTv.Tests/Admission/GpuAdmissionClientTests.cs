@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using NiusTv.Actors.Admission;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Stories;
@@ -12,9 +13,9 @@ public sealed class GpuAdmissionClientTests(ITestOutputHelper output) : Akka.Hos
 {
     protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider) { }
 
-    private (IActorRef Gpu, GpuAdmissionClient Client) Node(double leaseSeconds = 30)
+    private (IActorRef Gpu, GpuAdmissionClient Client) Node(double leaseSeconds = 30, TimeProvider? clock = null)
     {
-        var gpu = Sys.ActorOf(GpuAdmissions.Create(1, TimeSpan.FromSeconds(leaseSeconds), shareCluster: false));
+        var gpu = Sys.ActorOf(GpuAdmissions.Create(1, TimeSpan.FromSeconds(leaseSeconds), shareCluster: false, clock));
         return (gpu, new GpuAdmissionClient(Sys, gpu));
     }
 
@@ -67,10 +68,12 @@ public sealed class GpuAdmissionClientTests(ITestOutputHelper output) : Akka.Hos
     [Fact]
     public async Task Lease_expiry_cancels_Revoked_and_the_GPU_passes_on()
     {
-        var (_, client) = Node(leaseSeconds: 0.3);
+        var clock = new FakeTimeProvider();
+        var (_, client) = Node(leaseSeconds: 600, clock);
         var stuck = await client.AcquireAsync("stuck", StoryPriority.Normal, Ct);
         Assert.False(stuck.Revoked.IsCancellationRequested);
         var next = client.AcquireAsync("next", StoryPriority.Normal, Ct);
+        clock.Advance(TimeSpan.FromSeconds(600));
 
         await Task.Delay(Timeout.Infinite, stuck.Revoked).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(3), Ct);
         Assert.True(stuck.Revoked.IsCancellationRequested);
@@ -94,12 +97,13 @@ public sealed class GpuAdmissionClientTests(ITestOutputHelper output) : Akka.Hos
     }
 
     [Fact]
-    public async Task A_client_created_before_the_actor_system_waits_until_it_is_attached()
+    public async Task A_client_built_before_the_router_is_registered_waits_until_it_is()
     {
-        var client = new GpuAdmissionClient();
+        var registry = new ActorRegistry();
+        var client = new GpuAdmissionClient(registry, () => Sys);
         var pending = client.AcquireAsync("early", StoryPriority.Normal, Ct);
         Assert.False(pending.IsCompleted); // nothing can grant it yet: there is no admission actor to ask
-        client.Attach(Sys, Sys.ActorOf(GpuAdmissions.Create(1, TimeSpan.FromSeconds(30), shareCluster: false)));
+        registry.Register<GpuAdmissions>(Sys.ActorOf(GpuAdmissions.Create(1, TimeSpan.FromSeconds(30), shareCluster: false)));
         await using var grant = await pending.WaitAsync(TimeSpan.FromSeconds(3), Ct);
         Assert.Equal("gpu-0", grant.Slot);
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using NiusTv.Actors.Admission;
 using NiusTv.Steps.Stories;
 using Xunit;
@@ -110,13 +111,18 @@ public sealed class GpuAdmissionTests(ITestOutputHelper output) : Akka.Hosting.T
     [Fact]
     public void A_holder_that_overruns_its_lease_is_told_and_the_GPU_passes_on()
     {
-        var gpu = Slots(leaseSeconds: 0.3);
+        var clock = new FakeTimeProvider();
+        var lease = TimeSpan.FromMinutes(10);
+        var gpu = Sys.ActorOf(GpuAdmissions.Create(1, lease, shareCluster: false, clock));
         var holder = CreateTestProbe();
         holder.Send(gpu, new Acquire("stuck", StoryPriority.Normal));
         holder.ExpectMsg<Granted>();
         var next = CreateTestProbe();
         next.Send(gpu, new Acquire("next", StoryPriority.Normal));
 
+        clock.Advance(lease - TimeSpan.FromSeconds(1));
+        Assert.Equal(("stuck", 1), Slot(gpu)); // a second before its end the lease still holds
+        clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal("stuck", holder.ExpectMsg<LeaseExpired>(TimeSpan.FromSeconds(3)).RequestId);
         Assert.Equal("next", next.ExpectMsg<Granted>(TimeSpan.FromSeconds(3)).RequestId);
     }

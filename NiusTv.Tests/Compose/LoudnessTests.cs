@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using NiusTv.Host.Node;
+using NiusTv.Host.Node.Settings;
 using NiusTv.Steps;
 using NiusTv.Steps.Compose;
 using NiusTv.Steps.Speech;
@@ -101,7 +102,7 @@ public sealed class LoudnessTests
     public void An_output_loudness_that_is_not_a_target_loudness_names_the_key(string value)
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection([new("Output:Loudness", value)]).Build();
-        var e = Assert.Throws<SettingsException>(() => NodeSettings.FromConfiguration(config));
+        var e = Assert.Throws<SettingsException>(() => NodeConfiguration.Read<OutputSettings>(config));
         Assert.Equal("Output:Loudness", e.Setting);
         Assert.Contains("LUFS", e.Message);
     }
@@ -113,8 +114,8 @@ public sealed class LoudnessTests
     public void Output_loudness_is_read_in_LUFS_and_defaults_to_minus_16(string? value, double expected)
     {
         var pairs = value is null ? [] : new[] { new KeyValuePair<string, string?>("Output:Loudness", value) };
-        var settings = NodeSettings.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(pairs).Build());
-        Assert.Equal(expected, settings.OutputLoudness);
+        var settings = NodeConfiguration.Read<OutputSettings>(new ConfigurationBuilder().AddInMemoryCollection(pairs).Build());
+        Assert.Equal(expected, settings.LoudnessLufs);
     }
 
     [Fact]

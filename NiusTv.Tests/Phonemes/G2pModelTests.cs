@@ -89,7 +89,7 @@ public sealed class G2pModelTests(ShippedG2p shipped) : IClassFixture<ShippedG2p
     public void Node_start_up_fails_with_the_setting_and_file_when_the_model_is_missing()
     {
         using var dir = new TempFolder();
-        var e = Assert.Throws<SettingsException>(() => PhonemesRegistration.CreatePronouncer(NodeSteps.PhonemesOptions(new NodeSettings { PhonemesModel = dir.Path })));
+        var e = Assert.Throws<SettingsException>(() => PhonemesRegistration.CreatePronouncer(NodeSteps.PhonemesOptions(new NiusTv.Host.Node.Settings.PhonemesSettings { Model = dir.Path })));
         Assert.Equal("Phonemes:Model", e.Setting);
         Assert.Contains(dir.Combine(G2pConfig.FileName), e.Message);
     }
@@ -124,7 +124,7 @@ public sealed class G2pModelTests(ShippedG2p shipped) : IClassFixture<ShippedG2p
         var e = Assert.Throws<InvalidDataException>(() => UserLexicon.Load(path));
         Assert.Contains($"{path}:3", e.Message);
         Assert.Contains("'IH1'", e.Message);
-        var s = Assert.Throws<SettingsException>(() => PhonemesRegistration.CreatePronouncer(NodeSteps.PhonemesOptions(new NodeSettings { PhonemesLexicon = path })));
+        var s = Assert.Throws<SettingsException>(() => PhonemesRegistration.CreatePronouncer(NodeSteps.PhonemesOptions(new NiusTv.Host.Node.Settings.PhonemesSettings { Lexicon = path })));
         Assert.Equal("Phonemes:Lexicon", s.Setting);
         Assert.Contains($"{path}:3", s.Message);
     }

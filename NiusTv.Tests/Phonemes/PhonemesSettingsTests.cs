@@ -22,8 +22,8 @@ public sealed class PhonemesSettingsTests : IDisposable
     /// <summary>The node's steps as its container builds them from <paramref name="settings"/>, as a starting node does.</summary>
     private static IReadOnlyList<IStoryStep> StepsOf(NodeSettings settings)
     {
-        using var services = new ServiceCollection().AddSingleton<NiusTv.Steps.Render.IGpuAdmission>(new NiusTv.Actors.Admission.GpuAdmissionClient())
-            .AddNodeSteps(settings).BuildServiceProvider();
+        using var services = new ServiceCollection().AddSingleton<NiusTv.Steps.Render.IGpuAdmission>(new NiusTv.Actors.Admission.GpuAdmissionClient(new Akka.Hosting.ActorRegistry(), () => throw new InvalidOperationException("no actor system in this test")))
+            .AddNodeSteps(settings.Configuration, settings).BuildServiceProvider();
         return services.GetServices<IStoryStep>().ToList();
     }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using NiusTv.Actors.Admission;
 using NiusTv.Host.Cli;
 using NiusTv.Host.Node;
+using NiusTv.Host.Node.Settings;
 using NiusTv.Steps;
 using NiusTv.Steps.Render;
 using NiusTv.Steps.Stories;
@@ -19,15 +20,15 @@ public class RenderWiringTests
     public void Without_a_checkpoint_the_node_has_the_warp_sketch_and_footage_renderers_and_warp_is_the_default()
     {
         using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
-        var renderers = RenderRegistration.Renderers(NodeSteps.RenderOptions(new NodeSettings()), models);
+        var renderers = RenderRegistration.Renderers(NodeSteps.RenderOptions(new RenderSettings()), models);
         Assert.Empty(models.Models);
         Assert.Equal(["footage", "sketch", "warp"], renderers.Keys.Order());
         Assert.False(renderers["footage"].NeedsGpu);
         Assert.False(renderers["sketch"].NeedsGpu);
         Assert.False(renderers["warp"].NeedsGpu);
-        Assert.Equal("warp", RenderRegistration.Renderer(NodeSteps.RenderOptions(new NodeSettings()), renderers).Name);
-        Assert.Equal("sketch", RenderRegistration.Renderer(NodeSteps.RenderOptions(new NodeSettings { Renderer = "sketch" }), renderers).Name);
-        var e = Assert.Throws<SettingsException>(() => RenderRegistration.Renderer(NodeSteps.RenderOptions(new NodeSettings { Renderer = "pix2pixhd" }), renderers));
+        Assert.Equal("warp", RenderRegistration.Renderer(NodeSteps.RenderOptions(new RenderSettings()), renderers).Name);
+        Assert.Equal("sketch", RenderRegistration.Renderer(NodeSteps.RenderOptions(new RenderSettings { Renderer = AnchorRenderer.Sketch }), renderers).Name);
+        var e = Assert.Throws<SettingsException>(() => RenderRegistration.Renderer(NodeSteps.RenderOptions(new RenderSettings { Renderer = AnchorRenderer.Pix2PixHD }), renderers));
         Assert.Contains("Render:Pix2PixHD:Checkpoint", e.Message);
     }
 
@@ -39,7 +40,7 @@ public class RenderWiringTests
         var config = Path.Combine(folder, "config.json");
         File.WriteAllText(config, File.ReadAllText(config).Replace("\"n_blocks_global\":1", "\"n_blocks_global\":2"));
         using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
-        var e = Assert.Throws<SettingsException>(() => RenderRegistration.Renderers(NodeSteps.RenderOptions(new NodeSettings { Pix2PixHDCheckpoint = folder }), models));
+        var e = Assert.Throws<SettingsException>(() => RenderRegistration.Renderers(NodeSteps.RenderOptions(new RenderSettings { Pix2PixHD = { Checkpoint = folder } }), models));
         Assert.Empty(models.Models);
         Assert.StartsWith("Render:Pix2PixHD:Checkpoint:", e.Message);
         Assert.Contains("missing keys", e.Message);
@@ -51,7 +52,7 @@ public class RenderWiringTests
         using var dir = new TempFolder();
         var folder = Pix2PixHDRendererTests.WriteCheckpoint(dir);
         using var models = new NiusTv.Steps.Models.ModelRegistry(NiusTv.Steps.Models.ModelDevice.Cpu);
-        var renderers = RenderRegistration.Renderers(NodeSteps.RenderOptions(new NodeSettings { Pix2PixHDCheckpoint = folder }), models);
+        var renderers = RenderRegistration.Renderers(NodeSteps.RenderOptions(new RenderSettings { Pix2PixHD = { Checkpoint = folder } }), models);
         Assert.True(renderers["pix2pixhd"].NeedsGpu);
         var entry = Assert.Single(models.Models);
         Assert.Equal(("pix2pixhd", "cpu"), (entry.Name, entry.Device));
@@ -65,11 +66,11 @@ public class RenderWiringTests
         {
             ["Render:Pix2PixHD:Checkpoint"] = "/models/anchor", ["Render:Pix2PixHD:Device"] = "cuda:1", ["Render:Pix2PixHD:BatchSize"] = "8",
         }).Build();
-        var s = NodeSettings.FromConfiguration(config);
+        var s = NodeSteps.RenderOptions(NodeConfiguration.Read<RenderSettings>(config));
         Assert.Equal(("/models/anchor", "cuda:1", 8), (s.Pix2PixHDCheckpoint, s.Pix2PixHDDevice, s.Pix2PixHDBatchSize));
         var bad = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Render:Pix2PixHD:BatchSize"] = "0" }).Build();
-        Assert.Contains("Render:Pix2PixHD:BatchSize", Assert.Throws<SettingsException>(() => NodeSettings.FromConfiguration(bad)).Message);
+        Assert.Contains("Render:Pix2PixHD:BatchSize", Assert.Throws<SettingsException>(() => NodeConfiguration.Read<RenderSettings>(bad)).Message);
     }
 
     [Fact]
@@ -80,7 +81,7 @@ public class RenderWiringTests
         {
             DataDir = dir.Combine("data"), Out = dir.Combine("out"), Assets = dir.Folder("assets"),
             Admin = $"127.0.0.1:{LoopbackPorts.Free()}", Port = LoopbackPorts.Free(), Roles = ["worker"],
-            Pix2PixHDCheckpoint = Pix2PixHDRendererTests.WriteCheckpoint(dir), Pix2PixHDBatchSize = 2,
+            Configuration = NodeConfiguration.From(("Render:Pix2PixHD:Checkpoint", Pix2PixHDRendererTests.WriteCheckpoint(dir)), ("Render:Pix2PixHD:BatchSize", "2")),
         };
         await using var app = NodeHost.Build(settings, Microsoft.Extensions.Logging.LogLevel.Warning);
         var ct = TestContext.Current.CancellationToken;

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using NiusTv.Actors.Scaling;
 using NiusTv.Actors.Stories;
 using NiusTv.Steps.Cloud;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 using static NiusTv.Actors.Scaling.ScalerEvents;
 
@@ -45,14 +46,15 @@ public sealed class ScalerActorTests : IAsyncLifetime
         try { Directory.Delete(_dir, true); } catch (IOException) { }
     }
 
-    private async Task<IActorRef> StartScaler(ScalingSettings settings)
+    /// <param name="clock">what cooldowns and the idle period pass on; the tests move it instead of waiting.</param>
+    private async Task<IActorRef> StartScaler(ScalingSettings settings, TimeProvider? clock = null)
     {
         _host = new HostBuilder().ConfigureServices(services => services.AddAkka("nius", akka => akka
             .WithRemoting("127.0.0.1", 0)
             .WithClustering(new ClusterOptions { Roles = ["worker", ScalerActor.Role] })
             .AddStoryPersistence(JournalKind.Sqlite, $"Data Source={Path.Combine(_dir, "journal.db")}")
             .WithActors((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress))
-            .AddScaler(true, settings, new GkeNodePool(_client, Pool), _backlog, TimeSpan.FromHours(1)))).Build();
+            .AddScaler(true, settings, new GkeNodePool(_client, Pool), _backlog, TimeSpan.FromHours(1), clock))).Build();
         await _host.StartAsync();
         return await ActorRegistry.For(_host.Services.GetRequiredService<ActorSystem>()).GetAsync<ScalerActor>();
     }
@@ -77,7 +79,8 @@ public sealed class ScalerActorTests : IAsyncLifetime
     [Fact]
     public async Task Waiting_stories_scale_the_pool_up_and_a_second_burst_within_the_cooldown_does_not()
     {
-        var scaler = await StartScaler(Quick);
+        var clock = new FakeTimeProvider();
+        var scaler = await StartScaler(Quick, clock);
         _backlog.Waiting = 3;
         var view = await Until(scaler, v => v.Decisions.OfType<Applied>().Any(), "the scale-up is applied");
         Assert.Equal(2, view.Target);
@@ -90,16 +93,24 @@ public sealed class ScalerActorTests : IAsyncLifetime
         view = await Until(scaler, v => v.Now?.Contains("up cooldown") == true, "the scaler holds for the cooldown");
         Assert.Equal(2, view.Target);
         Assert.Single(_gke.Resizes);
+
+        // An hour later, on the scaler's clock, the cooldown is over and the burst gets its nodes.
+        clock.Advance(Quick.UpCooldownOrDefault);
+        view = await Until(scaler, v => v.Target == 4 && v.Decisions.LastOrDefault() is Applied, "the cooldown ends and the pool grows");
+        Assert.Equal([(Pool.Path, 2), (Pool.Path, 4)], _gke.Resizes.ToArray());
     }
 
     [Fact]
     public async Task An_idle_pool_keeps_one_warm_node_then_goes_to_zero_after_the_idle_period()
     {
-        var scaler = await StartScaler(Quick with { UpCooldown = TimeSpan.Zero, IdleBeforeZero = TimeSpan.FromSeconds(2) });
+        var clock = new FakeTimeProvider();
+        var idle = TimeSpan.FromMinutes(20);
+        var scaler = await StartScaler(Quick with { UpCooldown = TimeSpan.Zero, IdleBeforeZero = idle }, clock);
         _backlog.Waiting = 4;
         await Until(scaler, v => v.Target == 2 && v.Decisions.LastOrDefault() is Applied, "two nodes are up");
         _backlog.Waiting = 0;
         await Until(scaler, v => v.Target == 1 && v.Decisions.LastOrDefault() is Applied, "one node is kept warm");
+        clock.Advance(idle);
         var view = await Until(scaler, v => v.Target == 0 && v.Decisions.LastOrDefault() is Applied, "the pool is at zero");
         Assert.Equal([2, 1, 0], _gke.Resizes.Select(r => r.Nodes).ToArray());
         Assert.Contains("scale to zero", view.Decisions.OfType<Decided>().Last().Reason);

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using NiusTv.Actors.Stories;
 using NiusTv.Steps;
 using NiusTv.Steps.Stories;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 using static NiusTv.Actors.Stories.StoryEvents;
 
@@ -58,8 +59,10 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
     private WorkspaceRetention? _keep;
     private int _snapshotEvery = StoryRuntimeSettings.DefaultSnapshotEvery;
 
+    private TimeProvider _clock = TimeProvider.System;
+
     private StoryRuntimeSettings Settings => new(Path.Combine(_dir, "workspaces"),
-        new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)), _keep, _snapshotEvery);
+        new RetryPolicy(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)), _keep, _snapshotEvery) { Clock = _clock };
 
     protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
     {
@@ -313,9 +316,17 @@ public sealed class StoryActorTests : Akka.Hosting.TestKit.TestKit, IDisposable
     [Fact]
     public async Task A_transient_failure_is_retried_with_backoff_and_then_succeeds()
     {
+        var clock = new FakeTimeProvider();
+        _clock = clock;
         _steps["speech"].Before = call => call <= 2 ? throw StepFailure.Retryable($"festival crashed (call {call})") : Task.CompletedTask;
         var story = StartStory("retry-me");
         await story.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Sample("retry-me")), TimeSpan.FromSeconds(10));
+        // The backoffs pass on the story's clock: each retry runs once the test moves it on, not after a real wait.
+        static bool SpeechRetrying(StoryView v, int attempts) => v.Steps.Single(s => s.Name == "speech") is { State: "retrying" } s && s.Attempts == attempts;
+        await WaitFor(story, "retry-me", v => SpeechRetrying(v, 1));
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        await WaitFor(story, "retry-me", v => SpeechRetrying(v, 2));
+        clock.Advance(TimeSpan.FromMilliseconds(200));
         var view = await WaitFor(story, "retry-me", v => v.State is "completed" or "failed");
 
         Assert.Equal("completed", view.State);
