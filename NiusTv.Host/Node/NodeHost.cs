@@ -1,29 +1,12 @@
-using System.Net;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using System.Text.Json;
-using NiusTv.Steps.Tools;
 using System.Text.Json.Serialization;
-using Akka.Actor;
-using Akka.Cluster;
-using Akka.Cluster.Hosting;
-using Akka.Cluster.Hosting.SBR;
-using Akka.Hosting;
-using Akka.Discovery.KubernetesApi;
-using Akka.Management;
-using Akka.Management.Cluster.Bootstrap;
-using Akka.Remote.Hosting;
-using Microsoft.Data.Sqlite;
-using NiusTv.Actors.Ingest;
-using NiusTv.Actors.Admission;
-using NiusTv.Actors.Scaling;
-using NiusTv.Actors.Stories;
-using NiusTv.Steps.Cloud;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using NiusTv.Host.Admin;
 using NiusTv.Host.Node.Settings;
 using NiusTv.Host.Telemetry;
 using NiusTv.Steps;
-using NiusTv.Steps.Render;
-using NiusTv.Steps.Stories;
+using NiusTv.Steps.Cloud;
+using NiusTv.Actors.Admission;
 
 namespace NiusTv.Host.Node;
 
@@ -48,171 +31,32 @@ public static class NodeHost
     public static WebApplication Build(NodeSettings settings, LogLevel logLevel = LogLevel.Information, string? hocon = null,
         Action<IServiceCollection>? addServices = null)
     {
-        var admin = settings.AdminEndPoint;
-        // An empty or blank token would be a lock anyone opens with an empty Authorization header; so would "no token"
-        // set by accident through an empty variable. Either is a mistake to say at start, not a mode.
-        if (settings.AdminToken is { } configuredToken && string.IsNullOrWhiteSpace(configuredToken))
-            throw new SettingsException("Node:AdminToken", "the admin token is empty or only whitespace; set a real secret " +
-                "(Node:AdminToken or NIUSTV__Node__AdminToken), or leave it unset on a 127.0.0.1 endpoint");
-        if (!IPAddress.IsLoopback(admin.Address) && string.IsNullOrEmpty(settings.AdminToken))
-            throw new SettingsException("--admin", $"the admin endpoint would listen on {admin}, which is reachable from other machines; " +
-                "set an admin token (Node:AdminToken or NIUSTV__Node__AdminToken) or bind it to 127.0.0.1");
-
-        Directory.CreateDirectory(settings.DataPath);
-        Directory.CreateDirectory(settings.WorkspaceRoot);
-        // Before any step runs: children of this process die with it, and a node killed earlier leaves nothing behind.
-        OrphanGuard.Start();
-        var leftovers = OrphanGuard.RemoveLeftovers(settings.WorkspaceRoot);
-        var (journalKind, journalConnection) = settings.JournalTarget;
-        if (journalKind == JournalKind.Sqlite) PrepareSqlite(journalConnection);
-
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        // Every log line goes to stderr: stdout is the verb's answer (`--json` output, video paths), which scripts parse.
-        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        var logRing = new LogRing();
-        builder.Logging.AddProvider(new LogRingProvider(logRing));
-        builder.Logging.SetMinimumLevel(logLevel);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
-        var adminCert = settings.LoadAdminCertificate();
-        builder.WebHost.UseKestrel(k => k.Listen(admin, listen => { if (adminCert is not null) listen.UseHttps(adminCert); }));
-        builder.AddAdminSurface(settings);
+        builder.AddAdminEndpoint(settings);
+        builder.AddNodeStorage(settings);
+        builder.AddNodeLogging(logLevel);
 
         builder.Services.AddSingleton(settings);
         // One clock for retry backoffs, GPU leases and the scaler's cooldowns (and the cloud clients' token expiry).
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(logRing);
         builder.Services.AddSingleton<ComponentRegistry>();
         builder.Services.AddSingleton<Newsroom.Drafts>();
         builder.Services.AddGpuAdmissionClient();
         builder.Services.AddNodeSteps(settings.Configuration, settings);
         addServices?.Invoke(builder.Services);
         builder.Services.AddNodeSections(settings);
-        builder.Services.AddSingleton(sp => new StoryRuntimeSettings(settings.WorkspaceRoot, Section<RetrySettings>(sp).Policy, Section<WorkspaceSettings>(sp).Retention)
-            { Clock = sp.GetRequiredService<TimeProvider>() });
-        // Each step's own default (its definition), unless Pools:<step> says otherwise.
-        builder.Services.AddSingleton(sp => StepPoolSizes.For(sp.GetRequiredService<Pipeline>(), Section<PoolsSettings>(sp).Sizes, Environment.ProcessorCount));
-        builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
-
-        var seeds = settings.Discovery == NodeDiscovery.Kubernetes ? [] : settings.Seeds.Select(SeedAddress).ToArray();
+        builder.Services.AddStoryRuntime();
         builder.Services.AddHealthChecks().AddNodeHealth();
         builder.Services.AddCloudClients(settings);
-        builder.Services.AddAkka(SystemName, (akka, sp) =>
-        {
-            var clock = sp.GetRequiredService<TimeProvider>();
-            var pubsub = sp.GetService<PubSubRestClient>();
-            var backlog = Backlog(Section<BacklogSettings>(sp), pubsub);
-            var gpu = Section<GpuSettings>(sp);
-            var scaler = Section<ScalerSettings>(sp);
-            if (hocon is not null) akka.AddHocon(hocon, HoconAddMode.Prepend);
-            akka.ConfigureLoggers(l =>
-                {
-                    l.LogLevel = logLevel <= LogLevel.Debug ? Akka.Event.LogLevel.DebugLevel
-                        : logLevel <= LogLevel.Information ? Akka.Event.LogLevel.InfoLevel : Akka.Event.LogLevel.WarningLevel;
-                    l.ClearLoggers();
-                    l.AddLoggerFactory();
-                })
-                .WithRemoting(settings.Hostname, settings.Port)
-                .WithClustering(new ClusterOptions
-                {
-                    Roles = settings.Roles.ToArray(),
-                    SeedNodes = seeds,
-                    // Keep-majority: the side with more nodes survives a partition and the rest down themselves, so
-                    // no story runs on both sides (docs/operators.md, "Split brain"). No lease is needed, nor available here.
-                    SplitBrainResolver = new KeepMajorityOption(),
-                })
-                .AddStoryPersistence(journalKind, journalConnection)
-                .AddStepPools()
-                .AddStoryActor(role: "worker")
-                .AddStoryTelemetry()
-                .AddGpuAdmission(gpu.RenderSlots, gpu.Lease, clock)
-                .AddScaler(settings.Roles.Contains(ScalerActor.Role), scaler.Policy, sp.GetService<INodePool>(), backlog, scaler.Interval, clock)
-                .WithActorSystemLivenessCheck(tags: [LiveTag])
-                .WithAkkaClusterReadinessCheck(tags: [ReadyTag]);
-            if (settings.Discovery == NodeDiscovery.Kubernetes)
-            {
-                // Pods find each other through the Kubernetes API (label selector), then bootstrap agrees on who
-                // forms the cluster: no seed list to keep in step with a StatefulSet.
-                var kubernetes = Section<KubernetesSettings>(sp);
-                akka.WithAkkaManagement(port: settings.ManagementPort)
-                    .WithKubernetesDiscovery(o =>
-                    {
-                        o.PodLabelSelector = kubernetes.LabelSelector;
-                        if (kubernetes.Namespace is { Length: > 0 } ns) o.PodNamespace = ns;
-                    })
-                    .WithClusterBootstrap(o =>
-                    {
-                        o.ContactPointDiscovery.PortName = "management";
-                        o.ContactPointDiscovery.RequiredContactPointsNr = kubernetes.RequiredContactPoints;
-                    }, autoStart: true);
-            }
-            else
-            {
-                akka.WithActors((system, _) =>
-                {
-                    // A single node joins itself; with seeds, the cluster extension joins them on its own.
-                    if (seeds.Length == 0) Cluster.Get(system).Join(Cluster.Get(system).SelfAddress);
-                });
-            }
-            // Ingest feeds workers; a node without the worker role has no local region to feed.
-            if (pubsub is not null && settings.Roles.Contains("worker"))
-            {
-                var ingest = Section<Settings.IngestSettings>(sp);
-                akka.AddIngest(pubsub, new NiusTv.Actors.Ingest.IngestSettings(NodeCheck: sp.GetRequiredService<StoryChoices>().Check,
-                    MaxOutstanding: ingest.MaxOutstanding, AckDeadlineSeconds: ingest.AckDeadlineSeconds, HandOverDelay: TimeSpan.FromSeconds(ingest.HandOverDelaySeconds)));
-            }
-        });
-
+        builder.Services.AddNodeActorSystem(settings, logLevel, hocon);
         builder.Services.AddStoryTracing(settings);
 
         var app = builder.Build();
-        try
-        {
-            // Every step and its backends are built now, before the node joins its cluster: a bad setting or checkpoint
-            // stops the start with the reason instead of failing every story.
-            NodeConfiguration.ValidateOnStart(app.Services);
-            _ = app.Services.GetRequiredService<Pipeline>();
-            _ = app.Services.GetServices<IStoryStep>().ToList();
-            _ = app.Services.GetRequiredService<StoryChoices>();
-        }
-        catch
-        {
-            ((IDisposable)app).Dispose();
-            throw;
-        }
-        var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("NiusTv.Node");
-        foreach (var note in app.Services.GetRequiredService<StartupNotes>().All) startup.LogInformation("{Note}", note);
-        if (leftovers.Count > 0)
-            startup.LogInformation("removed {Count} leftover(s) of an earlier run: {Paths}", leftovers.Count, string.Join(", ", leftovers.Take(10)));
-        StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());
-        ComponentMetrics.Export(app.Services.GetRequiredService<ActorSystem>(), app.Services.GetRequiredService<ActorRegistry>());
-        app.UseAdminSurface();
-        app.MapAdminApi();
-        Newsroom.NewsroomEndpoints.MapNewsroom(app, settings.AdminToken);
+        app.ValidateBeforeJoining();
+        app.LogStartupNotes();
+        app.ExportNodeMetrics();
+        app.MapAdminEndpoints(settings);
         return app;
-    }
-
-    /// <summary>Where the scaler counts waiting stories; none configured: only the workers' in-flight stories count.</summary>
-    private static IBacklog? Backlog(BacklogSettings from, PubSubRestClient? pubsub) =>
-        from.File is { Length: > 0 } file ? new FileBacklog(Path.GetFullPath(file))
-        : from.Subscription is { Length: > 0 } sub ? new PeekSubscriptionBacklog(pubsub
-            ?? throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT"), sub, TimeSpan.FromSeconds(2))
-        : null;
-
-    private static T Section<T>(IServiceProvider sp) where T : class => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<T>>().Value;
-
-    /// <summary>WAL lets the admin endpoint's journal reads run beside the story actors' writes.</summary>
-    private static void PrepareSqlite(string connection)
-    {
-        var path = new SqliteConnectionStringBuilder(connection).DataSource;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var db = new SqliteConnection(connection);
-        db.Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "PRAGMA journal_mode=WAL;";
-        cmd.ExecuteNonQuery();
     }
 
     /// <summary>`--seed HOST:PORT` with the system name implied, or a full akka.tcp:// address.</summary>

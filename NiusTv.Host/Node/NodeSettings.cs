@@ -9,14 +9,17 @@ namespace NiusTv.Host.Node;
 /// appsettings.json, --config FILE, NIUSTV__Section__Key variables and command-line options.</summary>
 public sealed record NodeSettings
 {
+    // Settings built in code start from the same defaults as a node started with no configuration.
+    private static readonly Settings.NodeSection Defaults = new();
+
     /// <summary>The configuration these settings were read from: the node's container binds the steps' sections
     /// (Speech, Phonemes, Render, Compose, Output, Models, Storage) from it. Settings built in code have none, and
     /// every such section keeps its defaults.</summary>
     public IConfiguration Configuration { get; init; } = Settings.NodeConfiguration.From();
-    public string DataDir { get; init; } = "data";
-    public string Assets { get; init; } = "samples";
-    public string Out { get; init; } = "out";
-    public string Admin { get; init; } = "127.0.0.1:9110";
+    public string DataDir { get; init; } = Defaults.Data;
+    public string Assets { get; init; } = Defaults.Assets;
+    public string Out { get; init; } = Defaults.Out;
+    public string Admin { get; init; } = Defaults.Admin;
     public string? AdminToken { get; init; }
     /// <summary>Node:AdminHosts: more names the admin endpoint answers to (a Kubernetes Service, a proxy), beside
     /// the --admin host and the addresses it binds; "*.example.org" allowed. Any other Host header gets 400.</summary>
@@ -30,8 +33,8 @@ public sealed record NodeSettings
     /// <summary>Node:AdminFailedTokenLimit / Node:AdminFailedTokenWindow: wrong admin tokens one client address may
     /// send per window before it is answered 429 (right token or not) until the window ends. A person mistyping is
     /// far below 30 a minute; a script guessing is slowed to a crawl.</summary>
-    public int AdminFailedTokenLimit { get; init; } = 30;
-    public TimeSpan AdminFailedTokenWindow { get; init; } = TimeSpan.FromMinutes(1);
+    public int AdminFailedTokenLimit { get; init; } = Defaults.AdminFailedTokenLimit;
+    public TimeSpan AdminFailedTokenWindow { get; init; } = Defaults.FailedTokenWindow;
 
     public string AdminScheme => string.IsNullOrEmpty(AdminCert) ? "http" : "https";
 
@@ -56,21 +59,21 @@ public sealed record NodeSettings
         }
     }
     public string? Journal { get; init; }
-    public string Hostname { get; init; } = "127.0.0.1";
+    public string Hostname { get; init; } = Defaults.Hostname;
     public int Port { get; init; }
     public IReadOnlyList<string> Seeds { get; init; } = [];
-    public IReadOnlyList<string> Roles { get; init; } = ["worker", "scaler"];
+    public IReadOnlyList<string> Roles { get; init; } = Defaults.Roles;
     /// <summary>Presenter profiles (Presenters:Root); null: ./presenters, else $NIUSTV_HOME/presenters, else the ones
     /// shipped beside the executable.</summary>
     public string? PresentersDir { get; init; }
     /// <summary>dlib's 68-point shape predictor (Landmarks:Model).</summary>
-    public string LandmarkModel { get; init; } = NiusTv.Steps.Landmarks.DlibFaceLandmarkDetector.DefaultModel;
+    public string LandmarkModel { get; init; } = new Settings.LandmarksSettings().Model;
     /// <summary>Google Cloud project to ingest from (`--pubsub`); null: stories come only through the admin endpoint.</summary>
     public string? PubSubProject { get; init; }
     /// <summary>How the node finds its cluster: "seeds" (Node:Seeds, or itself) or "kubernetes" (Akka.Management
     /// cluster bootstrap over the Kubernetes API; the pod's ports must be named `management` and `akka-remote`).</summary>
     public NodeDiscovery Discovery { get; init; }
-    public int ManagementPort { get; init; } = 8558;
+    public int ManagementPort { get; init; } = Defaults.ManagementPort;
 
     public string DataPath => Path.GetFullPath(DataDir);
 
@@ -135,64 +138,41 @@ public sealed record NodeSettings
         return new IPEndPoint(ip, port);
     }
 
-    /// <summary>Reads the "NiusTv" configuration tree: keys like Node:Data, Speech:Backend, Pools:compose.</summary>
+    /// <summary>The node as configured: the Node, Presenters and Landmarks sections read by the configuration binder
+    /// (<see cref="Settings.NodeSection"/>), with the same checks <c>ValidateOnStart</c> runs; a bad value is a
+    /// <see cref="SettingsException"/> naming its key.</summary>
     public static NodeSettings FromConfiguration(IConfiguration config)
     {
-        var d = new NodeSettings();
-        var node = config.GetSection("Node");
-        return d with
+        var node = Settings.NodeConfiguration.Read<Settings.NodeSection>(config);
+        return new NodeSettings
         {
             Configuration = config,
-            DataDir = node["Data"] ?? d.DataDir,
-            Assets = node["Assets"] ?? d.Assets,
-            Out = node["Out"] ?? d.Out,
-            Admin = node["Admin"] ?? d.Admin,
-            AdminToken = node["AdminToken"] ?? d.AdminToken,
-            AdminHosts = List(node, "AdminHosts") ?? d.AdminHosts,
-            AdminCert = Text(config, "Node:AdminCert") ?? d.AdminCert,
-            AdminCertKey = Text(config, "Node:AdminCertKey") ?? d.AdminCertKey,
-            AdminCertPassword = node["AdminCertPassword"] ?? d.AdminCertPassword,
-            AdminFailedTokenLimit = Positive(config, "Node:AdminFailedTokenLimit", d.AdminFailedTokenLimit),
-            AdminFailedTokenWindow = Duration(config, "Node:AdminFailedTokenWindow", d.AdminFailedTokenWindow) is var window && window >= TimeSpan.FromSeconds(1)
-                ? window : throw new SettingsException("Node:AdminFailedTokenWindow", $"'{config["Node:AdminFailedTokenWindow"]}' is shorter than 1 second: give e.g. 1m, 10m or 00:05:00"),
-            Journal = node["Journal"] ?? d.Journal,
-            Hostname = node["Hostname"] ?? d.Hostname,
-            Port = Int(node, "Port", d.Port),
-            Seeds = List(node, "Seeds") ?? d.Seeds,
-            Roles = List(node, "Roles") ?? d.Roles,
-            PresentersDir = config["Presenters:Root"] ?? d.PresentersDir,
-            LandmarkModel = config["Landmarks:Model"] ?? d.LandmarkModel,
-            PubSubProject = node["PubSub"] ?? d.PubSubProject,
-            Discovery = node["Discovery"] is { } disc ? Choice<NodeDiscovery>("Node:Discovery", disc) : d.Discovery,
-            ManagementPort = Int(node, "ManagementPort", d.ManagementPort),
+            DataDir = node.Data,
+            Assets = node.Assets,
+            Out = node.Out,
+            Admin = node.Admin,
+            AdminToken = node.AdminToken,
+            AdminHosts = node.AdminHosts,
+            AdminCert = NonEmpty(node.AdminCert),
+            AdminCertKey = NonEmpty(node.AdminCertKey),
+            AdminCertPassword = node.AdminCertPassword,
+            AdminFailedTokenLimit = node.AdminFailedTokenLimit,
+            AdminFailedTokenWindow = node.FailedTokenWindow,
+            Journal = node.Journal,
+            Hostname = node.Hostname,
+            Port = node.Port,
+            Seeds = node.Seeds,
+            Roles = node.Roles,
+            PresentersDir = Settings.NodeConfiguration.Read<Settings.PresentersSettings>(config).Root,
+            LandmarkModel = Settings.NodeConfiguration.Read<Settings.LandmarksSettings>(config).Model,
+            PubSubProject = node.PubSub,
+            Discovery = node.Discovery,
+            ManagementPort = node.ManagementPort,
         };
     }
 
-    private static T Choice<T>(string key, string value) where T : struct, Enum
-    {
-        try { return Settings.ChoiceConverter<T>.Parse(value); }
-        catch (FormatException e) { throw new SettingsException(key, e.Message); }
-    }
-
-    internal static string? Text(IConfiguration c, string key) => c[key] is { Length: > 0 } v ? v : null;
-
-    private static IReadOnlyList<string>? List(IConfiguration c, string key)
-    {
-        var section = c.GetSection(key);
-        var items = section.GetChildren().Select(x => x.Value!).Where(v => !string.IsNullOrEmpty(v)).ToList();
-        if (items.Count > 0) return items;
-        return section.Value is { Length: > 0 } csv ? csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
-    }
-
-    private static TimeSpan Duration(IConfiguration c, string key, TimeSpan fallback) =>
-        Settings.Durations.Problem(c[key]) is { } problem ? throw new SettingsException(key, problem) : Settings.Durations.Parse(c[key]) ?? fallback;
-
-    private static int Int(IConfiguration c, string key, int fallback) => c[key] is not { } v ? fallback
-        : int.TryParse(v, out var n) ? n : throw new SettingsException(key, $"'{v}' is not a whole number");
-
-    private static int Positive(IConfiguration c, string key, int fallback) =>
-        Int(c, key, fallback) is var n and > 0 ? n : throw new SettingsException(key, $"'{c[key]}' is not a positive number");
-
+    // An empty certificate path (an empty variable) means no certificate, not a file named "".
+    private static string? NonEmpty(string? value) => value is { Length: > 0 } ? value : null;
 }
 
 /// <summary>Node:Discovery: how a node finds its cluster.</summary>

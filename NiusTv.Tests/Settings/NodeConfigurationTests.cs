@@ -52,6 +52,49 @@ public class NodeConfigurationTests
     }
 
     [Fact]
+    public void Node_lists_are_read_comma_separated_or_as_items_and_replace_their_defaults()
+    {
+        var csv = NodeSettings.FromConfiguration(NodeConfiguration.From(("Node:Seeds", "10.0.0.1:4053, 10.0.0.2:4053"), ("Node:Roles", "worker")));
+        Assert.Equal(["10.0.0.1:4053", "10.0.0.2:4053"], csv.Seeds);
+        Assert.Equal(["worker"], csv.Roles);
+        var items = NodeSettings.FromConfiguration(NodeConfiguration.From(("Node:Roles:0", "scaler"), ("Node:AdminHosts:0", "nius.example.org")));
+        Assert.Equal(["scaler"], items.Roles);
+        Assert.Equal(["nius.example.org"], items.AdminHosts);
+        var none = NodeSettings.FromConfiguration(NodeConfiguration.From());
+        Assert.Equal(["worker", "scaler"], none.Roles);
+        Assert.Empty(none.Seeds);
+
+        // The options a started node validates read the same lists.
+        using var services = new ServiceCollection().AddNodeSections(csv).BuildServiceProvider();
+        Assert.Equal(["worker"], services.GetRequiredService<IOptions<NodeSection>>().Value.Roles);
+    }
+
+    [Theory]
+    [InlineData("Node:Port", "abc", "Node:Port: 'abc' is not a whole number")]
+    [InlineData("Node:ManagementPort", "x", "Node:ManagementPort: 'x' is not a whole number")]
+    [InlineData("Node:AdminFailedTokenLimit", "0", "Node:AdminFailedTokenLimit: '0' is not a positive number")]
+    [InlineData("Node:AdminFailedTokenWindow", "soon", "Node:AdminFailedTokenWindow: 'soon' is not a duration: give e.g. 6h, 90m, 3d or 06:00:00")]
+    [InlineData("Node:AdminFailedTokenWindow", "500ms", "Node:AdminFailedTokenWindow: '500ms' is not a duration: give e.g. 6h, 90m, 3d or 06:00:00")]
+    [InlineData("Node:AdminFailedTokenWindow", "0.5s", "Node:AdminFailedTokenWindow: '0.5s' is shorter than 1 second: give e.g. 1m, 10m or 00:05:00")]
+    public void A_bad_node_value_is_one_sentence_naming_its_key(string key, string value, string expected)
+    {
+        Assert.Equal(expected, Assert.Throws<SettingsException>(() => NodeSettings.FromConfiguration(NodeConfiguration.From((key, value)))).Message);
+        Assert.Equal(expected, Assert.Throws<SettingsException>(() =>
+            new ServiceCollection().AddNodeSections(new NodeSettings { Configuration = NodeConfiguration.From((key, value)) })).Message);
+    }
+
+    [Fact]
+    public void Node_durations_presenters_and_landmarks_are_bound()
+    {
+        var node = NodeSettings.FromConfiguration(NodeConfiguration.From(("Node:AdminFailedTokenWindow", "10m"),
+            ("Presenters:Root", "/srv/presenters"), ("Landmarks:Model", "/srv/shape.dat")));
+        Assert.Equal(TimeSpan.FromMinutes(10), node.AdminFailedTokenWindow);
+        Assert.Equal("/srv/presenters", node.PresentersDir);
+        Assert.Equal("/srv/shape.dat", node.LandmarkModel);
+        Assert.Equal(TimeSpan.FromMinutes(1), NodeSettings.FromConfiguration(NodeConfiguration.From()).AdminFailedTokenWindow);
+    }
+
+    [Fact]
     public void Pools_and_workspace_durations_are_bound_and_checked()
     {
         var pools = NodeConfiguration.Read<PoolsSettings>(NodeConfiguration.From(("Pools:compose", "3"), ("Pools:landmarks", "4")));

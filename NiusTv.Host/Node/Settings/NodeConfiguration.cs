@@ -17,6 +17,10 @@ public interface INodeSection
     static abstract string Section { get; }
 
     IEnumerable<SettingsException> Problems();
+
+    /// <summary>Reads the section's list settings after binding: the binder ignores a comma-separated value, the
+    /// only form an environment variable has, and appends a configured list to the default instead of replacing it.</summary>
+    void ReadLists(IConfigurationSection section) { }
 }
 
 /// <summary>Reads and registers <see cref="INodeSection"/>s: bound from configuration, checked when they are read and
@@ -41,7 +45,8 @@ public static partial class NodeConfiguration
     /// now, for registrations that choose their services by it.</summary>
     public static T AddSection<T>(this IServiceCollection services, IConfiguration configuration) where T : class, INodeSection, new()
     {
-        services.AddOptions<T>().Bind(configuration.GetSection(T.Section)).ValidateOnStart();
+        var section = configuration.GetSection(T.Section);
+        services.AddOptions<T>().Bind(section).PostConfigure(options => options.ReadLists(section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>, SectionValidator<T>>());
         return Read<T>(configuration);
     }
@@ -61,7 +66,9 @@ public static partial class NodeConfiguration
     private static T Bind<T>(IConfiguration configuration) where T : class, INodeSection, new()
     {
         var options = new T();
-        Translate(() => configuration.GetSection(T.Section).Bind(options), configuration);
+        var section = configuration.GetSection(T.Section);
+        Translate(() => section.Bind(options), configuration);
+        options.ReadLists(section);
         return options;
     }
 

@@ -14,6 +14,9 @@ public static class NodeSections
     public static IServiceCollection AddNodeSections(this IServiceCollection services, NodeSettings node)
     {
         var configuration = node.Configuration;
+        services.AddSection<NodeSection>(configuration);
+        services.AddSection<PresentersSettings>(configuration);
+        services.AddSection<LandmarksSettings>(configuration);
         services.AddSection<RetrySettings>(configuration);
         services.AddSection<WorkspaceSettings>(configuration);
         services.AddSection<PoolsSettings>(configuration);
