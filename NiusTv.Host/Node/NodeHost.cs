@@ -93,7 +93,9 @@ public static class NodeHost
             new RetryPolicy(settings.RetryMaxAttempts, TimeSpan.FromSeconds(settings.RetryBaseDelaySeconds), TimeSpan.FromSeconds(settings.RetryMaxDelaySeconds)), settings.Retention));
         // Each step's own default (its definition), unless Pools:<step> says otherwise.
         builder.Services.AddSingleton(sp => StepPoolSizes.For(sp.GetRequiredService<Pipeline>(), settings.PoolSizes, Environment.ProcessorCount));
-        builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId));
+        // The catalog's fold outlives the process in the data directory: a restart reads only what the journal gained.
+        builder.Services.AddSingleton(sp => new StoryCatalog(sp.GetRequiredService<ActorSystem>(), StoryPersistence.QueryPluginId,
+            Path.Combine(settings.DataPath, "story-catalog.checkpoint"), journalKind + ":" + journalConnection));
 
         var seeds = settings.Discovery == "kubernetes" ? [] : settings.Seeds.Select(SeedAddress).ToArray();
         builder.Services.AddHealthChecks().AddNodeHealth();
@@ -186,7 +188,12 @@ public static class NodeHost
         foreach (var note in app.Services.GetRequiredService<StartupNotes>().All) startup.LogInformation("{Note}", note);
         if (leftovers.Count > 0)
             startup.LogInformation("removed {Count} leftover(s) of an earlier run: {Paths}", leftovers.Count, string.Join(", ", leftovers.Take(10)));
-        StoryTelemetry.ExportStoryStates(app.Services.GetRequiredService<StoryCatalog>());
+        var catalog = app.Services.GetRequiredService<StoryCatalog>();
+        StoryTelemetry.ExportStoryStates(catalog);
+        // Folded as the node starts, so the first list or scrape does not wait for the journal; written back as it
+        // stops, so the next start reads only what the journal gained meanwhile.
+        app.Lifetime.ApplicationStarted.Register(() => _ = WarmCatalogAsync(catalog, startup, app.Lifetime.ApplicationStopping));
+        app.Lifetime.ApplicationStopping.Register(() => catalog.SaveCheckpointAsync(TimeSpan.FromSeconds(5)).GetAwaiter().GetResult());
         ComponentMetrics.Export(app.Services.GetRequiredService<ActorSystem>(), app.Services.GetRequiredService<ActorRegistry>());
         app.UseAdminSurface();
         app.MapAdminApi();
@@ -204,6 +211,13 @@ public static class NodeHost
                 ?? throw new SettingsException("Backlog:Subscription", "a backlog subscription needs --pubsub PROJECT"), sub, TimeSpan.FromSeconds(2))
             : null;
         return (pool, backlog);
+    }
+
+    private static async Task WarmCatalogAsync(StoryCatalog catalog, ILogger log, CancellationToken stopping)
+    {
+        try { await catalog.WarmAsync(stopping); }
+        catch (OperationCanceledException) { }
+        catch (Exception e) { log.LogWarning("story list: not folded at start ({Reason}); the first list will", e.Message); }
     }
 
     /// <summary>WAL lets the admin endpoint's journal reads run beside the story actors' writes.</summary>
