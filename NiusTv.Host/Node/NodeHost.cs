@@ -107,6 +107,9 @@ public static class NodeHost
             var pubsub = sp.GetService<PubSubRestClient>();
             var (nodePool, backlog) = ScalerInputs(settings, pubsub, sp.GetService<INodePool>());
             if (hocon is not null) akka.AddHocon(hocon, HoconAddMode.Prepend);
+            // The scheduler wakes every tick whether or not a timer is due: 100 times a second by default, the most of
+            // what an idle node costs. No timer here needs finer than 50 ms.
+            akka.AddHocon("akka.scheduler.tick-duration = 50ms", HoconAddMode.Append);
             akka.ConfigureLoggers(l =>
                 {
                     l.LogLevel = logLevel <= LogLevel.Debug ? Akka.Event.LogLevel.DebugLevel
