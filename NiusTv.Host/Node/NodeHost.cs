@@ -165,6 +165,8 @@ public static class NodeHost
                     AckDeadlineSeconds: settings.IngestAckDeadlineSeconds, HandOverDelay: TimeSpan.FromSeconds(settings.IngestHandOverDelaySeconds)));
         });
 
+        builder.Services.AddHostedService<StoryCatalogWarmUp>();
+
         if (settings.ExportsTraces)
             builder.Services.AddOpenTelemetry()
                 .ConfigureResource(r => r.AddService("niustv", serviceInstanceId: $"{settings.Hostname}:{settings.Port}"))
@@ -193,9 +195,7 @@ public static class NodeHost
             startup.LogInformation("removed {Count} leftover(s) of an earlier run: {Paths}", leftovers.Count, string.Join(", ", leftovers.Take(10)));
         var catalog = app.Services.GetRequiredService<StoryCatalog>();
         StoryTelemetry.ExportStoryStates(catalog);
-        // Folded as the node starts, so the first list or scrape does not wait for the journal; written back as it
-        // stops, so the next start reads only what the journal gained meanwhile.
-        app.Lifetime.ApplicationStarted.Register(() => _ = WarmCatalogAsync(catalog, startup, app.Lifetime.ApplicationStopping));
+        // Written back as the node stops, so the next start reads only what the journal gained meanwhile.
         app.Lifetime.ApplicationStopping.Register(() => catalog.SaveCheckpointAsync(TimeSpan.FromSeconds(5)).GetAwaiter().GetResult());
         ComponentMetrics.Export(app.Services.GetRequiredService<ActorSystem>(), app.Services.GetRequiredService<ActorRegistry>());
         app.UseAdminSurface();
@@ -216,11 +216,26 @@ public static class NodeHost
         return (pool, backlog);
     }
 
-    private static async Task WarmCatalogAsync(StoryCatalog catalog, ILogger log, CancellationToken stopping)
+    /// <summary>Folds the story list (its checkpoint and what the journal gained since) as the node starts, after the
+    /// actor system and before the admin endpoint: the first list or scrape is served from the fold instead of waiting
+    /// for it. A journal that does not answer holds the start for <see cref="WarmLimit"/> at most; the fold then goes
+    /// on behind it, and the first list waits for what is left.</summary>
+    private sealed class StoryCatalogWarmUp(StoryCatalog catalog, ILogger<StoryCatalogWarmUp> log, IHostApplicationLifetime lifetime) : IHostedService
     {
-        try { await catalog.WarmAsync(stopping); }
-        catch (OperationCanceledException) { }
-        catch (Exception e) { log.LogWarning("story list: not folded at start ({Reason}); the first list will", e.Message); }
+        private static readonly TimeSpan WarmLimit = TimeSpan.FromSeconds(20);
+
+        public async Task StartAsync(CancellationToken ct)
+        {
+            var warm = Task.Run(async () =>
+            {
+                try { await catalog.WarmAsync(lifetime.ApplicationStopping); }
+                catch (OperationCanceledException) { }
+                catch (Exception e) { log.LogWarning("story list: not folded at start ({Reason}); the first list will", e.Message); }
+            }, CancellationToken.None);
+            await Task.WhenAny(warm, Task.Delay(WarmLimit, ct));
+        }
+
+        public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
     }
 
     /// <summary>WAL lets the admin endpoint's journal reads run beside the story actors' writes.</summary>
