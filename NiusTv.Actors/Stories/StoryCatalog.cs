@@ -12,8 +12,9 @@ namespace NiusTv.Actors.Stories;
 /// <summary>The list of stories, read from the journal: each story's state is the fold of its events, so listing
 /// never wakes the actors of finished stories. The fold is kept: each call reads only the events journaled since
 /// the last one (the all-events query from its last offset), so a list or a metrics scrape costs what changed, not
-/// the whole journal, and still sees every story published before the call, on any node. Between calls nothing
-/// runs, so an idle node pays nothing for its stories.</summary>
+/// the whole journal, and still sees every story published before the call, on any node. Between calls the catalog
+/// runs nothing, so an idle node pays nothing per story (the read journal's sequence actor still reads the journal's
+/// newest offset once a second).</summary>
 /// <param name="checkpointPath">where the node keeps the fold between runs (offset and every story's state), so a
 /// restart reads only what the journal gained since; null keeps it in memory only.</param>
 /// <param name="journal">names the journal the checkpoint was folded from (its connection): a checkpoint of another
