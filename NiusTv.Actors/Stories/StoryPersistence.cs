@@ -26,6 +26,12 @@ public static class StoryPersistence
                 databaseMapping: kind == JournalKind.Sqlite ? DatabaseMapping.Sqlite : DatabaseMapping.PostgreSql,
                 // A node that cannot write its journal cannot accept stories: readiness says so.
                 journalBuilder: j => j.WithHealthCheck(HealthStatus.Unhealthy, "journal", ["ready"]))
+            // The catalog's catch-up re-asks for new events every refresh-interval while the sequence actor is behind
+            // the journal (right after a write or a start): 1 s by default, paid by the list that waits. No live query
+            // runs, so a short interval costs nothing idle. Larger batches make a first fold of a long journal, and the
+            // sequence actor's first scan of its offsets after a start, cheaper.
+            .AddHocon($"{QueryPluginId} {{ refresh-interval = 100ms\n max-buffer-size = 2000\n journal-sequence-retrieval.batch-size = 50000 }}",
+                HoconAddMode.Prepend)
             .WithCustomSerializer("nius-story", [typeof(IStoryEvent), typeof(JournalProbeWritten), typeof(StorySnapshot)], system => new StoryEventSerializer(system))
             .WithActors((system, registry) =>
                 registry.Register<JournalWatch>(system.ActorOf(JournalWatch.Create(StoryActor.NodeName(system)), "journal-watch")));

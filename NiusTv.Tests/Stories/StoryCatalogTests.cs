@@ -60,6 +60,46 @@ public sealed class StoryCatalogTests : Akka.Hosting.TestKit.TestKit, IDisposabl
     }
 
     [Fact]
+    public async Task A_restart_reads_the_checkpoint_and_only_what_the_journal_gained_since_and_ignores_another_journals()
+    {
+        var checkpoint = Path.Combine(_dir, "data", "story-catalog.checkpoint");
+        foreach (var id in new[] { "first", "second" }) await PublishAndFinish(id);
+        var before = new StoryCatalog(Sys, StoryPersistence.QueryPluginId, checkpoint, "sqlite:this-journal");
+        Assert.Equal(["second", "first"], (await before.ListAsync()).Select(s => s.Id));
+        await before.SaveCheckpointAsync(TimeSpan.FromSeconds(5));
+        Assert.True(File.Exists(checkpoint));
+
+        await PublishAndFinish("third", "Published while the node was down");
+        var restarted = new StoryCatalog(Sys, StoryPersistence.QueryPluginId, checkpoint, "sqlite:this-journal");
+        var list = await restarted.ListAsync();
+        Assert.Equal(["third", "second", "first"], list.Select(s => s.Id));
+        Assert.Equal(2, restarted.StoriesFromCheckpoint);
+        // Only the third story's events (and the query's repeat of the last one it had) were read from the journal.
+        Assert.InRange(restarted.EventsRead, (await restarted.EventsAsync("third")).Count, (await restarted.EventsAsync("third")).Count + 1);
+        Assert.Equivalent((await before.FindAsync("second"))!, (await restarted.FindAsync("second"))!, strict: true);
+
+        var elsewhere = new StoryCatalog(Sys, StoryPersistence.QueryPluginId, checkpoint, "sqlite:another-journal");
+        Assert.Equal(3, (await elsewhere.ListAsync()).Count);
+        Assert.Equal(0, elsewhere.StoriesFromCheckpoint);
+    }
+
+    [Fact]
+    public async Task A_damaged_checkpoint_only_makes_the_start_slower()
+    {
+        var checkpoint = Path.Combine(_dir, "story-catalog.checkpoint");
+        await PublishAndFinish("only");
+        var catalog = new StoryCatalog(Sys, StoryPersistence.QueryPluginId, checkpoint, "j");
+        await catalog.ListAsync();
+        await catalog.SaveCheckpointAsync(TimeSpan.FromSeconds(5));
+        var bytes = await File.ReadAllBytesAsync(checkpoint);
+        await File.WriteAllBytesAsync(checkpoint, bytes[..(bytes.Length / 2)]);
+
+        var restarted = new StoryCatalog(Sys, StoryPersistence.QueryPluginId, checkpoint, "j");
+        Assert.Equal(["only"], (await restarted.ListAsync()).Select(s => s.Id));
+        Assert.Equal(0, restarted.StoriesFromCheckpoint);
+    }
+
+    [Fact]
     public void Pages_follow_one_another_without_repeats_when_newer_stories_arrive_between_them_and_a_forged_cursor_is_refused()
     {
         var t0 = new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero);
