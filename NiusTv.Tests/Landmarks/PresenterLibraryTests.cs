@@ -72,7 +72,8 @@ public sealed class PresenterLibraryTests : IDisposable
         using (var canvas = new SKCanvas(mirrored))
         {
             canvas.Scale(-1, 1, bitmap.Width / 2f, 0);
-            canvas.DrawBitmap(bitmap, 0, 0);
+            using var image = SKImage.FromBitmap(bitmap);
+            canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest, SKMipmapMode.None));
             canvas.Flush();
             using var data = mirrored.Encode(SKEncodedImageFormat.Png, 90);
             File.WriteAllBytes(Path.Combine(folder, "photo.png"), data.ToArray());
