@@ -14,12 +14,17 @@ namespace NiusTv.Steps.Phonemes;
 public sealed class GentleAligner : IAligner, IDisposable
 {
     public const string AlignerName = "gentle";
+
+    /// <summary>The node's named HttpClient for gentle (IHttpClientFactory).</summary>
+    public const string ClientName = "gentle";
     private const string ParagraphSeparator = "\n\n";
 
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
 
     /// <param name="url">gentle's base address, e.g. <c>http://127.0.0.1:8765</c>.</param>
+    /// <param name="http">the node's client from IHttpClientFactory, with no timeout of its own; null (tests, tools) makes
+    /// one that this aligner owns.</param>
     public GentleAligner(Uri url, HttpClient? http = null)
     {
         if (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https"))

@@ -30,7 +30,10 @@ public static class PhonemesRegistration
     {
         services.AddSingleton(options);
         services.TryAddSingleton<IPronouncer>(_ => CreatePronouncer(options));
-        return services.AddStoryStep(PhonemesStep.Definition, sp => Create(options, sp.GetRequiredService<IPronouncer>()));
+        // The aligner's timeout is its own, per request and grown with the audio, not HttpClient's fixed 100 s.
+        services.AddHttpClient(GentleAligner.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan);
+        return services.AddStoryStep(PhonemesStep.Definition, sp => Create(options, sp.GetRequiredService<IPronouncer>(),
+            () => sp.GetRequiredService<IHttpClientFactory>().CreateClient(GentleAligner.ClientName)));
     }
 
     /// <summary>The node's pronouncer, loaded when the node starts so a missing or corrupt lexicon, dictionary or model
@@ -48,7 +51,8 @@ public static class PhonemesRegistration
     }
 
     /// <summary>The synthesizer's own timings and pocketsphinx always; gentle when the node has its address.</summary>
-    public static PhonemesStep Create(PhonemesStepOptions options, IPronouncer pronouncer)
+    /// <param name="gentleClient">the node's HTTP client for gentle (IHttpClientFactory); asked for only when gentle is configured.</param>
+    public static PhonemesStep Create(PhonemesStepOptions options, IPronouncer pronouncer, Func<HttpClient> gentleClient)
     {
         var choice = options.Aligner;
         if (choice is not (PhonemesStep.Auto or SynthesizerAligner.AlignerName or PocketsphinxAligner.AlignerName or GentleAligner.AlignerName))
@@ -58,7 +62,7 @@ public static class PhonemesRegistration
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 throw new SettingsException("Phonemes:GentleUrl", $"'{url}' is not an http(s) address, e.g. http://127.0.0.1:8765");
-            aligners.Add(new GentleAligner(uri));
+            aligners.Add(new GentleAligner(uri, gentleClient()));
         }
         else if (choice == GentleAligner.AlignerName)
             throw new SettingsException("Phonemes:GentleUrl", "Phonemes:Aligner is gentle, so the address of the gentle server is needed, e.g. http://127.0.0.1:8765");

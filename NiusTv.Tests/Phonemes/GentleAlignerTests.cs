@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using NiusTv.Steps;
 using NiusTv.Steps.Phonemes;
 using NiusTv.Steps.Speech;
@@ -194,6 +195,34 @@ public sealed class GentleAlignerTests : IDisposable
         Assert.Equal(["R", "UW", "IY", "Z"], track.Phones.Where(p => p.Word == 1).Select(p => p.Phone));
         Assert.Equal(["B", "R", "IH", "JH"], track.Phones.Where(p => p.Word == 7).Select(p => p.Phone));
         Assert.Equal(3.8, track.Phones.First(p => p.Word == 7).Start, 6);
+    }
+
+    [Fact]
+    public async Task The_registered_step_asks_gentle_through_the_nodes_named_http_client()
+    {
+        using var gentle = new FakeGentle { Answer = GentleJson };
+        var sent = new List<Uri?>();
+        var services = new ServiceCollection();
+        services.AddSingleton<IPronouncer>(new TestPronouncer());
+        services.AddPhonemesStep(new PhonemesStepOptions { Aligner = "gentle", GentleUrl = gentle.Url.ToString() });
+        // A handler added to the named client sees the request only if the aligner's client came from the factory.
+        services.AddHttpClient(GentleAligner.ClientName).AddHttpMessageHandler(() => new RecordingHandler(sent));
+        await using var provider = services.BuildServiceProvider();
+
+        var output = await Assert.Single(provider.GetServices<IStoryStep>()).RunAsync(Workspace(), new ProgressLog(), Ct);
+
+        Assert.Equal("gentle", output.Backend);
+        Assert.Single(gentle.Requests);
+        Assert.Equal(new Uri(gentle.Url, "transcriptions?async=false"), Assert.Single(sent));
+    }
+
+    private sealed class RecordingHandler(List<Uri?> sent) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            lock (sent) sent.Add(request.RequestUri);
+            return base.SendAsync(request, ct);
+        }
     }
 
     [Fact]
