@@ -58,9 +58,11 @@ public sealed class RenditionActorTests : Akka.Hosting.TestKit.TestKit, IDisposa
     private static readonly Story Story = new("ferry", "Ferry returns", ["The ferry runs again."], [], "default", "default",
         StoryPriority.Normal, new StoryOutput(640, 360, 25), Renditions: [new("landscape", new(640, 360, 25)), new("portrait", new(360, 640, 30))]);
 
-    private Task<StoryView> WaitFor(IActorRef story, Func<StoryView, bool> until) =>
-        Eventually.Until(() => story.Ask<StoryView>(new StoryQueries.GetStory("ferry"), TimeSpan.FromSeconds(5)), until, 20,
-            view => view is null ? "story ferry answers" : $"story ferry moves on from {view.State}: {string.Join(", ", view.Steps.Select(s => s.Name + "=" + s.State))}");
+    private Task<StoryView> WaitFor(IActorRef story, Func<StoryView, bool> until) => WaitFor(story, "ferry", until);
+
+    private static Task<StoryView> WaitFor(IActorRef story, string id, Func<StoryView, bool> until) =>
+        Eventually.Until(() => story.Ask<StoryView>(new StoryQueries.GetStory(id), TimeSpan.FromSeconds(5)), until, 20,
+            view => view is null ? $"story {id} answers" : $"story {id} moves on from {view.State}: {string.Join(", ", view.Steps.Select(s => s.Name + "=" + s.State))}");
 
     private static string Describe(IStoryEvent e) => e switch
     {
@@ -110,6 +112,69 @@ public sealed class RenditionActorTests : Akka.Hosting.TestKit.TestKit, IDisposa
         Assert.Equal("portrait", view.Steps.Single(s => s.Name == "compose:portrait").Rendition);
         Assert.Equal(2, view.Steps.Single(s => s.Name == "compose:portrait").Attempts);
         Assert.Equal(1, view.Steps.Single(s => s.Name == "compose:landscape").Attempts);
+
+        // Once completed, an operator's retry of the landscape compose runs that compose and publish, never the portrait's steps.
+        var again = await story.Ask<StoryCommands.RetryResult>(new StoryCommands.Retry("ferry", "compose:landscape", "operator"), TimeSpan.FromSeconds(10));
+        Assert.True(again.Retried);
+        await WaitFor(story, v => v.State == "completed" && v.Steps.Single(s => s.Name == "publish").Attempts == 2);
+        var afterRetry = (await Catalog.EventsAsync("ferry")).Select(Describe).Skip(events.Count).ToList();
+        Assert.Equal(["retry compose:landscape", "start compose:landscape", "done compose:landscape", "start publish", "done publish", "Completed"], afterRetry);
+        Assert.Equal(["landscape", "portrait", "portrait", "landscape"], _steps["compose"].Runs.Select(r => r.Rendition!.Name));
+    }
+
+    private sealed record Written;
+
+    /// <summary>Writes events into a story's journal as the code before renditions did.</summary>
+    private sealed class JournalWriter : Akka.Persistence.ReceivePersistentActor
+    {
+        public JournalWriter(string persistenceId)
+        {
+            PersistenceId = persistenceId;
+            Command<IStoryEvent>(e => Persist(e, _ => Sender.Tell(new Written())));
+        }
+
+        public override string PersistenceId { get; }
+    }
+
+    [Fact]
+    public async Task A_single_output_story_journaled_before_renditions_replays_shows_as_before_and_retries_under_its_plain_names()
+    {
+        // The canonical JSON and plain step names the code before renditions journaled.
+        const string json = """{"id":"harbour","title":"Harbour reopens","paragraphs":["The harbour reopened."],"images":[],"presenter":"default","voice":"default","priority":"normal","output":{"width":640,"height":360,"fps":25}}""";
+        var at = DateTimeOffset.UtcNow;
+        var events = new List<IStoryEvent> { new Accepted("harbour", 1, json, "old-hash", Names, at) };
+        foreach (var step in Names)
+        {
+            events.Add(new StepStarted("harbour", 1, step, 1, "old-node", at));
+            events.Add(new StepCompleted("harbour", 1, step, 1, "old", step == "publish"
+                ? [new ArtifactRecord("video.mp4", "/out/videos/harbour.mp4", "", 0), new ArtifactRecord("poster.jpg", "/out/videos/harbour.jpg", "", 0)]
+                : [], at));
+        }
+        events.Add(new Completed("harbour", 1, "/out/videos/harbour.mp4", "/out/videos/harbour.jpg", at));
+        var writer = Sys.ActorOf(Props.Create(() => new JournalWriter("story-harbour")));
+        foreach (var e in events) await writer.Ask<Written>(e, TimeSpan.FromSeconds(10));
+        Watch(writer);
+        Sys.Stop(writer);
+        ExpectTerminated(writer);
+        Directory.CreateDirectory(Settings.WorkspaceOf("harbour", 1));
+
+        var story = Sys.ActorOf(StoryActor.Create("harbour", Settings, Template, ActorRegistry.Get<StepPools>()));
+        var view = await story.Ask<StoryView>(new StoryQueries.GetStory("harbour"), TimeSpan.FromSeconds(10));
+        Assert.Equal(("completed", "/out/videos/harbour.mp4", "/out/videos/harbour.jpg"), (view.State, view.Video, view.Poster));
+        Assert.Equal(Names, view.Steps.Select(s => s.Name));
+        Assert.All(view.Steps, s => Assert.Null(s.Rendition));
+        Assert.Null(view.Renditions);
+
+        var retry = await story.Ask<StoryCommands.RetryResult>(new StoryCommands.Retry("harbour", "compose", "operator"), TimeSpan.FromSeconds(10));
+        Assert.Equal((true, "compose"), (retry.Retried, retry.FromStep));
+        await WaitFor(story, "harbour", v => v.State == "completed" && v.Steps.All(s => s.State == "completed"));
+        // compose ran once more for the story's one output, with its plain keys; nothing before it ran.
+        var compose = Assert.Single(_steps["compose"].Runs);
+        Assert.Null(compose.Rendition);
+        Assert.Equal(new StoryOutput(640, 360, 25), compose.Output);
+        Assert.True(File.Exists(Path.Combine(Settings.WorkspaceOf("harbour", 1), "compose.out")));
+        Assert.Empty(_steps["render"].Runs);
+        Assert.Single(_steps["publish"].Runs);
     }
 
     void IDisposable.Dispose()
