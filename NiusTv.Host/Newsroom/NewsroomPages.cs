@@ -151,7 +151,8 @@ public static class NewsroomPages
             </fieldset><fieldset><legend>Presentation</legend>
             """);
         var shape = $"{d.Width}x{d.Height}";
-        sb.Append("<label>Shape <select name=\"shape\" data-field=\"output\">");
+        // The one shape of a story without renditions; hidden (and not sent) while the story has renditions below.
+        sb.Append($"<div data-role=\"single-output\"{(d.Outputs.Count > 0 ? " hidden" : "")}><label>Shape <select name=\"shape\" data-field=\"output\">");
         var known = false;
         foreach (var (name, w, h) in EditorDocument.Shapes)
         {
@@ -160,7 +161,11 @@ public static class NewsroomPages
         }
         if (!known) sb.Append($"<option value=\"{shape}\" selected>this story's {d.Width}×{d.Height}</option>");
         sb.Append($"""
-            </select></label><input type="hidden" name="fps" value="{d.Fps}"><p class="error" data-error-for="output" hidden></p>
+            </select></label><input type="hidden" name="fps" value="{d.Fps}"><p class="error" data-error-for="output" hidden></p></div>
+            <div class="renditions"><p class="muted">Renditions: the same video in several shapes at once, each published as
+            <code>{E(d.Id == "" ? "ID" : d.Id)}-NAME.mp4</code>. With none, the story has the one shape above.</p>
+            <div id="outputs">{string.Concat(d.Outputs.Select(OutputRow))}</div><p class="error" data-error-for="outputs" hidden></p>
+            <button type="button" data-action="add-output">Add a rendition</button></div>
             <label>Priority <select name="priority" data-field="priority"><option value="normal"{(d.Priority == "breaking" ? "" : " selected")}>normal</option>
               <option value="breaking"{(d.Priority == "breaking" ? " selected" : "")}>breaking news</option></select></label><p class="error" data-error-for="priority" hidden></p>
             <label>Captions <select name="captions" data-field="captions">{string.Concat(EditorDocument.CaptionChoices.Select(c =>
@@ -187,6 +192,7 @@ public static class NewsroomPages
             """);
         sb.Append(ParagraphRow(-1, "")).Append("</template><template id=\"image-row\">").Append(ImageRow(-1, new EditorImage("", "", 0))).Append("</template>");
         sb.Append("<template id=\"pronunciation-row\">").Append(PronunciationRow(new EditorPronunciation("", ""))).Append("</template>");
+        sb.Append("<template id=\"output-row\">").Append(OutputRow(new EditorRendition("", 0, 0, 0))).Append("</template>");
         return Layout(isNew ? "New story" : d.Title, sb.ToString(), "editor", antiforgery);
     }
 
@@ -210,6 +216,16 @@ public static class NewsroomPages
         <button type="button" data-action="listen" title="Hear the word as the story's voice says it">Listen</button>
         <button type="button" data-action="save-newsroom" title="Every story says it so">Save to newsroom</button>
         <button type="button" data-action="remove" title="Remove this word">×</button><p class="error" data-error-slot hidden></p></div>
+        """;
+
+    private static string Number(int value) => value > 0 ? value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
+
+    private static string OutputRow(EditorRendition r) => $"""
+        <div class="output row"><label>Name <input data-field="name" value="{E(r.Name)}" placeholder="landscape" maxlength="32"></label>
+        <label>Width <input type="number" data-field="width" value="{Number(r.Width)}" min="160" max="3840" step="2"></label>
+        <label>Height <input type="number" data-field="height" value="{Number(r.Height)}" min="90" max="2160" step="2"></label>
+        <label>fps <input type="number" data-field="fps" value="{Number(r.Fps)}" min="1" max="60"></label>
+        <button type="button" data-action="remove" title="Remove this rendition">×</button><p class="error" data-error-slot hidden></p></div>
         """;
 
     // Rows carry no index in their names: the script numbers them when it reads the form, as the story will.
