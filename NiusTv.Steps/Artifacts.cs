@@ -85,6 +85,21 @@ public static class Artifacts
     /// <summary>A file of the brand pack, by its path inside the pack.</summary>
     public static ArtifactKey BrandFile(string relative) => BrandFiles.FileNamed(relative);
 
+    /// <summary>Where the artifacts of one rendition's steps live (<c>renditions/portrait/</c>): a story with several
+    /// outputs renders and composes each in its own folder, so one rendition's results never replace another's.</summary>
+    public static ArtifactKey RenditionFolder(string rendition) => new($"renditions/{rendition}/");
+
+    /// <summary><paramref name="key"/> as rendition <paramref name="rendition"/> writes it (<c>renditions/portrait/video.mp4</c>);
+    /// the key itself for a story with one output (null).</summary>
+    public static ArtifactKey OfRendition(ArtifactKey key, string? rendition) =>
+        rendition is null ? key : RenditionFolder(rendition).FileNamed(key.Name);
+
+    /// <summary>The key a rendition's artifact has outside its rendition (<c>video.mp4</c> for
+    /// <c>renditions/portrait/video.mp4</c>); any other key as it is.</summary>
+    public static string WithoutRendition(string name) =>
+        name.StartsWith("renditions/", StringComparison.Ordinal) && name.IndexOf('/', "renditions/".Length) is var slash and > 0
+            ? name[(slash + 1)..] : name;
+
     /// <summary>Keys that journals written before this catalogue use (before, the phonemes, landmarks and render steps,
     /// the published video and poster, and brand files had names of their own). A story replayed from such a journal
     /// reads them as today's keys, so a revision that was in flight resumes where it was.</summary>

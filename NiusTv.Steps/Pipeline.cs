@@ -53,8 +53,13 @@ public sealed record StepDefinition
 
     public PoolSize PoolSize { get; }
 
-    /// <summary>Whether <paramref name="artifact"/> is one this step declares it writes.</summary>
-    public bool Writes(string artifact) => Outputs.Any(o => o.Covers(artifact));
+    /// <summary>The step runs once per rendition of a story that asks for several outputs (<c>outputs</c>), as
+    /// <c>render:portrait</c>, <c>render:landscape</c>…, each reading and writing its rendition's own artifacts
+    /// (<see cref="Artifacts.OfRendition"/>). A story with one output runs it once, under its plain name.</summary>
+    public bool PerRendition { get; init; }
+
+    /// <summary>Whether <paramref name="artifact"/> is one this step declares it writes. A rendition's copy of a declared artifact (<c>renditions/portrait/video.mp4</c>) counts as that artifact.</summary>
+    public bool Writes(string artifact) => Outputs.Any(o => o.Covers(artifact) || o.Covers(Artifacts.WithoutRendition(artifact)));
 
     public override string ToString() => Name;
 }
@@ -94,6 +99,31 @@ public sealed class Pipeline
     public StepDefinition this[string name] => Find(name)
         ?? throw new KeyNotFoundException($"the pipeline has no step '{name}'; its steps are: {string.Join(", ", StepNames)}");
 
+    /// <summary>The steps <paramref name="story"/> runs, in order, as its <c>Accepted</c> event records them: the
+    /// pipeline's names for a story with one output; for a story with renditions, each run of consecutive
+    /// <see cref="StepDefinition.PerRendition"/> steps once per rendition, rendition by rendition
+    /// (<c>render:landscape, compose:landscape, render:portrait, compose:portrait</c>).</summary>
+    public IReadOnlyList<string> StepNamesFor(Stories.Story story)
+    {
+        if (!story.HasRenditions) return StepNames;
+        var names = new List<string>();
+        var group = new List<StepDefinition>();
+        void Flush()
+        {
+            foreach (var rendition in story.Outputs)
+                foreach (var step in group) names.Add(StoryStepName.Of(step.Name, rendition.Name));
+            group.Clear();
+        }
+        foreach (var step in Steps)
+        {
+            if (step.PerRendition) { group.Add(step); continue; }
+            Flush();
+            names.Add(step.Name);
+        }
+        Flush();
+        return names;
+    }
+
     public Pipeline Append(StepDefinition step) => new([.. Steps, step]);
 
     /// <summary>This pipeline with <paramref name="step"/> right after the step named <paramref name="after"/>.</summary>
@@ -111,4 +141,20 @@ public sealed class Pipeline
     public static Pipeline Of(params string[] names) => new(names.Select(n => new StepDefinition(n, [], [], PoolSize.Fixed(1))));
 
     public override string ToString() => string.Join(" → ", StepNames);
+}
+
+/// <summary>The name a step has in one story: the pipeline's step name, or for a step that runs per rendition
+/// <c>step:rendition</c> (<c>compose:portrait</c>). Journaled with every step event, shown by <c>story show</c> and taken
+/// by <c>nius story retry --from</c>.</summary>
+public static class StoryStepName
+{
+    public const char Separator = ':';
+
+    public static string Of(string step, string rendition) => $"{step}{Separator}{rendition}";
+
+    /// <summary>The pipeline step a story's step is a run of: <c>compose</c> for <c>compose:portrait</c>.</summary>
+    public static string Step(string name) => name.IndexOf(Separator) is var i and >= 0 ? name[..i] : name;
+
+    /// <summary>The rendition a story's step is for; null for a step of the whole story.</summary>
+    public static string? Rendition(string name) => name.IndexOf(Separator) is var i and >= 0 ? name[(i + 1)..] : null;
 }

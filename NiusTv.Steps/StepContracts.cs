@@ -23,8 +23,18 @@ public interface IStoryStep
 /// <param name="Workspace">Absolute path of this story revision's node-local workspace (exists).</param>
 /// <param name="Artifacts">Artifacts of the steps completed before this one: key (<see cref="ArtifactKey.Name"/>) →
 /// path relative to the workspace (or an absolute URI for things outside it).</param>
-public sealed record StepInput(Story Story, int Revision, string Workspace, IReadOnlyDictionary<string, string> Artifacts)
+/// <param name="Rendition">For a step that runs per rendition (<see cref="StepDefinition.PerRendition"/>) of a story
+/// with several outputs, the rendition this run is for; null otherwise.</param>
+public sealed record StepInput(Story Story, int Revision, string Workspace, IReadOnlyDictionary<string, string> Artifacts,
+    StoryRendition? Rendition = null)
 {
+    /// <summary>The size and frame rate this run makes: its rendition's, else the story's one output.</summary>
+    public StoryOutput Output => Rendition?.Output ?? Story.Output;
+
+    /// <summary><paramref name="artifact"/> as this run's rendition keeps it (<see cref="Steps.Artifacts.OfRendition"/>);
+    /// the key itself outside a rendition.</summary>
+    public ArtifactKey Own(ArtifactKey artifact) => Steps.Artifacts.OfRendition(artifact, Rendition?.Name);
+
     /// <summary>Whether an earlier step left <paramref name="artifact"/> (for artifacts only some stories have).</summary>
     public bool Has(ArtifactKey artifact) => Artifacts.ContainsKey(artifact.Name);
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
 using NiusTv.Actors.Stories;
+using NiusTv.Steps;
 using NiusTv.Steps.Cloud;
 using Polly;
 
@@ -35,7 +36,7 @@ public sealed class StatusPublisher : ReceiveActor
             log.Warning("status: publishing failed ({0}); retrying in {1:0} s", e.Message, delay.TotalSeconds));
         Receive<StoryEventPersisted>(persisted =>
         {
-            if (ToStatus(persisted.Event) is { } message) _queue.Enqueue(message);
+            if (ToStatus(persisted.Event, persisted.After) is { } message) _queue.Enqueue(message);
             Send();
         });
         Receive<Sent>(s =>
@@ -67,13 +68,25 @@ public sealed class StatusPublisher : ReceiveActor
 
     /// <summary>Attributes carry what a subscriber filters on; the data is a small JSON document with the details.
     /// Step starts and recoverable bookkeeping (results lost) are not state changes an editor follows.</summary>
-    public static OutgoingMessage? ToStatus(IStoryEvent e)
+    /// <remarks><paramref name="after"/> is the story as the event left it: a completed story with renditions names each
+    /// one's video and poster (<c>renditions</c>) beside <c>video</c> and <c>poster</c>, which stay the first one's so
+    /// a subscriber that predates renditions still finds a video; a single-output story's message is as it always was.</remarks>
+    public static OutgoingMessage? ToStatus(IStoryEvent e, StoryState? after = null)
     {
         (string Type, object Data)? status = e switch
         {
             StoryEvents.Accepted => ("accepted", new { }),
             StoryEvents.StepCompleted c => ("step-completed", new { step = c.Step, attempt = c.Attempt }),
             StoryEvents.StepFailed { RetryAt: not null } f => ("step-failed", new { step = f.Step, attempt = f.Attempt, reason = f.Reason, retryAt = f.RetryAt }),
+            StoryEvents.Completed c when after?.Story is { HasRenditions: true } story => ("completed", new
+            {
+                video = c.Video, poster = c.Poster,
+                renditions = story.Outputs.Select(r => new
+                {
+                    name = r.Name, width = r.Output.Width, height = r.Output.Height, fps = r.Output.Fps,
+                    video = after.PublishedOf(r.Name, Artifacts.Video), poster = after.PublishedOf(r.Name, Artifacts.Poster),
+                }).ToList(),
+            }),
             StoryEvents.Completed c => ("completed", new { video = c.Video, poster = c.Poster }),
             StoryEvents.Failed f => ("failed", new { step = f.Step, reason = f.Reason }),
             StoryEvents.Cancelled c => ("cancelled", new { reason = c.Reason }),

@@ -28,7 +28,8 @@ public sealed class StepPools : ReceiveActor
 
         Receive<RunStep>(run =>
         {
-            if (pools.TryGetValue(run.Step, out var pool)) pool.Forward(run);
+            // A rendition's run (compose:portrait) goes to the pool of its step (compose).
+            if (pools.TryGetValue(StoryStepName.Step(run.Step), out var pool)) pool.Forward(run);
             else Sender.Tell(new StepPoolProtocol.StepFailed(run.StoryId, run.Revision, run.Step, run.Attempt, "none",
                 $"this node has no '{run.Step}' step configured (it has: {string.Join(", ", pools.Keys)})", false, TimeSpan.Zero));
         });

@@ -146,7 +146,7 @@ public sealed class StoryActor : ReceivePersistentActor
             if (!_state.IsKnown) Passivate();
             return;
         }
-        var events = _state.Accept(publish.Story, _pipeline.StepNames, Now);
+        var events = _state.Accept(publish.Story, _pipeline.StepNamesFor(publish.Story), Now);
         if (events.Count == 0)
         {
             Sender.Tell(new StoryCommands.PublishResult(_state.Id, _state.Revision, false, StoryView.StateName(_state.Status)));
@@ -335,7 +335,8 @@ public sealed class StoryActor : ReceivePersistentActor
                 {
                     _progress[started.Step] = 0;
                     var workspace = _settings.WorkspaceOf(_state.Id, _state.Revision);
-                    var input = new StepInput(_state.Story!, _state.Revision, workspace, _state.CompletedArtifacts);
+                    var rendition = StoryStepName.Rendition(started.Step) is { } name ? _state.Story!.Rendition(name) : null;
+                    var input = new StepInput(_state.Story!, _state.Revision, workspace, _state.CompletedArtifacts, rendition);
                     _pools.Tell(new RunStep(_state.Id, _state.Revision, started.Step, started.Attempt, input));
                 });
                 break;

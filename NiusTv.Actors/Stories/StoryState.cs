@@ -141,7 +141,7 @@ public sealed record StoryState(
     {
         if (!IsActive) return null;
         var next = NextStep;
-        if (next is null) return new Completed(Id, Revision, Published(Artifacts.Video), Published(Artifacts.Poster), now);
+        if (next is null) return new Completed(Id, Revision, Published(Main(Artifacts.Video)), Published(Main(Artifacts.Poster)), now);
         return next.Status switch
         {
             StepStatus.Pending => new StepStarted(Id, Revision, next.Name, next.Attempts + 1, node, now),
@@ -183,12 +183,14 @@ public sealed record StoryState(
 
     /// <summary>Running <paramref name="from"/> and the steps after it again. Without a step, the failed one, else
     /// the first without a result (a cancelled story), else the first. An unknown step is refused with the list of
-    /// steps this revision runs; a story never accepted cannot be retried.</summary>
+    /// steps this revision runs; a story never accepted cannot be retried. A step of one rendition
+    /// (<c>compose:portrait</c>) runs again with the later steps of that rendition and of the whole story, never another
+    /// rendition's; a per-rendition step named plainly (<c>compose</c>) runs again for every rendition.</summary>
     public RetryDecision Retry(string? from, string reason, DateTimeOffset now)
     {
         if (!IsKnown) return RetryDecision.Refused($"no story '{Id}'");
         var step = from ?? Steps.FirstOrDefault(s => s.Status == StepStatus.Failed)?.Name ?? NextStep?.Name ?? Steps[0].Name;
-        if (Step(step) is null)
+        if (Step(step) is null && FirstRunOf(step) is null)
             return RetryDecision.Refused($"story {Id} revision {Revision} has no step '{step}'; its steps are: {string.Join(", ", Steps.Select(s => s.Name))}");
         return new RetryDecision(step, null, [new RetryRequested(Id, Revision, step, reason, now)]);
     }
@@ -213,16 +215,43 @@ public sealed record StoryState(
     private StoryState WithStep(string name, Func<StepRecord, StepRecord> change) =>
         this with { Steps = Steps.Select(s => s.Name == name ? change(s) : s).ToImmutableList() };
 
+    /// <summary>Resets <paramref name="step"/> and what depends on it: every later step, except the steps of other
+    /// renditions while only one rendition's step is reset (they read nothing it writes). Once a step of the whole story
+    /// is reset (publish), everything after it is too. A per-rendition step named plainly (<c>render</c>, from an
+    /// operator's retry) resets from its first rendition's run, and every later step.</summary>
     private StoryState ResetFrom(string step, string outcome, string reason, DateTimeOffset at)
     {
         var index = Steps.FindIndex(s => s.Name == step);
-        if (index < 0) return this;
-        return this with
+        var rendition = StoryStepName.Rendition(step);
+        if (index < 0)
         {
-            Steps = Steps.Select((s, i) => i < index || s.Status == StepStatus.Pending ? s : s.Reset(outcome, reason, at)).ToImmutableList(),
-            Status = StoryStatus.Running,
-        };
+            index = FirstRunOf(step) is { } first ? Steps.IndexOf(first) : -1;
+            rendition = null;
+        }
+        if (index < 0) return this;
+        var all = rendition is null;
+        var steps = Steps.ToBuilder();
+        for (var i = index; i < steps.Count; i++)
+        {
+            var own = StoryStepName.Rendition(steps[i].Name);
+            if (!all && own is not null && own != rendition) continue; // another rendition's result stands
+            if (own is null) all = true;
+            if (steps[i].Status != StepStatus.Pending) steps[i] = steps[i].Reset(outcome, reason, at);
+        }
+        return this with { Steps = steps.ToImmutable(), Status = StoryStatus.Running };
     }
+
+    /// <summary>The first run of a per-rendition step named plainly (<c>compose</c> → <c>compose:landscape</c>).</summary>
+    private StepRecord? FirstRunOf(string step) =>
+        StoryStepName.Rendition(step) is null ? Steps.FirstOrDefault(s => StoryStepName.Rendition(s.Name) is not null && StoryStepName.Step(s.Name) == step) : null;
+
+    /// <summary><paramref name="artifact"/> of the story's main output: the only one, or the first rendition's.</summary>
+    private ArtifactKey Main(ArtifactKey artifact) =>
+        Artifacts.OfRendition(artifact, Story is { HasRenditions: true } story ? story.Outputs[0].Name : null);
+
+    /// <summary>Where publish put <paramref name="artifact"/> of rendition <paramref name="rendition"/>; null while unpublished.</summary>
+    public string? PublishedOf(string rendition, ArtifactKey artifact) =>
+        Published(Artifacts.OfRendition(artifact, rendition)) is { Length: > 0 } p ? p : null;
 
     private StoryState AbandonRunning(string reason, DateTimeOffset at) => this with
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using NiusTv.Steps;
 
 namespace NiusTv.Actors.Stories;
 
@@ -16,7 +17,8 @@ public sealed record StoryView(
     DateTimeOffset? FinishedAt,
     double? DurationSeconds,
     IReadOnlyList<StepView> Steps,
-    DateTimeOffset? ResultsCleanedAt = null)
+    DateTimeOffset? ResultsCleanedAt = null,
+    IReadOnlyList<RenditionView>? Renditions = null)
 {
     /// <summary>Said plainly for people: the step results listed below were removed from the node's disk.</summary>
     public string? Workspace => ResultsCleanedAt is { } at
@@ -27,7 +29,8 @@ public sealed record StoryView(
         s.Id, s.Revision, StateName(s.Status), s.Story?.Title,
         s.Story?.Priority.ToString().ToLowerInvariant(), s.Error, s.Video, s.Poster, s.AcceptedAt, s.FinishedAt,
         s.AcceptedAt is { } a && s.FinishedAt is { } f ? Math.Round((f - a).TotalSeconds, 3) : null,
-        s.Steps.Select(r => StepView.From(r, progress?.GetValueOrDefault(r.Name))).ToList(), s.ResultsCleanedAt);
+        s.Steps.Select(r => StepView.From(r, progress?.GetValueOrDefault(r.Name))).ToList(), s.ResultsCleanedAt,
+        s.Story is { HasRenditions: true } story ? story.Outputs.Select(r => RenditionView.From(s, r)).ToList() : null);
 
     public static string StateName(StoryStatus status) => status switch
     {
@@ -50,7 +53,8 @@ public sealed record StepView(
     IReadOnlyDictionary<string, string> Checksums,
     string? Error,
     DateTimeOffset? RetryAt,
-    IReadOnlyList<StepAttempt> Timeline)
+    IReadOnlyList<StepAttempt> Timeline,
+    string? Rendition = null)
 {
     public static StepView From(StepRecord r, double? progress) => new(
         r.Name, r.Status.ToString().ToLowerInvariant(), r.Attempts, r.Node, r.Backend, r.StartedAt, r.CompletedAt,
@@ -58,7 +62,18 @@ public sealed record StepView(
         r.Status == StepStatus.Completed ? 1.0 : r.Status == StepStatus.Running ? progress ?? 0 : 0,
         r.Artifacts.ToDictionary(a => a.Name, a => a.Path),
         r.Artifacts.Where(a => a.Sha256 != "").ToDictionary(a => a.Name, a => "sha256:" + a.Sha256),
-        r.LastError, r.RetryAt, r.History);
+        r.LastError, r.RetryAt, r.History, StoryStepName.Rendition(r.Name));
+}
+
+/// <summary>One output of a story with renditions (<c>outputs</c>): its size, where publish put its video and poster,
+/// and the names of its own steps in <see cref="StoryView.Steps"/>. A story with one output has none
+/// (<see cref="StoryView.Renditions"/> is null) and shows its video in <see cref="StoryView.Video"/> as always; with
+/// renditions, <see cref="StoryView.Video"/> and <see cref="StoryView.Poster"/> are the first rendition's.</summary>
+public sealed record RenditionView(string Name, int Width, int Height, int Fps, string? Video, string? Poster, IReadOnlyList<string> Steps)
+{
+    public static RenditionView From(StoryState s, NiusTv.Steps.Stories.StoryRendition r) => new(r.Name, r.Output.Width, r.Output.Height,
+        r.Output.Fps, s.PublishedOf(r.Name, Artifacts.Video), s.PublishedOf(r.Name, Artifacts.Poster),
+        s.Steps.Where(x => StoryStepName.Rendition(x.Name) == r.Name).Select(x => x.Name).ToList());
 }
 
 /// <summary>One line of `nius stories`.</summary>

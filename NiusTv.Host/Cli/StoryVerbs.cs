@@ -231,6 +231,8 @@ public static class StoryVerbs
         grid.AddRow("[bold]state[/]", StateMarkup(s.State));
         if (s.Error is { Length: > 0 } error) grid.AddRow("[bold]error[/]", "[red]" + Markup.Escape(error) + "[/]");
         if (s.Video is { Length: > 0 } video) grid.AddRow("[bold]video[/]", Markup.Escape(video));
+        foreach (var r in s.Renditions ?? [])
+            grid.AddRow($"[bold]{Markup.Escape(r.Name)}[/]", Markup.Escape($"{r.Width}x{r.Height}@{r.Fps}  {r.Video ?? "(not published yet)"}"));
         if (s.DurationSeconds is { } d) grid.AddRow("[bold]took[/]", Number(d) + " s");
 
         var steps = new Table().AddColumn("step").AddColumn(new TableColumn("progress").NoWrap())

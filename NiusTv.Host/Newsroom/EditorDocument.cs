@@ -7,9 +7,13 @@ namespace NiusTv.Host.Newsroom;
 /// Read leniently: a draft that no longer parses still opens, with what could be read.</summary>
 public sealed record EditorDocument(string Id, string Title, IReadOnlyList<string> Paragraphs, IReadOnlyList<EditorImage> Images,
     string Presenter, string Voice, string Priority, int Width, int Height, int Fps, string Captions = "both",
-    IReadOnlyList<EditorPronunciation>? Pronunciations = null, string Brand = "default")
+    IReadOnlyList<EditorPronunciation>? Pronunciations = null, string Brand = "default", IReadOnlyList<EditorRendition>? Renditions = null)
 {
     public IReadOnlyList<EditorPronunciation> Entries => Pronunciations ?? [];
+
+    /// <summary>The story's named outputs (<c>outputs</c>); empty when it has the one <see cref="Width"/>×<see cref="Height"/>
+    /// output, which the shape picker edits.</summary>
+    public IReadOnlyList<EditorRendition> Outputs => Renditions ?? [];
 
     public static readonly EditorDocument Empty = new("", "", [""], [], "default", "default", "normal",
         StoryOutput.LocalDefault.Width, StoryOutput.LocalDefault.Height, StoryOutput.LocalDefault.Fps);
@@ -25,7 +29,8 @@ public sealed record EditorDocument(string Id, string Title, IReadOnlyList<strin
     public static EditorDocument From(Story s) => new(s.Id, s.Title, s.Paragraphs.ToList(),
         s.Images.Select(i => new EditorImage(i.Uri, i.Caption ?? "", i.Paragraph)).ToList(), s.Presenter, s.Voice,
         s.Priority == StoryPriority.Breaking ? "breaking" : "normal", s.Output.Width, s.Output.Height, s.Output.Fps, s.Captions.ToJsonName(),
-        (s.Pronunciations ?? new Dictionary<string, string>()).Select(p => new EditorPronunciation(p.Key, p.Value)).ToList(), s.Brand);
+        (s.Pronunciations ?? new Dictionary<string, string>()).Select(p => new EditorPronunciation(p.Key, p.Value)).ToList(), s.Brand,
+        s.Outputs.Select(r => new EditorRendition(r.Name, r.Output.Width, r.Output.Height, r.Output.Fps)).ToList());
 
     public static EditorDocument From(JsonElement e)
     {
@@ -45,11 +50,17 @@ public sealed record EditorDocument(string Id, string Title, IReadOnlyList<strin
             Int(output, "width", d.Width), Int(output, "height", d.Height), Int(output, "fps", d.Fps), Str(e, "captions", d.Captions),
             e.TryGetProperty("pronunciations", out var pr) && pr.ValueKind == JsonValueKind.Object
                 ? pr.EnumerateObject().Select(p => new EditorPronunciation(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : "")).ToList() : [],
-            Str(e, "brand", d.Brand));
+            Str(e, "brand", d.Brand),
+            // A size the draft lacks (or holds as something other than a number) shows as an empty field, not a made-up one.
+            e.TryGetProperty("outputs", out var outs) && outs.ValueKind == JsonValueKind.Array
+                ? outs.EnumerateArray().Select(r => new EditorRendition(Str(r, "name", ""), Int(r, "width", 0), Int(r, "height", 0), Int(r, "fps", 0))).ToList() : []);
     }
 }
 
 public sealed record EditorImage(string Uri, string Caption, int Paragraph);
+
+/// <summary>One row of the editor's renditions: a name and a size (<c>outputs[n]</c>); 0 stands for a value the draft lacks.</summary>
+public sealed record EditorRendition(string Name, int Width, int Height, int Fps);
 
 /// <summary>One row of the editor's pronunciation panel: a word and how to say it (CMU phones or a respelling).</summary>
 public sealed record EditorPronunciation(string Word, string Pronunciation);

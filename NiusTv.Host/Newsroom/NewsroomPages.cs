@@ -61,7 +61,7 @@ public static class NewsroomPages
             {
                 var summary = StorySummary.From(s);
                 var poster = s.Poster is null ? "<div class=\"poster none\"></div>"
-                    : $"<img class=\"poster\" src=\"/videos/{E(s.Id)}.jpg?r={s.Revision}\" alt=\"poster of {E(s.Story?.Title)}\" loading=\"lazy\">";
+                    : $"<img class=\"poster\" src=\"/videos/{E(Published(s.Id, s.Story?.Outputs.FirstOrDefault()?.Name))}.jpg?r={s.Revision}\" alt=\"poster of {E(s.Story?.Title)}\" loading=\"lazy\">";
                 sb.Append($"""
                     <tr data-story="{E(s.Id)}" data-state="{summary.State}"><td>{poster}</td>
                     <td><a href="/newsroom/stories/{E(s.Id)}">{E(s.Story?.Title ?? s.Id)}</a><div class="muted">{E(s.Id)} · revision {s.Revision}</div></td>
@@ -91,17 +91,27 @@ public static class NewsroomPages
 
     /// <summary>The WebVTT captions as the player's track, when this revision published them (a story whose
     /// <c>captions</c> are <c>burned</c> or <c>none</c> has none, and an older file must not be offered for it).</summary>
-    private static string CaptionTrack(StoryView v) =>
-        v.Steps.FirstOrDefault(s => s.Name == NiusTv.Steps.Publish.PublishStep.Definition.Name) is { State: "completed" } publish && publish.Artifacts.ContainsKey(NiusTv.Steps.Artifacts.CaptionsVtt)
-            ? $"<track kind=\"captions\" srclang=\"en\" label=\"Captions\" src=\"/videos/{E(v.Id)}.vtt?r={v.Revision}\" default>"
+    private static string CaptionTrack(StoryView v, string? rendition) =>
+        v.Steps.FirstOrDefault(s => s.Name == NiusTv.Steps.Publish.PublishStep.Definition.Name) is { State: "completed" } publish
+            && publish.Artifacts.ContainsKey(NiusTv.Steps.Artifacts.OfRendition(NiusTv.Steps.Artifacts.CaptionsVtt, rendition))
+            ? $"<track kind=\"captions\" srclang=\"en\" label=\"Captions\" src=\"/videos/{E(Published(v.Id, rendition))}.vtt?r={v.Revision}\" default>"
             : "";
+
+    /// <summary>The published files' name without extension: <c>&lt;id&gt;</c>, or <c>&lt;id&gt;-&lt;name&gt;</c> for a rendition.</summary>
+    private static string Published(string id, string? rendition) => rendition is null ? id : $"{id}-{rendition}";
 
     public static string Story(StoryView v, bool hasDraft, string antiforgery)
     {
+        // A story with renditions shows its first; each one can be downloaded.
+        var first = v.Renditions?.FirstOrDefault()?.Name;
+        var name = Published(v.Id, first);
+        var downloads = v.Renditions is { Count: > 0 } rs
+            ? string.Join(" · ", rs.Select(r => $"<a href=\"/videos/{E(Published(v.Id, r.Name))}.mp4\" download=\"{E(Published(v.Id, r.Name))}.mp4\">{E(r.Name)} ({r.Width}×{r.Height})</a>"))
+            : $"<a href=\"/videos/{E(v.Id)}.mp4\" download=\"{E(v.Id)}.mp4\">Download the MP4</a>";
         var video = v.State == "completed" && v.Video is not null
             ? $"""
-              <figure class="watch"><video controls preload="metadata" poster="/videos/{E(v.Id)}.jpg?r={v.Revision}" src="/videos/{E(v.Id)}.mp4?r={v.Revision}">{CaptionTrack(v)}</video>
-              <figcaption>The video shows revision {v.Revision}. <a href="/videos/{E(v.Id)}.mp4" download="{E(v.Id)}.mp4">Download the MP4</a></figcaption></figure>
+              <figure class="watch"><video controls preload="metadata" poster="/videos/{E(name)}.jpg?r={v.Revision}" src="/videos/{E(name)}.mp4?r={v.Revision}">{CaptionTrack(v, first)}</video>
+              <figcaption>The video shows revision {v.Revision}. {downloads}</figcaption></figure>
               """
             : v.State is "failed" or "cancelled" ? $"<p class=\"error\">{E(v.Error ?? v.State)}</p>"
             : $"<p class=\"muted\" data-role=\"waiting\">Revision {v.Revision} is {v.State}; its video appears here when it is done.</p>";
@@ -141,7 +151,8 @@ public static class NewsroomPages
             </fieldset><fieldset><legend>Presentation</legend>
             """);
         var shape = $"{d.Width}x{d.Height}";
-        sb.Append("<label>Shape <select name=\"shape\" data-field=\"output\">");
+        // The one shape of a story without renditions; hidden (and not sent) while the story has renditions below.
+        sb.Append($"<div data-role=\"single-output\"{(d.Outputs.Count > 0 ? " hidden" : "")}><label>Shape <select name=\"shape\" data-field=\"output\">");
         var known = false;
         foreach (var (name, w, h) in EditorDocument.Shapes)
         {
@@ -150,7 +161,11 @@ public static class NewsroomPages
         }
         if (!known) sb.Append($"<option value=\"{shape}\" selected>this story's {d.Width}×{d.Height}</option>");
         sb.Append($"""
-            </select></label><input type="hidden" name="fps" value="{d.Fps}"><p class="error" data-error-for="output" hidden></p>
+            </select></label><input type="hidden" name="fps" value="{d.Fps}"><p class="error" data-error-for="output" hidden></p></div>
+            <div class="renditions"><p class="muted">Renditions: the same video in several shapes at once, each published as
+            <code>{E(d.Id == "" ? "ID" : d.Id)}-NAME.mp4</code>. With none, the story has the one shape above.</p>
+            <div id="outputs">{string.Concat(d.Outputs.Select(OutputRow))}</div><p class="error" data-error-for="outputs" hidden></p>
+            <button type="button" data-action="add-output">Add a rendition</button></div>
             <label>Priority <select name="priority" data-field="priority"><option value="normal"{(d.Priority == "breaking" ? "" : " selected")}>normal</option>
               <option value="breaking"{(d.Priority == "breaking" ? " selected" : "")}>breaking news</option></select></label><p class="error" data-error-for="priority" hidden></p>
             <label>Captions <select name="captions" data-field="captions">{string.Concat(EditorDocument.CaptionChoices.Select(c =>
@@ -177,6 +192,7 @@ public static class NewsroomPages
             """);
         sb.Append(ParagraphRow(-1, "")).Append("</template><template id=\"image-row\">").Append(ImageRow(-1, new EditorImage("", "", 0))).Append("</template>");
         sb.Append("<template id=\"pronunciation-row\">").Append(PronunciationRow(new EditorPronunciation("", ""))).Append("</template>");
+        sb.Append("<template id=\"output-row\">").Append(OutputRow(new EditorRendition("", 0, 0, 0))).Append("</template>");
         return Layout(isNew ? "New story" : d.Title, sb.ToString(), "editor", antiforgery);
     }
 
@@ -200,6 +216,16 @@ public static class NewsroomPages
         <button type="button" data-action="listen" title="Hear the word as the story's voice says it">Listen</button>
         <button type="button" data-action="save-newsroom" title="Every story says it so">Save to newsroom</button>
         <button type="button" data-action="remove" title="Remove this word">×</button><p class="error" data-error-slot hidden></p></div>
+        """;
+
+    private static string Number(int value) => value > 0 ? value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
+
+    private static string OutputRow(EditorRendition r) => $"""
+        <div class="output row"><label>Name <input data-field="name" value="{E(r.Name)}" placeholder="landscape" maxlength="32"></label>
+        <label>Width <input type="number" data-field="width" value="{Number(r.Width)}" min="160" max="3840" step="2"></label>
+        <label>Height <input type="number" data-field="height" value="{Number(r.Height)}" min="90" max="2160" step="2"></label>
+        <label>fps <input type="number" data-field="fps" value="{Number(r.Fps)}" min="1" max="60"></label>
+        <button type="button" data-action="remove" title="Remove this rendition">×</button><p class="error" data-error-slot hidden></p></div>
         """;
 
     // Rows carry no index in their names: the script numbers them when it reads the form, as the story will.

@@ -22,7 +22,10 @@ public sealed class ComposeStep : IStoryStep
     public static readonly StepDefinition Definition = new("compose",
         inputs: [Artifacts.ImageManifest, Artifacts.ImageFiles, Artifacts.Speech, Artifacts.Timings, Artifacts.Anchor, Artifacts.BrandManifest, Artifacts.BrandFiles],
         outputs: [Artifacts.Video, Artifacts.Poster, Artifacts.CaptionsVtt, Artifacts.CaptionsSrt, Artifacts.CaptionWords],
-        PoolSize.OnePer(2)); // ffmpeg uses several threads per encode
+        PoolSize.OnePer(2)) // ffmpeg uses several threads per encode
+    {
+        PerRendition = true,
+    };
 
     private readonly ComposeOptions _options;
 
@@ -34,7 +37,11 @@ public sealed class ComposeStep : IStoryStep
     public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
     {
         var story = input.Story;
-        var (width, height, fps) = (story.Output.Width, story.Output.Height, story.Output.Fps);
+        // A rendition composes at its own size and rate, into its own folder, from its own render's anchor.
+        var (width, height, fps) = (input.Output.Width, input.Output.Height, input.Output.Fps);
+        var anchorKey = input.Own(Artifacts.Anchor);
+        var videoKey = input.Own(Artifacts.Video);
+        var posterKey = input.Own(Artifacts.Poster);
         if (width % 2 != 0 || height % 2 != 0 || fps < 1)
             throw StepFailure.Permanent($"output {width}x{height}@{fps} cannot be encoded: width and height must be even and fps at least 1");
 
@@ -49,9 +56,9 @@ public sealed class ComposeStep : IStoryStep
         }
         foreach (var image in manifest.Images) PreparedImage.CheckDecodable(input.Workspace, image);
         string? anchorPath = null;
-        if (input.Has(Artifacts.Anchor))
+        if (input.Has(anchorKey))
         {
-            anchorPath = input.PathOf(Artifacts.Anchor);
+            anchorPath = input.PathOf(anchorKey);
             if (!File.Exists(anchorPath))
                 throw StepFailure.Permanent($"the render step's {Path.GetFileName(anchorPath)} is missing from the workspace; run the render step again");
         }
@@ -72,8 +79,9 @@ public sealed class ComposeStep : IStoryStep
         var segments = ImageSchedule.Build(story, manifest, timings, title, videoEnd);
         using var renderer = new FrameRenderer(layout, fonts, story, input.Workspace, segments, captions, title, look);
 
-        var videoPath = Artifacts.Video.In(input.Workspace);
-        var posterPath = Artifacts.Poster.In(input.Workspace);
+        var videoPath = videoKey.In(input.Workspace);
+        var posterPath = posterKey.In(input.Workspace);
+        Directory.CreateDirectory(Path.GetDirectoryName(videoPath)!);
         var partial = Path.ChangeExtension(videoPath, $".{Guid.NewGuid():N}.part.mp4");
         var posterPartial = Path.ChangeExtension(posterPath, $".{Guid.NewGuid():N}.part.jpg");
         var loudPartial = Path.ChangeExtension(wavPath, $".{Guid.NewGuid():N}.part.wav");
@@ -124,7 +132,7 @@ public sealed class ComposeStep : IStoryStep
             TryDelete(programmePartial);
             TryDelete(joinedPartial);
         }
-        var artifacts = new Dictionary<string, string> { [Artifacts.Video] = Artifacts.Video, [Artifacts.Poster] = Artifacts.Poster };
+        var artifacts = new Dictionary<string, string> { [videoKey] = videoKey, [posterKey] = posterKey };
         if (story.Captions.HasSidecar())
         {
             // Cues end within the audio as encoded: AAC ends on a whole frame and may stop a fraction of a
@@ -132,7 +140,7 @@ public sealed class ComposeStep : IStoryStep
             // With an intro the story, and so every cue, starts that much later; the cues still end with the story.
             var storyEnd = introSeconds + videoEnd;
             var audioEnd = (await MediaProbe.ProbeAsync(videoPath, ct)).Audio?.Duration is { } d && d > 0 ? Math.Min(d, storyEnd) : storyEnd;
-            foreach (var (name, file) in SidecarCaptions.Build(story, timings, introSeconds + title, audioEnd).WriteTo(input.Workspace))
+            foreach (var (name, file) in SidecarCaptions.Build(story, timings, introSeconds + title, audioEnd).WriteTo(input.Workspace, input.Rendition?.Name))
                 artifacts[name] = file;
         }
         progress.Report(1.0);

@@ -152,12 +152,16 @@ public sealed class SidecarCaptions
     /// <summary>Writes the three files (<see cref="Artifacts.CaptionsVtt"/>, <see cref="Artifacts.CaptionsSrt"/>,
     /// <see cref="Artifacts.CaptionWords"/>) into <paramref name="folder"/> under their artifact keys (each under a
     /// temporary name first, renamed when whole). Returns artifact key → file name.</summary>
-    public IReadOnlyDictionary<string, string> WriteTo(string folder)
+    /// <param name="rendition">The rendition whose folder they go in (<see cref="Artifacts.OfRendition"/>); null for
+    /// a story with one output.</param>
+    public IReadOnlyDictionary<string, string> WriteTo(string folder, string? rendition = null)
     {
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, text) in new[] { (Artifacts.CaptionsVtt, ToWebVtt()), (Artifacts.CaptionsSrt, ToSrt()), (Artifacts.CaptionWords, ToWordsJson()) })
+        foreach (var (plain, text) in new[] { (Artifacts.CaptionsVtt, ToWebVtt()), (Artifacts.CaptionsSrt, ToSrt()), (Artifacts.CaptionWords, ToWordsJson()) })
         {
+            var key = Artifacts.OfRendition(plain, rendition);
             var target = key.In(folder);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             var part = Path.ChangeExtension(target, $".{Guid.NewGuid():N}.part{Path.GetExtension(target)}");
             File.WriteAllText(part, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
             File.Move(part, target, overwrite: true);

@@ -20,8 +20,10 @@ public sealed class LandmarksStep(IPresenterLibrary presenters) : IStoryStep
     {
         progress.Report(0);
         var story = input.Story;
-        if (story.Output.Fps < 1)
-            throw StepFailure.Permanent($"output.fps is {story.Output.Fps}; it must be at least 1");
+        // One track for every rendition, at the highest frame rate any of them shows; each samples it by time.
+        var fps = story.MotionFps;
+        if (fps < 1)
+            throw StepFailure.Permanent($"output.fps is {fps}; it must be at least 1");
 
         var presenter = story.Presenter;
         if (!presenters.Names.Contains(presenter, StringComparer.Ordinal))
@@ -48,10 +50,10 @@ public sealed class LandmarksStep(IPresenterLibrary presenters) : IStoryStep
         double[]? loudness = null;
         if (reference.Clip is not null)
         {
-            try { loudness = LipSync.LoudnessEnvelope(WaveFile.Read(input.PathOf(Artifacts.Speech)), story.Output.Fps); }
+            try { loudness = LipSync.LoudnessEnvelope(WaveFile.Read(input.PathOf(Artifacts.Speech)), fps); }
             catch (InvalidDataException e) { throw StepFailure.Retryable($"{Artifacts.Speech}: {e.Message}", e); }
         }
-        try { track = LandmarkAnimator.Animate(reference, phones, duration, story.Output.Fps, story.Id, loudness); }
+        try { track = LandmarkAnimator.Animate(reference, phones, duration, fps, story.Id, loudness); }
         catch (InvalidDataException e)
         {
             // Rerunning this step would read the same file again: only a fixed phonemes step can help.

@@ -5,7 +5,8 @@ namespace NiusTv.Steps.Publish;
 
 /// <summary>Last step: puts the composed video and its poster into the output store as
 /// <c>videos/&lt;id&gt;.mp4</c> and <c>videos/&lt;id&gt;.jpg</c>, with the caption files compose wrote beside them
-/// (<c>&lt;id&gt;.vtt</c>, <c>&lt;id&gt;.srt</c>, <c>&lt;id&gt;.words.json</c>). A new revision of a story replaces them.
+/// (<c>&lt;id&gt;.vtt</c>, <c>&lt;id&gt;.srt</c>, <c>&lt;id&gt;.words.json</c>). A story with renditions publishes each
+/// the same way under <c>&lt;id&gt;-&lt;name&gt;</c> (<c>videos/&lt;id&gt;-portrait.mp4</c>…). A new revision of a story replaces them.
 /// Its artifacts keep the keys of the files it published (<see cref="Artifacts.Video"/>…), with where each went as
 /// their path.</summary>
 public sealed class PublishStep : IStoryStep
@@ -23,38 +24,53 @@ public sealed class PublishStep : IStoryStep
 
     public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
     {
-        var video = input.PathOf(Artifacts.Video);
-        var poster = input.PathOf(Artifacts.Poster);
-        foreach (var (artifact, path) in new[] { (Artifacts.Video, video), (Artifacts.Poster, poster) })
-        {
-            if (!File.Exists(path))
-                throw StepFailure.Permanent($"the artifact '{artifact}' is listed but {path} does not exist; the story must be composed again");
-        }
-
         var id = input.Story.Id;
         // All or none: a poster or captions without their video (or an old video under new captions) is worse than
         // a retry. The video goes first where the store cannot do all at once, being the one a full store refuses.
-        var files = new List<(string, string, string)> { (video, $"videos/{id}.mp4", "video/mp4"), (poster, $"videos/{id}.jpg", "image/jpeg") };
-        var keys = new List<ArtifactKey> { Artifacts.Video, Artifacts.Poster };
-        foreach (var (artifact, suffix, type) in Sidecars)
+        // A story with renditions publishes each as <id>-<name>, every rendition's files in the same one go.
+        var files = new List<(string, string, string)>();
+        var keys = new List<ArtifactKey>();
+        var absent = new List<string>();
+        IEnumerable<(string? Rendition, string Base)> outputs = input.Story.HasRenditions
+            ? input.Story.Outputs.Select(r => ((string?)r.Name, $"videos/{id}-{r.Name}"))
+            : [(null, $"videos/{id}")];
+        foreach (var (rendition, name) in outputs)
         {
-            // Listed only when the story asked for caption files (captions "sidecar" or "both").
-            if (!input.Has(artifact)) continue;
-            var path = input.PathOf(artifact);
-            if (!File.Exists(path))
-                throw StepFailure.Permanent($"the artifact '{artifact}' is listed but {path} does not exist; the story must be composed again");
-            files.Add((path, $"videos/{id}{suffix}", type));
-            keys.Add(artifact);
+            foreach (var (artifact, suffix, type) in new[] { (Artifacts.Video, ".mp4", "video/mp4"), (Artifacts.Poster, ".jpg", "image/jpeg") })
+            {
+                var key = Artifacts.OfRendition(artifact, rendition);
+                var path = input.PathOf(key);
+                if (!File.Exists(path))
+                    throw StepFailure.Permanent($"the artifact '{key}' is listed but {path} does not exist; the story must be composed again");
+                files.Add((path, name + suffix, type));
+                keys.Add(key);
+            }
+            foreach (var (artifact, suffix, type) in Sidecars)
+            {
+                var key = Artifacts.OfRendition(artifact, rendition);
+                // Listed only when the story asked for caption files (captions "sidecar" or "both").
+                if (!input.Has(key))
+                {
+                    absent.Add(name + suffix);
+                    continue;
+                }
+                var path = input.PathOf(key);
+                if (!File.Exists(path))
+                    throw StepFailure.Permanent($"the artifact '{key}' is listed but {path} does not exist; the story must be composed again");
+                files.Add((path, name + suffix, type));
+                keys.Add(key);
+            }
         }
-        var placed = await PutAllAsync(files, ct);
+        // Videos first: the order PutAll writes in where it cannot write all at once.
+        var order = Enumerable.Range(0, files.Count).OrderBy(n => files[n].Item3 == "video/mp4" ? 0 : 1).ThenBy(n => n).ToList();
+        var placed = await PutAllAsync(order.Select(n => files[n]).ToList(), ct);
         // A revision without caption files (captions "burned" or "none") must not leave the last revision's beside
         // its video: they would caption a text that is no longer there.
-        foreach (var (artifact, suffix, _) in Sidecars)
-            if (!input.Has(artifact)) await DeleteAsync($"videos/{id}{suffix}", ct);
+        foreach (var objectName in absent) await DeleteAsync(objectName, ct);
         progress.Report(1.0);
 
         var output = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var n = 0; n < keys.Count; n++) output[keys[n]] = placed[n];
+        for (var n = 0; n < order.Count; n++) output[keys[order[n]]] = placed[n];
         return new StepOutput(output);
     }
 

@@ -11,7 +11,10 @@ namespace NiusTv.Steps.Render;
 public sealed class RenderStep : IStoryStep
 {
     public static readonly StepDefinition Definition = new("render", inputs: [Artifacts.Landmarks], outputs: [Artifacts.Anchor],
-        PoolSize.OnePer(2)); // the warp renderer draws on one core while its ffmpeg encodes on another
+        PoolSize.OnePer(2)) // the warp renderer draws on one core while its ffmpeg encodes on another
+    {
+        PerRendition = true,
+    };
 
     private readonly IRenderer _renderer;
     private readonly IPresenterLibrary _presenters;
@@ -59,14 +62,17 @@ public sealed class RenderStep : IStoryStep
             throw StepFailure.Permanent($"{Path.GetFileName(landmarksPath)} says fps {track.Fps}; run the landmarks step again");
 
         var presenter = _presenters.Reference(story.Presenter);
-        var (width, height) = SlotSize(story.Output.Width, story.Output.Height);
+        // Each rendition renders the anchor at the size of its own layout's slot, from the one landmark track.
+        var (width, height) = SlotSize(input.Output.Width, input.Output.Height);
         var request = new RenderRequest(story.Id, story.Priority, presenter, track, width, height);
         // A clip presenter is drawn from its own footage, unless the configured renderer learned that presenter; a
         // photo presenter by the configured renderer.
         var renderer = presenter.Clip is not null && _clipRenderer is not null && !_renderer.LearnedPresenter(presenter.Name)
             ? _clipRenderer : _renderer;
 
-        var anchorPath = Artifacts.Anchor.In(input.Workspace);
+        var anchor = input.Own(Artifacts.Anchor);
+        var anchorPath = anchor.In(input.Workspace);
+        Directory.CreateDirectory(Path.GetDirectoryName(anchorPath)!);
         var partial = Path.ChangeExtension(anchorPath, $".{Guid.NewGuid():N}.part.mkv");
         try
         {
@@ -79,7 +85,7 @@ public sealed class RenderStep : IStoryStep
             catch (IOException) { }
         }
         progress.Report(1.0);
-        return StepOutput.Files([Artifacts.Anchor]);
+        return StepOutput.Files([anchor]);
     }
 
     private async Task RenderAndEncode(IRenderer renderer, RenderRequest request, string output, IProgress<double> progress, CancellationToken ct)

@@ -19,9 +19,13 @@ public static partial class StoryParser
     // A hostile document (a million blank paragraphs) must not turn into a million-line reply.
     internal const int MaxErrors = 100;
 
-    private static readonly string[] TopLevel = ["id", "title", "paragraphs", "images", "presenter", "voice", "priority", "output", "captions", "pronunciations", "brand"];
+    private static readonly string[] TopLevel = ["id", "title", "paragraphs", "images", "presenter", "voice", "priority", "output", "captions", "pronunciations", "brand", "outputs"];
     private static readonly string[] ImageProps = ["uri", "caption", "paragraph"];
     private static readonly string[] OutputProps = ["width", "height", "fps"];
+    private static readonly string[] RenditionProps = ["name", "width", "height", "fps"];
+    // Each rendition renders and composes the whole story once more.
+    internal const int MaxRenditions = 8;
+    internal const int MaxRenditionNameChars = 32;
 
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
@@ -95,6 +99,12 @@ public static partial class StoryParser
     [GeneratedRegex(@"(?<=[.!?…])\s+")]
     private static partial Regex SentenceEnd();
 
+    [GeneratedRegex("^[a-z0-9-]{1,32}$")]
+    private static partial Regex RenditionNamePattern();
+
+    /// <summary>Whether <paramref name="name"/> can name a rendition (<c>outputs[n].name</c>): 1–32 of a-z, 0-9 and '-'.</summary>
+    public static bool IsRenditionName(string name) => RenditionNamePattern().IsMatch(name);
+
     /// <summary>Whether <paramref name="id"/> is a story id (lowercase letters, digits and '-', 1–64 chars).</summary>
     public static bool IsValidId(string id) => IdPattern().IsMatch(id);
 
@@ -130,6 +140,17 @@ public static partial class StoryParser
             var captions = props.TryGetValue("captions", out var capEl) ? ReadCaptions(capEl) : StoryCaptions.Both;
             var pronunciations = props.TryGetValue("pronunciations", out var pronEl) ? ReadPronunciations(pronEl) : null;
             var brand = props.TryGetValue("brand", out var brandEl) ? ReadBrand(brandEl) : Brands.BrandPack.DefaultName;
+            List<StoryRendition>? renditions = null;
+            if (props.TryGetValue("outputs", out var outsEl))
+            {
+                if (props.ContainsKey("output"))
+                    Error("outputs", "cannot be given together with output: give one output, or several named outputs, not both");
+                else
+                {
+                    renditions = ReadRenditions(outsEl);
+                    if (renditions is { Count: > 0 }) output = renditions[0].Output;
+                }
+            }
 
             if (_dropped > 0)
                 _errors.Add(new StoryError("", $"{_dropped} more error(s) not listed; fix the ones above first"));
@@ -137,7 +158,8 @@ public static partial class StoryParser
 
             return new StoryParseResult(
                 new Story(Id: id!, Title: title!, Paragraphs: paragraphs!, Images: images!, Presenter: presenter!, Voice: voice!,
-                    Priority: priority, Output: output!, Captions: captions, Pronunciations: pronunciations, Brand: brand!), []);
+                    Priority: priority, Output: output!, Captions: captions, Pronunciations: pronunciations, Brand: brand!,
+                    Renditions: renditions), []);
         }
 
         private T? Missing<T>(string field, string expected) where T : class
@@ -391,16 +413,70 @@ public static partial class StoryParser
         {
             if (!Expect(el, JsonValueKind.Object, "output", "an object {\"width\": …, \"height\": …, \"fps\": …}")) return null;
             var props = Properties(el, "output", OutputProps);
+            return ReadSize(props, "output", sizeRequired: false);
+        }
+
+        /// <summary>Width, height and fps of <c>output</c> or of one rendition, with the same limits; a missing one takes
+        /// <see cref="StoryOutput.LocalDefault"/>'s, except a rendition's size, which it must name.</summary>
+        private StoryOutput? ReadSize(IReadOnlyDictionary<string, JsonElement> props, string field, bool sizeRequired)
+        {
             var d = StoryOutput.LocalDefault;
-            var width = props.TryGetValue("width", out var w) ? ReadSide(w, "output.width", MinWidth, MaxWidth) : d.Width;
-            var height = props.TryGetValue("height", out var h) ? ReadSide(h, "output.height", MinHeight, MaxHeight) : d.Height;
+            int? Side(string name, int min, int max, int fallback)
+            {
+                if (props.TryGetValue(name, out var el)) return ReadSide(el, $"{field}.{name}", min, max);
+                if (!sizeRequired) return fallback;
+                Error($"{field}.{name}", $"is required (an even number of pixels between {min} and {max})");
+                return null;
+            }
+            var width = Side("width", MinWidth, MaxWidth, d.Width);
+            var height = Side("height", MinHeight, MaxHeight, d.Height);
             int? fps = d.Fps;
             if (props.TryGetValue("fps", out var f))
             {
-                fps = ReadInt(f, "output.fps");
-                if (fps is < 1 or > 60) { Error("output.fps", $"is {fps}; it must be between 1 and 60"); fps = null; }
+                fps = ReadInt(f, $"{field}.fps");
+                if (fps is < 1 or > 60) { Error($"{field}.fps", $"is {fps}; it must be between 1 and 60"); fps = null; }
             }
             return width is { } ww && height is { } hh && fps is { } ff ? new StoryOutput(ww, hh, ff) : null;
+        }
+
+        /// <summary><c>outputs</c>: named renditions, each a slug unique within the story and a size like <c>output</c>'s.</summary>
+        private List<StoryRendition>? ReadRenditions(JsonElement el)
+        {
+            const string shape = "an array of objects {\"name\": …, \"width\": …, \"height\": …, \"fps\": …}";
+            if (!Expect(el, JsonValueKind.Array, "outputs", shape)) return null;
+            var count = el.GetArrayLength();
+            if (count == 0) { Error("outputs", $"must name at least one output ({shape}); leave it out for the single default output"); return null; }
+            if (count > MaxRenditions) { Error("outputs", $"has {count} outputs; the limit is {MaxRenditions}"); return null; }
+            var result = new List<StoryRendition>();
+            var names = new Dictionary<string, int>(StringComparer.Ordinal);
+            var ok = true;
+            var index = 0;
+            foreach (var item in el.EnumerateArray())
+            {
+                var field = $"outputs[{index}]";
+                index++;
+                if (!Expect(item, JsonValueKind.Object, field, "an object {\"name\": …, \"width\": …, \"height\": …, \"fps\": …}")) { ok = false; continue; }
+                var props = Properties(item, field, RenditionProps);
+                string? name = null;
+                if (!props.TryGetValue("name", out var nameEl))
+                    Error($"{field}.name", $"is required (a short name such as \"landscape\" or \"portrait\": 1–{MaxRenditionNameChars} characters of a-z, 0-9 and '-')");
+                else if (Expect(nameEl, JsonValueKind.String, $"{field}.name", "a string") && ReadString(nameEl, $"{field}.name") is { } raw)
+                {
+                    if (!IsRenditionName(raw))
+                        Error($"{field}.name", $"'{Shorten(raw)}' must be 1–{MaxRenditionNameChars} characters of a-z, 0-9 and '-' (it becomes part of the file name <id>-<name>.mp4)");
+                    else if (names.TryGetValue(raw, out var first))
+                        Error($"{field}.name", $"'{raw}' is already the name of outputs[{first}]; each output needs its own name");
+                    else
+                    {
+                        names[raw] = index - 1;
+                        name = raw;
+                    }
+                }
+                var size = ReadSize(props, field, sizeRequired: true);
+                if (name is not null && size is not null) result.Add(new StoryRendition(name, size));
+                else ok = false;
+            }
+            return ok ? result : null;
         }
 
         private int? ReadSide(JsonElement el, string field, int min, int max)

@@ -76,7 +76,8 @@ function editor() {
   };
   form.addEventListener("click", e => {
     const action = e.target.dataset.action;
-    if (action === "remove") e.target.closest(".row").remove();
+    if (action === "remove") { e.target.closest(".row").remove(); showSingleOutput(); }
+    else if (action === "add-output") addOutput();
     else if (action === "add-paragraph") addRow("paragraph-row", "paragraphs").querySelector("textarea").focus();
     else if (action === "add-pronunciation") addRow("pronunciation-row", "pronunciations").querySelector("input").focus();
     else if (action === "check-words") checkWords();
@@ -85,6 +86,22 @@ function editor() {
     else if (action === "save-draft") saveDraft();
     else if (action === "publish") publish();
   });
+
+  // Renditions: with any, the story sends outputs and the one-shape picker steps aside; removing the last brings it back.
+  const outputRows = () => [...form.querySelectorAll("#outputs .row")];
+  function showSingleOutput() { form.querySelector('[data-role="single-output"]').hidden = outputRows().length > 0; }
+  function addOutput() {
+    // A new rendition starts from the story's current shape, to be renamed and resized.
+    const shape = outputRows().at(-1);
+    const [width, height] = shape ? ["width", "height"].map(f => shape.querySelector(`[data-field="${f}"]`).value)
+                                  : form.elements.shape.value.split("x");
+    const row = addRow("output-row", "outputs");
+    row.querySelector('[data-field="width"]').value = width;
+    row.querySelector('[data-field="height"]').value = height;
+    row.querySelector('[data-field="fps"]').value = shape?.querySelector('[data-field="fps"]').value || form.elements.fps.value;
+    showSingleOutput();
+    row.querySelector('[data-field="name"]').focus();
+  }
 
   document.getElementById("image-files").addEventListener("change", async e => {
     const files = [...e.target.files];
@@ -110,6 +127,10 @@ function editor() {
 
   function documentOf() {
     const [width, height] = form.elements.shape.value.split("x").map(Number);
+    const outputs = outputRows().map(row => {
+      const field = name => row.querySelector(`[data-field="${name}"]`).value.trim();
+      return { name: field("name"), width: Number(field("width")), height: Number(field("height")), fps: Number(field("fps")) };
+    });
     return {
       id: idInput.value.trim(),
       title: form.elements.title.value,
@@ -128,7 +149,8 @@ function editor() {
       captions: form.elements.captions.value,
       // A pack in the asset store's brands/ folder; "default" is the built-in look.
       brand: form.elements.brand.value.trim() || "default",
-      output: { width, height, fps: Number(form.elements.fps.value) },
+      // A story has one output or several named ones, never both (the node refuses both).
+      ...(outputs.length > 0 ? { outputs } : { output: { width, height, fps: Number(form.elements.fps.value) } }),
     };
   }
 
@@ -137,14 +159,19 @@ function editor() {
     for (const f of form.querySelectorAll(".invalid")) f.classList.remove("invalid");
   }
 
-  // The validator names fields by JSON path (title, paragraphs[1], images[0].caption, output.width): find the
-  // form control for the path, or the nearest section that has a place for the message.
+  // The validator names fields by JSON path (title, paragraphs[1], images[0].caption, output.width, outputs[1].name):
+  // find the form control for the path, or the nearest section that has a place for the message.
   function placeFor(field) {
     let m = /^paragraphs\[(\d+)\]$/.exec(field);
     if (m) { const row = form.querySelectorAll("#paragraphs .row")[+m[1]]; if (row) return [row.querySelector(".error"), row.querySelector("textarea")]; }
     m = /^images\[(\d+)\](?:\.(\w+))?$/.exec(field);
     if (m) {
       const row = form.querySelectorAll("#images .row")[+m[1]];
+      if (row) return [row.querySelector(".error"), m[2] && row.querySelector(`[data-field="${m[2]}"]`)];
+    }
+    m = /^outputs\[(\d+)\](?:\.(\w+))?$/.exec(field);
+    if (m) {
+      const row = outputRows()[+m[1]];
       if (row) return [row.querySelector(".error"), m[2] && row.querySelector(`[data-field="${m[2]}"]`)];
     }
     m = /^pronunciations\.(.+)$/.exec(field);
