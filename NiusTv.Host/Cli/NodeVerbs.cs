@@ -91,6 +91,8 @@ public static class NodeVerbs
                     video = s.Video is { Length: > 0 } v ? v : null,
                     poster = s.Poster is { Length: > 0 } p ? p : null,
                     error = s.Error is { Length: > 0 } e ? e : null,
+                    // video and poster are the first rendition's; a story with several outputs lists them all.
+                    renditions = s.Renditions?.Select(r => new { name = r.Name, video = r.Video, poster = r.Poster }),
                 }), AdminJson.Pretty));
             }
             else
@@ -100,7 +102,8 @@ public static class NodeVerbs
                     table.AddRow(Markup.Escape(s.Id), StoryVerbs.StateMarkup(s.State), Markup.Escape(s.Video is { Length: > 0 } v ? v : s.Error ?? ""));
                 AnsiConsole.Write(table);
                 foreach (var s in final.Where(s => s.State == "completed"))
-                    Console.WriteLine(s.Video);
+                    foreach (var video in s.Renditions?.Select(r => r.Video) ?? [s.Video])
+                        Console.WriteLine(video);
             }
             return final.All(s => s.State == "completed") ? 0 : 1;
         });
