@@ -3,6 +3,7 @@ using System.Text.Json;
 using NiusTv.Actors.Stories;
 using NiusTv.Host.Cli;
 using NiusTv.Host.Node;
+using NiusTv.Steps;
 using NiusTv.Steps.Compose;
 using NiusTv.Steps.Tools;
 using Spectre.Console;
@@ -31,7 +32,7 @@ public static class BenchVerbs
     public sealed record StepTiming(string Step, string Backend, double Seconds);
     public sealed record StoryBench(string Id, double EndToEndSeconds, double VideoSeconds, int Frames, int Width, int Height, int Fps,
         IReadOnlyList<StepTiming> Steps, double ComposeFps, double FfmpegAloneFps, double ComposeToFfmpegRatio,
-        long WorkspaceBytes, double WorkspaceBytesPerVideoSecond);
+        long WorkspaceBytes, double WorkspaceBytesPerVideoSecond, string? Rendition = null);
     public sealed record PipelineBench(string Machine, int Cores, IReadOnlyList<StoryBench> Stories, double TotalSeconds, double TotalVideoSeconds);
 
     private static Command Pipeline()
@@ -69,7 +70,7 @@ public static class BenchVerbs
                     if (!json) Console.Error.WriteLine($"bench: {id}…");
                     var view = (await NodeVerbs.FollowAsync(client, [id], quiet: true, ct))[0];
                     if (view.State != "completed") throw new CliException($"{id} did not complete: {view.Error}");
-                    results.Add(await Measure(view, settings, ct));
+                    results.AddRange(await Measure(view, settings, ct));
                 }
                 var total = all.Elapsed.TotalSeconds;
                 await app.StopAsync(CancellationToken.None);
@@ -87,23 +88,34 @@ public static class BenchVerbs
         return cmd;
     }
 
-    private static async Task<StoryBench> Measure(StoryView view, NodeSettings settings, CancellationToken ct)
+    /// <summary>One row per video: the story's, or one per rendition, each with the story's own steps and that
+    /// rendition's render and compose under their plain names.</summary>
+    private static async Task<List<StoryBench>> Measure(StoryView view, NodeSettings settings, CancellationToken ct)
     {
-        var id = view.Id;
-        var steps = view.Steps.Select(s => new StepTiming(s.Name, s.Backend ?? "", s.DurationSeconds ?? 0)).ToList();
-        var probe = await MediaProbe.ProbeAsync(view.Video ?? "", ct);
-        var video = probe.Video ?? throw new CliException($"{id}: the video has no video stream");
-        var fps = (int)Math.Round(video.FrameRate ?? 0);
-        var frames = video.Frames ?? (int)Math.Round((video.Duration ?? probe.FormatDuration) * fps);
-        var composeSeconds = steps.First(s => s.Step == NiusTv.Steps.Compose.ComposeStep.Definition.Name).Seconds;
-        var ffmpegAlone = await FfmpegBaseline.MeasureAsync(video.Width!.Value, video.Height!.Value, fps, frames, new ComposeOptions(), ct);
-        var workspace = Path.Combine(settings.WorkspaceRoot, id, "r" + view.Revision);
+        var workspace = Path.Combine(settings.WorkspaceRoot, view.Id, "r" + view.Revision);
         var bytes = new DirectoryInfo(workspace).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
-        var videoSeconds = video.Duration ?? probe.FormatDuration;
-        var composeFps = frames / composeSeconds;
-        return new StoryBench(id, view.DurationSeconds ?? 0, Math.Round(videoSeconds, 3), frames,
-            video.Width.Value, video.Height.Value, fps, steps, Math.Round(composeFps, 1), Math.Round(ffmpegAlone, 1),
-            Math.Round(composeFps / ffmpegAlone, 3), bytes, Math.Round(bytes / videoSeconds));
+        var videos = view.Renditions is { } renditions
+            ? renditions.Select(r => (Rendition: (string?)r.Name, Video: r.Video))
+            : [(null, view.Video)];
+        var rows = new List<StoryBench>();
+        foreach (var (rendition, path) in videos)
+        {
+            var steps = view.Steps.Where(s => s.Rendition is null || s.Rendition == rendition)
+                .Select(s => new StepTiming(StoryStepName.Step(s.Name), s.Backend ?? "", s.DurationSeconds ?? 0)).ToList();
+            var label = rendition is null ? view.Id : $"{view.Id} ({rendition})";
+            var probe = await MediaProbe.ProbeAsync(path ?? "", ct);
+            var video = probe.Video ?? throw new CliException($"{label}: the video has no video stream");
+            var fps = (int)Math.Round(video.FrameRate ?? 0);
+            var frames = video.Frames ?? (int)Math.Round((video.Duration ?? probe.FormatDuration) * fps);
+            var composeSeconds = steps.First(s => s.Step == NiusTv.Steps.Compose.ComposeStep.Definition.Name).Seconds;
+            var ffmpegAlone = await FfmpegBaseline.MeasureAsync(video.Width!.Value, video.Height!.Value, fps, frames, new ComposeOptions(), ct);
+            var videoSeconds = video.Duration ?? probe.FormatDuration;
+            var composeFps = frames / composeSeconds;
+            rows.Add(new StoryBench(view.Id, view.DurationSeconds ?? 0, Math.Round(videoSeconds, 3), frames,
+                video.Width.Value, video.Height.Value, fps, steps, Math.Round(composeFps, 1), Math.Round(ffmpegAlone, 1),
+                Math.Round(composeFps / ffmpegAlone, 3), bytes, Math.Round(bytes / videoSeconds), rendition));
+        }
+        return rows;
     }
 
     private static void Print(PipelineBench report)
@@ -113,11 +125,11 @@ public static class BenchVerbs
         foreach (var n in names) table.AddColumn(n + " s");
         table.AddColumns("end-to-end s", "compose fps", "ffmpeg alone fps", "ratio", "workspace KB / video s");
         foreach (var s in report.Stories)
-            table.AddRow([s.Id, $"{s.VideoSeconds:0.0}", .. names.Select(n => $"{s.Steps.FirstOrDefault(x => x.Step == n)?.Seconds:0.00}"),
+            table.AddRow([Markup.Escape(s.Rendition is null ? s.Id : $"{s.Id} ({s.Rendition})"), $"{s.VideoSeconds:0.0}", .. names.Select(n => $"{s.Steps.FirstOrDefault(x => x.Step == n)?.Seconds:0.00}"),
                 $"{s.EndToEndSeconds:0.00}", $"{s.ComposeFps:0}", $"{s.FfmpegAloneFps:0}", $"{s.ComposeToFfmpegRatio:0.00}",
                 $"{s.WorkspaceBytesPerVideoSecond / 1024:0}"]);
         AnsiConsole.Write(table);
-        Console.WriteLine($"{report.Stories.Count} stories, {report.TotalVideoSeconds:0.0} s of video in {report.TotalSeconds:0.0} s wall, {report.Cores} cores ({report.Machine}); " +
+        Console.WriteLine($"{report.Stories.Select(s => s.Id).Distinct().Count()} stories, {report.Stories.Count} videos, {report.TotalVideoSeconds:0.0} s of video in {report.TotalSeconds:0.0} s wall, {report.Cores} cores ({report.Machine}); " +
                           $"sizes {string.Join(", ", report.Stories.Select(s => $"{s.Width}x{s.Height}@{s.Fps}").Distinct())}");
     }
 }
