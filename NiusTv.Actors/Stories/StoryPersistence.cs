@@ -13,8 +13,10 @@ public static class StoryPersistence
     public const string PluginId = "sql";
 
     /// <summary>How often the read journal's sequence actor reads the journal's newest offsets when nobody asks it to
-    /// (the plugin's default is every second).</summary>
-    public static readonly TimeSpan SequenceQueryDelay = TimeSpan.FromSeconds(10);
+    /// (the plugin's default is every second). Only the catalog's queries read up to it, and they ask it for rounds
+    /// while they wait (<see cref="StoryCatalog"/>); a live query (AllEvents, EventsByTag), which would wait for its
+    /// rounds, would need this back near a second.</summary>
+    public static readonly TimeSpan SequenceQueryDelay = TimeSpan.FromMinutes(10);
 
     /// <summary>The read-journal plugin that <see cref="StoryCatalog"/> queries.</summary>
     public static string QueryPluginId => new SqlJournalOptions(true, PluginId).QueryPluginId;
