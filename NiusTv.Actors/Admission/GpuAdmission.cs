@@ -26,6 +26,7 @@ public static class GpuAdmissionProtocol
 }
 
 /// <summary>What one slot tells the cluster about itself (DistributedData, shown by <c>nius gpu show</c>).</summary>
+/// <param name="At">when the slot said it: at each change, and every second while requests wait.</param>
 public sealed record GpuSlotReport(string Node, string Slot, string? Holder, string? HolderPriority, int Queued,
     double LongestWaitSeconds, DateTimeOffset At);
 
@@ -38,7 +39,7 @@ public static class GpuKeys
 /// time, granted by priority then arrival. Holders are watched, so a crashed render frees the GPU; a lease timer takes
 /// the GPU back from a holder that overruns, so one stuck process cannot starve the queue. Leases run on the node's
 /// <see cref="TimeProvider"/>, so a test can let ten minutes pass without waiting them.</summary>
-public sealed class GpuAdmission : ReceiveActor, IWithTimers
+public sealed class GpuAdmission : ReceiveActor
 {
     private sealed record LeaseDue(string RequestId);
     private sealed record Publish;
@@ -51,8 +52,7 @@ public sealed class GpuAdmission : ReceiveActor, IWithTimers
     private readonly string _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private GpuQueue _queue = GpuQueue.Empty;
-
-    public ITimerScheduler Timers { get; set; } = null!;
+    private ITimer? _refresh;
 
     /// <param name="replicator">null to keep the state local (tests without a cluster).</param>
     public GpuAdmission(string slot, TimeSpan lease, IActorRef? replicator, TimeProvider? time = null)
@@ -106,11 +106,10 @@ public sealed class GpuAdmission : ReceiveActor, IWithTimers
         Receive<IUpdateFailure>(_ => { });
     }
 
-    protected override void PreStart()
-    {
-        // Waits grow while nothing changes: refresh the shared view now and then, not only on change.
-        if (_replicator is not null) Timers.StartPeriodicTimer("publish", new Publish(), TimeSpan.Zero, TimeSpan.FromSeconds(1));
-    }
+    /// <summary>How often the shared view is refreshed while requests wait (their waits grow while nothing changes).</summary>
+    public static readonly TimeSpan RefreshWhileWaiting = TimeSpan.FromSeconds(1);
+
+    protected override void PreStart() => Share();
 
     /// <summary>Tells the node's router which requests left this slot, so it can send the next one where the queue is
     /// shortest.</summary>
@@ -147,6 +146,7 @@ public sealed class GpuAdmission : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _refresh?.Dispose();
         foreach (var timer in _leases.Values) timer.Dispose();
         _leases.Clear();
     }
@@ -154,9 +154,22 @@ public sealed class GpuAdmission : ReceiveActor, IWithTimers
     private GpuSlotReport Report() => new(_node, _slot, _queue.Holder?.RequestId, _queue.Holder?.Priority.ToString().ToLowerInvariant(),
         _queue.Waiting.Count, _queue.LongestWait(_time.GetUtcNow()).TotalSeconds, _time.GetUtcNow());
 
+    /// <summary>Tells the cluster this slot's state. Only while requests wait does the state change with nothing
+    /// happening (their waits grow), so only then is it refreshed every <see cref="RefreshWhileWaiting"/>, on the
+    /// node's <see cref="TimeProvider"/>; an idle slot wakes nothing.</summary>
     private void Share()
     {
         if (_replicator is null) return;
+        if (_queue.Waiting.Count == 0)
+        {
+            _refresh?.Dispose();
+            _refresh = null;
+        }
+        else if (_refresh is null)
+        {
+            var self = Self;
+            _refresh = _time.CreateTimer(_ => self.Tell(new Publish()), null, RefreshWhileWaiting, RefreshWhileWaiting);
+        }
         var report = Report();
         _replicator.Tell(Dsl.Update(GpuKeys.Slots, LWWDictionary<string, GpuSlotReport>.Empty, WriteLocal.Instance,
             map => map.SetItem(Cluster.Get(Context.System), $"{_node}/{_slot}", report)));

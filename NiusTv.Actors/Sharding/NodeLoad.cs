@@ -19,8 +19,9 @@ public static class NodeLoadKeys
     public static string NodeKey(Address address) => address.ToString();
 }
 
-/// <summary>Reports this node's load into DistributedData every interval: the number of stories alive in the local
-/// shard region (finished stories passivate, so alive ≈ in flight) and free disk in the workspace folder.</summary>
+/// <summary>Measures this node's load every interval and reports it into DistributedData when it changed (or every
+/// <see cref="RepeatAfter"/> intervals): the number of stories alive in the local shard region (finished stories
+/// passivate, so alive ≈ in flight) and free disk in the workspace folder.</summary>
 public sealed class NodeLoadReporter : ReceiveActor, IWithTimers
 {
     private sealed record Tick;
@@ -48,7 +49,13 @@ public sealed class NodeLoadReporter : ReceiveActor, IWithTimers
         });
         Receive<Measured>(m =>
         {
-            var load = new NodeLoad(m.InFlight, m.FreeDiskBytes, DateTimeOffset.UtcNow);
+            var now = DateTimeOffset.UtcNow;
+            // An unchanged load is not written again (a write goes to the replicator, its deltas and its subscribers)
+            // until it is RepeatAfter old: an idle node wakes no one, and a report is never older than the window
+            // in which the strategy counts the shards it handed out since.
+            if (_last is { } last && last.InFlight == m.InFlight && Math.Abs(last.FreeDiskBytes - m.FreeDiskBytes) < DiskStep
+                && now - last.At < _interval * RepeatAfter) return;
+            var load = _last = new NodeLoad(m.InFlight, m.FreeDiskBytes, now);
             replicator.Tell(Dsl.Update(NodeLoadKeys.Loads, LWWDictionary<string, NodeLoad>.Empty, WriteLocal.Instance,
                 map => map.SetItem(cluster, key, load)));
         });
@@ -58,6 +65,14 @@ public sealed class NodeLoadReporter : ReceiveActor, IWithTimers
     }
 
     private readonly TimeSpan _interval;
+    private NodeLoad? _last;
+
+    /// <summary>A change of free disk smaller than this is not a change worth writing.</summary>
+    public const long DiskStep = 64L << 20;
+
+    /// <summary>An unchanged load is written again after this many intervals (the strategy forgets the shards it handed
+    /// out after as many).</summary>
+    public const int RepeatAfter = 10;
 
     protected override void PreStart() => Timers.StartPeriodicTimer("report", new Tick(), TimeSpan.Zero, _interval);
 

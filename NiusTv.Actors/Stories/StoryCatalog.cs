@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
+using Akka.Persistence.Sql.Query.InternalProtocol;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 
@@ -14,7 +15,7 @@ namespace NiusTv.Actors.Stories;
 /// the last one (the all-events query from its last offset), so a list or a metrics scrape costs what changed, not
 /// the whole journal, and still sees every story published before the call, on any node. Between calls the catalog
 /// runs nothing, so an idle node pays nothing per story (the read journal's sequence actor still reads the journal's
-/// newest offset once a second).</summary>
+/// newest offset every <see cref="StoryPersistence.SequenceQueryDelay"/>; a call asks it for a round at once).</summary>
 /// <param name="checkpointPath">where the node keeps the fold between runs (offset and every story's state), so a
 /// restart reads only what the journal gained since; null keeps it in memory only.</param>
 /// <param name="journal">names the journal the checkpoint was folded from (its connection): a checkpoint of another
@@ -93,9 +94,8 @@ public sealed class StoryCatalog(ActorSystem system, string queryPluginId, strin
         }
         var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(queryPluginId);
         // Collected first and folded after: a cancelled wait must not leave a half-applied stream behind.
-        var fresh = await journal.CurrentAllEvents(_offset == 0 ? Offset.NoOffset() : Offset.Sequence(_offset))
-            .RunWith(Sink.Seq<EventEnvelope>(), system.Materializer())
-            .WaitAsync(ct);
+        var fresh = await WithSequenceRounds(journal.CurrentAllEvents(_offset == 0 ? Offset.NoOffset() : Offset.Sequence(_offset))
+            .RunWith(Sink.Seq<EventEnvelope>(), system.Materializer()), ct);
         EventsRead += fresh.Count;
         foreach (var e in fresh)
         {
@@ -110,6 +110,45 @@ public sealed class StoryCatalog(ActorSystem system, string queryPluginId, strin
         }
         if (_foldedSinceCheckpoint >= CheckpointEvery) WriteCheckpoint();
     }
+
+    /// <summary>The query reads only up to the newest offset the read journal's sequence actor has seen without gaps,
+    /// and that actor reads the journal on its own only every <see cref="StoryPersistence.SequenceQueryDelay"/>. So the
+    /// catalog asks it for a round as the query starts (a list right after a publish sees it at once), and once every
+    /// <see cref="SequenceRoundEvery"/> while the query waits: as often as the actor read the journal on its own
+    /// before, so a gap (an offset still being written, or a deleted probe) is given up after as many seconds.</summary>
+    private async Task<T> WithSequenceRounds<T>(Task<T> query, CancellationToken ct)
+    {
+        while (true)
+        {
+            var wait = _lastSequenceRound + SequenceRoundEvery - DateTimeOffset.UtcNow;
+            if (wait <= TimeSpan.Zero)
+            {
+                SequenceRounds++;
+                _lastSequenceRound = DateTimeOffset.UtcNow;
+                system.ActorSelection(SequenceActorPath).Tell(QueryOrderingIds.Instance);
+                wait = SequenceRoundEvery;
+            }
+            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            if (await Task.WhenAny(query, Task.Delay(wait, waiting.Token)) == query)
+            {
+                await waiting.CancelAsync();
+                return await query;
+            }
+            ct.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>How often a waiting catch-up asks the read journal's sequence actor for a round.</summary>
+    public static readonly TimeSpan SequenceRoundEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>The read journal's sequence actor, which the plugin starts under /system, named after the query plugin
+    /// and the journal table.</summary>
+    private string SequenceActorPath => $"/system/{queryPluginId}-*-akka-persistence-sql-sequence-actor";
+
+    private DateTimeOffset _lastSequenceRound = DateTimeOffset.MinValue;
+
+    /// <summary>Rounds the catalog asked of the read journal's sequence actor, for checks that an idle catalog asks none.</summary>
+    public int SequenceRounds { get; private set; }
 
     private string JournalHash => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(journal ?? queryPluginId)));
 

@@ -112,26 +112,31 @@ public sealed class OwnPageHandler(IAntiforgery antiforgery) : AuthorizationHand
     }
 }
 
-/// <summary>Wrong tokens per client address, in fixed windows (System.Threading.RateLimiting).</summary>
+/// <summary>Wrong tokens per client address, in fixed windows (System.Threading.RateLimiting). The partitioned limiter
+/// runs a timer ten times a second for as long as it exists, so it is made at the first wrong token: a node nobody
+/// sends a wrong token to wakes for nothing.</summary>
 public sealed class FailedTokenLimiter(int perWindow, TimeSpan window) : IDisposable
 {
-    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(client =>
+    private readonly Lazy<PartitionedRateLimiter<string>> _limiter = new(() => PartitionedRateLimiter.Create<string, string>(client =>
         RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
         {
             PermitLimit = perWindow, Window = window, QueueLimit = 0, AutoReplenishment = true,
-        }));
+        })));
+
+    /// <summary>Whether a wrong token has been counted yet (the limiter and its timer exist only from then on).</summary>
+    public bool Counting => _limiter.IsValueCreated;
 
     public TimeSpan Window => window;
 
     public static string ClientOf(HttpContext ctx) => ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     /// <summary>True while the client has used up its wrong tries: it is refused without its token being looked at.</summary>
-    public bool IsLockedOut(HttpContext ctx) => _limiter.GetStatistics(ClientOf(ctx)) is { CurrentAvailablePermits: <= 0 };
+    public bool IsLockedOut(HttpContext ctx) => Counting && _limiter.Value.GetStatistics(ClientOf(ctx)) is { CurrentAvailablePermits: <= 0 };
 
     /// <summary>Counts one wrong try; false once the client is over the limit.</summary>
     public bool CountFailure(HttpContext ctx)
     {
-        using var lease = _limiter.AttemptAcquire(ClientOf(ctx));
+        using var lease = _limiter.Value.AttemptAcquire(ClientOf(ctx));
         return lease.IsAcquired;
     }
 
@@ -143,5 +148,8 @@ public sealed class FailedTokenLimiter(int perWindow, TimeSpan window) : IDispos
             $"too many wrong admin tokens from this address; try again in {(int)window.TotalSeconds} s"));
     }
 
-    public void Dispose() => _limiter.Dispose();
+    public void Dispose()
+    {
+        if (Counting) _limiter.Value.Dispose();
+    }
 }

@@ -109,9 +109,10 @@ public static class NodeRegistrations
             var gpu = Section<GpuSettings>(sp);
             var scaler = Section<ScalerSettings>(sp);
             if (hocon is not null) akka.AddHocon(hocon, HoconAddMode.Prepend);
-            // The scheduler wakes every tick whether or not a timer is due: 100 times a second by default, the most of
-            // what an idle node costs. No timer here needs finer than 50 ms.
-            akka.AddHocon("akka.scheduler.tick-duration = 50ms", HoconAddMode.Append);
+            // The scheduler wakes every tick whether or not a timer is due (100 times a second by default), and each
+            // tick wakes two threads: the runtime's timer thread and a pool thread. The finest timer here is the read
+            // journal's refresh-interval of 100 ms; the cluster's own are a second.
+            akka.AddHocon("akka.scheduler.tick-duration = 100ms", HoconAddMode.Append);
             akka.ConfigureLoggers(l =>
                 {
                     l.LogLevel = logLevel <= LogLevel.Debug ? Akka.Event.LogLevel.DebugLevel

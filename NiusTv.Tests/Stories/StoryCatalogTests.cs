@@ -84,6 +84,27 @@ public sealed class StoryCatalogTests : Akka.Hosting.TestKit.TestKit, IDisposabl
     }
 
     [Fact]
+    public async Task A_list_right_after_a_publish_asks_the_sequence_actor_for_a_round_instead_of_waiting_for_its_own()
+    {
+        // On its own the read journal's sequence actor reads the journal's newest offsets only every 10 min.
+        Assert.Equal(StoryPersistence.SequenceQueryDelay,
+            Sys.Settings.Config.GetTimeSpan(StoryPersistence.QueryPluginId + ".journal-sequence-retrieval.query-delay", null));
+        Assert.True(StoryPersistence.SequenceQueryDelay >= TimeSpan.FromSeconds(10));
+        var catalog = new StoryCatalog(Sys, StoryPersistence.QueryPluginId);
+        Assert.Equal(0, catalog.SequenceRounds); // made, not asked: it asks nothing of the journal
+        Assert.Empty(await catalog.ListAsync());
+        var rounds = catalog.SequenceRounds;
+        Assert.InRange(rounds, 1, 100);
+
+        await PublishAndFinish("fresh");
+        // Far under the sequence actor's own 10 min (a list waits about a second; a minute is room for a busy
+        // machine): the list asked it for a round and did not wait for its next one.
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        Assert.Equal(["fresh"], (await catalog.ListAsync(limit.Token)).Select(s => s.Id));
+        Assert.True(catalog.SequenceRounds > rounds);
+    }
+
+    [Fact]
     public async Task A_damaged_checkpoint_only_makes_the_start_slower()
     {
         var checkpoint = Path.Combine(_dir, "story-catalog.checkpoint");
