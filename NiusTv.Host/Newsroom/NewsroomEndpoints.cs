@@ -16,6 +16,12 @@ public static class NewsroomEndpoints
 
     public static bool IsStoryId(string id) => id.Length is > 0 and <= 64 && id.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-');
 
+    /// <summary>Whether <paramref name="name"/> is what publish names a story's files: its id, or for a rendition
+    /// <c>&lt;id&gt;-&lt;rendition&gt;</c> (ids and rendition names both hold '-', so every split is tried).</summary>
+    public static bool IsPublishedName(string name) =>
+        IsStoryId(name) || Enumerable.Range(1, Math.Max(0, name.Length - 2))
+            .Any(i => name[i] == '-' && IsStoryId(name[..i]) && NiusTv.Steps.Stories.StoryParser.IsRenditionName(name[(i + 1)..]));
+
     public static void MapNewsroom(this WebApplication app, string? token)
     {
         app.MapNewsroomLogin(token);

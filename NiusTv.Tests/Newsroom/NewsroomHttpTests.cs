@@ -124,6 +124,20 @@ public sealed class NewsroomHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_renditions_video_is_served_under_its_published_name_and_a_name_publish_never_makes_is_not_found()
+    {
+        // A 64-character id with a rendition: the longest name publish writes.
+        var id = new string('a', 60) + "-bay";
+        Directory.CreateDirectory(Path.Combine(Out, "videos"));
+        await File.WriteAllBytesAsync(Path.Combine(Out, "videos", $"{id}-portrait.mp4"), [1, 2, 3]);
+
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync($"/videos/{id}-portrait.mp4")).StatusCode);
+        // Not names publish makes: each is a plain 404, never a 500.
+        foreach (var name in new[] { "Bad_Name", "BAD", $"{id}-{new string('p', 33)}", new string('a', 99) })
+            Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync($"/videos/{name}.mp4")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_draft_is_kept_under_the_data_folder_and_listed_without_being_published()
     {
         var draft = """{"id":"half-done","title":"Half done","paragraphs":[""]}""";
