@@ -28,51 +28,48 @@ public sealed class PublishStep : IStoryStep
         // All or none: a poster or captions without their video (or an old video under new captions) is worse than
         // a retry. The video goes first where the store cannot do all at once, being the one a full store refuses.
         // A story with renditions publishes each as <id>-<name>, every rendition's files in the same one go.
-        var files = new List<(string, string, string)>();
-        var keys = new List<ArtifactKey>();
+        var files = new List<(ArtifactKey Key, string Path, string ObjectName, string ContentType)>();
         var absent = new List<string>();
         IEnumerable<(string? Rendition, string Base)> outputs = input.Story.HasRenditions
             ? input.Story.Outputs.Select(r => ((string?)r.Name, $"videos/{id}-{r.Name}"))
             : [(null, $"videos/{id}")];
+        void Add(ArtifactKey key, string objectName, string contentType)
+        {
+            var path = input.PathOf(key);
+            if (!File.Exists(path))
+                throw StepFailure.Permanent($"the artifact '{key}' is listed but {path} does not exist; the story must be composed again");
+            files.Add((key, path, objectName, contentType));
+        }
         foreach (var (rendition, name) in outputs)
         {
-            foreach (var (artifact, suffix, type) in new[] { (Artifacts.Video, ".mp4", "video/mp4"), (Artifacts.Poster, ".jpg", "image/jpeg") })
-            {
-                var key = Artifacts.OfRendition(artifact, rendition);
-                var path = input.PathOf(key);
-                if (!File.Exists(path))
-                    throw StepFailure.Permanent($"the artifact '{key}' is listed but {path} does not exist; the story must be composed again");
-                files.Add((path, name + suffix, type));
-                keys.Add(key);
-            }
+            foreach (var (artifact, suffix, type) in Required) Add(Artifacts.OfRendition(artifact, rendition), name + suffix, type);
             foreach (var (artifact, suffix, type) in Sidecars)
             {
                 var key = Artifacts.OfRendition(artifact, rendition);
                 // Listed only when the story asked for caption files (captions "sidecar" or "both").
-                if (!input.Has(key))
-                {
-                    absent.Add(name + suffix);
-                    continue;
-                }
-                var path = input.PathOf(key);
-                if (!File.Exists(path))
-                    throw StepFailure.Permanent($"the artifact '{key}' is listed but {path} does not exist; the story must be composed again");
-                files.Add((path, name + suffix, type));
-                keys.Add(key);
+                if (input.Has(key)) Add(key, name + suffix, type);
+                else absent.Add(name + suffix);
             }
         }
-        // Videos first: the order PutAll writes in where it cannot write all at once.
-        var order = Enumerable.Range(0, files.Count).OrderBy(n => files[n].Item3 == "video/mp4" ? 0 : 1).ThenBy(n => n).ToList();
-        var placed = await PutAllAsync(order.Select(n => files[n]).ToList(), ct);
+        // Videos first (a stable sort): the order PutAll writes in where it cannot write all at once.
+        var ordered = files.OrderBy(f => f.ContentType == "video/mp4" ? 0 : 1).ToList();
+        var placed = await PutAllAsync(ordered.Select(f => (f.Path, f.ObjectName, f.ContentType)).ToList(), ct);
         // A revision without caption files (captions "burned" or "none") must not leave the last revision's beside
         // its video: they would caption a text that is no longer there.
         foreach (var objectName in absent) await DeleteAsync(objectName, ct);
         progress.Report(1.0);
 
         var output = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var n = 0; n < order.Count; n++) output[keys[order[n]]] = placed[n];
+        for (var n = 0; n < ordered.Count; n++) output[ordered[n].Key] = placed[n];
         return new StepOutput(output);
     }
+
+    /// <summary>What every published output has: compose artifact, object name suffix, content type.</summary>
+    private static readonly (ArtifactKey Artifact, string Suffix, string ContentType)[] Required =
+    [
+        (Artifacts.Video, ".mp4", "video/mp4"),
+        (Artifacts.Poster, ".jpg", "image/jpeg"),
+    ];
 
     /// <summary>Caption files beside the video: compose artifact, object name suffix, content type.</summary>
     private static readonly (ArtifactKey Artifact, string Suffix, string ContentType)[] Sidecars =
