@@ -64,6 +64,11 @@ public sealed class StoryActor : ReceivePersistentActor
     private readonly Dictionary<string, double> _progress = new();
     private StoryState _state;
     private bool _passivating;
+    /// <summary>The story shard region, when this story is one of its entities (not in actor tests).</summary>
+    private readonly IActorRef? _region;
+    /// <summary>The commands handed back to the shard since we asked to passivate, by reference: seeing one of them
+    /// again means the shard kept us running.</summary>
+    private readonly HashSet<object> _handedBack = new(ReferenceEqualityComparer.Instance);
     /// <summary>Who is waiting for the write in progress to be confirmed (a publish, cancel or retry).</summary>
     private IActorRef? _awaitingWrite;
     private ITimer? _retry;
@@ -77,6 +82,7 @@ public sealed class StoryActor : ReceivePersistentActor
         _pools = pools;
         _node = NodeName(Context.System);
         _state = StoryState.Empty(storyId);
+        _region = ShardRegionOf(Context.System);
 
         Recover<SnapshotOffer>(o =>
         {
@@ -88,6 +94,8 @@ public sealed class StoryActor : ReceivePersistentActor
             if (_state.IsActive) Self.Tell(new Resume());
         });
 
+        // First, so it sees every command before its own handler does.
+        Command<IStoryMessage>(HandBackToShard, IsForTheNextIncarnation);
         Command<StoryCommands.Publish>(OnPublish);
         Command<StoryCommands.Cancel>(OnCancel);
         Command<StoryCommands.Retry>(OnRetry);
@@ -400,17 +408,43 @@ public sealed class StoryActor : ReceivePersistentActor
         Context.Parent.Tell(new Passivate(Stop.Passivation));
     }
 
+    /// <summary>A command that was already in our mailbox when we asked the shard to passivate us would be taken by
+    /// an actor about to stop: a publish would start work that the stop then interrupts. While passivating, commands
+    /// go back through the region to the shard, which holds them until we have stopped and then starts the story
+    /// again with them, in the order they came.</summary>
+    private bool IsForTheNextIncarnation(IStoryMessage command)
+    {
+        if (!_passivating || _region is null) return false;
+        if (!_handedBack.Remove(command)) return true;
+        // One we handed back came back: the shard refused the passivation (it does while it holds messages for us)
+        // and we keep running, so this and everything after it is ours to handle.
+        _passivating = false;
+        _handedBack.Clear();
+        return false;
+    }
+
+    private void HandBackToShard(IStoryMessage command)
+    {
+        _handedBack.Add(command);
+        _region!.Forward(command);
+    }
+
+    private static IActorRef? ShardRegionOf(ActorSystem system) =>
+        ((ExtendedActorSystem)system).Provider is IClusterActorRefProvider && ClusterSharding.Get(system).ShardTypeNames.Contains(TypeName)
+            ? ClusterSharding.Get(system).ShardRegion(TypeName)
+            : null;
+
     private void OnStop(Stop stop)
     {
-        // A publish or retry that was already in the mailbox when the shard was asked to passivate us made the story
-        // active again. Stopping is not ours to refuse, so ask the shard to start us again right after: recovery
-        // then resumes the new work instead of leaving it running with nobody to drive it.
-        if (!stop.HandOff && _state.IsActive && ((ExtendedActorSystem)Context.System).Provider is IClusterActorRefProvider
-            && ClusterSharding.Get(Context.System).ShardTypeNames.Contains(TypeName))
+        // The shard also stops a story that had no message for its idle time, without our asking. A publish or retry
+        // that was in the mailbox before that stop made the story active again. Stopping is not ours to refuse, so
+        // ask the shard to start us again right after: recovery then resumes the new work instead of leaving it
+        // running with nobody to drive it.
+        if (!stop.HandOff && _state.IsActive && _region is not null)
         {
             // The running step would answer a stopped actor; the woken one runs it again as after a restart.
             _pools.Tell(new CancelStory(_state.Id));
-            ClusterSharding.Get(Context.System).ShardRegion(TypeName).Tell(new StoryCommands.Wake(_state.Id));
+            _region.Tell(new StoryCommands.Wake(_state.Id));
         }
         Context.Stop(Self);
     }

@@ -138,4 +138,30 @@ public sealed class StoryBurstTests(ITestOutputHelper output) : IAsyncLifetime
         var view = await region.Ask<StoryView>(new StoryQueries.GetStory(id), TimeSpan.FromSeconds(10));
         Assert.Equal((20, "completed"), (view.Revision, view.State));
     }
+
+    [Fact]
+    public async Task A_publish_queued_behind_a_lookup_of_an_unknown_story_runs_each_step_once()
+    {
+        // A client polls `story show` for a story that a Pub/Sub redelivery is about to publish. The lookup finds
+        // nothing and the story asks to passivate; the publish is already in its mailbox behind it. Taken there, the
+        // publish started init, the stop interrupted it and the woken story ran it a second time.
+        var system = await StartNode();
+        var region = await ActorRegistry.For(system).GetAsync<StoryActor>();
+        var catalog = new StoryCatalog(system, StoryPersistence.QueryPluginId);
+        var ids = Enumerable.Range(1, 8).Select(i => $"looked-up-{i}").ToList();
+        var published = new List<Task<StoryCommands.PublishResult>>();
+        foreach (var id in ids)
+        {
+            region.Tell(new StoryQueries.GetStory(id), ActorRefs.NoSender);
+            published.Add(region.Ask<StoryCommands.PublishResult>(new StoryCommands.Publish(Version(id, "1")), TimeSpan.FromSeconds(20)));
+        }
+        Assert.All(await Task.WhenAll(published), r => Assert.Equal((1, true), (r.Revision, r.IsNewRevision)));
+        foreach (var id in ids)
+        {
+            await Eventually.Until(async () => (await catalog.EventsAsync(id)).OfType<Completed>().Any(), 30, $"{id} completes");
+            var events = await catalog.EventsAsync(id);
+            Assert.Empty(events.OfType<StepFailed>());
+            Assert.Equal(Pipeline, events.OfType<StepStarted>().Select(s => s.Step));
+        }
+    }
 }
