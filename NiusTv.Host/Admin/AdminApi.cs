@@ -206,14 +206,14 @@ public static class AdminApi
 
         api.MapGet("/stories/{id}", async (string id, IRequiredActor<StoryActor> region, CancellationToken ct) =>
         {
-            if (!IsStoryId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
+            if (!StoryParser.IsValidId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
             var reply = await region.ActorRef.Ask<object>(new StoryQueries.GetStory(id), AskTimeout, ct);
             return reply is StoryView view ? Results.Ok(view) : Results.NotFound(new ErrorBody($"no story '{id}'"));
         });
 
         api.MapGet("/stories/{id}/events", async (string id, StoryCatalog catalog, CancellationToken ct) =>
         {
-            if (!IsStoryId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
+            if (!StoryParser.IsValidId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
             var events = await catalog.EventsAsync(id, ct);
             return events.Count == 0 ? Results.NotFound(new ErrorBody($"no story '{id}'"))
                 : Results.Ok(events.Select(e => new { type = e.GetType().Name, e.Revision, e.At, data = (object)e }));
@@ -221,7 +221,7 @@ public static class AdminApi
 
         api.MapPost("/stories/{id}/cancel", async (string id, IRequiredActor<StoryActor> region, CancellationToken ct) =>
         {
-            if (!IsStoryId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
+            if (!StoryParser.IsValidId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
             var reply = await region.ActorRef.Ask<StoryCommands.CancelResult>(new StoryCommands.Cancel(id, "cancelled by an operator"), AskTimeout, ct);
             return Results.Ok(reply);
         });
@@ -235,7 +235,7 @@ public static class AdminApi
 
         api.MapPost("/stories/{id}/retry", async (string id, string? from, IRequiredActor<StoryActor> region, CancellationToken ct) =>
         {
-            if (!IsStoryId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
+            if (!StoryParser.IsValidId(id)) return Results.NotFound(new ErrorBody($"'{id}' is not a story id"));
             var reply = await region.ActorRef.Ask<StoryCommands.RetryResult>(
                 new StoryCommands.Retry(id, string.IsNullOrEmpty(from) ? null : from, "retried by an operator"), AskTimeout, ct);
             if (reply.Retried) return Results.Ok(reply);
@@ -286,6 +286,4 @@ public static class AdminApi
     public const int MaxPage = 1000;
 
     private static IResult Unavailable(string why) => Results.Json(new ErrorBody(why), statusCode: StatusCodes.Status503ServiceUnavailable);
-
-    private static bool IsStoryId(string id) => id.Length is > 0 and <= 64 && id.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-');
 }

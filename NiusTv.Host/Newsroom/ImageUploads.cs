@@ -1,3 +1,4 @@
+using NiusTv.Steps.Stories;
 using NiusTv.Host.Node;
 using NiusTv.Steps.Init;
 using NiusTv.Host.Admin;
@@ -19,7 +20,7 @@ public static class ImageUploads
     {
         app.MapPost("/api/uploads/{storyId}", async (string storyId, HttpContext ctx, NodeSettings settings, CancellationToken ct) =>
         {
-            if (!NewsroomEndpoints.IsStoryId(storyId))
+            if (!StoryParser.IsValidId(storyId))
                 return Results.BadRequest(new { error = $"'{storyId}' is not a story id (lowercase letters, digits and '-', 1 to 64)" });
             if (NodeSettings.IsGcs(settings.Assets))
                 return Results.BadRequest(new { error = $"the assets are in {settings.Assets}; uploads from the newsroom need a local --assets folder" });

@@ -1,3 +1,4 @@
+using NiusTv.Steps.Stories;
 using System.Reflection;
 using System.Text.Json;
 using Akka.Actor;
@@ -14,13 +15,11 @@ public static class NewsroomEndpoints
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    public static bool IsStoryId(string id) => id.Length is > 0 and <= 64 && id.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-');
-
     /// <summary>Whether <paramref name="name"/> is what publish names a story's files: its id, or for a rendition
     /// <c>&lt;id&gt;-&lt;rendition&gt;</c> (ids and rendition names both hold '-', so every split is tried).</summary>
     public static bool IsPublishedName(string name) =>
-        IsStoryId(name) || Enumerable.Range(1, Math.Max(0, name.Length - 2))
-            .Any(i => name[i] == '-' && IsStoryId(name[..i]) && NiusTv.Steps.Stories.StoryParser.IsRenditionName(name[(i + 1)..]));
+        StoryParser.IsValidId(name) || Enumerable.Range(1, Math.Max(0, name.Length - 2))
+            .Any(i => name[i] == '-' && StoryParser.IsValidId(name[..i]) && StoryParser.IsRenditionName(name[(i + 1)..]));
 
     public static void MapNewsroom(this WebApplication app, string? token)
     {
@@ -47,7 +46,7 @@ public static class NewsroomEndpoints
 
         app.MapGet("/newsroom/stories/{id}", async (HttpContext ctx, string id, IRequiredActor<StoryActor> region, Drafts drafts, CancellationToken ct) =>
         {
-            if (!IsStoryId(id)) return Results.NotFound();
+            if (!StoryParser.IsValidId(id)) return Results.NotFound();
             var reply = await region.ActorRef.Ask<object>(new StoryQueries.GetStory(id), AskTimeout, ct);
             if (reply is StoryView view) return NewsroomPages.Html(NewsroomPages.Story(view, drafts.Get(id) is not null, NewsroomPages.AntiforgeryToken(ctx)));
             // Never published: a draft opens in the editor.
@@ -56,7 +55,7 @@ public static class NewsroomEndpoints
 
         app.MapGet("/newsroom/stories/{id}/edit", async (HttpContext ctx, string id, IRequiredActor<StoryActor> region, StoryCatalog catalog, Drafts drafts, CancellationToken ct) =>
         {
-            if (!IsStoryId(id)) return Results.NotFound();
+            if (!StoryParser.IsValidId(id)) return Results.NotFound();
             var view = await region.ActorRef.Ask<object>(new StoryQueries.GetStory(id), AskTimeout, ct) as StoryView;
             // A saved draft is newer work than the published revision: it wins.
             if (drafts.Get(id) is { } draft)
@@ -69,10 +68,10 @@ public static class NewsroomEndpoints
         var drafts = app.MapGroup("/api/drafts");
         drafts.MapGet("", (Drafts d) => Results.Ok(d.List()));
         drafts.MapGet("/{id}", (string id, Drafts d) =>
-            IsStoryId(id) && d.Get(id) is { } doc ? Results.Ok(doc) : Results.NotFound(new AdminApi.ErrorBody($"no draft '{id}'")));
+            StoryParser.IsValidId(id) && d.Get(id) is { } doc ? Results.Ok(doc) : Results.NotFound(new AdminApi.ErrorBody($"no draft '{id}'")));
         drafts.MapPut("/{id}", async (string id, HttpRequest request, Drafts d, CancellationToken ct) =>
         {
-            if (!IsStoryId(id)) return Results.BadRequest(new AdminApi.ErrorBody($"'{id}' is not a story id (lowercase letters, digits and '-', 1 to 64)",
+            if (!StoryParser.IsValidId(id)) return Results.BadRequest(new AdminApi.ErrorBody($"'{id}' is not a story id (lowercase letters, digits and '-', 1 to 64)",
                 [new("id", "must be 1 to 64 lowercase letters, digits or '-'")]));
             if (AdminSurface.RequireJson(request, "the draft") is { } wrongType) return wrongType;
             // Counted while it arrives, chunked or not; nothing past the limit is read.
@@ -93,7 +92,7 @@ public static class NewsroomEndpoints
         // Idempotent: publishing a story that had no draft asks for the same end state, no draft.
         drafts.MapDelete("/{id}", (string id, Drafts d) =>
         {
-            if (!IsStoryId(id)) return Results.NotFound();
+            if (!StoryParser.IsValidId(id)) return Results.NotFound();
             d.Delete(id);
             return Results.NoContent();
         });

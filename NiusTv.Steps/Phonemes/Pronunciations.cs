@@ -104,7 +104,7 @@ public sealed partial class PronunciationSet
         return null;
     }
 
-    [GeneratedRegex(@"^[a-z]+(?:'[a-z]+)*$")]
+    [GeneratedRegex(@"^[a-z]+(?:'[a-z]+)*\z")]
     private static partial Regex WordPattern();
 
     [GeneratedRegex(@"\p{L}[\p{L}\p{M}]*(?:['\u2019]\p{L}[\p{L}\p{M}]*)*")]
@@ -207,7 +207,7 @@ public static partial class PronunciationSpelling
         return tokens.Length > 1 && tokens.All(t => CmuPhones.All.Contains(t.TrimEnd('0', '1', '2').ToUpperInvariant()));
     }
 
-    [GeneratedRegex(@"^[A-Z]+[0-2]?$")]
+    [GeneratedRegex(@"^[A-Z]+[0-2]?\z")]
     private static partial Regex PhoneToken();
 
     private static IReadOnlyList<string>? ParsePhones(string text, out string? problem)

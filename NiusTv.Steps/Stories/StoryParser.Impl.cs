@@ -93,13 +93,13 @@ public static partial class StoryParser
         _ => "nothing",
     };
 
-    [GeneratedRegex("^[a-z0-9-]{1,64}$")]
+    [GeneratedRegex(@"^[a-z0-9-]{1,64}\z")]
     private static partial Regex IdPattern();
 
     [GeneratedRegex(@"(?<=[.!?…])\s+")]
     private static partial Regex SentenceEnd();
 
-    [GeneratedRegex("^[a-z0-9-]{1,32}$")]
+    [GeneratedRegex(@"^[a-z0-9-]{1,32}\z")]
     private static partial Regex RenditionNamePattern();
 
     /// <summary>Whether <paramref name="name"/> can name a rendition (<c>outputs[n].name</c>): 1–32 of a-z, 0-9 and '-'.</summary>
@@ -108,7 +108,7 @@ public static partial class StoryParser
     /// <summary>Whether <paramref name="id"/> is a story id (lowercase letters, digits and '-', 1–64 chars).</summary>
     public static bool IsValidId(string id) => IdPattern().IsMatch(id);
 
-    [GeneratedRegex("^[a-z0-9_:.-]{1,64}$")]
+    [GeneratedRegex(@"^[a-z0-9_:.-]{1,64}\z")]
     private static partial Regex NamePattern();
 
     /// <summary>One pass over one document, collecting every error instead of stopping at the first.</summary>

@@ -198,6 +198,10 @@ public class StoryParserTests
         { "id 65 chars", With(d => d["id"] = new string('a', 65)), "id" },
         { "id empty", With(d => d["id"] = ""), "id" },
         { "id with space", With(d => d["id"] = "city budget"), "id" },
+        // A regex '$' also matches before a final newline: "a\n" would become a workspace folder with a newline.
+        { "id with trailing newline", With(d => d["id"] = "city-budget\n"), "id" },
+        { "presenter with trailing newline", With(d => d["presenter"] = "anna-2\n"), "presenter" },
+        { "gs bucket with trailing newline", With(d => Image(d, 1)["uri"] = "gs://nius-assets\n/a.jpg"), "images[1].uri" },
 
         // title.
         { "title blank", With(d => d["title"] = "   "), "title" },
