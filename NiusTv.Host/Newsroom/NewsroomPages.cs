@@ -98,7 +98,7 @@ public static class NewsroomPages
             : "";
 
     /// <summary>The published files' name without extension: <c>&lt;id&gt;</c>, or <c>&lt;id&gt;-&lt;name&gt;</c> for a rendition.</summary>
-    private static string Published(string id, string? rendition) => rendition is null ? id : $"{id}-{rendition}";
+    private static string Published(string id, string? rendition) => NiusTv.Steps.Publish.PublishStep.PublishedName(id, rendition);
 
     public static string Story(StoryView v, bool hasDraft, string antiforgery)
     {
@@ -163,7 +163,8 @@ public static class NewsroomPages
         sb.Append($"""
             </select></label><input type="hidden" name="fps" value="{d.Fps}"><p class="error" data-error-for="output" hidden></p></div>
             <div class="renditions"><p class="muted">Renditions: the same video in several shapes at once, each published as
-            <code>{E(d.Id == "" ? "ID" : d.Id)}-NAME.mp4</code>. With none, the story has the one shape above.</p>
+            <code>{E(d.Id == "" ? "ID" : d.Id)}-NAME.mp4</code>. A story without renditions is
+            made in one shape, picked above; removing the last rendition brings that picker back.</p>
             <div id="outputs">{string.Concat(d.Outputs.Select(OutputRow))}</div><p class="error" data-error-for="outputs" hidden></p>
             <button type="button" data-action="add-output">Add a rendition</button></div>
             <label>Priority <select name="priority" data-field="priority"><option value="normal"{(d.Priority == "breaking" ? "" : " selected")}>normal</option>

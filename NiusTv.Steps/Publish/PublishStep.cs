@@ -22,6 +22,10 @@ public sealed class PublishStep : IStoryStep
     public string Name => Definition.Name;
     public string Backend => _store.Kind;
 
+    /// <summary>The name a story's published files share under <c>videos/</c>, before the extension: its id, or
+    /// <c>&lt;id&gt;-&lt;rendition&gt;</c> for each of its renditions.</summary>
+    public static string PublishedName(string storyId, string? rendition) => rendition is null ? storyId : $"{storyId}-{rendition}";
+
     public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
     {
         var id = input.Story.Id;
@@ -31,8 +35,8 @@ public sealed class PublishStep : IStoryStep
         var files = new List<(ArtifactKey Key, string Path, string ObjectName, string ContentType)>();
         var absent = new List<string>();
         IEnumerable<(string? Rendition, string Base)> outputs = input.Story.HasRenditions
-            ? input.Story.Outputs.Select(r => ((string?)r.Name, $"videos/{id}-{r.Name}"))
-            : [(null, $"videos/{id}")];
+            ? input.Story.Outputs.Select(r => ((string?)r.Name, "videos/" + PublishedName(id, r.Name)))
+            : [(null, "videos/" + PublishedName(id, null))];
         void Add(ArtifactKey key, string objectName, string contentType)
         {
             var path = input.PathOf(key);
