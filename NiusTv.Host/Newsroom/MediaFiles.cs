@@ -18,7 +18,7 @@ public static class MediaFiles
                 ".mp4" => "video/mp4", ".jpg" => "image/jpeg",
                 ".vtt" => "text/vtt; charset=utf-8", ".srt" => "application/x-subrip; charset=utf-8", _ => null,
             };
-            if (type is null || !NewsroomEndpoints.IsPublishedName(id)) return Results.NotFound();
+            if (type is null || !NiusTv.Steps.Publish.PublishStep.IsPublishedName(id)) return Results.NotFound();
             if (NodeSettings.IsGcs(settings.Out))
                 return Results.NotFound(new { error = $"videos are in {settings.Out}; the node serves only a local --out folder" });
             var path = Path.Combine(settings.OutLocation, "videos", id + ext);

@@ -15,12 +15,6 @@ public static class NewsroomEndpoints
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Whether <paramref name="name"/> is what publish names a story's files: its id, or for a rendition
-    /// <c>&lt;id&gt;-&lt;rendition&gt;</c> (ids and rendition names both hold '-', so every split is tried).</summary>
-    public static bool IsPublishedName(string name) =>
-        StoryParser.IsValidId(name) || Enumerable.Range(1, Math.Max(0, name.Length - 2))
-            .Any(i => name[i] == '-' && StoryParser.IsValidId(name[..i]) && StoryParser.IsRenditionName(name[(i + 1)..]));
-
     public static void MapNewsroom(this WebApplication app, string? token)
     {
         app.MapNewsroomLogin(token);

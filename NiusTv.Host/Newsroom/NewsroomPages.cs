@@ -1,3 +1,4 @@
+using static NiusTv.Steps.Publish.PublishStep;
 using System.Net;
 using System.Text;
 using NiusTv.Actors.Stories;
@@ -61,7 +62,7 @@ public static class NewsroomPages
             {
                 var summary = StorySummary.From(s);
                 var poster = s.Poster is null ? "<div class=\"poster none\"></div>"
-                    : $"<img class=\"poster\" src=\"/videos/{E(Published(s.Id, s.Story?.Outputs.FirstOrDefault()?.Name))}.jpg?r={s.Revision}\" alt=\"poster of {E(s.Story?.Title)}\" loading=\"lazy\">";
+                    : $"<img class=\"poster\" src=\"/videos/{E(PublishedName(s.Id, s.Story?.Outputs.FirstOrDefault()?.Name))}.jpg?r={s.Revision}\" alt=\"poster of {E(s.Story?.Title)}\" loading=\"lazy\">";
                 sb.Append($"""
                     <tr data-story="{E(s.Id)}" data-state="{summary.State}"><td>{poster}</td>
                     <td><a href="/newsroom/stories/{E(s.Id)}">{E(s.Story?.Title ?? s.Id)}</a><div class="muted">{E(s.Id)} · revision {s.Revision}</div></td>
@@ -94,19 +95,16 @@ public static class NewsroomPages
     private static string CaptionTrack(StoryView v, string? rendition) =>
         v.Steps.FirstOrDefault(s => s.Name == NiusTv.Steps.Publish.PublishStep.Definition.Name) is { State: "completed" } publish
             && publish.Artifacts.ContainsKey(NiusTv.Steps.Artifacts.OfRendition(NiusTv.Steps.Artifacts.CaptionsVtt, rendition))
-            ? $"<track kind=\"captions\" srclang=\"en\" label=\"Captions\" src=\"/videos/{E(Published(v.Id, rendition))}.vtt?r={v.Revision}\" default>"
+            ? $"<track kind=\"captions\" srclang=\"en\" label=\"Captions\" src=\"/videos/{E(PublishedName(v.Id, rendition))}.vtt?r={v.Revision}\" default>"
             : "";
-
-    /// <summary>The published files' name without extension: <c>&lt;id&gt;</c>, or <c>&lt;id&gt;-&lt;name&gt;</c> for a rendition.</summary>
-    private static string Published(string id, string? rendition) => NiusTv.Steps.Publish.PublishStep.PublishedName(id, rendition);
 
     public static string Story(StoryView v, bool hasDraft, string antiforgery)
     {
         // A story with renditions shows its first; each one can be downloaded.
         var first = v.Renditions?.FirstOrDefault()?.Name;
-        var name = Published(v.Id, first);
+        var name = PublishedName(v.Id, first);
         var downloads = v.Renditions is { Count: > 0 } rs
-            ? string.Join(" · ", rs.Select(r => $"<a href=\"/videos/{E(Published(v.Id, r.Name))}.mp4\" download=\"{E(Published(v.Id, r.Name))}.mp4\">{E(r.Name)} ({r.Width}×{r.Height})</a>"))
+            ? string.Join(" · ", rs.Select(r => $"<a href=\"/videos/{E(PublishedName(v.Id, r.Name))}.mp4\" download=\"{E(PublishedName(v.Id, r.Name))}.mp4\">{E(r.Name)} ({r.Width}×{r.Height})</a>"))
             : $"<a href=\"/videos/{E(v.Id)}.mp4\" download=\"{E(v.Id)}.mp4\">Download the MP4</a>";
         var video = v.State == "completed" && v.Video is not null
             ? $"""

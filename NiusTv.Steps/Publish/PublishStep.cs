@@ -1,5 +1,6 @@
 using NiusTv.Steps.Compose;
 using NiusTv.Steps.Storage;
+using NiusTv.Steps.Stories;
 
 namespace NiusTv.Steps.Publish;
 
@@ -25,6 +26,12 @@ public sealed class PublishStep : IStoryStep
     /// <summary>The name a story's published files share under <c>videos/</c>, before the extension: its id, or
     /// <c>&lt;id&gt;-&lt;rendition&gt;</c> for each of its renditions.</summary>
     public static string PublishedName(string storyId, string? rendition) => rendition is null ? storyId : $"{storyId}-{rendition}";
+
+    /// <summary>Whether <paramref name="name"/> is one that <see cref="PublishedName"/> makes (ids and rendition names
+    /// both hold '-', so every split is tried).</summary>
+    public static bool IsPublishedName(string name) =>
+        StoryParser.IsValidId(name) || Enumerable.Range(1, Math.Max(0, name.Length - 2))
+            .Any(i => name[i] == '-' && StoryParser.IsValidId(name[..i]) && StoryParser.IsRenditionName(name[(i + 1)..]));
 
     public async Task<StepOutput> RunAsync(StepInput input, IProgress<double> progress, CancellationToken ct)
     {
