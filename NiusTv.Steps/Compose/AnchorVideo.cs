@@ -29,7 +29,8 @@ public sealed class AnchorVideo : IAsyncDisposable
         _process = process;
         _stdout = process.Stdout;
         _fps = fps;
-        _info = new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul);
+        // The render step's frames have no transparency (bgr0): opaque, they are copied into the slot, not blended.
+        _info = new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Opaque);
         _pixels = GC.AllocateUninitializedArray<byte>(width * height * 4, pinned: true);
     }
 

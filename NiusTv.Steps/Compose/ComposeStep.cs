@@ -12,7 +12,8 @@ using SkiaSharp;
 namespace NiusTv.Steps.Compose;
 
 /// <summary>Turns the story, its images and the synthesized speech into <c>video.mp4</c> and <c>poster.jpg</c>.
-/// Frames are drawn in-process with Skia into a reused pixel buffer and piped raw into one ffmpeg process
+/// Frames are drawn in-process with Skia into a reused pixel buffer, converted to the encoder's 4:2:0 YUV
+/// (<see cref="Yuv420"/>) and piped raw into one ffmpeg process
 /// that also muxes the speech, delayed by the title card. Nothing per frame touches the disk. When the render
 /// step left an anchor segment (<c>anchor.mkv</c>), a second ffmpeg process decodes it alongside and each of
 /// its frames is drawn into the layout's anchor slot at its time. The speech is first brought to the configured
@@ -103,7 +104,10 @@ public sealed class ComposeStep : IStoryStep
                 (audio, audioDelay) = (programmePartial, 0);
             }
             var loudWav = WavInfo.Read(audio);
-            await EncodeAsync(renderer, width, height, fps, totalFrames, audio, loudWav, audioDelay, anchorPath, partial, progress, ct);
+            // The poster is the video's own frame at the poster time, kept as the encode passes it.
+            var posterFrame = Math.Clamp((int)Math.Round(PosterTime(segments, captions, title, videoEnd) * fps), 0, totalFrames - 1);
+            await EncodeAsync(renderer, width, height, fps, totalFrames, audio, loudWav, audioDelay, anchorPath, partial,
+                (posterFrame, posterPartial), progress, ct);
             if (look.Pack.Intro is not null || look.Pack.Outro is not null)
             {
                 var intro = look.Pack.Intro is { } i ? await ClipJoin.ProbeAsync(Path.Combine(look.Folder!, i), ct) : null;
@@ -113,13 +117,6 @@ public sealed class ComposeStep : IStoryStep
                 File.Move(joinedPartial, partial, overwrite: true);
             }
 
-            var posterTime = PosterTime(segments, captions, title, videoEnd);
-            if (anchorPath is null) WritePoster(renderer, width, height, posterTime, null, posterPartial);
-            else
-            {
-                await using var anchor = await AnchorVideo.OpenAsync(anchorPath, _options.Ffmpeg, ct);
-                WritePoster(renderer, width, height, posterTime, await anchor.FrameAtAsync(posterTime, title, ct), posterPartial);
-            }
             File.Move(partial, videoPath, overwrite: true);
             File.Move(posterPartial, posterPath, overwrite: true);
         }
@@ -162,14 +159,15 @@ public sealed class ComposeStep : IStoryStep
 
     /// <param name="title">How far the audio is delayed: the title card for speech alone, 0 for a programme mix that already starts with it.</param>
     private async Task EncodeAsync(FrameRenderer renderer, int width, int height, int fps, int totalFrames,
-        string wavPath, WavInfo wav, double title, string? anchorPath, string output, IProgress<double> progress, CancellationToken ct)
+        string wavPath, WavInfo wav, double title, string? anchorPath, string output, (int Frame, string Path) poster,
+        IProgress<double> progress, CancellationToken ct)
     {
         await using var anchor = anchorPath is null ? null : await AnchorVideo.OpenAsync(anchorPath, _options.Ffmpeg, ct);
         var inv = CultureInfo.InvariantCulture;
         var args = new List<string>
         {
             "-hide_banner", "-nostats", "-loglevel", "warning", "-y",
-            "-f", "rawvideo", "-pix_fmt", "bgra", "-s", $"{width}x{height}", "-r", fps.ToString(inv), "-i", "-",
+            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", $"{width}x{height}", "-r", fps.ToString(inv), "-i", "-",
             "-i", wavPath,
         };
         // The delay in samples is exact where milliseconds would round; apad lets -t end the audio exactly
@@ -187,13 +185,13 @@ public sealed class ComposeStep : IStoryStep
         await using var process = tool.Start(args, Path.GetDirectoryName(output), stdout: ToolStdout.Discard);
         await using var killOnCancel = process.KillOnCancel(ct);
 
-        var frameBytes = width * height * 4;
-        var info = new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul);
-        // Two pinned buffers: Skia draws frame n+1 into one while frame n is still being written to the pipe.
-        var buffers = new[] { GC.AllocateUninitializedArray<byte>(frameBytes, pinned: true), GC.AllocateUninitializedArray<byte>(frameBytes, pinned: true) };
-        using var surface0 = SKSurface.Create(info, Marshal.UnsafeAddrOfPinnedArrayElement(buffers[0], 0), width * 4)!;
-        using var surface1 = SKSurface.Create(info, Marshal.UnsafeAddrOfPinnedArrayElement(buffers[1], 0), width * 4)!;
-        var surfaces = new[] { surface0, surface1 };
+        // Skia draws each frame into one pinned BGRA buffer; it is converted into one of two I420 buffers, and frame
+        // n+1 is drawn and converted while frame n is still being written to the pipe.
+        var info = new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Opaque);
+        var drawn = GC.AllocateUninitializedArray<byte>(width * height * 4, pinned: true);
+        using var surface = SKSurface.Create(info, Marshal.UnsafeAddrOfPinnedArrayElement(drawn, 0), width * 4)!;
+        var frameBytes = Yuv420.FrameBytes(width, height);
+        var buffers = new[] { GC.AllocateUninitializedArray<byte>(frameBytes), GC.AllocateUninitializedArray<byte>(frameBytes) };
 
         var stdin = process.Stdin;
         Task pending = Task.CompletedTask;
@@ -206,8 +204,10 @@ public sealed class ComposeStep : IStoryStep
                 var b = n & 1;
                 var t = (double)n / fps;
                 var anchorFrame = anchor is null ? null : await anchor.FrameAtAsync(t, title, ct);
-                renderer.Render(surfaces[b].Canvas, t, anchorFrame);
-                surfaces[b].Canvas.Flush();
+                renderer.Render(surface.Canvas, t, anchorFrame);
+                surface.Canvas.Flush();
+                Yuv420.FromBgra(drawn, width, height, buffers[b]);
+                if (n == poster.Frame) WritePoster(surface, poster.Path);
                 await pending;
                 pending = stdin.WriteAsync(buffers[b], 0, frameBytes, ct);
                 if (n % reportEvery == 0) progress.Report((double)n / totalFrames);
@@ -251,10 +251,8 @@ public sealed class ComposeStep : IStoryStep
         return Math.Min(t, Math.Max(0, videoEnd - 0.001));
     }
 
-    private void WritePoster(FrameRenderer renderer, int width, int height, double t, SKImage? anchor, string path)
+    private void WritePoster(SKSurface surface, string path)
     {
-        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Premul));
-        renderer.Render(surface.Canvas, t, anchor);
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Jpeg, _options.PosterQuality)
             ?? throw StepFailure.Retryable("the poster frame could not be encoded as JPEG");

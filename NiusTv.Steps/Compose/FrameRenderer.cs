@@ -210,9 +210,11 @@ internal sealed class FrameRenderer : IDisposable
 
     /// <summary>Studio backdrop, the empty picture panel, the presenter's lit slot and the lower third with
     /// the story title: everything constant from the end of the title card on.</summary>
+    /// <remarks>Opaque, as the title card: the backdrop covers the frame, and an opaque image is copied onto each
+    /// frame rather than blended pixel by pixel.</remarks>
     private SKImage DrawChrome()
     {
-        using var surface = SKSurface.Create(new SKImageInfo(_layout.Width, _layout.Height, SKColorType.Bgra8888, SKAlphaType.Premul));
+        using var surface = SKSurface.Create(new SKImageInfo(_layout.Width, _layout.Height, SKColorType.Bgra8888, SKAlphaType.Opaque));
         var canvas = surface.Canvas;
         DrawBackdrop(canvas);
 
@@ -361,7 +363,7 @@ internal sealed class FrameRenderer : IDisposable
     /// height; at the smallest size the last line is shortened with an ellipsis rather than overflowing.</summary>
     private SKImage DrawTitleCard()
     {
-        using var surface = SKSurface.Create(new SKImageInfo(_layout.Width, _layout.Height, SKColorType.Bgra8888, SKAlphaType.Premul));
+        using var surface = SKSurface.Create(new SKImageInfo(_layout.Width, _layout.Height, SKColorType.Bgra8888, SKAlphaType.Opaque));
         var canvas = surface.Canvas;
         DrawBackdrop(canvas);
         var area = _layout.TitleCardArea;
