@@ -111,11 +111,33 @@ public sealed class ComposeStepTests
         Assert.Contains("01.png", failure.Message);
     }
 
-    [Fact]
-    public async Task Baseline_measures_a_positive_rate()
+    [Theory]
+    [InlineData(BaselineInput.Bgra)]
+    [InlineData(BaselineInput.I420)]
+    public async Task Baseline_measures_a_positive_rate(BaselineInput input)
     {
-        var fps = await FfmpegBaseline.MeasureAsync(320, 180, 30, 60, Options, TestContext.Current.CancellationToken);
+        var fps = await FfmpegBaseline.MeasureAsync(320, 180, 30, 60, Options, TestContext.Current.CancellationToken, input);
         Assert.True(fps > 0);
+    }
+
+    /// <summary>The two baselines must time the same pictures, or their figures cannot be set side by side.</summary>
+    [Fact]
+    public void The_I420_baseline_frames_are_the_BGRA_baseline_frames_converted()
+    {
+        const int width = 96, height = 10;
+        var (bgra, cutBgra) = FfmpegBaseline.Frames(BaselineInput.Bgra, width, height);
+        var (i420, cutI420) = FfmpegBaseline.Frames(BaselineInput.I420, width, height);
+        var converted = new byte[Yuv420.FrameBytes(width, height)];
+        var distinct = new HashSet<string>();
+        for (var n = 0; n < 130; n++)
+        {
+            cutBgra(n);
+            cutI420(n);
+            Yuv420.FromBgra(bgra, width, height, converted);
+            Assert.True(converted.AsSpan().SequenceEqual(i420), $"frame {n} differs");
+            distinct.Add(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(i420)));
+        }
+        Assert.True(distinct.Count >= 64, $"only {distinct.Count} distinct frames: the picture should pan a pixel a frame");
     }
 
     /// <summary>Not a pass/fail speed gate (other builds share this machine); it prints compose fps next to
