@@ -109,13 +109,14 @@ public static class BenchVerbs
             var fps = (int)Math.Round(video.FrameRate ?? 0);
             var frames = video.Frames ?? (int)Math.Round((video.Duration ?? probe.FormatDuration) * fps);
             var composeSeconds = steps.First(s => s.Step == NiusTv.Steps.Compose.ComposeStep.Definition.Name).Seconds;
-            var ffmpegAlone = await FfmpegBaseline.MeasureAsync(video.Width!.Value, video.Height!.Value, fps, frames, new ComposeOptions(), ct);
+            var (width, height, options) = (video.Width!.Value, video.Height!.Value, new ComposeOptions());
+            var ffmpegAlone = await FfmpegBaseline.MeasureAsync(width, height, fps, frames, options, ct);
             // Compose converts its drawn frames to 4:2:0 itself, so ffmpeg is also timed given that: the work left to it.
-            var ffmpegFromI420 = await FfmpegBaseline.MeasureAsync(video.Width!.Value, video.Height!.Value, fps, frames, new ComposeOptions(), ct, BaselineInput.I420);
+            var ffmpegFromI420 = await FfmpegBaseline.MeasureAsync(width, height, fps, frames, options, ct, BaselineInput.I420);
             var videoSeconds = video.Duration ?? probe.FormatDuration;
             var composeFps = frames / composeSeconds;
             rows.Add(new StoryBench(view.Id, view.DurationSeconds ?? 0, Math.Round(videoSeconds, 3), frames,
-                video.Width.Value, video.Height.Value, fps, steps, Math.Round(composeFps, 1), Math.Round(ffmpegAlone, 1),
+                width, height, fps, steps, Math.Round(composeFps, 1), Math.Round(ffmpegAlone, 1),
                 Math.Round(composeFps / ffmpegAlone, 3), bytes, Math.Round(bytes / videoSeconds), rendition,
                 Math.Round(ffmpegFromI420, 1), Math.Round(composeFps / ffmpegFromI420, 3)));
         }

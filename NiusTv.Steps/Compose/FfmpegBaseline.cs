@@ -18,9 +18,7 @@ public static class FfmpegBaseline
     public static async Task<double> MeasureAsync(int width, int height, int fps, int frames, ComposeOptions options, CancellationToken ct,
         BaselineInput input = BaselineInput.Bgra)
     {
-        if (width < 2 || height < 2 || width % 2 != 0 || height % 2 != 0) throw new ArgumentOutOfRangeException(nameof(width), "width and height must be even");
         if (fps < 1 || frames < 1) throw new ArgumentOutOfRangeException(nameof(frames), "fps and frames must be positive");
-
         var (frame, cut) = Frames(input, width, height);
 
         var dir = Path.Combine(Path.GetTempPath(), "nius-ffmpeg-baseline-" + Guid.NewGuid().ToString("N"));
@@ -98,9 +96,8 @@ public static class FfmpegBaseline
         var even = new byte[Yuv420.FrameBytes(sourceWidth, height)];
         Yuv420.FromBgra(source, sourceWidth, height, even);
         var oddWidth = sourceWidth - 2;
-        var nudged = new byte[oddWidth * height * 4];
-        for (var y = 0; y < height; y++)
-            Buffer.BlockCopy(source, (y * sourceWidth + 1) * 4, nudged, y * oddWidth * 4, oddWidth * 4);
+        var (nudged, cutNudged) = BgraFrames(source, sourceWidth, oddWidth, height);
+        cutNudged(1);
         var odd = new byte[Yuv420.FrameBytes(oddWidth, height)];
         Yuv420.FromBgra(nudged, oddWidth, height, odd);
 
