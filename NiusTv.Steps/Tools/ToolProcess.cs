@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace NiusTv.Steps.Tools;
@@ -29,9 +31,12 @@ public sealed class ToolProcess : IAsyncDisposable, IDisposable
     /// <summary>The program's file name, as failure sentences name it.</summary>
     public string Name { get; }
 
+    private readonly ToolStdout _stdout;
+
     private ToolProcess(Process process, ToolStdout stdout)
     {
         _process = process;
+        _stdout = stdout;
         Name = Path.GetFileName(process.StartInfo.FileName);
         Id = process.Id;
         process.ErrorDataReceived += (_, e) => AppendTail(_tail, e.Data);
@@ -63,6 +68,34 @@ public sealed class ToolProcess : IAsyncDisposable, IDisposable
 
     /// <summary>The tool's stdout as text (lines); only with <see cref="ToolStdout.Read"/>.</summary>
     public StreamReader StdoutText => _process.StandardOutput;
+
+    /// <summary>Asks the kernel for a pipe of <paramref name="bytes"/> (Linux caps it at <c>/proc/sys/fs/pipe-max-size</c>,
+    /// 1 MiB by default) between this process and the tool's stdin and stdout. A 64 KiB pipe holds a small part of a raw
+    /// frame, so each side waits for the other on every frame; a pipe that holds a whole frame lets the writer hand it
+    /// over and go on while the reader is busy. Best effort: elsewhere, or refused, the pipes stay as they are.</summary>
+    public void WidenPipes(int bytes)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // A drained or tailed stdout is read line by line by the process class, which then lends out no stream.
+        var streams = new[] { _process.StartInfo.RedirectStandardInput ? Stdin : null, _stdout == ToolStdout.Read ? Stdout : null };
+        foreach (var stream in streams)
+        {
+            if (stream is not PipeStream pipe) continue;
+            var size = Math.Min(bytes, MaxPipeBytes.Value);
+            if (size > 0) _ = fcntl(pipe.SafePipeHandle.DangerousGetHandle(), SetPipeSize, size);
+        }
+    }
+
+    private const int SetPipeSize = 1031; // F_SETPIPE_SZ
+
+    private static readonly Lazy<int> MaxPipeBytes = new(() =>
+    {
+        try { return int.Parse(File.ReadAllText("/proc/sys/fs/pipe-max-size").Trim(), CultureInfo.InvariantCulture); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException) { return 0; }
+    });
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int fcntl(nint fd, int cmd, int arg);
 
     /// <summary>The operating system's process id.</summary>
     public int Id { get; }

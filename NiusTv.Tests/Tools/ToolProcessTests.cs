@@ -64,6 +64,27 @@ public sealed class ToolProcessTests
     }
 
     [Fact]
+    public async Task A_widened_stdin_takes_a_whole_frame_that_the_tool_has_not_read_yet()
+    {
+        // sleep never reads: a write larger than the pipe would wait for ever.
+        await using var tool = new ExternalTool("sleep").Start(["30"]);
+        tool.WidenPipes(1 << 20);
+        var frame = new byte[512 * 1024];
+        await tool.Stdin.WriteAsync(frame).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task An_unwidened_stdin_holds_less_than_a_frame()
+    {
+        await using var tool = new ExternalTool("sleep").Start(["30"]);
+        var write = tool.Stdin.WriteAsync(new byte[512 * 1024]).AsTask();
+        await Task.Delay(500);
+        Assert.False(write.IsCompleted);
+        tool.Kill();
+        await Assert.ThrowsAnyAsync<Exception>(() => write.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
     public void A_program_that_is_not_installed_is_a_permanent_failure_saying_so()
     {
         var failure = Assert.Throws<StepFailure>(() => new ExternalTool("nius-no-such-tool").Start([]));
