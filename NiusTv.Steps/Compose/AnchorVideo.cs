@@ -44,14 +44,19 @@ public sealed class AnchorVideo : IAsyncDisposable
         }
         if (probe.Video is not { Width: > 0, Height: > 0, FrameRate: > 0 } video)
             throw StepFailure.Permanent($"{Artifacts.Anchor} holds no video stream with a size and frame rate; run the render step again");
-        string[] args = ["-hide_banner", "-nostats", "-loglevel", "error", "-i", path, "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "bgra", "-"];
+        // One decoding thread keeps up with compose several times over; frame threads only add their overhead.
+        string[] args = ["-hide_banner", "-nostats", "-loglevel", "error", "-threads", "1", "-i", path, "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "bgra", "-"];
         var process = new ExternalTool(ffmpeg).Start(args, Path.GetDirectoryName(path), redirectStdin: false);
+        // The decoder may run a frame or two ahead of compose instead of waiting for each read.
+        process.WidenPipes(2 * video.Width!.Value * video.Height!.Value * 4);
         return new AnchorVideo(process, video.Width!.Value, video.Height!.Value, video.FrameRate!.Value);
     }
 
     /// <summary>The anchor frame for video time <paramref name="t"/> (seconds) when the speech starts at
-    /// <paramref name="speechStart"/>. Only moves forward: compose asks in time order.</summary>
-    public async ValueTask<SKImage> FrameAtAsync(double t, double speechStart, CancellationToken ct)
+    /// <paramref name="speechStart"/>. Only moves forward: compose asks in time order. Blocks while the decoder
+    /// catches up: compose's drawing thread calls it, and a thread waiting in a read wakes as soon as the frame is
+    /// there, where an awaited read would wait again for a pool thread on a machine busy encoding.</summary>
+    public SKImage FrameAt(double t, double speechStart)
     {
         var wanted = Math.Max(0, (int)Math.Floor((t - speechStart) * _fps + 1e-6));
         var changed = false;
@@ -59,7 +64,7 @@ public sealed class AnchorVideo : IAsyncDisposable
         {
             try
             {
-                await _stdout.ReadExactlyAsync(_pixels, ct);
+                _stdout.ReadExactly(_pixels);
                 _index++;
                 changed = true;
             }

@@ -85,7 +85,7 @@ internal static class ClipJoin
             inputs.AddRange(["-i", programmeLoud]);
             var total = (intro?.Seconds ?? 0) + storySeconds + (outro?.Seconds ?? 0);
             await RunAsync(options, [.. inputs, "-filter_complex", graph.ToString(), "-map", "[v]", "-map", $"{audioInput}:a",
-                .. options.VideoEncoderArgs(), "-r", fps.ToString(inv), "-c:a", "aac", "-b:a", $"{options.AudioBitrateKbps}k", "-t", S(total),
+                .. options.VideoEncoderArgs(), "-r", fps.ToString(inv), .. options.AudioEncoderArgs(), "-t", S(total),
                 "-movflags", "+faststart", "-f", "mp4", output], "join the intro and outro to the story", ct);
         }
         finally

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using NiusTv.Steps.Init;
@@ -13,11 +15,12 @@ namespace NiusTv.Steps.Compose;
 
 /// <summary>Turns the story, its images and the synthesized speech into <c>video.mp4</c> and <c>poster.jpg</c>.
 /// Frames are drawn in-process with Skia into a reused pixel buffer, converted to the encoder's 4:2:0 YUV
-/// (<see cref="Yuv420"/>) and piped raw into one ffmpeg process
-/// that also muxes the speech, delayed by the title card. Nothing per frame touches the disk. When the render
-/// step left an anchor segment (<c>anchor.mkv</c>), a second ffmpeg process decodes it alongside and each of
-/// its frames is drawn into the layout's anchor slot at its time. The speech is first brought to the configured
-/// loudness (<see cref="Loudness"/>), so every published video plays at the same level.</summary>
+/// (<see cref="Yuv420"/>) and piped raw into one ffmpeg process that encodes the pictures. Nothing per frame touches
+/// the disk. When the render step left an anchor segment (<c>anchor.mkv</c>), a second ffmpeg process decodes it
+/// alongside and each of its frames is drawn into the layout's anchor slot at its time. Meanwhile the programme's
+/// sound is made apart: the speech brought to the configured loudness (<see cref="Loudness"/>), so every published
+/// video plays at the same level, under the brand's music bed if it has one, and encoded as AAC. Pictures and sound
+/// are then joined into the MP4 without encoding either again.</summary>
 public sealed class ComposeStep : IStoryStep
 {
     public static readonly StepDefinition Definition = new("compose",
@@ -88,34 +91,51 @@ public sealed class ComposeStep : IStoryStep
         var loudPartial = Path.ChangeExtension(wavPath, $".{Guid.NewGuid():N}.part.wav");
         var mixPartial = Path.Combine(input.Workspace, $"mix.{Guid.NewGuid():N}.part.wav");
         var programmePartial = Path.Combine(input.Workspace, $"programme.{Guid.NewGuid():N}.part.wav");
-        var joinedPartial = Path.Combine(input.Workspace, $"joined.{Guid.NewGuid():N}.part.mp4");
+        var picturesPartial = Path.ChangeExtension(videoPath, $".{Guid.NewGuid():N}.pictures.part.mp4");
+        var soundPartial = Path.ChangeExtension(videoPath, $".{Guid.NewGuid():N}.sound.part.m4a");
+        var clips = look.Pack.Intro is not null || look.Pack.Outro is not null;
         double introSeconds = 0;
+        double? encodedSoundSeconds = null;
         try
         {
-            // Loudness first: two short passes over the audio alone, before the long video encode muxes the result.
-            await Loudness.NormalizeAsync(_options.Ffmpeg, wavPath, loudPartial, _options.LoudnessLufs, _options.TruePeakCeilingDbtp, ct);
-            var (audio, audioDelay) = (loudPartial, title);
-            if (look.Pack.Music is { } music)
-            {
-                // The bed is mixed under speech already at the target, then the whole programme is normalized again:
-                // the bed adds loudness, and only the final mix can be held to the target and the true-peak ceiling.
-                await MixMusicAsync(look, music, loudPartial, title, videoEnd, timings, mixPartial, ct);
-                await Loudness.NormalizeAsync(_options.Ffmpeg, mixPartial, programmePartial, _options.LoudnessLufs, _options.TruePeakCeilingDbtp, ct);
-                (audio, audioDelay) = (programmePartial, 0);
-            }
-            var loudWav = WavInfo.Read(audio);
+            // The programme's sound (loudness passes, the music bed, AAC) is made by ffmpeg processes of its own while
+            // the pictures encode, then the two are joined without re-encoding: made first, it held back the first frame
+            // by half a second, and encoded in the pictures' ffmpeg, its AAC encoder shared the thread that feeds x264.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var sound = Task.Run(() => ProgrammeSoundAsync(look, wavPath, timings, title, videoEnd, encode: !clips,
+                (loudPartial, mixPartial, programmePartial, soundPartial), stop.Token), stop.Token);
+            // A sound that fails stops the pictures at once; its failure is the step's.
+            _ = sound.ContinueWith(_ => stop.Cancel(), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             // The poster is the video's own frame at the poster time, kept as the encode passes it.
             var posterFrame = Math.Clamp((int)Math.Round(PosterTime(segments, captions, title, videoEnd) * fps), 0, totalFrames - 1);
-            await EncodeAsync(renderer, width, height, fps, totalFrames, audio, loudWav, audioDelay, anchorPath, partial,
-                (posterFrame, posterPartial), progress, ct);
-            if (look.Pack.Intro is not null || look.Pack.Outro is not null)
+            try
+            {
+                await EncodePicturesAsync(renderer, width, height, fps, totalFrames, title, anchorPath, picturesPartial,
+                    (posterFrame, posterPartial), progress, stop.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested && sound.IsFaulted)
+            {
+                await sound;
+                throw;
+            }
+            catch
+            {
+                await stop.CancelAsync();
+                try { await sound; }
+                catch (Exception) { /* the pictures' failure is the one to report */ }
+                throw;
+            }
+            var (audio, audioDelay, encodedSeconds) = await sound;
+            encodedSoundSeconds = encodedSeconds;
+            if (clips)
             {
                 var intro = look.Pack.Intro is { } i ? await ClipJoin.ProbeAsync(Path.Combine(look.Folder!, i), ct) : null;
                 var outro = look.Pack.Outro is { } o ? await ClipJoin.ProbeAsync(Path.Combine(look.Folder!, o), ct) : null;
                 introSeconds = intro?.Seconds ?? 0;
-                await ClipJoin.JoinAsync(_options, intro, outro, partial, videoEnd, audio, audioDelay, width, height, fps, look.BackTop, joinedPartial, ct);
-                File.Move(joinedPartial, partial, overwrite: true);
+                await ClipJoin.JoinAsync(_options, intro, outro, picturesPartial, videoEnd, audio, audioDelay, width, height, fps, look.BackTop, partial, ct);
             }
+            else await MuxAsync(picturesPartial, soundPartial, partial, ct);
 
             File.Move(partial, videoPath, overwrite: true);
             File.Move(posterPartial, posterPath, overwrite: true);
@@ -127,7 +147,8 @@ public sealed class ComposeStep : IStoryStep
             TryDelete(loudPartial);
             TryDelete(mixPartial);
             TryDelete(programmePartial);
-            TryDelete(joinedPartial);
+            TryDelete(picturesPartial);
+            TryDelete(soundPartial);
         }
         var artifacts = new Dictionary<string, string> { [videoKey] = videoKey, [posterKey] = posterKey };
         if (story.Captions.HasSidecar())
@@ -136,7 +157,9 @@ public sealed class ComposeStep : IStoryStep
             // millisecond short of the last video frame.
             // With an intro the story, and so every cue, starts that much later; the cues still end with the story.
             var storyEnd = introSeconds + videoEnd;
-            var audioEnd = (await MediaProbe.ProbeAsync(videoPath, ct)).Audio?.Duration is { } d && d > 0 ? Math.Min(d, storyEnd) : storyEnd;
+            // The sound is copied into the video as it was encoded, so its length was known before the join.
+            var encoded = encodedSoundSeconds ?? (await MediaProbe.ProbeAsync(videoPath, ct)).Audio?.Duration;
+            var audioEnd = encoded is { } d && d > 0 ? Math.Min(d, storyEnd) : storyEnd;
             foreach (var (name, file) in SidecarCaptions.Build(story, timings, introSeconds + title, audioEnd).WriteTo(input.Workspace, input.Rendition?.Name))
                 artifacts[name] = file;
         }
@@ -157,62 +180,144 @@ public sealed class ComposeStep : IStoryStep
         await MusicBed.MixAsync(_options.Ffmpeg, speech, title, videoEnd, bed, gain, music.Duck, MusicBed.SpeechSpans(timings, title), output, ct);
     }
 
-    /// <param name="title">How far the audio is delayed: the title card for speech alone, 0 for a programme mix that already starts with it.</param>
-    private async Task EncodeAsync(FrameRenderer renderer, int width, int height, int fps, int totalFrames,
-        string wavPath, WavInfo wav, double title, string? anchorPath, string output, (int Frame, string Path) poster,
-        IProgress<double> progress, CancellationToken ct)
+    /// <summary>The programme's sound: the speech at the target loudness, under the brand's music bed if it has one
+    /// (normalized again as a whole), and, unless a brand clip join will encode it, AAC in an MP4 file exactly as long
+    /// as the pictures.</summary>
+    /// <returns>The sound before AAC and how far it is to be delayed (the title card for speech alone, 0 for a
+    /// programme mix that already starts with it); and the length of the AAC sound, when it was encoded.</returns>
+    private async Task<(string Audio, double Delay, double? EncodedSeconds)> ProgrammeSoundAsync(BrandLook look, string speech, SpeechTimings timings,
+        double title, double videoEnd, bool encode, (string Loud, string Mix, string Programme, string Aac) files, CancellationToken ct)
     {
-        await using var anchor = anchorPath is null ? null : await AnchorVideo.OpenAsync(anchorPath, _options.Ffmpeg, ct);
+        var inv = CultureInfo.InvariantCulture;
+        // AAC is encoded by the last loudness pass itself, as it writes the WAV. The delay in samples is exact where
+        // milliseconds would round; apad lets -t end the audio exactly with the last frame.
+        Loudness.SideEncode? Aac(double delaySeconds)
+        {
+            if (!encode) return null;
+            var samples = (long)Math.Round(delaySeconds * Loudness.OutputSampleRate);
+            return new(samples > 0 ? $"adelay=delays={samples}S:all=1,apad" : "apad",
+                [.. _options.AudioEncoderArgs(), "-t", videoEnd.ToString("0.######", inv), "-f", "mp4", files.Aac]);
+        }
+        var music = look.Pack.Music;
+        await Loudness.NormalizeAsync(_options.Ffmpeg, speech, files.Loud, _options.LoudnessLufs, _options.TruePeakCeilingDbtp, ct,
+            music is null ? Aac(title) : null);
+        var (audio, delay) = (files.Loud, title);
+        if (music is not null)
+        {
+            // The bed is mixed under speech already at the target, then the whole programme is normalized again:
+            // the bed adds loudness, and only the final mix can be held to the target and the true-peak ceiling.
+            await MixMusicAsync(look, music, files.Loud, title, videoEnd, timings, files.Mix, ct);
+            await Loudness.NormalizeAsync(_options.Ffmpeg, files.Mix, files.Programme, _options.LoudnessLufs, _options.TruePeakCeilingDbtp, ct, Aac(0));
+            (audio, delay) = (files.Programme, 0);
+        }
+        return (audio, delay, encode ? (await MediaProbe.ProbeAsync(files.Aac, ct)).Audio?.Duration : null);
+    }
+
+    /// <summary>The pictures and the sound into one MP4, both copied as they are, with the index at the front
+    /// (<c>faststart</c>) so a player can start before the whole file has arrived.</summary>
+    private Task MuxAsync(string pictures, string sound, string output, CancellationToken ct) =>
+        RunFfmpegAsync(["-i", pictures, "-i", sound, "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", output],
+            "join the pictures and the sound", ct);
+
+    private async Task RunFfmpegAsync(IReadOnlyList<string> args, string what, CancellationToken ct)
+    {
+        var result = await new ExternalTool(_options.Ffmpeg).RunAsync(["-hide_banner", "-nostats", "-loglevel", "error", "-y", .. args],
+            _options.FinishTimeout, ct);
+        if (result.ExitCode == 0) return;
+        var why = result.StderrTail.Trim();
+        throw StepFailure.Retryable($"ffmpeg could not {what} (exit {result.ExitCode}): {(why.Length == 0 ? "(no output on stderr)" : why.Length > 1500 ? why[^1500..] : why)}");
+    }
+
+    /// <summary>Draws, converts and encodes every frame into <paramref name="output"/>, an MP4 of pictures only.</summary>
+    /// <param name="speechStart">When the speech starts (after the title card): the anchor's first frame belongs there.</param>
+    private async Task EncodePicturesAsync(FrameRenderer renderer, int width, int height, int fps, int totalFrames, double speechStart,
+        string? anchorPath, string output, (int Frame, string Path) poster, IProgress<double> progress, CancellationToken ct)
+    {
         var inv = CultureInfo.InvariantCulture;
         var args = new List<string>
         {
             "-hide_banner", "-nostats", "-loglevel", "warning", "-y",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", $"{width}x{height}", "-r", fps.ToString(inv), "-i", "-",
-            "-i", wavPath,
+            "-map", "0:v",
         };
-        // The delay in samples is exact where milliseconds would round; apad lets -t end the audio exactly
-        // with the last frame even if the WAV header and the data disagree slightly.
-        var delaySamples = (long)Math.Round(title * wav.SampleRate);
-        var audioFilter = delaySamples > 0 ? $"[1:a]adelay=delays={delaySamples}S:all=1,apad[a]" : "[1:a]apad[a]";
-        args.AddRange(["-filter_complex", audioFilter, "-map", "0:v", "-map", "[a]"]);
         args.AddRange(_options.VideoEncoderArgs());
-        args.AddRange(["-c:a", "aac", "-b:a", $"{_options.AudioBitrateKbps}k",
-            "-t", ((double)totalFrames / fps).ToString("0.######", inv),
-            "-movflags", "+faststart", "-f", "mp4", output]);
+        args.AddRange(["-t", ((double)totalFrames / fps).ToString("0.######", inv), "-f", "mp4", output]);
 
         var tool = new ExternalTool(_options.Ffmpeg);
         // ffmpeg writes nothing useful to stdout here, but an unread redirected pipe could fill and block it.
         await using var process = tool.Start(args, Path.GetDirectoryName(output), stdout: ToolStdout.Discard);
         await using var killOnCancel = process.KillOnCancel(ct);
+        // A whole frame fits in the pipe: the write returns while ffmpeg is still busy with the one before.
+        process.WidenPipes(Yuv420.FrameBytes(width, height));
+        // Opened once the encoder is starting, so probing the anchor overlaps ffmpeg's own start.
+        await using var anchor = anchorPath is null ? null : await AnchorVideo.OpenAsync(anchorPath, _options.Ffmpeg, ct);
 
-        // Skia draws each frame into one pinned BGRA buffer; it is converted into one of two I420 buffers, and frame
-        // n+1 is drawn and converted while frame n is still being written to the pipe.
+        // Two threads of their own, handing frames over in blocking queues: one draws each frame with Skia into a
+        // pinned BGRA buffer and converts it into a free I420 buffer; the other writes full buffers to ffmpeg. Blocking
+        // reads and writes wake their thread the moment the pipe allows; awaited ones would each wait again for a pool
+        // thread, on two cores that x264 keeps busy.
         var info = new SKImageInfo(width, height, SKColorType.Bgra8888, SKAlphaType.Opaque);
         var drawn = GC.AllocateUninitializedArray<byte>(width * height * 4, pinned: true);
         using var surface = SKSurface.Create(info, Marshal.UnsafeAddrOfPinnedArrayElement(drawn, 0), width * 4)!;
         var frameBytes = Yuv420.FrameBytes(width, height);
-        var buffers = new[] { GC.AllocateUninitializedArray<byte>(frameBytes), GC.AllocateUninitializedArray<byte>(frameBytes) };
+        using var free = new BlockingCollection<byte[]>();
+        using var full = new BlockingCollection<byte[]>();
+        for (var i = 0; i < 3; i++) free.Add(GC.AllocateUninitializedArray<byte>(frameBytes));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
 
         var stdin = process.Stdin;
-        Task pending = Task.CompletedTask;
         var reportEvery = Math.Max(1, Math.Min(fps, totalFrames / 100));
         try
         {
-            for (var n = 0; n < totalFrames; n++)
+            var drawing = Task.Factory.StartNew(() =>
             {
-                ct.ThrowIfCancellationRequested();
-                var b = n & 1;
-                var t = (double)n / fps;
-                var anchorFrame = anchor is null ? null : await anchor.FrameAtAsync(t, title, ct);
-                renderer.Render(surface.Canvas, t, anchorFrame);
-                surface.Canvas.Flush();
-                Yuv420.FromBgra(drawn, width, height, buffers[b]);
-                if (n == poster.Frame) WritePoster(surface, poster.Path);
-                await pending;
-                pending = stdin.WriteAsync(buffers[b], 0, frameBytes, ct);
-                if (n % reportEvery == 0) progress.Report((double)n / totalFrames);
-            }
-            await pending;
+                try
+                {
+                    for (var n = 0; n < totalFrames; n++)
+                    {
+                        var buffer = free.Take(stop.Token);
+                        var t = (double)n / fps;
+                        var anchorFrame = anchor?.FrameAt(t, speechStart);
+                        renderer.Render(surface.Canvas, t, anchorFrame);
+                        surface.Canvas.Flush();
+                        Yuv420.FromBgra(drawn, width, height, buffer);
+                        if (n == poster.Frame) WritePoster(surface, poster.Path);
+                        full.Add(buffer, stop.Token);
+                        if (n % reportEvery == 0) progress.Report((double)n / totalFrames);
+                    }
+                }
+                catch (Exception) when (!stop.IsCancellationRequested)
+                {
+                    stop.Cancel();
+                    throw;
+                }
+                finally
+                {
+                    full.CompleteAdding();
+                }
+            }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var writing = Task.Factory.StartNew(() =>
+            {
+                try
+                {
+                    foreach (var buffer in full.GetConsumingEnumerable(stop.Token))
+                    {
+                        stdin.Write(buffer, 0, frameBytes);
+                        free.Add(buffer);
+                    }
+                }
+                catch (Exception) when (!stop.IsCancellationRequested)
+                {
+                    stop.Cancel();
+                    throw;
+                }
+            }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            try { await Task.WhenAll(drawing, writing); }
+            catch (Exception) { /* the first real failure is picked below */ }
+            // A failed write means ffmpeg stopped reading, the likelier cause of a drawing thread that was stopped too.
+            if (writing.Exception?.InnerException is { } writeFailure) ExceptionDispatchInfo.Throw(writeFailure);
+            if (drawing.Exception?.InnerException is { } drawFailure) ExceptionDispatchInfo.Throw(drawFailure);
+            ct.ThrowIfCancellationRequested();
             stdin.Close();
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException && !ct.IsCancellationRequested)

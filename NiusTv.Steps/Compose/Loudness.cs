@@ -21,6 +21,10 @@ public sealed record LoudnessMeasurement(double Integrated, double TruePeak)
 /// rides the gain over the whole file.</summary>
 public static partial class Loudness
 {
+    /// <summary>A second output of the pass that writes the normalized audio: <paramref name="Filter"/> (after the
+    /// normalization, at <see cref="OutputSampleRate"/>) and the output options ending in the file (<c>-c:a aac … out.m4a</c>).</summary>
+    public sealed record SideEncode(string Filter, IReadOnlyList<string> OutputArgs);
+
     /// <summary>How close to the target the normalized speech must measure before it is accepted.</summary>
     public const double Tolerance = 0.3;
 
@@ -75,15 +79,14 @@ public static partial class Loudness
     /// <summary>Writes <paramref name="output"/> (16-bit PCM WAV, 48 kHz, the input's channels): the input at
     /// <paramref name="targetLufs"/> integrated loudness with true peaks under <paramref name="ceilingDbtp"/> less
     /// <see cref="CodecHeadroomDb"/>. Silence is copied unchanged. Returns the input's and the output's measurements.</summary>
+    /// <remarks>Each pass is one ffmpeg run that writes the result, measures it and, given <paramref name="alsoEncode"/>,
+    /// encodes it too: most of a short run's cost is ffmpeg starting, and the first pass is nearly always the last.</remarks>
     public static async Task<(LoudnessMeasurement Before, LoudnessMeasurement After)> NormalizeAsync(
-        string ffmpeg, string input, string output, double targetLufs, double ceilingDbtp, CancellationToken ct)
+        string ffmpeg, string input, string output, double targetLufs, double ceilingDbtp, CancellationToken ct, SideEncode? alsoEncode = null)
     {
         var before = await MeasureAsync(ffmpeg, input, ct);
         if (double.IsNegativeInfinity(before.Integrated) || before.Integrated < SilenceLufs)
-        {
-            await RenderAsync(ffmpeg, input, output, 0, null, ct);
-            return (before, await MeasureAsync(ffmpeg, output, ct));
-        }
+            return (before, await RenderAsync(ffmpeg, input, output, 0, null, alsoEncode, ct));
 
         var limit = ceilingDbtp - CodecHeadroomDb;
         var gain = targetLufs - before.Integrated;
@@ -93,8 +96,7 @@ public static partial class Loudness
         for (var pass = 0; pass < 4; pass++)
         {
             var needsLimiter = before.TruePeak + gain > limit;
-            await RenderAsync(ffmpeg, input, output, gain, needsLimiter ? limit : null, ct);
-            after = await MeasureAsync(ffmpeg, output, ct);
+            after = await RenderAsync(ffmpeg, input, output, gain, needsLimiter ? limit : null, alsoEncode, ct);
             var error = targetLufs - after.Integrated;
             if (Math.Abs(error) <= Tolerance && after.TruePeak <= ceilingDbtp - CodecHeadroomDb / 2) return (before, after);
             gain += error;
@@ -116,14 +118,22 @@ public static partial class Loudness
         return $"aresample=192000,{gain},alimiter=limit={linear.ToString("0.#####", inv)}:level=false:attack=1:release=60,aresample={OutputSampleRate}";
     }
 
-    private static async Task RenderAsync(string ffmpeg, string input, string output, double gainDb, double? limitDbtp, CancellationToken ct)
+    /// <summary>Writes the normalized WAV, and the side encoding if asked for, and measures the WAV's audio as written.</summary>
+    private static async Task<LoudnessMeasurement> RenderAsync(string ffmpeg, string input, string output, double gainDb, double? limitDbtp,
+        SideEncode? alsoEncode, CancellationToken ct)
     {
-        var result = await new ExternalTool(ffmpeg).RunAsync(
-            ["-hide_banner", "-nostats", "-loglevel", "error", "-y", "-i", input, "-map", "0:a:0", "-af", Filter(gainDb, limitDbtp),
-                "-c:a", "pcm_s16le", "-f", "wav", output],
-            Timeout, ct);
+        var branches = alsoEncode is null ? 2 : 3;
+        var graph = $"[0:a:0]{Filter(gainDb, limitDbtp)},asplit={branches}[out][measure]{(alsoEncode is null ? "" : "[side]")};" +
+                    "[measure]ebur128=peak=true:framelog=verbose,anullsink" +
+                    (alsoEncode is null ? "" : $";[side]{alsoEncode.Filter}[encode]");
+        List<string> args = ["-hide_banner", "-nostats", "-loglevel", "info", "-y", "-i", input, "-filter_complex", graph,
+            "-map", "[out]", "-c:a", "pcm_s16le", "-f", "wav", output];
+        if (alsoEncode is not null) args.AddRange(["-map", "[encode]", .. alsoEncode.OutputArgs]);
+        var result = await new ExternalTool(ffmpeg).RunAsync(args, Timeout, ct);
         if (result.ExitCode != 0)
             throw StepFailure.Retryable($"ffmpeg could not normalize the loudness of {Path.GetFileName(input)} (exit {result.ExitCode}): {Tail(result.StderrTail)}");
+        return Parse(result.StderrTail) ?? throw StepFailure.Retryable(
+            $"ffmpeg's ebur128 printed no loudness summary for the normalized {Path.GetFileName(input)}: {Tail(result.StderrTail)}");
     }
 
     private static string Tail(string s)

@@ -89,6 +89,25 @@ public sealed class ComposeStepTests
     }
 
     [Fact]
+    public async Task A_sound_that_fails_while_the_pictures_encode_is_the_step_failure_and_leaves_no_video()
+    {
+        // The sound is made beside the pictures; a silent music bed is a permanent failure of the sound alone.
+        using var ws = new SyntheticWorkspace(320, 180, 24, wavSeconds: 20);
+        var pack = Directory.CreateDirectory(Path.Combine(ws.Dir, Artifacts.BrandFiles.Name)).FullName;
+        await File.WriteAllTextAsync(Path.Combine(pack, "brand.json"), """{ "music": { "file": "bed.wav", "level": -10, "duck": 15 } }""", TestContext.Current.CancellationToken);
+        SyntheticWorkspace.WriteTone(Path.Combine(pack, "bed.wav"), 5, 48000, amplitude: 0);
+        ws.SetStory(ws.Story with { Brand = "quiet" });
+        var input = ws.Input();
+        input = input with { Artifacts = new Dictionary<string, string>(input.Artifacts) { [Artifacts.BrandManifest.Name] = "brand/brand.json" } };
+
+        var failure = await Assert.ThrowsAsync<StepFailure>(() => new ComposeStep(Options).RunAsync(input, new Recorder(), TestContext.Current.CancellationToken));
+        Assert.False(failure.Transient);
+        Assert.Contains("bed.wav (music.file) is silent", failure.Message);
+        Assert.False(File.Exists(Path.Combine(ws.Dir, "video.mp4")));
+        Assert.Empty(Directory.GetFiles(ws.Dir, "*.part.*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task Cancellation_stops_ffmpeg_and_leaves_no_video()
     {
         using var ws = new SyntheticWorkspace(1024, 512, 30, wavSeconds: 30);

@@ -82,7 +82,7 @@ public sealed class TalkingAnchorEndToEndTests : IDisposable
             var pixels = new byte[w * h * 4];
             for (var i = 0; i < track.Frames.Length; i++)
             {
-                using var image = await anchor.FrameAtAsync((i + 0.5) / track.Fps, 0, ct);
+                using var image = anchor.FrameAt((i + 0.5) / track.Fps, 0);
                 using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Bgra8888, SKAlphaType.Premul));
                 Assert.True(image.ReadPixels(bitmap.Info, bitmap.GetPixels(), bitmap.RowBytes, 0, 0));
                 dark.Add(RenderTestSupport.DarkPixels(bitmap.GetPixelSpan(), w, mouth));
