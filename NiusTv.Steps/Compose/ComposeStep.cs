@@ -243,14 +243,16 @@ public sealed class ComposeStep : IStoryStep
         args.AddRange(_options.VideoEncoderArgs());
         args.AddRange(["-t", ((double)totalFrames / fps).ToString("0.######", inv), "-f", "mp4", output]);
 
+        // The anchor is probed and its decoder started while x264 starts and the title card is drawn: the anchor is
+        // first needed as the title card fades out, and waiting for it first held the first frame back by a quarter second.
+        var anchorOpening = anchorPath is null ? null : AnchorVideo.OpenAsync(anchorPath, _options.Ffmpeg, ct);
+        await using var closeAnchor = new AsyncDisposal(async () => { if (anchorOpening is not null) await (await anchorOpening).DisposeAsync(); });
         var tool = new ExternalTool(_options.Ffmpeg);
         // ffmpeg writes nothing useful to stdout here, but an unread redirected pipe could fill and block it.
         await using var process = tool.Start(args, Path.GetDirectoryName(output), stdout: ToolStdout.Discard);
         await using var killOnCancel = process.KillOnCancel(ct);
         // A whole frame fits in the pipe: the write returns while ffmpeg is still busy with the one before.
         process.WidenPipes(Yuv420.FrameBytes(width, height));
-        // Opened once the encoder is starting, so probing the anchor overlaps ffmpeg's own start.
-        await using var anchor = anchorPath is null ? null : await AnchorVideo.OpenAsync(anchorPath, _options.Ffmpeg, ct);
 
         // Two threads of their own, handing frames over in blocking queues: one draws each frame with Skia into a
         // pinned BGRA buffer and converts it into a free I420 buffer; the other writes full buffers to ffmpeg. Blocking
@@ -277,7 +279,9 @@ public sealed class ComposeStep : IStoryStep
                     {
                         var buffer = free.Take(stop.Token);
                         var t = (double)n / fps;
-                        var anchorFrame = anchor?.FrameAt(t, speechStart);
+                        var anchorFrame = anchorOpening is not null && renderer.ShowsAnchorAt(t)
+                            ? anchorOpening.GetAwaiter().GetResult().FrameAt(t, speechStart)
+                            : null;
                         renderer.Render(surface.Canvas, t, anchorFrame);
                         surface.Canvas.Flush();
                         Yuv420.FromBgra(drawn, width, height, buffer);
@@ -366,6 +370,17 @@ public sealed class ComposeStep : IStoryStep
     }
 
     private static string Tail(ToolProcess process) => process.Tail(2000, "(no output on stderr)");
+
+    /// <summary>Runs a clean-up on <c>await using</c>, whatever happened; its own failure (an anchor that never opened,
+    /// whose failure was already reported) is not allowed to hide the one being thrown.</summary>
+    private sealed class AsyncDisposal(Func<Task> dispose) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try { await dispose(); }
+            catch (Exception e) when (e is StepFailure or OperationCanceledException or InvalidDataException or IOException) { }
+        }
+    }
 
     private static void TryDelete(string path)
     {

@@ -57,6 +57,9 @@ internal sealed class FrameRenderer : IDisposable
         _titleCard = DrawTitleCard();
     }
 
+    /// <summary>Whether the frame at <paramref name="t"/> shows the anchor: not under the title card, only as it fades out.</summary>
+    public bool ShowsAnchorAt(double t) => t >= _titleSeconds - FadeSeconds;
+
     /// <param name="anchor">The presenter's frame for this time (from the render step's segment), drawn into
     /// the anchor slot; null leaves the slot to the studio backdrop.</param>
     public void Render(SKCanvas canvas, double t, SKImage? anchor = null)

@@ -33,6 +33,25 @@ public sealed class ComposeAnchorTests
     }
 
     [Fact]
+    public async Task An_anchor_segment_that_cannot_be_read_is_a_permanent_failure_naming_it_and_leaves_no_video()
+    {
+        // Opened beside the title card's frames; its failure must still be the step's.
+        using var ws = new SyntheticWorkspace(320, 180, 24, wavSeconds: 3.0);
+        await File.WriteAllBytesAsync(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Anchor.Name), Enumerable.Range(0, 4096).Select(i => (byte)(i * 7)).ToArray(),
+            TestContext.Current.CancellationToken);
+        var input = ws.Input() with
+        {
+            Artifacts = new Dictionary<string, string>(ws.Input().Artifacts) { [NiusTv.Steps.Artifacts.Anchor.Name] = NiusTv.Steps.Artifacts.Anchor.Name },
+        };
+        var failure = await Assert.ThrowsAsync<StepFailure>(() => new ComposeStep(Options).RunAsync(input, new ProgressLog(), TestContext.Current.CancellationToken));
+        Assert.False(failure.Transient);
+        Assert.Contains(NiusTv.Steps.Artifacts.Anchor.Name, failure.Message);
+        Assert.Contains("run the render step again", failure.Message);
+        Assert.False(File.Exists(Path.Combine(ws.Dir, NiusTv.Steps.Artifacts.Video.Name)));
+        Assert.Empty(Directory.GetFiles(ws.Dir, "*.part.*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task The_anchor_segment_fills_the_slot_frame_for_frame()
     {
         const int width = 1024, height = 512, fps = 30;
