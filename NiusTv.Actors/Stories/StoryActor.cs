@@ -383,9 +383,10 @@ public sealed class StoryActor : ReceivePersistentActor
     {
         var reason = $"the journal could not store story {_state.Id}'s {@event.GetType().Name} event: {cause.GetBaseException().Message}";
         _log.Error(cause, "story {0}: {1}", _state.Id, reason);
+        // The watch hears first: whoever is told of the failure and then asks the watch must find it already unwritable.
+        Context.System.EventStream.Publish(new StoryJournalFailed(_state.Id, reason, Now));
         _awaitingWrite?.Tell(new Status.Failure(new JournalUnavailableException(reason, cause)));
         _awaitingWrite = null;
-        Context.System.EventStream.Publish(new StoryJournalFailed(_state.Id, reason, Now));
         _pools.Tell(new CancelStory(_state.Id)); // its result would have no actor to go to
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
