@@ -7,7 +7,8 @@ namespace NiusTv.Steps.Publish;
 /// <summary>Last step: puts the composed video and its poster into the output store as
 /// <c>videos/&lt;id&gt;.mp4</c> and <c>videos/&lt;id&gt;.jpg</c>, with the caption files compose wrote beside them
 /// (<c>&lt;id&gt;.vtt</c>, <c>&lt;id&gt;.srt</c>, <c>&lt;id&gt;.words.json</c>). A story with renditions publishes each
-/// the same way under <c>&lt;id&gt;-&lt;name&gt;</c> (<c>videos/&lt;id&gt;-portrait.mp4</c>…). A new revision of a story replaces them.
+/// the same way under <c>&lt;id&gt;-&lt;name&gt;</c> (<c>videos/&lt;id&gt;-portrait.mp4</c>…), and removes what an earlier
+/// revision published under the bare id. A new revision of a story replaces them.
 /// Its artifacts keep the keys of the files it published (<see cref="Artifacts.Video"/>…), with where each went as
 /// their path.</summary>
 public sealed class PublishStep : IStoryStep
@@ -68,6 +69,12 @@ public sealed class PublishStep : IStoryStep
         // A revision without caption files (captions "burned" or "none") must not leave the last revision's beside
         // its video: they would caption a text that is no longer there.
         foreach (var objectName in absent) await DeleteAsync(objectName, ct);
+        // A story that now has renditions no longer has the one video an earlier revision may have published under
+        // its bare id. That name is this story's alone, so it goes. (The reverse, renditions an earlier revision had,
+        // is left: "<id>-<name>" can also be another story's own id, and this step does not know the earlier names.)
+        if (input.Story.HasRenditions)
+            foreach (var suffix in Required.Concat(Sidecars).Select(p => p.Suffix))
+                await DeleteAsync("videos/" + PublishedName(id, null) + suffix, ct);
         progress.Report(1.0);
 
         var output = new Dictionary<string, string>(StringComparer.Ordinal);

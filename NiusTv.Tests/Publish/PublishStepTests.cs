@@ -63,6 +63,39 @@ public sealed class PublishStepTests : IDisposable
     }
 
     [Fact]
+    public async Task A_revision_with_renditions_removes_the_single_video_an_earlier_revision_published_and_nothing_of_other_stories()
+    {
+        var step = new PublishStep(new LocalFolderVideoStore(_out));
+        await step.RunAsync(Input([1, 2, 3], [9]), new ProgressLog(), CancellationToken.None);
+        // Another story whose id starts with this one's and a '-': its files look like a rendition's and must stay.
+        var videos = Path.Combine(_out, "videos");
+        File.WriteAllBytes(Path.Combine(videos, "harbour-fire-update.mp4"), [7]);
+        File.WriteAllBytes(Path.Combine(videos, "harbour-fire.vtt"), [6]);
+
+        var single = Input([4], [8]);
+        var renditions = new Dictionary<string, string>();
+        foreach (var name in new[] { "landscape", "portrait" })
+        foreach (var key in new[] { Artifacts.Video, Artifacts.Poster })
+        {
+            var own = Artifacts.OfRendition(key, name);
+            var path = own.In(_workspace);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, [(byte)name.Length]);
+            renditions[own] = own;
+        }
+        var story = single.Story with
+        {
+            Renditions = [new StoryRendition("landscape", new(640, 360, 25)), new StoryRendition("portrait", new(360, 640, 25))],
+            Captions = StoryCaptions.Burned,
+        };
+        await step.RunAsync(new StepInput(story, 3, _workspace, renditions), new ProgressLog(), CancellationToken.None);
+
+        Assert.Equal(["harbour-fire-landscape.jpg", "harbour-fire-landscape.mp4", "harbour-fire-portrait.jpg", "harbour-fire-portrait.mp4",
+            "harbour-fire-update.mp4"], Directory.GetFiles(videos).Select(Path.GetFileName).Order());
+        Assert.Equal([7], File.ReadAllBytes(Path.Combine(videos, "harbour-fire-update.mp4")));
+    }
+
+    [Fact]
     public async Task A_missing_video_is_a_permanent_failure()
     {
         var input = Input([1], [2]);
