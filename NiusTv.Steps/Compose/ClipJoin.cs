@@ -9,7 +9,8 @@ namespace NiusTv.Steps.Compose;
 /// each is scaled to fit the output (never stretched), padded with the brand's backdrop colour, brought to the output's
 /// frame rate, and given its own audio or silence of its exact length. The programme's audio (clip sound, story audio,
 /// clip sound) is assembled and loudness-normalized as one, so the whole published video measures the target, not just
-/// the story part; then the pictures are joined and encoded once more with the step's own encoder settings.</summary>
+/// the story part; then the pictures are joined and encoded once more with the step's own encoder settings. Without clips,
+/// <see cref="MuxAsync"/> only puts the story's pictures and sound together.</summary>
 internal static class ClipJoin
 {
     public sealed record Clip(string Path, double Seconds, bool HasAudio);
@@ -95,6 +96,12 @@ internal static class ClipJoin
         }
     }
 
+    /// <summary>The story's pictures and its encoded sound into one MP4, both copied as they are, with the index at the
+    /// front (<c>faststart</c>) so a player can start before the whole file has arrived: the join for a brand without clips.</summary>
+    public static Task MuxAsync(ComposeOptions options, string pictures, string sound, string output, CancellationToken ct) =>
+        RunAsync(options, ["-i", pictures, "-i", sound, "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", output],
+            "join the pictures and the sound", ct);
+
     private static async Task RunAsync(ComposeOptions options, IReadOnlyList<string> args, string what, CancellationToken ct)
     {
         var result = await new ExternalTool(options.Ffmpeg).RunAsync(
@@ -102,7 +109,7 @@ internal static class ClipJoin
         if (result.ExitCode != 0)
         {
             var why = result.StderrTail.Trim();
-            throw StepFailure.Retryable($"ffmpeg could not {what} (exit {result.ExitCode}): {(why.Length > 1500 ? why[^1500..] : why)}");
+            throw StepFailure.Retryable($"ffmpeg could not {what} (exit {result.ExitCode}): {(why.Length == 0 ? "(no output on stderr)" : why.Length > 1500 ? why[^1500..] : why)}");
         }
     }
 }

@@ -42,11 +42,12 @@ public sealed record ComposeOptions
     /// lookahead, AAC, the faststart rewrite) before it is considered hung.</summary>
     public TimeSpan FinishTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The x264 output arguments shared by the step and <see cref="FfmpegBaseline"/>, so the
-    /// benchmark compares against exactly the encoder work the step asks for.</summary>
+    /// <summary>The AAC output arguments shared by the programme's sound and the brand clip join.</summary>
     internal IEnumerable<string> AudioEncoderArgs() =>
         ["-c:a", "aac", "-aac_coder", AacCoder, "-b:a", $"{AudioBitrateKbps.ToString(System.Globalization.CultureInfo.InvariantCulture)}k"];
 
+    /// <summary>The x264 output arguments shared by the step and <see cref="FfmpegBaseline"/>, so the
+    /// benchmark compares against exactly the encoder work the step asks for.</summary>
     internal IEnumerable<string> VideoEncoderArgs() =>
         ["-c:v", "libx264", "-preset", Preset, "-crf", Crf.ToString(System.Globalization.CultureInfo.InvariantCulture), "-pix_fmt", "yuv420p"];
 }

@@ -135,7 +135,7 @@ public sealed class ComposeStep : IStoryStep
                 introSeconds = intro?.Seconds ?? 0;
                 await ClipJoin.JoinAsync(_options, intro, outro, picturesPartial, videoEnd, audio, audioDelay, width, height, fps, look.BackTop, partial, ct);
             }
-            else await MuxAsync(picturesPartial, soundPartial, partial, ct);
+            else await ClipJoin.MuxAsync(_options, picturesPartial, soundPartial, partial, ct);
 
             File.Move(partial, videoPath, overwrite: true);
             File.Move(posterPartial, posterPath, overwrite: true);
@@ -189,8 +189,9 @@ public sealed class ComposeStep : IStoryStep
         double title, double videoEnd, bool encode, (string Loud, string Mix, string Programme, string Aac) files, CancellationToken ct)
     {
         var inv = CultureInfo.InvariantCulture;
-        // AAC is encoded by the last loudness pass itself, as it writes the WAV. The delay in samples is exact where
-        // milliseconds would round; apad lets -t end the audio exactly with the last frame.
+        // AAC is encoded by each loudness pass as it writes the WAV, so the pass that lands on the target leaves its
+        // AAC behind with no run of its own. The delay in samples is exact where milliseconds would round; apad lets
+        // -t end the audio exactly with the last frame.
         Loudness.SideEncode? Aac(double delaySeconds)
         {
             if (!encode) return null;
@@ -211,21 +212,6 @@ public sealed class ComposeStep : IStoryStep
             (audio, delay) = (files.Programme, 0);
         }
         return (audio, delay, encode ? (await MediaProbe.ProbeAsync(files.Aac, ct)).Audio?.Duration : null);
-    }
-
-    /// <summary>The pictures and the sound into one MP4, both copied as they are, with the index at the front
-    /// (<c>faststart</c>) so a player can start before the whole file has arrived.</summary>
-    private Task MuxAsync(string pictures, string sound, string output, CancellationToken ct) =>
-        RunFfmpegAsync(["-i", pictures, "-i", sound, "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", output],
-            "join the pictures and the sound", ct);
-
-    private async Task RunFfmpegAsync(IReadOnlyList<string> args, string what, CancellationToken ct)
-    {
-        var result = await new ExternalTool(_options.Ffmpeg).RunAsync(["-hide_banner", "-nostats", "-loglevel", "error", "-y", .. args],
-            _options.FinishTimeout, ct);
-        if (result.ExitCode == 0) return;
-        var why = result.StderrTail.Trim();
-        throw StepFailure.Retryable($"ffmpeg could not {what} (exit {result.ExitCode}): {(why.Length == 0 ? "(no output on stderr)" : why.Length > 1500 ? why[^1500..] : why)}");
     }
 
     /// <summary>Draws, converts and encodes every frame into <paramref name="output"/>, an MP4 of pictures only.</summary>
