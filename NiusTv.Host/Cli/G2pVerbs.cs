@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using NiusTv.Steps.Phonemes;
+using NiusTv.Steps.Phonemes.Graphones;
+using TorchSharp;
 using Spectre.Console;
 
 namespace NiusTv.Host.Cli;
@@ -53,8 +55,10 @@ public static class G2pVerbs
         var limit = new Option<int>("--limit") { Description = "train on the first N train-split words only (timing, smoke runs); 0 = all" };
         var devLimit = new Option<int>("--dev-limit") { Description = "select on N evenly spaced dev-split words only; 0 = all" };
         var every = new Option<int>("--checkpoint-every") { Description = "also measure dev and keep the best model every N batches inside an epoch; 0 = at epoch ends only" };
-        var g2p = new Command("g2p", "train the neural g2p model from scratch on the CMU dictionary's train split (dev split picks the epoch); CPU, deterministic seed")
-            { output, epochs, threads, limit, devLimit, every, Dictionary, CommonOptions.Json };
+        var graphonesOnly = new Option<bool>("--graphones-only")
+        { Description = "keep the folder's network; train only the graphone model beside it and tune how the two are weighed (about 3 minutes on 2 cores)" };
+        var g2p = new Command("g2p", "train the g2p model from scratch on the CMU dictionary's train split: the neural network (dev split picks the epoch; CPU, deterministic seed), then the graphone model beside it, weighed against the network on dev")
+            { output, epochs, threads, limit, devLimit, every, graphonesOnly, Dictionary, CommonOptions.Json };
         g2p.SetAction((r, ct) =>
         {
             var json = r.GetValue(CommonOptions.Json);
@@ -66,6 +70,15 @@ public static class G2pVerbs
                 TrainLimit = r.GetValue(limit), DevLimit = r.GetValue(devLimit), CheckpointEvery = r.GetValue(every),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
+            if (r.GetValue(graphonesOnly))
+            {
+                torch.set_num_threads(options.Threads);
+                G2pModel network;
+                try { network = G2pModel.Load(folder); }
+                catch (G2pModelException e) { throw new CliException($"--out: {e.Message}", 2); }
+                using (network)
+                    return Task.FromResult(TrainGraphones(network, dictionary, folder, json, clock, ct));
+            }
             var epochsSeen = new List<G2pEpoch>();
             if (!json) Console.WriteLine($"training g2p on {dictionary.Source} with {options.Threads} threads into {folder}");
             using var model = G2pTrainer.Train(dictionary, folder, options, e =>
@@ -80,9 +93,28 @@ public static class G2pVerbs
             var record = model.Config.Training!;
             if (json) Console.WriteLine(JsonSerializer.Serialize(new { folder, parameters = model.Network.ParameterCount, bestEpoch = record.BestEpoch, devWer = record.DevWer, epochs = epochsSeen.Count, seconds = Math.Round(clock.Elapsed.TotalSeconds, 1) }));
             else Console.WriteLine($"best epoch {record.BestEpoch} (dev WER {record.DevWer:P2}) of {epochsSeen.Count}, {model.Network.ParameterCount:N0} parameters, {clock.Elapsed:hh\\:mm\\:ss}; saved in {folder}");
-            return Task.FromResult(0);
+            return Task.FromResult(TrainGraphones(model, dictionary, folder, json, clock, ct));
         });
         return new Command("train", "train the neural models: the shipped g2p model, a presenter's pix2pixHD anchor") { g2p, TrainPresenterVerb.Command() };
+    }
+
+    /// <summary>The graphone model beside <paramref name="network"/>, weighed against it on dev; progress as lines
+    /// (JSON objects with <c>--json</c>), then a summary.</summary>
+    private static int TrainGraphones(G2pModel network, CmuDictionary dictionary, string folder, bool json, System.Diagnostics.Stopwatch clock, CancellationToken ct)
+    {
+        var combination = GraphoneTrainer.TrainBeside(network, dictionary, folder, new GraphoneTrainingOptions(),
+            line => Console.WriteLine(json ? JsonSerializer.Serialize(new { graphones = line.Trim() }) : line), ct);
+        var tuning = combination.Tuning!;
+        if (json)
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                folder, graphonesWeight = combination.GraphonesWeight, candidates = combination.Candidates, devWer = tuning.Wer,
+                networkDevWer = tuning.NetworkWer, graphonesDevWer = tuning.GraphonesWer, seconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            }));
+        else
+            Console.WriteLine($"combined dev WER {tuning.Wer:P2} (network {tuning.NetworkWer:P2}, graphones {tuning.GraphonesWer:P2}) at graphones weight " +
+                              $"{combination.GraphonesWeight:0.###}; {clock.Elapsed:hh\\:mm\\:ss}; saved in {folder}");
+        return 0;
     }
 
     private static int Positive(string name, int value) => value > 0 ? value : throw new CliException($"{name}: must be positive, not {value}", 2);

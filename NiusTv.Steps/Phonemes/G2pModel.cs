@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using NiusTv.Steps.Models;
+using NiusTv.Steps.Phonemes.Graphones;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.PyBridge;
@@ -257,10 +258,30 @@ public sealed class G2pModel : IDisposable
     public G2pConfig Config => Network.Config;
     public string Folder { get; }
 
-    public G2pModel(G2pTransformer network, string folder)
+    private readonly Lazy<GraphoneModel>? graphones;
+
+    /// <summary>How the network and the graphone model are weighed, when the folder has a graphone model
+    /// (<see cref="G2pCombination"/>); null when the network decides alone.</summary>
+    public G2pCombination? Combination { get; }
+
+    /// <summary>The joint-sequence model beside the network, read from its file the first time a word needs it (a
+    /// node that only says dictionary words never loads it); null when the folder has none.</summary>
+    public GraphoneModel? Graphones => graphones?.Value;
+
+    public G2pModel(G2pTransformer network, string folder, G2pCombination? combination = null)
     {
         Network = network;
         Folder = folder;
+        Combination = combination;
+        if (combination is not null)
+        {
+            var path = Path.Combine(folder, GraphoneModel.FileName);
+            graphones = new Lazy<GraphoneModel>(() =>
+            {
+                try { return GraphoneModel.Load(path); }
+                catch (Exception e) when (e is InvalidDataException or IOException) { throw new G2pModelException(e.Message, e); }
+            });
+        }
         graphemeIds = network.Config.Graphemes.Select((g, i) => (g, i)).ToDictionary(x => x.g[0], x => (long)x.i + 2);
         network.eval();
     }
@@ -282,7 +303,14 @@ public sealed class G2pModel : IDisposable
             network.Dispose();
             throw new G2pModelException(e.Message, e);
         }
-        return new G2pModel(network, folder);
+        G2pCombination? combination;
+        try { combination = G2pCombination.LoadFrom(folder); }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        return new G2pModel(network, folder, combination);
     }
 
     public void Save(string folder)
@@ -302,8 +330,40 @@ public sealed class G2pModel : IDisposable
 
     public IReadOnlyList<string> Predict(string word) => PredictBatch([word])[0];
 
-    /// <summary>Greedy decoding of many words at once, batched by length (much faster per word than one at a time).</summary>
-    public IReadOnlyList<string>[] PredictBatch(IReadOnlyList<string> words, int batchSize = 256)
+    /// <summary>The model's pronunciation of each word: with a graphone model, the candidate the two models together
+    /// like best (<see cref="G2pCombination"/>); without one, the network's greedy decoding.</summary>
+    public IReadOnlyList<string>[] PredictBatch(IReadOnlyList<string> words, int batchSize = 256) =>
+        Combination is { } combination && Graphones is { } joint
+            ? Choose(Weigh(words, PredictNetwork(words, batchSize), joint, combination.Candidates), combination)
+            : PredictNetwork(words, batchSize);
+
+    /// <summary>Every candidate for every word, with both models' log probabilities: the graphone model's best
+    /// <paramref name="candidates"/> and the network's greedy guess, each scored by the other model too.</summary>
+    public IReadOnlyList<G2pWeighedCandidate>[] Weigh(IReadOnlyList<string> words, IReadOnlyList<string>[] networkGuesses, GraphoneModel joint, int candidates)
+    {
+        var lists = new List<(IReadOnlyList<string> Phones, double Graphones)>[words.Count];
+        Parallel.For(0, words.Count, i =>
+        {
+            var list = joint.Candidates(words[i], candidates).Select(c => (c.Phones, c.LogProb)).ToList();
+            if (!list.Any(c => c.Phones.SequenceEqual(networkGuesses[i])))
+                list.Add((networkGuesses[i], joint.LogProbOf(words[i], networkGuesses[i])));
+            lists[i] = list;
+        });
+        var flat = lists.SelectMany((list, i) => list.Select(c => (words[i], c.Phones))).ToList();
+        var network = LogProbs(flat);
+        var result = new IReadOnlyList<G2pWeighedCandidate>[words.Count];
+        var k = 0;
+        for (var i = 0; i < words.Count; i++)
+            result[i] = lists[i].Select(c => new G2pWeighedCandidate(c.Phones, c.Graphones, network[k++])).ToList();
+        return result;
+    }
+
+    public static IReadOnlyList<string>[] Choose(IReadOnlyList<G2pWeighedCandidate>[] weighed, G2pCombination combination) =>
+        weighed.Select(list => list.MaxBy(combination.Score)!.Phones).ToArray();
+
+    /// <summary>Greedy decoding by the network alone, many words at once, batched by length (much faster per word than
+    /// one at a time).</summary>
+    public IReadOnlyList<string>[] PredictNetwork(IReadOnlyList<string> words, int batchSize = 256)
     {
         var result = new IReadOnlyList<string>[words.Count];
         var order = Enumerable.Range(0, words.Count).OrderBy(i => words[i].Length).ToArray();
@@ -314,6 +374,44 @@ public sealed class G2pModel : IDisposable
                 var chunk = order.Skip(start).Take(batchSize).ToArray();
                 var decoded = Greedy(chunk.Select(i => Encode(words[i])).ToArray());
                 for (var j = 0; j < chunk.Length; j++) result[chunk[j]] = decoded[j];
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Natural-log probability the network gives each word said as the paired phones (teacher-forced: one
+    /// pass per batch, no search), for weighing candidates from another model. Phones outside the model's set make a
+    /// pair impossible (negative infinity).</summary>
+    public double[] LogProbs(IReadOnlyList<(string Word, IReadOnlyList<string> Phones)> pairs, int batchSize = 512)
+    {
+        var result = new double[pairs.Count];
+        var phoneIds = Config.Phones.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => (long)x.i + 3);
+        var order = Enumerable.Range(0, pairs.Count).OrderBy(i => pairs[i].Word.Length).ThenBy(i => pairs[i].Phones.Count).ToArray();
+        lock (gate)
+        {
+            var training = Network.training;
+            Network.eval();
+            try
+            {
+                for (var start = 0; start < order.Length; start += batchSize)
+                {
+                    using var scope = NewDisposeScope();
+                    using var _ = no_grad();
+                    var chunk = order.Skip(start).Take(batchSize).Where(i => pairs[i].Phones.All(phoneIds.ContainsKey)).ToArray();
+                    foreach (var i in order.Skip(start).Take(batchSize).Except(chunk)) result[i] = double.NegativeInfinity;
+                    if (chunk.Length == 0) continue;
+                    var targets = chunk.Select(i => pairs[i].Phones.Take(Config.MaxLength - 2).Select(p => phoneIds[p]).ToArray()).ToArray();
+                    var src = G2pBatches.Pad(chunk.Select(i => Encode(pairs[i].Word)).ToArray());
+                    var tgtIn = G2pBatches.Pad(targets.Select(t => (long[])[G2pConfig.Begin, .. t]).ToArray());
+                    var tgtOut = G2pBatches.Pad(targets.Select(t => (long[])[.. t, G2pConfig.End]).ToArray());
+                    var logProbs = nn.functional.log_softmax(Network.Forward(src, tgtIn), -1).gather(-1, tgtOut.unsqueeze(-1)).squeeze(-1);
+                    var sums = logProbs.masked_fill(tgtOut.eq(G2pConfig.Pad), 0).sum(1).to_type(float64).data<double>().ToArray();
+                    for (var j = 0; j < chunk.Length; j++) result[chunk[j]] = sums[j];
+                }
+            }
+            finally
+            {
+                Network.train(training);
             }
         }
         return result;
@@ -376,3 +474,48 @@ internal static class G2pBatches
         return tensor(data, [rows.Count, width], int64);
     }
 }
+
+/// <summary>A candidate pronunciation with the natural-log probability each model gives it.</summary>
+public sealed record G2pWeighedCandidate(IReadOnlyList<string> Phones, double Graphones, double Network);
+
+/// <summary><c>combination.json</c>: how a graphone model beside the network is used. A word's candidates are the
+/// graphone model's best <see cref="Candidates"/> and the network's greedy guess; the chosen one maximises
+/// <c>GraphonesWeight × log P_graphones + (1 − GraphonesWeight) × log P_network</c>. The weight is tuned on the dev split
+/// (<see cref="Tuning"/> records how), never on test.</summary>
+public sealed record G2pCombination(double GraphonesWeight, int Candidates, G2pCombinationTuning? Tuning = null)
+{
+    public const string FileName = "combination.json";
+
+    /// <summary>A graphone log probability can be minus infinity (no cut says the network's guess); it then counts
+    /// as this, so the network can still carry a word on its own.</summary>
+    public const double Floor = -1000;
+
+    public double Score(G2pWeighedCandidate c) =>
+        GraphonesWeight * Math.Max(c.Graphones, Floor) + (1 - GraphonesWeight) * Math.Max(c.Network, Floor);
+
+    /// <summary>The combination in <paramref name="folder"/>, or null when it has neither file; one file without
+    /// the other is an error naming the missing one.</summary>
+    public static G2pCombination? LoadFrom(string folder)
+    {
+        var path = Path.Combine(folder, FileName);
+        var graphones = Path.Combine(folder, GraphoneModel.FileName);
+        if (!File.Exists(path) && !File.Exists(graphones)) return null;
+        if (!File.Exists(path)) throw new G2pModelException($"{path}: missing beside {graphones} (nius train g2p --graphones-only --out {folder} makes both)");
+        if (!File.Exists(graphones)) throw new G2pModelException($"{graphones}: missing beside {path} (nius train g2p --graphones-only --out {folder} makes both)");
+        G2pCombination? combination;
+        try { combination = JsonSerializer.Deserialize<G2pCombination>(File.ReadAllText(path), G2pConfig.Json); }
+        catch (JsonException e) { throw new G2pModelException($"{path}: not a g2p combination ({e.Message})", e); }
+        if (combination is null) throw new G2pModelException($"{path}: empty g2p combination");
+        if (combination.GraphonesWeight is < 0 or > 1 || double.IsNaN(combination.GraphonesWeight))
+            throw new G2pModelException($"{path}: graphonesWeight {combination.GraphonesWeight} is outside 0–1");
+        if (combination.Candidates is < 1 or > 100) throw new G2pModelException($"{path}: candidates {combination.Candidates} is outside 1–100");
+        return combination;
+    }
+
+    public void Save(string folder) => File.WriteAllText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, G2pConfig.Json));
+}
+
+/// <param name="Words">Dev-split words the weight was tuned on.</param>
+/// <param name="Wer">Dev WER of the combination at that weight; <paramref name="NetworkWer"/> and
+/// <paramref name="GraphonesWer"/> are each model's alone on the same words.</param>
+public sealed record G2pCombinationTuning(int Words, double Wer, double NetworkWer, double GraphonesWer, double Seconds);

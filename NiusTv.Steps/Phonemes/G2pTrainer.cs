@@ -13,10 +13,12 @@ public sealed record G2pScore(int Words, int WrongWords, int Phones, int PhoneEr
     public double Per => Phones == 0 ? 0 : (double)PhoneErrors / Phones;
     public double WordsPerSecond => Seconds <= 0 ? 0 : Words / Seconds;
 
-    public static G2pScore Measure(G2pModel model, IReadOnlyList<(string Word, IReadOnlyList<IReadOnlyList<string>> Variants)> words)
+    /// <param name="predict">How the words are said (default: the model's own choice, combined when it has graphones).</param>
+    public static G2pScore Measure(G2pModel model, IReadOnlyList<(string Word, IReadOnlyList<IReadOnlyList<string>> Variants)> words,
+        Func<IReadOnlyList<string>, IReadOnlyList<string>[]>? predict = null)
     {
         var clock = Stopwatch.StartNew();
-        var predictions = model.PredictBatch(words.Select(w => w.Word).ToList());
+        var predictions = (predict ?? (w => model.PredictBatch(w)))(words.Select(w => w.Word).ToList());
         var seconds = clock.Elapsed.TotalSeconds;
         int wrong = 0, phones = 0, errors = 0;
         for (var i = 0; i < words.Count; i++)
@@ -87,6 +89,9 @@ public static class G2pTrainer
     public static G2pModel Train(CmuDictionary dictionary, string outFolder, G2pTrainingOptions options, Action<G2pEpoch>? progress = null, CancellationToken ct = default,
         Action<G2pBatchProgress>? batchProgress = null)
     {
+        // A new network makes the weighing tuned for the old one wrong: both files go, and the caller tunes anew.
+        foreach (var stale in new[] { G2pCombination.FileName, Graphones.GraphoneModel.FileName })
+            File.Delete(Path.Combine(outFolder, stale));
         torch.set_num_threads(options.Threads);
         torch.manual_seed(options.Seed);
         var random = new Random(options.Seed);
