@@ -44,4 +44,37 @@ public sealed class G2pCliTests
         Assert.Contains($"{lexicon}:1", r.Stderr);
         Assert.Contains("'Q'", r.Stderr);
     }
+
+    [Fact]
+    public async Task Train_graphones_only_adds_a_weighed_graphone_model_beside_the_folders_network()
+    {
+        using var dir = new TempFolder();
+        var model = dir.Folder("g2p");
+        foreach (var file in new[] { G2pConfig.FileName, G2pModel.WeightsFile })
+            File.Copy(Path.Combine(ShippedG2p.Folder, file), Path.Combine(model, file));
+        // Every 20th word of Debian's dictionary: a few seconds of training, about 660 dev words to weigh on.
+        var dictionary = dir.Combine("small.dict");
+        File.WriteAllLines(dictionary, File.ReadLines(CmuDictionary.DebianPath).Where((_, i) => i % 20 == 0));
+        var r = await Nius.RunAsync(["train", "g2p", "--graphones-only", "--out", model, "--dictionary", dictionary, "--threads", "1", "--json"], TimeSpan.FromMinutes(6));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Contains(lines, l => l.TryGetProperty("graphones", out var g) && g.GetString()!.StartsWith("aligning", StringComparison.Ordinal));
+        var summary = lines[^1];
+        var devWer = summary.GetProperty("devWer").GetDouble();
+        Assert.InRange(devWer, 0.05, 0.6);
+        Assert.True(devWer <= summary.GetProperty("graphonesDevWer").GetDouble());
+        foreach (var file in new[] { Steps.Phonemes.Graphones.GraphoneModel.FileName, G2pCombination.FileName, Steps.Phonemes.Graphones.GraphoneTrainer.LogFile })
+            Assert.True(File.Exists(Path.Combine(model, file)), file);
+        Assert.Contains("# done", File.ReadAllText(Path.Combine(model, Steps.Phonemes.Graphones.GraphoneTrainer.LogFile)));
+
+        var said = await Nius.RunAsync(["g2p", "zorblat", "--model", "--model-dir", model, "--json"], TimeSpan.FromMinutes(6));
+        Assert.True(said.ExitCode == 0, said.Stderr);
+        Assert.All(Assert.Single(said.Json.EnumerateArray()).GetProperty("phones").EnumerateArray(), p => Assert.True(CmuDictionary.IsPhone(p.GetString()!)));
+
+        // A folder without a network to weigh against is refused, naming the file.
+        using var empty = new TempFolder();
+        var refused = await Nius.RunAsync(["train", "g2p", "--graphones-only", "--out", empty.Path, "--dictionary", dictionary], TimeSpan.FromMinutes(6));
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains(empty.Combine(G2pConfig.FileName), refused.Stderr);
+    }
 }
