@@ -38,7 +38,8 @@ public sealed class UserLexicon
     }
 }
 
-/// <summary>The node's <see cref="IPronouncer"/>: user lexicon, then the CMU dictionary, then the neural g2p model.
+/// <summary>The node's <see cref="IPronouncer"/>: user lexicon, then the CMU dictionary, then the g2p model (the network,
+/// weighed with the graphone model beside it when the model folder has one).
 /// Words are looked up lowercase; a word the dictionary lacks but whose parts it has (hyphenated compounds,
 /// possessives) is said from its parts before the model is asked, since the dictionary is more often right.</summary>
 public sealed class Pronouncer(UserLexicon lexicon, CmuDictionary dictionary, G2pModel model) : IPronouncer

@@ -131,7 +131,7 @@ public sealed class GraphoneTests(SmallGraphoneModel small) : IClassFixture<Smal
     }
 
     [Fact]
-    public void A_model_folder_with_only_one_of_graphones_and_combination_names_the_missing_file()
+    public void A_model_folder_missing_graphones_or_combination_or_with_a_broken_graphone_file_is_an_error_naming_the_file()
     {
         using var dir = new TempFolder();
         foreach (var file in new[] { G2pConfig.FileName, G2pModel.WeightsFile })
@@ -143,8 +143,13 @@ public sealed class GraphoneTests(SmallGraphoneModel small) : IClassFixture<Smal
         new G2pCombination(1.5, 8).Save(dir.Path);
         Assert.Contains("graphonesWeight 1.5", Assert.Throws<G2pModelException>(() => G2pModel.Load(dir.Path)).Message);
 
-        File.Delete(dir.Combine(GraphoneModel.FileName));
+        // A graphone file that is there but unreadable is found when a word first needs it, and named.
         new G2pCombination(0.5, 8).Save(dir.Path);
+        File.WriteAllBytes(dir.Combine(GraphoneModel.FileName), [0x1f, 0x8b, 8, 0, 0, 0]);
+        using (var broken = G2pModel.Load(dir.Path))
+            Assert.Contains(dir.Combine(GraphoneModel.FileName), Assert.Throws<G2pModelException>(() => broken.Predict("zorblat")).Message);
+
+        File.Delete(dir.Combine(GraphoneModel.FileName));
         Assert.Contains(dir.Combine(GraphoneModel.FileName), Assert.Throws<G2pModelException>(() => G2pModel.Load(dir.Path)).Message);
     }
 
