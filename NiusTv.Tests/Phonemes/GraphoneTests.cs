@@ -53,7 +53,7 @@ public sealed class GraphoneTests(SmallGraphoneModel small) : IClassFixture<Smal
         }
         // The learned cut of "ph" says F once, not on both letters.
         var phone = aligned.Select((u, i) => (u, p: pairs[i])).First(x => x.u is not null && x.p.Word.Contains("ph") && x.p.Phones.Contains("F")).u!;
-        Assert.Single(phone.Where(u => u.Phones.Contains("F")));
+        Assert.Single(phone, u => u.Phones.Contains("F"));
     }
 
     [Fact]
