@@ -65,7 +65,7 @@ public static class NewsroomPages
                     : $"<img class=\"poster\" src=\"/videos/{E(PublishedName(s.Id, s.Story?.Outputs.FirstOrDefault()?.Name))}.jpg?r={s.Revision}\" alt=\"poster of {E(s.Story?.Title)}\" loading=\"lazy\">";
                 sb.Append($"""
                     <tr data-story="{E(s.Id)}" data-state="{summary.State}"><td>{poster}</td>
-                    <td><a href="/newsroom/stories/{E(s.Id)}">{E(s.Story?.Title ?? s.Id)}</a><div class="muted">{E(s.Id)} · revision {s.Revision}</div></td>
+                    <td class="story"><a href="/newsroom/stories/{E(s.Id)}">{E(s.Story?.Title ?? s.Id)}</a><div class="muted">{E(s.Id)} · revision {s.Revision}</div></td>
                     <td><span class="state {summary.State}" data-role="state">{summary.State}</span></td>
                     <td><div class="steps" data-role="steps">{StepsMarkup(s)}</div></td>
                     <td data-role="duration">{Duration(s)}</td>

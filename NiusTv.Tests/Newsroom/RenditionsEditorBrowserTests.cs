@@ -115,6 +115,36 @@ public sealed class RenditionsEditorBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_story_list_fits_the_page_and_shows_every_step_label_whole_for_a_story_with_three_renditions()
+    {
+        const string story = """
+            {"id":"harbour-regatta-weekend-programme","title":"Harbour regatta weekend: races, road closures and where to watch from the quay",
+             "paragraphs":["The regatta starts on Saturday."],
+             "outputs":[{"name":"landscape","width":320,"height":180,"fps":25},{"name":"portrait","width":180,"height":320,"fps":25},
+                        {"name":"square","width":240,"height":240,"fps":25}]}
+            """;
+        var posted = await _http.PostAsync("api/stories", new StringContent(story, System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        await _http.PostAsync("api/stories/harbour-regatta-weekend-programme/cancel", null, TestContext.Current.CancellationToken);
+        foreach (var (width, height) in new[] { (1280, 800), (1024, 768) })
+        {
+            var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new() { Width = width, Height = height } });
+            await page.GotoAsync($"http://{_node.Admin}/newsroom");
+            var row = page.Locator("tr[data-story=harbour-regatta-weekend-programme]");
+            await row.WaitForAsync();
+            Assert.Equal(11, await row.Locator(".step").CountAsync());
+            var clipped = await row.Locator(".step").EvaluateAllAsync<string[]>("steps => steps.filter(s => s.scrollWidth > s.clientWidth + 1).map(s => s.textContent)");
+            Assert.True(clipped.Length == 0, $"{width}px: clipped step labels: {string.Join(", ", clipped)}");
+            var overflow = await page.EvaluateAsync<double>("() => document.querySelector('table.stories').getBoundingClientRect().right - document.querySelector('main').getBoundingClientRect().right");
+            Assert.True(overflow <= 1, $"{width}px: the story table runs {overflow:0} px past the page");
+            var titleWidth = await row.Locator("td.story").EvaluateAsync<double>("td => td.getBoundingClientRect().width");
+            Assert.True(titleWidth >= 150, $"{width}px: the title column is squeezed to {titleWidth:0} px");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(NewsroomBrowserTests.Screenshots, $"list-renditions-{width}.png") });
+            await page.CloseAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_draft_keeps_its_renditions_and_removing_the_last_one_brings_back_the_single_shape()
     {
         var (page, consoleErrors) = await OpenAsync("/newsroom/new");
