@@ -68,7 +68,7 @@ public static class NewsroomPages
                     <td class="story"><a href="/newsroom/stories/{E(s.Id)}">{E(s.Story?.Title ?? s.Id)}</a><div class="muted">{E(s.Id)} · revision {s.Revision}</div></td>
                     <td><span class="state {summary.State}" data-role="state">{summary.State}</span></td>
                     <td><div class="steps" data-role="steps">{StepsMarkup(s)}</div></td>
-                    <td data-role="duration">{Duration(s)}</td>
+                    <td data-role="duration">{DurationPhrase(summary.State, s.AcceptedAt is { } a0 && s.FinishedAt is { } f0 ? (f0 - a0).TotalSeconds : null)}</td>
                     <td>{(s.AcceptedAt is { } a ? $"<time datetime=\"{a:O}\">{a:yyyy-MM-dd HH:mm}</time>" : "")}</td></tr>
                     """);
             }
@@ -77,8 +77,15 @@ public static class NewsroomPages
         return Layout("Stories", sb.ToString(), "list", antiforgery);
     }
 
-    private static string Duration(StoryState s) =>
-        s.AcceptedAt is { } a && s.FinishedAt is { } f ? $"rendered in {(f - a).TotalSeconds:0.0} s" : "";
+    /// <summary>How long a finished story took, said for how it ended (a cancelled story was not "rendered"); the
+    /// script says the same (newsroom.js, durationPhrase).</summary>
+    private static string DurationPhrase(string state, double? seconds) => seconds is not { } d ? "" : state switch
+    {
+        "completed" => $"rendered in {d:0.0} s",
+        "failed" => $"failed after {d:0.0} s",
+        "cancelled" => $"cancelled after {d:0.0} s",
+        _ => "",
+    };
 
     /// <summary>The same segments the script redraws from <c>GET /api/stories/{id}</c>, so the bar is right before
     /// the first fetch returns.</summary>
@@ -121,7 +128,7 @@ public static class NewsroomPages
             <p class="muted">{E(v.Id)} · <span data-role="revision">revision {v.Revision}</span> · {E(v.Priority)} · <span class="state {v.State}" data-role="state">{v.State}</span>
              · <a href="/newsroom/stories/{E(v.Id)}/edit">{(hasDraft ? "Continue the draft" : "Edit")}</a></p>
             <div data-story="{E(v.Id)}" data-state="{v.State}" data-revision="{v.Revision}"><div class="steps big" data-role="steps">{steps}</div>
-            <p data-role="duration">{(v.DurationSeconds is { } d ? $"rendered in {d:0.0} s" : "")}</p></div>
+            <p data-role="duration">{DurationPhrase(v.State, v.DurationSeconds)}</p></div>
             {video}
             """, "story", antiforgery);
     }

@@ -115,7 +115,7 @@ public sealed class RenditionsEditorBrowserTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_story_list_fits_the_page_and_shows_every_step_label_whole_for_a_story_with_three_renditions()
+    public async Task The_story_list_fits_the_page_shows_every_step_label_whole_and_says_a_cancelled_story_was_cancelled()
     {
         const string story = """
             {"id":"harbour-regatta-weekend-programme","title":"Harbour regatta weekend: races, road closures and where to watch from the quay",
@@ -139,6 +139,9 @@ public sealed class RenditionsEditorBrowserTests : IAsyncLifetime
             Assert.True(overflow <= 1, $"{width}px: the story table runs {overflow:0} px past the page");
             var titleWidth = await row.Locator("td.story").EvaluateAsync<double>("td => td.getBoundingClientRect().width");
             Assert.True(titleWidth >= 150, $"{width}px: the title column is squeezed to {titleWidth:0} px");
+            // Cancelled, not "rendered".
+            await page.Locator("tr[data-story=harbour-regatta-weekend-programme][data-state=cancelled]").WaitForAsync();
+            Assert.Matches(@"^cancelled after \d+\.\d s$", await row.Locator("[data-role=duration]").InnerTextAsync());
             await page.ScreenshotAsync(new() { Path = Path.Combine(NewsroomBrowserTests.Screenshots, $"list-renditions-{width}.png") });
             await page.CloseAsync();
         }

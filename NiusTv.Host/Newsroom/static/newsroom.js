@@ -14,6 +14,13 @@ function send(url, options) {
 function esc(s) { const d = document.createElement("div"); d.textContent = s ?? ""; return d.innerHTML; }
 
 // ---- Live progress -------------------------------------------------------------------------------------------
+// How long a finished story took, said for how it ended (NewsroomPages.DurationPhrase says the same).
+function durationPhrase(state, seconds) {
+  if (seconds == null) return "";
+  const verb = { completed: "rendered in", failed: "failed after", cancelled: "cancelled after" }[state];
+  return verb ? `${verb} ${seconds.toFixed(1)} s` : "";
+}
+
 function renderStory(el, view) {
   const changed = el.dataset.state !== view.state || (el.dataset.revision && el.dataset.revision !== String(view.revision));
   el.dataset.state = view.state;
@@ -24,7 +31,7 @@ function renderStory(el, view) {
   const state = scope.querySelector('[data-role="state"]');
   if (state) { state.textContent = view.state; state.className = "state " + view.state; }
   const duration = el.querySelector('[data-role="duration"]');
-  if (duration) duration.textContent = view.durationSeconds != null ? `rendered in ${view.durationSeconds.toFixed(1)} s` : "";
+  if (duration) duration.textContent = durationPhrase(view.state, view.durationSeconds);
   // The story page shows the video, error or new revision from the server once the state settles.
   if (page === "story" && changed && ["completed", "failed", "cancelled"].includes(view.state)) location.reload();
   if (page === "list" && changed && view.state === "completed") location.reload();
