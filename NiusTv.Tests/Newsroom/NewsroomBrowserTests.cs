@@ -13,44 +13,15 @@ namespace NiusTv.Tests.Newsroom;
 [Trait("Speed", "Slow")]
 public sealed class NewsroomBrowserTests : IAsyncLifetime
 {
-    public const string Chromium = "/usr/bin/chromium";
+    private NewsroomSession _session = null!;
 
-    /// <summary>What a headless Chromium needs on these machines: no sandbox as root, and none of the background
-    /// connections a closed network refuses (TOOLCHAIN notes).</summary>
-    public static readonly string[] ChromiumFlags =
-        ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+    public async ValueTask InitializeAsync() => _session = await NewsroomSession.StartAsync("newsroom-browser");
 
-    public static string Screenshots { get; } = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
-
-    private readonly string _dir = Directory.CreateTempSubdirectory("nius-newsroom-browser-").FullName;
-    private NodeProcess _node = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: scripts/setup installs Debian's chromium");
-        Directory.CreateDirectory(Path.Combine(_dir, "assets"));
-        Directory.CreateDirectory(Screenshots);
-        _node = await NodeProcess.StartAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Path.Combine(_dir, "assets"));
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium, Headless = true, Args = ChromiumFlags, Timeout = 60_000,
-        });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        await _node.DisposeAsync();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
+    public ValueTask DisposeAsync() => _session.DisposeAsync();
 
     private string WriteImage(string name, int w, int h, SKEncodedImageFormat format, SKColor color)
     {
-        var path = Path.Combine(_dir, name);
+        var path = Path.Combine(_session.Dir, name);
         PipelineEndToEndTests.WriteImage(path, w, h, format, color);
         return path;
     }
@@ -60,7 +31,7 @@ public sealed class NewsroomBrowserTests : IAsyncLifetime
     {
         var harbour = WriteImage("harbour photo.jpg", 1280, 720, SKEncodedImageFormat.Jpeg, SKColors.SteelBlue);
         var ferry = WriteImage("ferry.png", 800, 800, SKEncodedImageFormat.Png, SKColors.DarkOrange);
-        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var context = await _session.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new() { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);
         var consoleErrors = new List<string>();
@@ -68,7 +39,7 @@ public sealed class NewsroomBrowserTests : IAsyncLifetime
         // Failed loads are checked by request below; every other console error is a script fault.
         page.Console += (_, m) => { if (m.Type == "error" && !m.Text.StartsWith("Failed to load resource")) consoleErrors.Add(m.Text); };
         page.Response += (_, r) => { if (r.Status >= 400) lock (failedRequests) failedRequests.Add($"{r.Request.Method} {new Uri(r.Url).AbsolutePath} {r.Status}"); };
-        var root = $"http://{_node.Admin}";
+        var root = $"http://{_session.Node.Admin}";
 
         await page.GotoAsync(root + "/newsroom");
         Assert.Contains("No stories yet", await page.InnerTextAsync("main"));
@@ -93,17 +64,17 @@ public sealed class NewsroomBrowserTests : IAsyncLifetime
         await titleError.WaitForAsync(new() { State = WaitForSelectorState.Visible });
         Assert.Contains("title", (await titleError.InnerTextAsync()) + " title", StringComparison.OrdinalIgnoreCase);
         Assert.Contains("invalid", await page.GetAttributeAsync("input[name=title]", "class") ?? "");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "editor-field-error.png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(NewsroomSession.Screenshots, "editor-field-error.png"), FullPage = true });
 
         await page.FillAsync("input[name=title]", "Harbour ferry back in service");
         await page.ClickAsync("[data-action=save-draft]");
         await page.Locator("[data-role=status]", new() { HasTextString = "draft saved" }).WaitForAsync();
-        Assert.True(File.Exists(Path.Combine(_dir, "data", "drafts", "harbour-ferry.json")));
+        Assert.True(File.Exists(Path.Combine(_session.Dir, "data", "drafts", "harbour-ferry.json")));
         Assert.Equal("[]", (await new HttpClient().GetStringAsync(root + "/api/stories")).Trim());
 
         await page.ClickAsync("[data-action=publish]");
         await page.WaitForURLAsync("**/newsroom/stories/harbour-ferry");
-        Assert.False(File.Exists(Path.Combine(_dir, "data", "drafts", "harbour-ferry.json")), "publishing retires the draft");
+        Assert.False(File.Exists(Path.Combine(_session.Dir, "data", "drafts", "harbour-ferry.json")), "publishing retires the draft");
 
         // The page follows the story live and shows the video once done; every step's bar then reads full.
         await page.WaitForSelectorAsync("video", new() { Timeout = 240_000 });
@@ -144,7 +115,7 @@ public sealed class NewsroomBrowserTests : IAsyncLifetime
         Assert.Contains("seven in the morning.", track[2].Replace('\n', ' '));
         Assert.True(double.Parse(track[4], System.Globalization.CultureInfo.InvariantCulture) <= played[3] + 0.001, $"the last cue ends at {track[4]} s, after the video ({played[3]} s)");
         Assert.Equal("harbour-ferry.mp4", await page.GetAttributeAsync("figure.watch a[download]", "download"));
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "story-watch.png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(NewsroomSession.Screenshots, "story-watch.png"), FullPage = true });
 
         using (var http = new HttpClient())
         {
@@ -159,7 +130,7 @@ public sealed class NewsroomBrowserTests : IAsyncLifetime
         var row = page.Locator("tr[data-story=harbour-ferry]");
         Assert.Equal("completed", await row.Locator("[data-role=state]").InnerTextAsync());
         Assert.True(await row.Locator("img.poster").EvaluateAsync<bool>("img => img.complete && img.naturalWidth > 0"), "the poster loads");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "story-list.png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(NewsroomSession.Screenshots, "story-list.png"), FullPage = true });
         await page.ClickAsync("a[href='/newsroom?state=failed']");
         Assert.Contains("No failed stories", await page.InnerTextAsync("main"));
 
@@ -170,7 +141,7 @@ public sealed class NewsroomBrowserTests : IAsyncLifetime
         Assert.Contains("Publishing again makes revision 2", await page.InnerTextAsync("main"));
         Assert.Equal(0, await page.Locator("#pronunciations .row").CountAsync());
         Assert.True(await page.Locator("[data-action=check-words]").IsVisibleAsync(), "the pronunciation panel is offered");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "editor.png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(NewsroomSession.Screenshots, "editor.png"), FullPage = true });
         await page.FillAsync("input[name=title]", "Harbour ferry back in service from Monday");
         await page.ClickAsync("[data-action=publish]");
         await page.WaitForURLAsync("**/newsroom/stories/harbour-ferry");

@@ -490,7 +490,7 @@ public sealed class NewsroomTokenTests : IAsyncLifetime
         using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new Microsoft.Playwright.BrowserTypeLaunchOptions
         {
-            ExecutablePath = NewsroomBrowserTests.Chromium, Headless = true, Args = NewsroomBrowserTests.ChromiumFlags, Timeout = 60_000,
+            ExecutablePath = NewsroomSession.Chromium, Headless = true, Args = NewsroomSession.ChromiumFlags, Timeout = 60_000,
         });
         var page = await browser.NewPageAsync();
         page.SetDefaultTimeout(30_000);

@@ -15,39 +15,17 @@ namespace NiusTv.Tests.Newsroom;
 [Trait("Speed", "Slow")]
 public sealed class PronunciationPanelBrowserTests : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("nius-pronunciation-browser-").FullName;
-    private NodeProcess _node = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
+    private NewsroomSession _session = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        Assert.True(File.Exists(NewsroomBrowserTests.Chromium), $"{NewsroomBrowserTests.Chromium} is missing: scripts/setup installs Debian's chromium");
-        Directory.CreateDirectory(Path.Combine(_dir, "assets"));
-        _node = await NodeProcess.StartAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Path.Combine(_dir, "assets"));
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = NewsroomBrowserTests.Chromium, Headless = true, Args = NewsroomBrowserTests.ChromiumFlags, Timeout = 60_000,
-        });
-    }
+    public async ValueTask InitializeAsync() => _session = await NewsroomSession.StartAsync("pronunciation-browser");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        await _node.DisposeAsync();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
+    public ValueTask DisposeAsync() => _session.DisposeAsync();
 
     [Fact]
     public async Task An_editor_corrects_a_name_listens_saves_it_for_the_newsroom_and_publishes_with_a_chosen_voice()
     {
-        var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new() { Width = 1280, Height = 900 } });
-        page.SetDefaultTimeout(60_000);
-        var consoleErrors = new List<string>();
-        page.Console += (_, m) => { if (m.Type == "error" && !m.Text.StartsWith("Failed to load resource")) consoleErrors.Add(m.Text); };
-        var root = $"http://{_node.Admin}";
+        var (page, consoleErrors) = await _session.NewPageAsync(timeoutMs: 60_000);
+        var root = $"http://{_session.Node.Admin}";
 
         await page.GotoAsync(root + "/newsroom/new");
         await page.FillAsync("input[name=title]", "Mayor Zorblatt meets Doctor Ruiz");
@@ -110,12 +88,12 @@ public sealed class PronunciationPanelBrowserTests : IAsyncLifetime
         Assert.NotEqual("failed", story.GetProperty("state").GetString());
         var speech = story.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "speech");
         Assert.Equal("festival (kal)", speech.GetProperty("backend").GetString());
-        var track = PhoneTrack.Load(Path.Combine(_dir, "data", "workspaces", id, $"r{story.GetProperty("revision").GetInt32()}", NiusTv.Steps.Artifacts.Phones.Name));
+        var track = PhoneTrack.Load(Path.Combine(_session.Dir, "data", "workspaces", id, $"r{story.GetProperty("revision").GetInt32()}", NiusTv.Steps.Artifacts.Phones.Name));
         var ruiz = track.Words.Select((w, i) => (w, i)).Single(x => x.w.Text == "ruiz").i;
         Assert.Equal(["R", "UW", "IY", "S"], track.Phones.Where(p => p.Word == ruiz).Select(p => p.Phone));
 
         // And the audio says it so: a decode offered the entry's and Festival's own pronunciation hears the entry.
-        var workspace = Path.Combine(_dir, "data", "workspaces", id, $"r{story.GetProperty("revision").GetInt32()}");
+        var workspace = Path.Combine(_session.Dir, "data", "workspaces", id, $"r{story.GetProperty("revision").GetInt32()}");
         var zorblatt = track.Words.Select((w, i) => (w, i)).Single(x => x.w.Text == "zorblatt").i;
         string[] plain = ["doctor", "ana", "met", "mayor", "on", "tuesday"];
         var lines = File.ReadLines(CmuDictionary.DebianPath).Select(l => l.Split(' ', 2)).Where(f => plain.Contains(f[0])).Select(f => $"{f[0]} {f[1]}")

@@ -14,42 +14,16 @@ namespace NiusTv.Tests.Newsroom;
 [Trait("Speed", "Slow")]
 public sealed class RenditionsEditorBrowserTests : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("nius-renditions-browser-").FullName;
-    private NodeProcess _node = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-    private HttpClient _http = null!;
+    private NewsroomSession _session = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        Assert.True(File.Exists(NewsroomBrowserTests.Chromium), $"{NewsroomBrowserTests.Chromium} is missing: scripts/setup installs Debian's chromium");
-        Directory.CreateDirectory(Path.Combine(_dir, "assets"));
-        Directory.CreateDirectory(NewsroomBrowserTests.Screenshots);
-        _node = await NodeProcess.StartAsync(Path.Combine(_dir, "data"), Path.Combine(_dir, "out"), Path.Combine(_dir, "assets"));
-        _http = new HttpClient { BaseAddress = new Uri($"http://{_node.Admin}/"), Timeout = TimeSpan.FromSeconds(60) };
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = NewsroomBrowserTests.Chromium, Headless = true, Args = NewsroomBrowserTests.ChromiumFlags, Timeout = 60_000,
-        });
-    }
+    public async ValueTask InitializeAsync() => _session = await NewsroomSession.StartAsync("renditions-browser");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-        _http.Dispose();
-        await _node.DisposeAsync();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
+    public ValueTask DisposeAsync() => _session.DisposeAsync();
 
     private async Task<(IPage Page, List<string> ConsoleErrors)> OpenAsync(string path)
     {
-        var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new() { Width = 1280, Height = 900 } });
-        page.SetDefaultTimeout(30_000);
-        var consoleErrors = new List<string>();
-        page.Console += (_, m) => { if (m.Type == "error" && !m.Text.StartsWith("Failed to load resource")) consoleErrors.Add(m.Text); };
-        await page.GotoAsync($"http://{_node.Admin}{path}");
+        var (page, consoleErrors) = await _session.NewPageAsync();
+        await page.GotoAsync($"http://{_session.Node.Admin}{path}");
         return (page, consoleErrors);
     }
 
@@ -69,7 +43,7 @@ public sealed class RenditionsEditorBrowserTests : IAsyncLifetime
             {"id":"ferry-times","title":"Ferry times change","paragraphs":["The ferry leaves earlier from Monday."],
              "outputs":[{"name":"landscape","width":320,"height":180,"fps":25},{"name":"portrait","width":180,"height":320,"fps":30}]}
             """;
-        var posted = await _http.PostAsync("api/stories", new StringContent(story, System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        var posted = await _session.Http.PostAsync("api/stories", new StringContent(story, System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
         var (page, consoleErrors) = await OpenAsync("/newsroom/stories/ferry-times/edit");
 
@@ -90,7 +64,7 @@ public sealed class RenditionsEditorBrowserTests : IAsyncLifetime
         await error.WaitForAsync(new() { State = WaitForSelectorState.Visible });
         Assert.StartsWith("outputs[2].name: 'landscape' is already the name of outputs[0]", await error.InnerTextAsync());
         Assert.Contains("invalid", await added.Locator("[data-field=name]").GetAttributeAsync("class") ?? "");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(NewsroomBrowserTests.Screenshots, "editor-renditions-error.png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(NewsroomSession.Screenshots, "editor-renditions-error.png"), FullPage = true });
 
         await added.Locator("[data-field=name]").FillAsync("square");
         await added.Locator("[data-field=width]").FillAsync("240");
@@ -101,16 +75,16 @@ public sealed class RenditionsEditorBrowserTests : IAsyncLifetime
         await page.WaitForURLAsync("**/newsroom/stories/ferry-times");
 
         // The published revision has exactly the renditions the editor left, in its order.
-        var view = await _http.GetFromJsonAsync<JsonElement>("api/stories/ferry-times", TestContext.Current.CancellationToken);
+        var view = await _session.Http.GetFromJsonAsync<JsonElement>("api/stories/ferry-times", TestContext.Current.CancellationToken);
         Assert.Equal(2, view.GetProperty("revision").GetInt32());
         Assert.Equal(["vertical 180×320@24", "square 240×240@24"], Renditions(view.GetProperty("renditions")));
         Assert.Contains(view.GetProperty("steps").EnumerateArray(), s => s.GetProperty("name").GetString() == "compose:square");
         Assert.DoesNotContain(view.GetProperty("steps").EnumerateArray(), s => s.GetProperty("name").GetString() is "compose:landscape" or "compose:portrait");
 
         // Opened again, the editor shows them. Nothing here needs the video, so the render is stopped.
-        await page.GotoAsync($"http://{_node.Admin}/newsroom/stories/ferry-times/edit");
+        await page.GotoAsync($"http://{_session.Node.Admin}/newsroom/stories/ferry-times/edit");
         Assert.Equal(["vertical 180×320@24", "square 240×240@24"], await RowsAsync(page));
-        await _http.PostAsync("api/stories/ferry-times/cancel", null, TestContext.Current.CancellationToken);
+        await _session.Http.PostAsync("api/stories/ferry-times/cancel", null, TestContext.Current.CancellationToken);
         Assert.True(consoleErrors.Count == 0, string.Join(" | ", consoleErrors));
     }
 
@@ -123,13 +97,13 @@ public sealed class RenditionsEditorBrowserTests : IAsyncLifetime
              "outputs":[{"name":"landscape","width":320,"height":180,"fps":25},{"name":"portrait","width":180,"height":320,"fps":25},
                         {"name":"square","width":240,"height":240,"fps":25}]}
             """;
-        var posted = await _http.PostAsync("api/stories", new StringContent(story, System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        var posted = await _session.Http.PostAsync("api/stories", new StringContent(story, System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
-        await _http.PostAsync("api/stories/harbour-regatta-weekend-programme/cancel", null, TestContext.Current.CancellationToken);
+        await _session.Http.PostAsync("api/stories/harbour-regatta-weekend-programme/cancel", null, TestContext.Current.CancellationToken);
         foreach (var (width, height) in new[] { (1280, 800), (1024, 768) })
         {
-            var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new() { Width = width, Height = height } });
-            await page.GotoAsync($"http://{_node.Admin}/newsroom");
+            var (page, _) = await _session.NewPageAsync(width, height);
+            await page.GotoAsync($"http://{_session.Node.Admin}/newsroom");
             var row = page.Locator("tr[data-story=harbour-regatta-weekend-programme]");
             await row.WaitForAsync();
             Assert.Equal(11, await row.Locator(".step").CountAsync());
@@ -142,7 +116,7 @@ public sealed class RenditionsEditorBrowserTests : IAsyncLifetime
             // Cancelled, not "rendered".
             await page.Locator("tr[data-story=harbour-regatta-weekend-programme][data-state=cancelled]").WaitForAsync();
             Assert.Matches(@"^cancelled after \d+\.\d s$", await row.Locator("[data-role=duration]").InnerTextAsync());
-            await page.ScreenshotAsync(new() { Path = Path.Combine(NewsroomBrowserTests.Screenshots, $"list-renditions-{width}.png") });
+            await page.ScreenshotAsync(new() { Path = Path.Combine(NewsroomSession.Screenshots, $"list-renditions-{width}.png") });
             await page.CloseAsync();
         }
     }
@@ -169,12 +143,12 @@ public sealed class RenditionsEditorBrowserTests : IAsyncLifetime
 
         await page.ClickAsync("[data-action=save-draft]");
         await page.Locator("[data-role=status]", new() { HasTextString = "draft saved" }).WaitForAsync();
-        var draft = await _http.GetFromJsonAsync<JsonElement>("api/drafts/bridge-closed-for-repairs", TestContext.Current.CancellationToken);
+        var draft = await _session.Http.GetFromJsonAsync<JsonElement>("api/drafts/bridge-closed-for-repairs", TestContext.Current.CancellationToken);
         Assert.Equal(["square 720×720@30", "wide 1024×576@25"], Renditions(draft.GetProperty("outputs")));
         Assert.False(draft.TryGetProperty("output", out _), "a draft with renditions has no single output");
 
         // Reopened, the draft shows its renditions as saved.
-        await page.GotoAsync($"http://{_node.Admin}/newsroom/stories/bridge-closed-for-repairs/edit");
+        await page.GotoAsync($"http://{_session.Node.Admin}/newsroom/stories/bridge-closed-for-repairs/edit");
         Assert.Equal(["square 720×720@30", "wide 1024×576@25"], await RowsAsync(page));
 
         // Without renditions the story is back to one output, the shape picker's.
@@ -185,7 +159,7 @@ public sealed class RenditionsEditorBrowserTests : IAsyncLifetime
         await page.SelectOptionAsync("select[name=shape]", "576x1024");
         await page.ClickAsync("[data-action=save-draft]");
         await page.Locator("[data-role=status]", new() { HasTextString = "draft saved" }).WaitForAsync();
-        draft = await _http.GetFromJsonAsync<JsonElement>("api/drafts/bridge-closed-for-repairs", TestContext.Current.CancellationToken);
+        draft = await _session.Http.GetFromJsonAsync<JsonElement>("api/drafts/bridge-closed-for-repairs", TestContext.Current.CancellationToken);
         Assert.False(draft.TryGetProperty("outputs", out _), "a draft without renditions sends none");
         Assert.Equal((576, 1024, 30), (draft.GetProperty("output").GetProperty("width").GetInt32(),
             draft.GetProperty("output").GetProperty("height").GetInt32(), draft.GetProperty("output").GetProperty("fps").GetInt32()));
