@@ -60,15 +60,15 @@ public static class NewsroomPages
             sb.Append("<table class=\"stories\"><thead><tr><th>Poster</th><th>Story</th><th>State</th><th>Progress</th><th>Render time</th><th>Accepted</th></tr></thead><tbody>");
             foreach (var s in stories)
             {
-                var summary = StorySummary.From(s);
+                var view = StoryView.From(s);
                 var poster = s.Poster is null ? "<div class=\"poster none\"></div>"
                     : $"<img class=\"poster\" src=\"/videos/{E(PublishedName(s.Id, s.Story?.Outputs.FirstOrDefault()?.Name))}.jpg?r={s.Revision}\" alt=\"poster of {E(s.Story?.Title)}\" loading=\"lazy\">";
                 sb.Append($"""
-                    <tr data-story="{E(s.Id)}" data-state="{summary.State}"><td>{poster}</td>
+                    <tr data-story="{E(s.Id)}" data-state="{view.State}"><td>{poster}</td>
                     <td class="story"><a href="/newsroom/stories/{E(s.Id)}">{E(s.Story?.Title ?? s.Id)}</a><div class="muted">{E(s.Id)} · revision {s.Revision}</div></td>
-                    <td><span class="state {summary.State}" data-role="state">{summary.State}</span></td>
-                    <td><div class="steps" data-role="steps">{StepsMarkup(s)}</div></td>
-                    <td data-role="duration">{DurationPhrase(summary.State, s.AcceptedAt is { } a0 && s.FinishedAt is { } f0 ? (f0 - a0).TotalSeconds : null)}</td>
+                    <td><span class="state {view.State}" data-role="state">{view.State}</span></td>
+                    <td><div class="steps" data-role="steps">{StepsMarkup(view.Steps)}</div></td>
+                    <td data-role="duration">{DurationPhrase(view.State, view.DurationSeconds)}</td>
                     <td>{(s.AcceptedAt is { } a ? $"<time datetime=\"{a:O}\">{a:yyyy-MM-dd HH:mm}</time>" : "")}</td></tr>
                     """);
             }
@@ -89,10 +89,10 @@ public static class NewsroomPages
 
     /// <summary>The same segments the script redraws from <c>GET /api/stories/{id}</c>, so the bar is right before
     /// the first fetch returns.</summary>
-    private static string StepsMarkup(StoryState s)
+    private static string StepsMarkup(IEnumerable<StepView> steps)
     {
         var sb = new StringBuilder();
-        foreach (var step in StoryView.From(s).Steps)
+        foreach (var step in steps)
             sb.Append($"<div class=\"step {step.State}\" title=\"{E(step.Name)}: {step.State}\"><div class=\"fill\" style=\"width:{step.Progress * 100:0}%\"></div><span>{E(step.Name)}</span></div>");
         return sb.ToString();
     }
@@ -120,14 +120,11 @@ public static class NewsroomPages
               """
             : v.State is "failed" or "cancelled" ? $"<p class=\"error\">{E(v.Error ?? v.State)}</p>"
             : $"<p class=\"muted\" data-role=\"waiting\">Revision {v.Revision} is {v.State}; its video appears here when it is done.</p>";
-        var steps = new StringBuilder();
-        foreach (var st in v.Steps)
-            steps.Append($"<div class=\"step {st.State}\" title=\"{E(st.Name)}: {st.State}\"><div class=\"fill\" style=\"width:{st.Progress * 100:0}%\"></div><span>{E(st.Name)}</span></div>");
         return Layout(v.Title ?? v.Id, $"""
             <h1>{E(v.Title ?? v.Id)}</h1>
             <p class="muted">{E(v.Id)} · <span data-role="revision">revision {v.Revision}</span> · {E(v.Priority)} · <span class="state {v.State}" data-role="state">{v.State}</span>
              · <a href="/newsroom/stories/{E(v.Id)}/edit">{(hasDraft ? "Continue the draft" : "Edit")}</a></p>
-            <div data-story="{E(v.Id)}" data-state="{v.State}" data-revision="{v.Revision}"><div class="steps big" data-role="steps">{steps}</div>
+            <div data-story="{E(v.Id)}" data-state="{v.State}" data-revision="{v.Revision}"><div class="steps big" data-role="steps">{StepsMarkup(v.Steps)}</div>
             <p data-role="duration">{DurationPhrase(v.State, v.DurationSeconds)}</p></div>
             {video}
             """, "story", antiforgery);
