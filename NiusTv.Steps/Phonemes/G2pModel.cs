@@ -253,6 +253,7 @@ public sealed class G2pModel : IDisposable
     public const string WeightsFile = "weights.pt";
     private readonly object gate = new();
     private readonly Dictionary<char, long> graphemeIds;
+    private readonly Dictionary<string, long> phoneIds;
 
     public G2pTransformer Network { get; }
     public G2pConfig Config => Network.Config;
@@ -283,6 +284,7 @@ public sealed class G2pModel : IDisposable
             });
         }
         graphemeIds = network.Config.Graphemes.Select((g, i) => (g, i)).ToDictionary(x => x.g[0], x => (long)x.i + 2);
+        phoneIds = network.Config.Phones.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => (long)x.i + 3);
         network.eval();
     }
 
@@ -327,6 +329,9 @@ public sealed class G2pModel : IDisposable
         var chars = word.Length > Config.MaxLength ? word[..Config.MaxLength] : word;
         return chars.Select(c => graphemeIds.GetValueOrDefault(c, G2pConfig.UnknownGrapheme)).ToArray();
     }
+
+    /// <summary>Phone ids of a pronunciation (every phone must be one of the model's).</summary>
+    public long[] EncodePhones(IReadOnlyList<string> phones) => phones.Select(p => phoneIds[p]).ToArray();
 
     public IReadOnlyList<string> Predict(string word) => PredictBatch([word])[0];
 
@@ -385,7 +390,6 @@ public sealed class G2pModel : IDisposable
     public double[] LogProbs(IReadOnlyList<(string Word, IReadOnlyList<string> Phones)> pairs, int batchSize = 512)
     {
         var result = new double[pairs.Count];
-        var phoneIds = Config.Phones.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => (long)x.i + 3);
         var order = Enumerable.Range(0, pairs.Count).OrderBy(i => pairs[i].Word.Length).ThenBy(i => pairs[i].Phones.Count).ToArray();
         lock (gate)
         {
@@ -397,16 +401,18 @@ public sealed class G2pModel : IDisposable
                 {
                     using var scope = NewDisposeScope();
                     using var _ = no_grad();
-                    var chunk = order.Skip(start).Take(batchSize).Where(i => pairs[i].Phones.All(phoneIds.ContainsKey)).ToArray();
-                    foreach (var i in order.Skip(start).Take(batchSize).Except(chunk)) result[i] = double.NegativeInfinity;
-                    if (chunk.Length == 0) continue;
-                    var targets = chunk.Select(i => pairs[i].Phones.Take(Config.MaxLength - 2).Select(p => phoneIds[p]).ToArray()).ToArray();
+                    var chunk = new List<int>();
+                    foreach (var i in order.AsSpan(start, Math.Min(batchSize, order.Length - start)))
+                        if (pairs[i].Phones.All(phoneIds.ContainsKey)) chunk.Add(i);
+                        else result[i] = double.NegativeInfinity;
+                    if (chunk.Count == 0) continue;
+                    var targets = chunk.Select(i => EncodePhones(pairs[i].Phones.Take(Config.MaxLength - 2).ToList())).ToArray();
                     var src = G2pBatches.Pad(chunk.Select(i => Encode(pairs[i].Word)).ToArray());
                     var tgtIn = G2pBatches.Pad(targets.Select(t => (long[])[G2pConfig.Begin, .. t]).ToArray());
                     var tgtOut = G2pBatches.Pad(targets.Select(t => (long[])[.. t, G2pConfig.End]).ToArray());
                     var logProbs = nn.functional.log_softmax(Network.Forward(src, tgtIn), -1).gather(-1, tgtOut.unsqueeze(-1)).squeeze(-1);
                     var sums = logProbs.masked_fill(tgtOut.eq(G2pConfig.Pad), 0).sum(1).to_type(float64).data<double>().ToArray();
-                    for (var j = 0; j < chunk.Length; j++) result[chunk[j]] = sums[j];
+                    for (var j = 0; j < chunk.Count; j++) result[chunk[j]] = sums[j];
                 }
             }
             finally

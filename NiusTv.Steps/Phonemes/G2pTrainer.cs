@@ -112,10 +112,9 @@ public static class G2pTrainer
             options.DecoderLayers, options.FeedForward, options.Dropout, maxLength + 8);
         var network = new G2pTransformer(config);
         var model = new G2pModel(network, outFolder);
-        var phoneIds = config.Phones.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => (long)x.i + 3);
 
         // Every variant is a training pair: the model learns the spread, and the metric accepts any variant.
-        var pairs = train.SelectMany(w => w.Variants.Select(v => (Source: model.Encode(w.Word), Target: v.Select(p => phoneIds[p]).ToArray()))).ToList();
+        var pairs = train.SelectMany(w => w.Variants.Select(v => (Source: model.Encode(w.Word), Target: model.EncodePhones(v)))).ToList();
         var optimizer = optim.Adam(network.parameters(), lr: options.PeakLearningRate, beta1: 0.9, beta2: 0.98, eps: 1e-9);
         var step = 0;
         var best = double.MaxValue;

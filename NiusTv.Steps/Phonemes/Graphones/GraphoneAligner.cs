@@ -68,11 +68,11 @@ public sealed class GraphoneAligner
         return id;
     }
 
-    private static int PhoneId(string phone)
-    {
-        var index = CmuDictionary.PhoneSet.ToList().IndexOf(phone);
-        return index >= 0 ? index + 1 : throw new InvalidDataException($"'{phone}' is not a CMU phone without stress");
-    }
+    private static readonly Dictionary<string, int> PhoneIds =
+        CmuDictionary.PhoneSet.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => x.i + 1, StringComparer.Ordinal);
+
+    private static int PhoneId(string phone) =>
+        PhoneIds.TryGetValue(phone, out var id) ? id : throw new InvalidDataException($"'{phone}' is not a CMU phone without stress");
 
     // Six bits each: first letter, second letter (0 = none), first phone, second phone (0 = none).
     private static int Key(int[] letters, int i, int di, int[] phones, int j, int dj) =>

@@ -88,11 +88,11 @@ public sealed class GraphoneModel
             var here = agenda[p];
             if (here.Count > beam) { here.Sort((a, b) => b.Score.CompareTo(a.Score)); here.RemoveRange(beam, here.Count - beam); }
             var known = false;
-            foreach (var h in here)
-                for (var take = 1; take <= Graphone.MostLetters && p + take <= word.Length; take++)
-                {
-                    if (!byLetters.TryGetValue(word.Substring(p, take), out var tokens)) continue;
-                    known = true;
+            for (var take = 1; take <= Graphone.MostLetters && p + take <= word.Length; take++)
+            {
+                if (!byLetters.TryGetValue(word.Substring(p, take), out var tokens)) continue;
+                known = true;
+                foreach (var h in here)
                     foreach (var token in tokens)
                     {
                         var unit = units[token - 2];
@@ -101,7 +101,7 @@ public sealed class GraphoneModel
                         if (next.Length > history) next = next[^history..];
                         agenda[p + take].Add(new Hypothesis(p + take, next, h.Score + Language.LogProb(h.History, token), h, token - 2, h.PhonesSaid + unit.Phones.Count));
                     }
-                }
+            }
             if (!known) agenda[p + 1].AddRange(here.Select(h => h with { Position = p + 1, Parent = h, Unit = -1 }));
         }
         var finals = agenda[word.Length];
