@@ -1,3 +1,5 @@
+using NiusTv.Steps.Speech;
+
 namespace NiusTv.Steps.Phonemes;
 
 /// <summary>A user lexicon: pronunciations for names and words the dictionary lacks or says wrongly
@@ -21,6 +23,10 @@ public sealed class UserLexicon
         PronunciationSet.Parse(entries.Where(e => PronunciationSet.WordProblem(e.Key) is null)
             .Select(e => new KeyValuePair<string, string>(e.Key, string.Join(' ', e.Value))), "Phonemes:Lexicon").Set;
 
+    /// <summary>A word folded to ASCII as the voices say it, unless folding leaves a space (a script with no Latin
+    /// letters), when the word stays as written.</summary>
+    private static string LexiconKey(string word) => SpeechText.ToAscii(word) is var folded && !folded.Contains(' ') && folded.Length > 0 ? folded : word;
+
     public static UserLexicon Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such lexicon file", path);
@@ -33,7 +39,8 @@ public sealed class UserLexicon
     public static UserLexicon Parse(TextReader reader, string source)
     {
         var entries = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        foreach (var (word, phones) in CmuDictionary.ParseLines(reader, source)) entries.TryAdd(word, phones);
+        // Keyed as the words it meets are (accents folded), so an entry written "café" is found for "café" and "cafe".
+        foreach (var (word, phones) in CmuDictionary.ParseLines(reader, source)) entries.TryAdd(LexiconKey(word), phones);
         return new UserLexicon(entries);
     }
 }
@@ -58,12 +65,13 @@ public sealed class Pronouncer(UserLexicon lexicon, CmuDictionary dictionary, G2
         return new Pronunciation(key, Model.Predict(key), PronunciationSource.Model);
     }
 
-    /// <summary>Lowercase; typographic apostrophes and dashes become the dictionary's ASCII ones; apostrophes and
-    /// hyphens at the ends (quotes, dangling dashes) go.</summary>
+    /// <summary>Lowercase; typographic apostrophes and dashes become the dictionary's ASCII ones; accented letters
+    /// are folded as the voices fold them (<see cref="SpeechText.ToAscii"/>: "café" is said as "cafe", so it is looked
+    /// up as "cafe"); apostrophes and hyphens at the ends (quotes, dangling dashes) go.</summary>
     public static string Normalize(string word)
     {
-        var s = word.Trim().ToLowerInvariant().Replace('\u2019', '\'').Replace('\u2018', '\'').Replace('\u2010', '-').Replace('\u2011', '-');
-        return s.Trim('\'', '-', '"');
+        var s = word.Trim().Replace('\u2010', '-').Replace('\u2011', '-');
+        return SpeechText.ToAscii(s).Trim().ToLowerInvariant().Trim('\'', '-', '"');
     }
 
     /// <summary>"x-ray-like" → each part by the whole chain (lexicon, dictionary, model), joined; the source is the

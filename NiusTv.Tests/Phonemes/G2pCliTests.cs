@@ -13,11 +13,12 @@ public sealed class G2pCliTests
         using var dir = new TempFolder();
         var lexicon = dir.Combine("names.lex");
         File.WriteAllText(lexicon, "ruiz R UW IY Z\n");
-        var r = await Nius.RunAsync(["g2p", "Ruiz", "aardvark", "zorblat", "--lexicon", lexicon, "--json"], TimeSpan.FromMinutes(6));
+        var r = await Nius.RunAsync(["g2p", "Ruiz", "aardvark", "zorblat", "café", "--lexicon", lexicon, "--json"], TimeSpan.FromMinutes(6));
         Assert.True(r.ExitCode == 0, r.Stderr);
         var rows = r.Json.EnumerateArray().ToList();
-        Assert.Equal(["ruiz", "aardvark", "zorblat"], rows.Select(x => x.GetProperty("word").GetString()));
-        Assert.Equal(["lexicon", "dictionary", "model"], rows.Select(x => x.GetProperty("source").GetString()));
+        // "café" is looked up as the voices say it, "cafe".
+        Assert.Equal(["ruiz", "aardvark", "zorblat", "cafe"], rows.Select(x => x.GetProperty("word").GetString()));
+        Assert.Equal(["lexicon", "dictionary", "model", "dictionary"], rows.Select(x => x.GetProperty("source").GetString()));
         Assert.Equal(["R", "UW", "IY", "Z"], rows[0].GetProperty("phones").EnumerateArray().Select(p => p.GetString()));
         Assert.Equal(["AA", "R", "D", "V", "AA", "R", "K"], rows[1].GetProperty("phones").EnumerateArray().Select(p => p.GetString()));
         Assert.All(rows[2].GetProperty("phones").EnumerateArray(), p => Assert.True(CmuDictionary.IsPhone(p.GetString()!)));

@@ -120,6 +120,26 @@ public sealed class G2pModelTests(ShippedG2p shipped) : IClassFixture<ShippedG2p
     }
 
     [Fact]
+    public void Accented_words_are_looked_up_folded_as_the_voices_say_them()
+    {
+        // The voices say "café" as "cafe"; the pronouncer (and so the mouth and `nius g2p`) must find the same word.
+        var lexicon = UserLexicon.Parse(new StringReader("rené R AH N EY\n"), "names.lex");
+        var pronouncer = new Pronouncer(lexicon, shipped.Dictionary, shipped.Model);
+        var cafe = pronouncer.Pronounce("Café");
+        Assert.Equal(("cafe", PronunciationSource.Dictionary), (cafe.Word, cafe.Source));
+        Assert.Equal(shipped.Dictionary.First("cafe"), cafe.Phones);
+        Assert.Equal(shipped.Dictionary.First("naive"), pronouncer.Pronounce("na\u00EFve").Phones);
+        // A lexicon entry written with its accent is found for the word with or without it.
+        foreach (var word in new[] { "René", "rene", "RENÉ" })
+        {
+            var said = pronouncer.Pronounce(word);
+            Assert.Equal(PronunciationSource.Lexicon, said.Source);
+            Assert.Equal(["R", "AH", "N", "EY"], said.Phones);
+        }
+        Assert.Throws<ArgumentException>(() => pronouncer.Pronounce("\u6771\u4EAC"));
+    }
+
+    [Fact]
     public void Bad_lexicon_line_names_file_line_and_phone()
     {
         using var dir = new TempFolder();
