@@ -55,10 +55,19 @@ public static class G2pVerbs
         var limit = new Option<int>("--limit") { Description = "train on the first N train-split words only (timing, smoke runs); 0 = all" };
         var devLimit = new Option<int>("--dev-limit") { Description = "select on N evenly spaced dev-split words only; 0 = all" };
         var every = new Option<int>("--checkpoint-every") { Description = "also measure dev and keep the best model every N batches inside an epoch; 0 = at epoch ends only" };
+        var from = new Option<string?>("--from")
+        {
+            Description = "go on training the model in this folder (its sizes and vocabularies) instead of starting from scratch: " +
+                          "the learning rate falls along a cosine to zero over --epochs, and only a model better on dev than the one started from is saved",
+        };
+        var learningRate = new Option<double?>("--lr")
+        {
+            Description = $"peak learning rate (default {new G2pTrainingOptions().PeakLearningRate:0.####} from scratch, {G2pTrainingOptions.ContinuingLearningRate:0.####} with --from)",
+        };
         var graphonesOnly = new Option<bool>("--graphones-only")
         { Description = "keep the folder's network; train only the graphone model beside it and tune how the two are weighed (about 3 minutes on 2 cores)" };
-        var g2p = new Command("g2p", "train the g2p model from scratch on the CMU dictionary's train split: the neural network (dev split picks the epoch; CPU, deterministic seed), then the graphone model beside it, weighed against the network on dev")
-            { output, epochs, threads, limit, devLimit, every, graphonesOnly, Dictionary, CommonOptions.Json };
+        var g2p = new Command("g2p", "train the g2p model on the CMU dictionary's train split, from scratch or going on from a trained one (--from): the neural network (dev split picks the epoch; CPU, deterministic seed), then the graphone model beside it, weighed against the network on dev")
+            { output, epochs, threads, limit, devLimit, every, from, learningRate, graphonesOnly, Dictionary, CommonOptions.Json };
         g2p.SetAction((r, ct) =>
         {
             var json = r.GetValue(CommonOptions.Json);
@@ -68,7 +77,14 @@ public static class G2pVerbs
             {
                 Epochs = Positive("--epochs", r.GetValue(epochs)), Threads = Positive("--threads", r.GetValue(threads)),
                 TrainLimit = r.GetValue(limit), DevLimit = r.GetValue(devLimit), CheckpointEvery = r.GetValue(every),
+                ContinueFrom = r.GetValue(from),
             };
+            if (r.GetValue(learningRate) is { } lr)
+                options = options with { PeakLearningRate = lr > 0 && double.IsFinite(lr) ? lr : throw new CliException($"--lr: must be positive, not {lr}", 2) };
+            else if (options.ContinueFrom is not null)
+                options = options with { PeakLearningRate = G2pTrainingOptions.ContinuingLearningRate };
+            if (options.ContinueFrom is not null && r.GetValue(graphonesOnly))
+                throw new CliException("--from and --graphones-only: choose one (--graphones-only trains no network)", 2);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             if (r.GetValue(graphonesOnly))
             {
@@ -80,16 +96,26 @@ public static class G2pVerbs
                     return Task.FromResult(TrainGraphones(network, dictionary, folder, json, clock, ct));
             }
             var epochsSeen = new List<G2pEpoch>();
-            if (!json) Console.WriteLine($"training g2p on {dictionary.Source} with {options.Threads} threads into {folder}");
-            using var model = G2pTrainer.Train(dictionary, folder, options, e =>
+            if (!json) Console.WriteLine($"training g2p on {dictionary.Source} with {options.Threads} threads into {folder}" +
+                                         (options.ContinueFrom is { } f ? $", going on from {f}" : ""));
+            void Report(G2pEpoch e)
             {
                 epochsSeen.Add(e);
-                if (json) Console.WriteLine(JsonSerializer.Serialize(new { epoch = e.Epoch, batch = e.Batch, loss = Math.Round(e.Loss, 4), devWer = Math.Round(e.DevWer, 4), devPer = Math.Round(e.DevPer, 4), seconds = Math.Round(e.Seconds, 1), best = e.Best }));
+                if (json) Console.WriteLine(JsonSerializer.Serialize(new { epoch = e.Epoch, batch = e.Batch, loss = double.IsNaN(e.Loss) ? (double?)null : Math.Round(e.Loss, 4), devWer = Math.Round(e.DevWer, 4), devPer = Math.Round(e.DevPer, 4), seconds = Math.Round(e.Seconds, 1), best = e.Best }));
+                else if (e.Epoch == 0) Console.WriteLine($"started from: dev WER {e.DevWer:P2}  PER {e.DevPer:P2}  ({clock.Elapsed:hh\\:mm\\:ss})");
                 else Console.WriteLine($"epoch {e.Epoch,3} batch {e.Batch,4}  loss {e.Loss:0.0000}  dev WER {e.DevWer:P2}  PER {e.DevPer:P2}  {e.Seconds:0}s  step {e.Steps}{(e.Best ? "  best, saved" : "")}  ({clock.Elapsed:hh\\:mm\\:ss})");
-            }, ct, b =>
+            }
+            G2pModel model;
+            // The model started from is read before the output folder is touched, so a bad --from changes nothing.
+            try
             {
-                if (!json) Console.WriteLine($"  epoch {b.Epoch} batch {b.Batch}/{b.Batches}  loss {b.Loss:0.0000}  {b.WordsPerSecond:0} words/s  ({clock.Elapsed:hh\\:mm\\:ss})");
-            });
+                model = G2pTrainer.Train(dictionary, folder, options, Report, ct, b =>
+                {
+                    if (!json) Console.WriteLine($"  epoch {b.Epoch} batch {b.Batch}/{b.Batches}  loss {b.Loss:0.0000}  {b.WordsPerSecond:0} words/s  ({clock.Elapsed:hh\\:mm\\:ss})");
+                });
+            }
+            catch (G2pModelException e) { throw new CliException($"--from: {e.Message}", 2); }
+            using var trained = model;
             var record = model.Config.Training!;
             if (json) Console.WriteLine(JsonSerializer.Serialize(new { folder, parameters = model.Network.ParameterCount, bestEpoch = record.BestEpoch, devWer = record.DevWer, epochs = epochsSeen.Count, seconds = Math.Round(clock.Elapsed.TotalSeconds, 1) }));
             else Console.WriteLine($"best epoch {record.BestEpoch} (dev WER {record.DevWer:P2}) of {epochsSeen.Count}, {model.Network.ParameterCount:N0} parameters, {clock.Elapsed:hh\\:mm\\:ss}; saved in {folder}");

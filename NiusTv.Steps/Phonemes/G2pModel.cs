@@ -18,6 +18,9 @@ public sealed record G2pTrainingRecord(int Epochs, int BestEpoch, double DevWer,
     public int Steps { get; init; }
     /// <summary>Where a GPU run trained the weights (then <paramref name="Threads"/> is 0); absent for CPU training.</summary>
     public string? Device { get; init; }
+    /// <summary>The record of the model these weights went on training from (<c>nius train g2p --from</c>); absent
+    /// when they were trained from scratch.</summary>
+    public G2pTrainingRecord? ContinuedFrom { get; init; }
 }
 
 /// <summary><c>config.json</c> beside <c>weights.pt</c>: the vocabularies (index order matters) and the sizes the

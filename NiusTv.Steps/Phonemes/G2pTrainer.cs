@@ -71,6 +71,14 @@ public sealed record G2pTrainingOptions
     public int TrainLimit { get; init; }
     /// <summary>Select on N evenly spaced dev words only (0 = all): decoding the whole dev split every epoch costs as much as a fifth of an epoch.</summary>
     public int DevLimit { get; init; }
+    /// <summary>A trained model folder to go on training (its sizes and vocabularies are kept; null = from scratch).
+    /// The learning rate then warms up to <see cref="PeakLearningRate"/> and falls to zero along a cosine over
+    /// <see cref="Epochs"/>, and only a model better on dev than the one started from is saved.</summary>
+    public string? ContinueFrom { get; init; }
+
+    /// <summary>The peak learning rate going on from a trained model: a tenth of the from-scratch one's order, so the
+    /// first steps do not throw away what was learnt.</summary>
+    public const double ContinuingLearningRate = 3e-4;
 }
 
 /// <summary>Progress inside an epoch, every few dozen batches: a full epoch is minutes on a shared CPU.</summary>
@@ -89,9 +97,6 @@ public static class G2pTrainer
     public static G2pModel Train(CmuDictionary dictionary, string outFolder, G2pTrainingOptions options, Action<G2pEpoch>? progress = null, CancellationToken ct = default,
         Action<G2pBatchProgress>? batchProgress = null)
     {
-        // A new network makes the weighing tuned for the old one wrong: both files go, and the caller tunes anew.
-        foreach (var stale in new[] { G2pCombination.FileName, Graphones.GraphoneModel.FileName })
-            File.Delete(Path.Combine(outFolder, stale));
         torch.set_num_threads(options.Threads);
         torch.manual_seed(options.Seed);
         var random = new Random(options.Seed);
@@ -106,12 +111,29 @@ public static class G2pTrainer
             var every = (double)dev.Count / options.DevLimit;
             dev = Enumerable.Range(0, options.DevLimit).Select(i => dev[(int)(i * every)]).ToList();
         }
-        var graphemes = train.SelectMany(w => w.Word).Distinct().Order().Select(c => c.ToString()).ToList();
-        var maxLength = Math.Max(32, train.Max(w => Math.Max(w.Word.Length, w.Variants.Max(v => v.Count)) + 2));
-        var config = new G2pConfig(graphemes, CmuDictionary.PhoneSet, options.DModel, options.Heads, options.EncoderLayers,
-            options.DecoderLayers, options.FeedForward, options.Dropout, maxLength + 8);
-        var network = new G2pTransformer(config);
-        var model = new G2pModel(network, outFolder);
+        G2pModel model;
+        G2pTrainingRecord? startedFrom = null;
+        if (options.ContinueFrom is { } from)
+        {
+            using var trained = G2pModel.Load(from);
+            startedFrom = trained.Config.Training;
+            // A fresh network with the trained one's weights: the folder's graphone model is not ours to keep.
+            model = new G2pModel(new G2pTransformer(trained.Config), outFolder);
+            model.Network.load_state_dict(trained.Network.state_dict());
+        }
+        else
+        {
+            var graphemes = train.SelectMany(w => w.Word).Distinct().Order().Select(c => c.ToString()).ToList();
+            var maxLength = Math.Max(32, train.Max(w => Math.Max(w.Word.Length, w.Variants.Max(v => v.Count)) + 2));
+            model = new G2pModel(new G2pTransformer(new G2pConfig(graphemes, CmuDictionary.PhoneSet, options.DModel, options.Heads,
+                options.EncoderLayers, options.DecoderLayers, options.FeedForward, options.Dropout, maxLength + 8)), outFolder);
+        }
+        var network = model.Network;
+        var config = model.Config;
+        // A new network makes the weighing tuned for the old one wrong: both files go, and the caller tunes anew.
+        Directory.CreateDirectory(outFolder);
+        foreach (var stale in new[] { G2pCombination.FileName, Graphones.GraphoneModel.FileName })
+            File.Delete(Path.Combine(outFolder, stale));
 
         // Every variant is a training pair: the model learns the spread, and the metric accepts any variant.
         var pairs = train.SelectMany(w => w.Variants.Select(v => (Source: model.Encode(w.Word), Target: model.EncodePhones(v)))).ToList();
@@ -120,6 +142,7 @@ public static class G2pTrainer
         var best = double.MaxValue;
         var bestEpoch = 0;
         var sinceBest = 0;
+        var totalSteps = 0;
 
         // Measures dev and saves the model when it is the best so far.
         void Checkpoint(int epoch, int batch, double loss, Stopwatch epochClock)
@@ -131,9 +154,17 @@ public static class G2pTrainer
                 best = score.Wer;
                 bestEpoch = epoch;
                 SaveWith(model, outFolder, new G2pTrainingRecord(epoch, epoch, Math.Round(score.Wer, 5), train.Count,
-                    Math.Round(clock.Elapsed.TotalSeconds, 1), options.Threads, options.Seed, dictionary.Source) { Batch = batch, Steps = step });
+                    Math.Round(clock.Elapsed.TotalSeconds, 1), options.Threads, options.Seed, dictionary.Source)
+                    { Batch = batch, Steps = step, ContinuedFrom = startedFrom });
             }
             progress?.Invoke(new G2pEpoch(epoch, loss, score.Wer, score.Per, epochClock.Elapsed.TotalSeconds, improved, step) { Batch = batch });
+        }
+
+        if (options.ContinueFrom is not null)
+        {
+            // Epoch 0 is the model started from: it is what the output folder holds until dev says a later one is better.
+            network.eval();
+            Checkpoint(0, 0, double.NaN, Stopwatch.StartNew());
         }
 
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
@@ -143,6 +174,7 @@ public static class G2pTrainer
             network.train();
             double lossSum = 0;
             var batches = Batches(pairs, options.TokensPerBatch, random);
+            if (totalSteps == 0) totalSteps = options.Epochs * batches.Count;
             var done = 0;
             var pairsDone = 0;
             foreach (var batch in batches)
@@ -150,7 +182,7 @@ public static class G2pTrainer
                 ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 step++;
-                var lr = options.PeakLearningRate * Math.Min(step / (double)options.WarmupSteps, Math.Sqrt(options.WarmupSteps / (double)step));
+                var lr = LearningRate(options, step, totalSteps);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
                 var src = G2pBatches.Pad(batch.Select(p => p.Source).ToArray());
                 var tgtIn = G2pBatches.Pad(batch.Select(p => (long[])[G2pConfig.Begin, .. p.Target]).ToArray());
@@ -180,6 +212,16 @@ public static class G2pTrainer
         // The best epoch's weights, as saved, are the result (not the last epoch's).
         var result = G2pModel.Load(outFolder);
         return result;
+    }
+
+    /// <summary>From scratch: warm-up, then the inverse square root. Going on from a trained model: warm-up, then a
+    /// cosine to zero at the last planned step, since what is left to gain there is settling into a minimum.</summary>
+    public static double LearningRate(G2pTrainingOptions options, int step, int totalSteps)
+    {
+        var warm = Math.Min(1, step / (double)options.WarmupSteps);
+        if (options.ContinueFrom is null) return options.PeakLearningRate * Math.Min(warm, Math.Sqrt(options.WarmupSteps / (double)step));
+        var progress = Math.Clamp(step / (double)Math.Max(1, totalSteps), 0, 1);
+        return options.PeakLearningRate * warm * 0.5 * (1 + Math.Cos(Math.PI * progress));
     }
 
     private static void SaveWith(G2pModel model, string folder, G2pTrainingRecord record)

@@ -78,4 +78,56 @@ public sealed class G2pCliTests
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains(empty.Combine(G2pConfig.FileName), refused.Stderr);
     }
+
+    [Fact]
+    public async Task Train_from_a_trained_folder_goes_on_from_its_weights_and_keeps_the_better_model_on_dev()
+    {
+        using var dir = new TempFolder();
+        var output = dir.Combine("g2p");
+        // Every 20th word of Debian's dictionary; 300 of its train words, 150 dev words: seconds of training.
+        var dictionary = dir.Combine("small.dict");
+        File.WriteAllLines(dictionary, File.ReadLines(CmuDictionary.DebianPath).Where((_, i) => i % 20 == 0));
+        var r = await Nius.RunAsync(["train", "g2p", "--from", ShippedG2p.Folder, "--out", output, "--dictionary", dictionary,
+            "--limit", "300", "--dev-limit", "150", "--epochs", "2", "--threads", "1", "--json"], TimeSpan.FromMinutes(6));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        var epochs = lines.Where(l => l.TryGetProperty("epoch", out _)).ToList();
+        // Epoch 0 is the shipped model measured before any step: it is what a worse run leaves in the folder.
+        Assert.Equal([0, 1, 2], epochs.Select(e => e.GetProperty("epoch").GetInt32()));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, epochs[0].GetProperty("loss").ValueKind);
+        Assert.True(epochs[0].GetProperty("best").GetBoolean());
+        var startWer = epochs[0].GetProperty("devWer").GetDouble();
+        // The shipped model on dev words it never trained on, so nowhere near a fresh network's 100%.
+        Assert.InRange(startWer, 0.05, 0.5);
+
+        var saved = G2pConfig.Load(Path.Combine(output, G2pConfig.FileName));
+        var shipped = G2pConfig.Load(Path.Combine(ShippedG2p.Folder, G2pConfig.FileName));
+        Assert.Equal((shipped.DModel, shipped.EncoderLayers, shipped.FeedForward), (saved.DModel, saved.EncoderLayers, saved.FeedForward));
+        Assert.Equal(shipped.Graphemes, saved.Graphemes);
+        Assert.Equal(shipped.Training!.DevWer, saved.Training!.ContinuedFrom!.DevWer);
+        Assert.Equal(epochs.Min(e => Math.Round(e.GetProperty("devWer").GetDouble(), 4)), Math.Round(saved.Training.DevWer, 4));
+        // The weighing against the graphone model is made anew for the new network.
+        Assert.True(File.Exists(Path.Combine(output, G2pCombination.FileName)));
+        Assert.True(lines[^1].TryGetProperty("graphonesWeight", out _));
+    }
+
+    [Fact]
+    public async Task Train_from_a_folder_without_a_model_is_refused_and_leaves_the_output_folder_as_it_was()
+    {
+        using var dir = new TempFolder();
+        var output = dir.Folder("g2p");
+        foreach (var file in Directory.GetFiles(ShippedG2p.Folder))
+            File.Copy(file, Path.Combine(output, Path.GetFileName(file)));
+        var before = Directory.GetFiles(output).Select(Path.GetFileName).Order().ToList();
+        var empty = dir.Folder("empty");
+        var r = await Nius.RunAsync(["train", "g2p", "--from", empty, "--out", output], TimeSpan.FromMinutes(6));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--from", r.Stderr);
+        Assert.Contains(Path.Combine(empty, G2pConfig.FileName), r.Stderr);
+        Assert.Equal(before, Directory.GetFiles(output).Select(Path.GetFileName).Order().ToList());
+
+        var lr = await Nius.RunAsync(["train", "g2p", "--from", ShippedG2p.Folder, "--out", output, "--lr", "-1"], TimeSpan.FromMinutes(6));
+        Assert.Equal(2, lr.ExitCode);
+        Assert.Contains("--lr", lr.Stderr);
+    }
 }

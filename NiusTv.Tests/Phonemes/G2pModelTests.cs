@@ -120,6 +120,22 @@ public sealed class G2pModelTests(ShippedG2p shipped) : IClassFixture<ShippedG2p
     }
 
     [Fact]
+    public void Going_on_from_a_trained_model_warms_up_then_falls_along_a_cosine_to_zero_at_the_last_step()
+    {
+        var options = new G2pTrainingOptions { ContinueFrom = "trained", PeakLearningRate = 3e-4, WarmupSteps = 100 };
+        const int total = 10_000;
+        Assert.Equal(1.5e-4, G2pTrainer.LearningRate(options, 50, total), 7);
+        Assert.Equal(3e-4, G2pTrainer.LearningRate(options, 100, total), 6);
+        Assert.Equal(1.5e-4, G2pTrainer.LearningRate(options, total / 2, total), 9);
+        Assert.Equal(0, G2pTrainer.LearningRate(options, total, total), 12);
+        var after = Enumerable.Range(100, total - 99).Select(step => G2pTrainer.LearningRate(options, step, total)).ToList();
+        Assert.True(after.Zip(after.Skip(1)).All(p => p.Item2 <= p.Item1), "the rate never rises after the warm-up");
+        // From scratch the rate falls as the inverse square root and never reaches zero.
+        var scratch = options with { ContinueFrom = null };
+        Assert.Equal(3e-4 * Math.Sqrt(100.0 / total), G2pTrainer.LearningRate(scratch, total, total), 12);
+    }
+
+    [Fact]
     public void Accented_words_are_looked_up_folded_as_the_voices_say_them()
     {
         // The voices say "café" as "cafe"; the pronouncer (and so the mouth and `nius g2p`) must find the same word.
