@@ -62,7 +62,7 @@ public sealed record G2pTrainingOptions
     public int WarmupSteps { get; init; } = 150;
     /// <summary>Grapheme plus phone tokens per batch: batches of similar-length words, so little is padding.</summary>
     public int TokensPerBatch { get; init; } = 3000;
-    /// <summary>Stop when dev WER has not improved for this many epochs.</summary>
+    /// <summary>Stop when dev WER has not improved for this many epochs (from scratch only).</summary>
     public int Patience { get; init; } = 6;
     /// <summary>Also measure dev (and keep the best model) every N batches inside an epoch (0 = at epoch ends only):
     /// on a shared CPU one epoch can take most of the time there is.</summary>
@@ -206,7 +206,9 @@ public static class G2pTrainer
             var bestBefore = best;
             Checkpoint(epoch, batches.Count, lossSum / batches.Count, epochClock);
             sinceBest = best < bestBefore || bestEpoch == epoch ? 0 : sinceBest + 1;
-            if (sinceBest >= options.Patience) break;
+            // Going on from a trained model runs every planned epoch: the first ones, at the peak rate, are usually worse
+            // than the start, and the gain comes as the cosine settles.
+            if (options.ContinueFrom is null && sinceBest >= options.Patience) break;
         }
         network.Dispose();
         // The best epoch's weights, as saved, are the result (not the last epoch's).
