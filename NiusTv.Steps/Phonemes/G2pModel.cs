@@ -320,9 +320,24 @@ public sealed class G2pModel : IDisposable
 
     public void Save(string folder)
     {
-        Directory.CreateDirectory(folder);
-        Network.save_py(Path.Combine(folder, WeightsFile));
+        SaveWeights(folder);
         Config.Save(Path.Combine(folder, G2pConfig.FileName));
+    }
+
+    /// <summary>The network's weights in float16, as the shipped ones are: half the size in git, and
+    /// <see cref="Load"/> widens them to float32. Written beside and then moved, so an interrupted save leaves the
+    /// previous weights whole.</summary>
+    public void SaveWeights(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, WeightsFile);
+        using (var scope = NewDisposeScope())
+        {
+            var half = Network.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().to(ScalarType.Float16));
+            using var stream = File.Create(path + ".partial");
+            PyTorchPickler.PickleStateDict(stream, half);
+        }
+        File.Move(path + ".partial", path, overwrite: true);
     }
 
     /// <summary>Grapheme ids of a word: the characters the model knows, unknown ones as one shared id, cut to the

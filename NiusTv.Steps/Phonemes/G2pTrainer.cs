@@ -228,8 +228,7 @@ public static class G2pTrainer
 
     private static void SaveWith(G2pModel model, string folder, G2pTrainingRecord record)
     {
-        Directory.CreateDirectory(folder);
-        model.Network.save_py(Path.Combine(folder, G2pModel.WeightsFile));
+        model.SaveWeights(folder);
         (model.Config with { Training = record }).Save(Path.Combine(folder, G2pConfig.FileName));
     }
 

@@ -106,6 +106,10 @@ public sealed class G2pCliTests
         Assert.Equal(shipped.Graphemes, saved.Graphemes);
         Assert.Equal(shipped.Training!.DevWer, saved.Training!.ContinuedFrom!.DevWer);
         Assert.Equal(epochs.Min(e => Math.Round(e.GetProperty("devWer").GetDouble(), 4)), Math.Round(saved.Training.DevWer, 4));
+        // Saved in float16 like the shipped weights (deflated, so a little smaller), not twice their size.
+        var size = new FileInfo(Path.Combine(output, G2pModel.WeightsFile)).Length;
+        var shippedSize = new FileInfo(Path.Combine(ShippedG2p.Folder, G2pModel.WeightsFile)).Length;
+        Assert.InRange(size, shippedSize * 0.8, shippedSize * 1.05);
         // The weighing against the graphone model is made anew for the new network.
         Assert.True(File.Exists(Path.Combine(output, G2pCombination.FileName)));
         Assert.True(lines[^1].TryGetProperty("graphonesWeight", out _));
