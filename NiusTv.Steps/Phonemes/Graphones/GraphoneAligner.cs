@@ -94,14 +94,16 @@ public sealed class GraphoneAligner
     /// worker; returns the total log likelihood.</summary>
     private double Expect((int[] Letters, int[] Phones)[] pairs, out double[] counts)
     {
-        var total = new double[unitKeys.Count];
-        double logLikelihood = 0;
-        var gate = new object();
-        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, pairs.Length, 2048),
-            () => (Counts: new double[unitKeys.Count], Log: 0.0),
-            (range, _, local) =>
+        // Each fixed chunk of pairs sums into its own counts, and the chunks are added in order: summed as threads
+        // finish, the last bits differ from run to run, which flips tied cuts and so the trained model.
+        const int chunk = 2048;
+        var chunks = (pairs.Length + chunk - 1) / chunk;
+        var chunkCounts = new double[chunks][];
+        var chunkLogs = new double[chunks];
+        Parallel.For(0, chunks, c =>
             {
-                for (var p = range.Item1; p < range.Item2; p++)
+                var local = (Counts: new double[unitKeys.Count], Log: 0.0);
+                for (var p = c * chunk; p < Math.Min(pairs.Length, (c + 1) * chunk); p++)
                 {
                     var (letters, phones) = pairs[p];
                     int n = letters.Length, m = phones.Length, w = m + 1;
@@ -143,16 +145,16 @@ public sealed class GraphoneAligner
                     }
                     local.Log += Math.Log(z);
                 }
-                return local;
-            },
-            local =>
-            {
-                lock (gate)
-                {
-                    for (var u = 0; u < total.Length; u++) total[u] += local.Counts[u];
-                    logLikelihood += local.Log;
-                }
+                chunkCounts[c] = local.Counts;
+                chunkLogs[c] = local.Log;
             });
+        var total = new double[unitKeys.Count];
+        double logLikelihood = 0;
+        for (var c = 0; c < chunks; c++)
+        {
+            for (var u = 0; u < total.Length; u++) total[u] += chunkCounts[c][u];
+            logLikelihood += chunkLogs[c];
+        }
         counts = total;
         return logLikelihood;
     }
