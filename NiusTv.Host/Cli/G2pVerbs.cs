@@ -117,8 +117,10 @@ public static class G2pVerbs
             catch (G2pModelException e) { throw new CliException($"--from: {e.Message}", 2); }
             using var trained = model;
             var record = model.Config.Training!;
-            if (json) Console.WriteLine(JsonSerializer.Serialize(new { folder, parameters = model.Network.ParameterCount, bestEpoch = record.BestEpoch, devWer = record.DevWer, epochs = epochsSeen.Count, seconds = Math.Round(clock.Elapsed.TotalSeconds, 1) }));
-            else Console.WriteLine($"best epoch {record.BestEpoch} (dev WER {record.DevWer:P2}) of {epochsSeen.Count}, {model.Network.ParameterCount:N0} parameters, {clock.Elapsed:hh\\:mm\\:ss}; saved in {folder}");
+            // Epoch 0 (the model gone on from) and mid-epoch checkpoints are not epochs run.
+            var epochsRun = epochsSeen.Where(e => e.Epoch > 0).Select(e => e.Epoch).Distinct().Count();
+            if (json) Console.WriteLine(JsonSerializer.Serialize(new { folder, parameters = model.Network.ParameterCount, bestEpoch = record.BestEpoch, devWer = record.DevWer, epochs = epochsRun, seconds = Math.Round(clock.Elapsed.TotalSeconds, 1) }));
+            else Console.WriteLine($"best epoch {record.BestEpoch} (dev WER {record.DevWer:P2}) of {epochsRun} epochs, {model.Network.ParameterCount:N0} parameters, {clock.Elapsed:hh\\:mm\\:ss}; saved in {folder}");
             return Task.FromResult(TrainGraphones(model, dictionary, folder, json, clock, ct));
         });
         return new Command("train", "train the neural models: the shipped g2p model, a presenter's pix2pixHD anchor") { g2p, TrainPresenterVerb.Command() };

@@ -76,9 +76,9 @@ public sealed record G2pTrainingOptions
     /// <see cref="Epochs"/>, and only a model better on dev than the one started from is saved.</summary>
     public string? ContinueFrom { get; init; }
 
-    /// <summary>The peak learning rate going on from a trained model: a tenth of the from-scratch one's order, so the
-    /// first steps do not throw away what was learnt.</summary>
-    public const double ContinuingLearningRate = 3e-4;
+    /// <summary>The peak learning rate going on from a trained model: about a tenth of the from-scratch one, so the
+    /// first steps do not throw away what was learnt (the shipped network went on at this rate).</summary>
+    public const double ContinuingLearningRate = 2e-4;
 }
 
 /// <summary>Progress inside an epoch, every few dozen batches: a full epoch is minutes on a shared CPU.</summary>
